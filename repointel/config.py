@@ -1,0 +1,37 @@
+"""Tunable limits and defaults, each with the reason for its value."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "DEFAULT_TOKENIZER",
+    "INDEX_DIRNAME",
+    "INDEX_FILENAME",
+    "MAX_FILE_BYTES",
+    "MAX_LINE_BYTES",
+    "BINARY_SNIFF_BYTES",
+    "PARALLEL_MIN_BYTES",
+    "IGNORE_FILENAME",
+    "SCHEMA_VERSION",
+]
+
+#: Directory under the repository root that holds the index (it carries its own .gitignore).
+INDEX_DIRNAME = ".repointel"
+#: The embedded DuckDB file inside :data:`INDEX_DIRNAME`.
+INDEX_FILENAME = "index.duckdb"
+#: Extra ignore file read at every level, with .gitignore syntax.
+IGNORE_FILENAME = ".repointelignore"
+#: Files above 2 MiB are skipped: parsing a 50 MB minified file costs ~25 s and ~5 GiB.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+#: A file whose longest line exceeds 20 KiB is minified or generated; parsing it buys nothing.
+MAX_LINE_BYTES = 20_000
+#: Bytes inspected for NUL to call a file binary (git uses the first 8000).
+BINARY_SNIFF_BYTES = 8000
+#: Below this many bytes to parse, worker processes cost more than they save.
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
+#: Budget used by ``repointel map`` when none is given (Aider's default map size).
+DEFAULT_BUDGET = 1024
+#: Exact tokenizer used for budgets unless another is chosen.
+DEFAULT_TOKENIZER = "cl100k_base"
+#: Version of the DuckDB schema; bumped with a migration in ``store``.
+SCHEMA_VERSION = 1

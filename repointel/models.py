@@ -1,0 +1,255 @@
+"""Pydantic models shared by every layer: the records of each map and the results we return."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "BuildInfo",
+    "ContextItem",
+    "ContextPacket",
+    "Convention",
+    "Definition",
+    "FileRecord",
+    "HistoryRecord",
+    "ImportRecord",
+    "ImpactReport",
+    "IndexStats",
+    "IndexStatus",
+    "MapEntry",
+    "OwnerRecord",
+    "ParsedFile",
+    "RepoMap",
+    "RiskTag",
+    "TestLink",
+    "TokenAccount",
+]
+
+SkipReason = Literal[
+    "binary", "too_large", "minified", "unreadable", "undecodable", "outside_root",
+    "symlink_loop", "vanished", "not_regular",
+]
+TrustLevel = Literal["trusted_repo_content", "untrusted_task_input", "tool_output", "policy"]
+Freshness = Literal["current", "stale", "unknown"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=False, extra="forbid")
+
+
+class FileRecord(_Model):
+    """One row of the file map."""
+
+    path: str
+    language: str | None = None
+    size: int = 0
+    sha256: str | None = None
+    mtime_ns: int = 0
+    lines: int = 0
+    is_test: bool = False
+    is_generated: bool = False
+    is_vendored: bool = False
+    is_binary: bool = False
+    status: Literal["indexed", "skipped"] = "indexed"
+    skip_reason: str | None = None
+    parse_errors: bool = False
+
+
+class Definition(_Model):
+    """A symbol definition found by tree-sitter (1-based inclusive lines, 0-based bytes)."""
+
+    path: str = ""
+    name: str
+    qualname: str
+    kind: str
+    start_line: int
+    end_line: int
+    start_byte: int
+    end_byte: int
+    signature: str = ""
+    doc: str = ""
+    parent: str | None = None
+
+
+class ImportRecord(_Model):
+    """One import statement and where it resolves (``resolved`` is None when external)."""
+
+    path: str = ""
+    module: str
+    names: list[str] = Field(default_factory=list)
+    line: int = 0
+    level: int = 0
+    kind: str = "import"
+    resolved: str | None = None
+    external: str | None = None
+
+
+class ParsedFile(_Model):
+    """What a worker returns for one source file: the parts every map is built from."""
+
+    definitions: list[Definition] = Field(default_factory=list)
+    references: dict[str, int] = Field(default_factory=dict)
+    imports: list[ImportRecord] = Field(default_factory=list)
+    parse_errors: bool = False
+
+
+class TestLink(_Model):
+    """A test file (or test function) linked to the source file it exercises."""
+
+    test_path: str
+    source_path: str
+    test_name: str | None = None
+    reason: Literal["naming", "import", "reference"]
+    confidence: float
+    command: str | None = None
+
+
+class OwnerRecord(_Model):
+    """Who owns a file, from CODEOWNERS (``rule`` is the matching pattern)."""
+
+    path: str
+    owners: list[str] = Field(default_factory=list)
+    rule: str | None = None
+    source: str | None = None
+    line: int | None = None
+
+
+class HistoryRecord(_Model):
+    """Per-file history from one ``git log`` pass."""
+
+    path: str
+    commits: int
+    last_change: str | None = None
+    authors: list[tuple[str, int]] = Field(default_factory=list)
+    cochange: list[tuple[str, int]] = Field(default_factory=list)
+
+
+class BuildInfo(_Model):
+    """A detected build system and what it offers."""
+
+    tool: str
+    manifest: str
+    modules: list[str] = Field(default_factory=list)
+    unit_command: str | None = None
+    full_command: str | None = None
+    entry_points: list[str] = Field(default_factory=list)
+
+
+class RiskTag(_Model):
+    """A risk tag on a file and the rule that fired."""
+
+    path: str
+    tag: str
+    rule: str
+
+
+class Convention(_Model):
+    """A lint/format/type-check config or a contributor document, and what it governs."""
+
+    path: str
+    kind: str
+    governs: str
+
+
+class IndexStats(_Model):
+    """What one ``index`` run did."""
+
+    scanned: int = 0
+    parsed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    renamed: int = 0
+    skipped: dict[str, int] = Field(default_factory=dict)
+    seconds: float = 0.0
+    commit: str | None = None
+    dirty: bool = False
+
+
+class IndexStatus(_Model):
+    """What the index reflects right now."""
+
+    root: str
+    commit: str | None
+    dirty: bool
+    schema_version: int
+    indexed_at: str | None
+    files: int
+    symbols: int
+    stale_paths: list[str] = Field(default_factory=list)
+    freshness: Freshness = "current"
+
+
+class MapEntry(_Model):
+    """One ranked file in a repository map."""
+
+    path: str
+    rank: float
+    definitions: list[str] = Field(default_factory=list)
+
+
+class TokenAccount(_Model):
+    """How a budget was spent."""
+
+    tokenizer: str
+    budget: int
+    used: int
+
+
+class RepoMap(_Model):
+    """A ranked, budgeted repository map."""
+
+    commit: str | None
+    entries: list[MapEntry]
+    text: str
+    tokens: TokenAccount
+
+
+class ImpactReport(_Model):
+    """Transitive dependents of a file or symbol, their tests, owners and risks."""
+
+    target: str
+    files: list[str]
+    dependents: list[tuple[str, int]] = Field(default_factory=list)
+    tests: list[TestLink] = Field(default_factory=list)
+    owners: list[OwnerRecord] = Field(default_factory=list)
+    risks: list[RiskTag] = Field(default_factory=list)
+
+
+class ContextItem(_Model):
+    """One piece of a context packet, with its provenance."""
+
+    id: str
+    type: Literal["source_snippet", "symbol_outline", "test", "doc", "config"]
+    source: Literal["repository"] = "repository"
+    path: str
+    line_range: str
+    content: str
+    sha256: str
+    commit: str | None
+    trust_level: TrustLevel = "trusted_repo_content"
+    freshness: Freshness = "current"
+    score: float = 0.0
+    reasons: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+
+
+class ContextPacket(_Model):
+    """A task turned into a budgeted, provenance-labelled packet."""
+
+    repository: str
+    commit: str | None
+    dirty: bool
+    index_version: int
+    task_trust_level: TrustLevel = "untrusted_task_input"
+    language_stack: list[str] = Field(default_factory=list)
+    modules: list[str] = Field(default_factory=list)
+    likely_files: dict[str, list[str]] = Field(default_factory=dict)
+    ranked_files: list[str] = Field(default_factory=list)
+    build_commands: dict[str, str] = Field(default_factory=dict)
+    owners: list[str] = Field(default_factory=list)
+    risk_notes: list[str] = Field(default_factory=list)
+    conventions: list[str] = Field(default_factory=list)
+    items: list[ContextItem] = Field(default_factory=list)
+    tokens: TokenAccount
