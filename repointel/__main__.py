@@ -1,0 +1,5 @@
+"""``python -m repointel`` runs the CLI."""
+
+from .cli import main
+
+main()

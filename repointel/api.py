@@ -1,0 +1,187 @@
+"""The Python API: :class:`Repo` opens a repository's index and answers every question.
+
+The CLI, the daemon and the MCP server are thin wrappers over these methods.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .config import DEFAULT_BUDGET, DEFAULT_TOKENIZER, INDEX_DIRNAME, INDEX_FILENAME, SCHEMA_VERSION
+from .errors import BudgetError, PathOutsideRepoError, RepoNotFoundError
+from .indexer import Progress, run_index
+from .models import (
+    ContextPacket,
+    Definition,
+    FileRecord,
+    IndexStats,
+    IndexStatus,
+    RepoMap,
+)
+from .store import IndexStore
+
+__all__ = ["MAX_BUDGET", "Repo"]
+
+#: Budgets above ~1M tokens exceed every model's context window: refuse them as mistakes.
+MAX_BUDGET = 2_000_000
+
+
+def _check_budget(budget: int) -> None:
+    if not isinstance(budget, int) or budget < 1 or budget > MAX_BUDGET:
+        raise BudgetError(f"budget must be an integer between 1 and {MAX_BUDGET}, got {budget!r}")
+
+
+class Repo:
+    """A repository and its index (an embedded DuckDB file under ``.repointel/``)."""
+
+    def __init__(self, root: str, db_path: str) -> None:
+        self.root = root
+        self.db_path = db_path
+        self._store: IndexStore | None = None
+
+    # -- lifecycle ----------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = ".", *, index_path: str | None = None) -> Repo:
+        """Open the repository at ``path`` (the index is created on the first :meth:`index`)."""
+        root = os.path.realpath(os.fspath(path))
+        if not os.path.isdir(root):
+            raise RepoNotFoundError(f"not a directory: {path}")
+        db = index_path or os.path.join(root, INDEX_DIRNAME, INDEX_FILENAME)
+        return cls(root, db)
+
+    def close(self) -> None:
+        """Release the index file."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Repo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _reader(self) -> IndexStore:
+        if self._store is None:
+            self._store = IndexStore(self.db_path, read_only=True)
+        return self._store
+
+    def _ensure_index_dir(self) -> None:
+        folder = os.path.dirname(self.db_path)
+        os.makedirs(folder, exist_ok=True)
+        ignore = os.path.join(folder, ".gitignore")
+        if os.path.abspath(folder) == os.path.join(self.root, INDEX_DIRNAME) and not os.path.exists(ignore):
+            Path(ignore).write_text("# repointel index: never commit\n*\n")
+
+    # -- indexing -----------------------------------------------------------------
+    def index(self, *, workers: int | None = None, progress: Progress | None = None) -> IndexStats:
+        """Bring the index up to date (incremental; atomic)."""
+        self.close()
+        self._ensure_index_dir()
+        store = IndexStore(self.db_path, read_only=False)
+        try:
+            return run_index(self.root, store, workers=workers, progress=progress)
+        finally:
+            store.close()
+
+    def status(self) -> IndexStatus:
+        """What the index reflects, and which files changed on disk since."""
+        store = self._reader()
+        meta = store.meta()
+        counts = store.rows("SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM symbols)")[0]
+        stale = self.stale_paths()
+        return IndexStatus(
+            root=self.root, commit=meta.get("commit") or None, dirty=meta.get("dirty") == "true",
+            schema_version=int(meta.get("schema_version", SCHEMA_VERSION)),
+            indexed_at=meta.get("indexed_at"), files=int(counts[0]), symbols=int(counts[1]),
+            stale_paths=stale, freshness="stale" if stale else "current",
+        )
+
+    def stale_paths(self, paths: list[str] | None = None) -> list[str]:
+        """Indexed files whose size or mtime on disk differ from the index (or that vanished)."""
+        store = self._reader()
+        sql = "SELECT path, raw_path, size, mtime_ns FROM files WHERE status = 'indexed'"
+        rows = store.rows(sql)
+        wanted = set(paths) if paths is not None else None
+        out = []
+        for path, raw, size, mtime in rows:
+            if wanted is not None and path not in wanted:
+                continue
+            try:
+                st = os.stat(os.path.join(os.fsencode(self.root), raw))
+            except OSError:
+                out.append(path)
+                continue
+            if st.st_size != size or st.st_mtime_ns != mtime:
+                out.append(path)
+        return out
+
+    # -- maps ---------------------------------------------------------------------
+    def safe_path(self, path: str) -> str:
+        """The repo-relative posix form of ``path``; refuses paths that escape the root."""
+        full = os.path.realpath(os.path.join(self.root, path))
+        if os.path.commonpath([self.root, full]) != self.root:
+            raise PathOutsideRepoError(f"path escapes the repository: {path}")
+        rel = os.path.relpath(full, self.root)
+        return "" if rel == "." else rel.replace(os.sep, "/")
+
+    def files(self, *, path: str | None = None, language: str | None = None,
+              status: str | None = None, is_test: bool | None = None, limit: int = 100_000) -> list[FileRecord]:
+        """Rows of the file map, filtered (``path`` is a prefix or a glob with * and ?)."""
+        where, params = ["1=1"], []
+        if path:
+            where.append("path GLOB ?" if any(c in path for c in "*?[") else "(path = ? OR path LIKE ? || '/%')")
+            params += [path] if any(c in path for c in "*?[") else [path, path]
+        for col, val in (("language", language), ("status", status), ("is_test", is_test)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        cols = "path, language, size, sha256, mtime_ns, lines, is_test, is_generated, is_vendored, " \
+               "is_binary, status, skip_reason, parse_errors"
+        rows = self._reader().dicts(
+            f"SELECT {cols} FROM files WHERE {' AND '.join(where)} ORDER BY path LIMIT {int(limit)}", params)
+        return [FileRecord(**r) for r in rows]
+
+    def symbols(self, *, name: str | None = None, kind: str | None = None, path: str | None = None,
+                qualname: str | None = None, limit: int = 1000) -> list[Definition]:
+        """Definitions, filtered by exact name, kind, qualname, or file path prefix."""
+        where, params = ["1=1"], []
+        for col, val in (("name", name), ("kind", kind), ("qualname", qualname)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        if path is not None:
+            where.append("(path = ? OR path LIKE ? || '/%')")
+            params += [path, path]
+        rows = self._reader().dicts(
+            "SELECT path, name, qualname, kind, start_line, end_line, start_byte, end_byte, signature, "
+            f"doc, parent FROM symbols WHERE {' AND '.join(where)} ORDER BY path, start_byte LIMIT {int(limit)}",
+            params)
+        return [Definition(**r) for r in rows]
+
+    def map(self, task: str | None = None, *, budget: int = DEFAULT_BUDGET,
+            tokenizer: str = DEFAULT_TOKENIZER) -> RepoMap:
+        """A ranked repository map within ``budget`` tokens (personalised by ``task``)."""
+        from .rank.repomap import build_map
+
+        _check_budget(budget)
+        return build_map(self._reader(), task, budget, tokenizer)
+
+    def context(self, task: str, *, budget: int = 8192, tokenizer: str = DEFAULT_TOKENIZER,
+                fmt: str = "markdown") -> ContextPacket:
+        """A packet for ``task`` whose rendering in ``fmt`` ('markdown'/'json') fits ``budget``."""
+        from .context.builder import build_packet
+
+        _check_budget(budget)
+        if fmt not in ("markdown", "json"):
+            raise BudgetError(f"unknown format {fmt!r}")
+        return build_packet(self, self._reader(), task, budget, tokenizer, fmt)
+
+    def query(self, sql: str, *, limit: int = 10_000) -> dict[str, Any]:
+        """Run read-only SQL over the documented schema: ``{"columns": [...], "rows": [...]}``."""
+        cols, rows = self._reader().user_query(sql, limit)
+        return {"columns": cols, "rows": [list(r) for r in rows]}
+

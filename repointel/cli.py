@@ -1,0 +1,203 @@
+"""The ``repointel`` command line: each command opens the repository, calls one API method,
+and prints its result (``--json`` for machines). Library errors become click errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from .errors import RepointelError
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RepointelError as exc:
+            raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _emit(obj: Any) -> None:
+    if hasattr(obj, "model_dump"):
+        obj = obj.model_dump(mode="json")
+    elif isinstance(obj, list):
+        obj = [o.model_dump(mode="json") if hasattr(o, "model_dump") else o for o in obj]
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+def _open(path: str) -> Any:
+    from .api import Repo
+
+    return Repo.open(path)
+
+
+def _progress_printer(enabled: bool) -> Callable[[str, int, int], None] | None:
+    if not enabled or not sys.stderr.isatty():
+        return None
+
+    def show(phase: str, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        click.echo(f"\r{phase} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", err=True, nl=False)
+        if done >= total:
+            click.echo("", err=True)
+
+    return show
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+path_option = click.option("--repo", "repo_path", default=".", show_default=True,
+                           type=click.Path(file_okay=False), help="Repository root.")
+
+
+@click.group()
+@click.version_option(package_name="repointel")
+def main() -> None:
+    """repointel: a map of the repository for AI coding agents."""
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+@click.option("--workers", type=int, default=None, help="Parser processes (default: CPU count).")
+@json_option
+@_errors
+def index(path: str, workers: int | None, as_json: bool) -> None:
+    """Index PATH incrementally into PATH/.repointel/index.duckdb."""
+    with _open(path) as repo:
+        stats = repo.index(workers=workers, progress=_progress_printer(not as_json))
+    if as_json:
+        _emit(stats)
+        return
+    skipped = ", ".join(f"{k}={v}" for k, v in sorted(stats.skipped.items())) or "none"
+    click.echo(f"scanned {stats.scanned}, parsed {stats.parsed}, unchanged {stats.unchanged}, "
+               f"removed {stats.removed}, renamed {stats.renamed}, skipped: {skipped} "
+               f"in {stats.seconds:.2f}s (commit {(stats.commit or 'none')[:12]}"
+               f"{', dirty' if stats.dirty else ''})")
+
+
+@main.command("map")
+@click.argument("task", required=False)
+@path_option
+@click.option("--budget", type=int, default=1024, show_default=True, help="Token budget.")
+@click.option("--tokenizer", default="cl100k_base", show_default=True,
+              type=click.Choice(["cl100k_base", "o200k_base"]))
+@click.option("--no-index", is_flag=True, help="Do not bring the index up to date first.")
+@json_option
+@_errors
+def map_cmd(task: str | None, repo_path: str, budget: int, tokenizer: str, no_index: bool,
+            as_json: bool) -> None:
+    """Print a ranked map of the repository (personalised by TASK), within --budget tokens."""
+    with _open(repo_path) as repo:
+        if not no_index:
+            repo.index(progress=_progress_printer(not as_json))
+        result = repo.map(task, budget=budget, tokenizer=tokenizer)
+    if as_json:
+        _emit(result)
+    else:
+        click.echo(result.text, nl=False)
+        click.echo(f"# {len(result.entries)} files, {result.tokens.used}/{budget} {tokenizer} tokens", err=True)
+
+
+@main.command()
+@path_option
+@json_option
+@_errors
+def status(repo_path: str, as_json: bool) -> None:
+    """What the index reflects: commit, dirty flag, counts, stale files."""
+    with _open(repo_path) as repo:
+        st = repo.status()
+    if as_json:
+        _emit(st)
+    else:
+        click.echo(f"commit {st.commit or 'none'}{' (dirty)' if st.dirty else ''}; {st.files} files, "
+                   f"{st.symbols} symbols; indexed at {st.indexed_at}; freshness {st.freshness}"
+                   + (f" ({len(st.stale_paths)} stale)" if st.stale_paths else ""))
+
+
+@main.command()
+@click.argument("path", required=False)
+@path_option
+@click.option("--language")
+@click.option("--status", "status_", type=click.Choice(["indexed", "skipped"]))
+@json_option
+@_errors
+def files(path: str | None, repo_path: str, language: str | None, status_: str | None, as_json: bool) -> None:
+    """List the file map (optionally under PATH or matching a glob)."""
+    with _open(repo_path) as repo:
+        rows = repo.files(path=path, language=language, status=status_)
+    if as_json:
+        _emit(rows)
+        return
+    for f in rows:
+        extra = f"skipped:{f.skip_reason}" if f.status == "skipped" else (f.language or "-")
+        click.echo(f"{f.path}\t{extra}\t{f.lines} lines")
+
+
+@main.command()
+@click.argument("name", required=False)
+@path_option
+@click.option("--kind")
+@click.option("--path", "in_path")
+@json_option
+@_errors
+def symbols(name: str | None, repo_path: str, kind: str | None, in_path: str | None, as_json: bool) -> None:
+    """Find definitions by NAME, --kind, --path."""
+    with _open(repo_path) as repo:
+        rows = repo.symbols(name=name, kind=kind, path=in_path)
+    if as_json:
+        _emit(rows)
+        return
+    for d in rows:
+        click.echo(f"{d.path}:{d.start_line}-{d.end_line}\t{d.kind}\t{d.qualname}")
+
+
+@main.command()
+@click.argument("sql")
+@path_option
+@json_option
+@_errors
+def query(sql: str, repo_path: str, as_json: bool) -> None:
+    """Run read-only SQL over the index (schema: docs/index-schema.md)."""
+    with _open(repo_path) as repo:
+        result = repo.query(sql)
+    if as_json:
+        _emit(result)
+        return
+    click.echo("\t".join(result["columns"]))
+    for row in result["rows"]:
+        click.echo("\t".join("" if v is None else str(v) for v in row))
+
+
+@main.command()
+@click.argument("task")
+@path_option
+@click.option("--budget", type=int, default=8192, show_default=True)
+@click.option("--tokenizer", default="cl100k_base", show_default=True,
+              type=click.Choice(["cl100k_base", "o200k_base"]))
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="markdown",
+              show_default=True)
+@click.option("--no-index", is_flag=True, help="Do not bring the index up to date first.")
+@_errors
+def context(task: str, repo_path: str, budget: int, tokenizer: str, fmt: str, no_index: bool) -> None:
+    """Build a context packet for TASK ('-' reads standard input)."""
+    from .context.render import render
+
+    if task == "-":
+        task = sys.stdin.read()
+    with _open(repo_path) as repo:
+        if not no_index:
+            repo.index()
+        packet = repo.context(task, budget=budget, tokenizer=tokenizer, fmt=fmt)
+    click.echo(render(packet, fmt), nl=False)

@@ -1,0 +1,1 @@
+"""Context layer: retrieval, snippet choice, budgeted packing and rendering of packets."""

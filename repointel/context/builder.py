@@ -1,0 +1,288 @@
+"""Build a context packet: rank files for a task, choose snippets in priority tiers, and pack
+them into an exact token budget with provenance on every item."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..config import SCHEMA_VERSION
+from ..models import ContextItem, ContextPacket, TokenAccount
+from ..rank.task import TaskTerms, analyse_task
+from ..store import IndexStore
+from ..tokens import Tokenizer, get_tokenizer
+from .render import render, render_header, render_item
+from .retrieve import Candidate, rank_files
+
+if TYPE_CHECKING:
+    from ..api import Repo
+
+__all__ = ["build_packet"]
+
+#: Ranked files listed in the header (cheap: paths only).
+HEADER_FILES = 10
+#: Files whose whole text is at most this many tokens go in whole: cutting them saves little.
+WHOLE_FILE_TOKENS = 1200
+#: Top files that get snippets (tier 1); later files appear as outlines only.
+SNIPPET_FILES = 6
+#: Largest single definition snippet; bigger definitions are cut to their head.
+MAX_SNIPPET_TOKENS = 1500
+#: Dependencies outlined per top file (tier 2).
+DEPS_PER_FILE = 3
+#: Tests pulled in per top file (tier 3).
+TESTS_PER_FILE = 2
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+@dataclass
+class _Source:
+    """A file's current bytes and lines, read once per packet."""
+
+    path: str
+    data: bytes
+    lines: list[bytes]
+    fresh: bool
+
+
+def _read(repo: Repo, store: IndexStore, path: str, cache: dict[str, _Source | None]) -> _Source | None:
+    if path in cache:
+        return cache[path]
+    src = None
+    row = store.rows("SELECT raw_path, sha256 FROM files WHERE path = ?", [path])
+    if row:
+        full = os.path.join(os.fsencode(repo.root), row[0][0])
+        try:
+            with open(full, "rb") as fh:
+                data = fh.read()
+            src = _Source(path, data, data.splitlines(keepends=True),
+                          hashlib.sha256(data).hexdigest() == row[0][1])
+        except OSError:
+            src = None
+    cache[path] = src
+    return src
+
+
+def _is_secret(path: str, text: str) -> bool:
+    from ..extract.risk import find_secret_spans, is_secret_file
+
+    return is_secret_file(path) or bool(find_secret_spans(text))
+
+
+def _item(src: _Source, start: int, end: int, kind: str, commit: str | None, score: float,
+          reasons: list[str], content: str | None = None) -> ContextItem | None:
+    """An item for lines start..end (1-based inclusive); None when it would leak a secret."""
+    chunk = b"".join(src.lines[start - 1 : end])
+    text = content if content is not None else chunk.decode("utf-8", "replace")
+    if _is_secret(src.path, text):
+        return None
+    flags = ["invisible_or_bidi_characters"] if _INVISIBLE.search(text) else []
+    digest = hashlib.sha256(text.encode("utf-8") if content is not None else chunk).hexdigest()
+    return ContextItem(
+        id="", type=kind,  # type: ignore[arg-type]
+        path=src.path, line_range=f"{start}-{end}", content=text, sha256=digest, commit=commit,
+        freshness="current" if src.fresh else "stale", score=round(score, 4), reasons=reasons,
+        flags=flags,
+    )
+
+
+def _definitions(store: IndexStore, path: str) -> list[tuple[str, str, str, int, int, str, str | None]]:
+    return [tuple(r) for r in store.rows(  # type: ignore[misc]
+        "SELECT name, qualname, kind, start_line, end_line, signature, parent FROM symbols "
+        "WHERE path = ? ORDER BY start_line", [path])]
+
+
+def _outline(src: _Source, defs: list[Any]) -> str:
+    out = []
+    for name, _q, kind, start, _end, sig, parent in defs:
+        if kind in ("variable", "field"):
+            continue
+        out.append(f"{start:>5}: {'    ' if parent else ''}{sig or name}")
+    return "\n".join(out) + "\n"
+
+
+def _relevant_spans(defs: list[Any], terms: TaskTerms) -> list[tuple[int, int, str]]:
+    wanted = {w.lower() for w in list(terms.identifiers) + list(terms.code_identifiers)}
+    wanted |= {t for t, n in terms.terms.items() if n >= 2 and len(t) >= 4}
+    spans = []
+    for name, qualname, kind, start, end, _sig, _parent in defs:
+        if kind in ("variable", "field", "class", "module", "namespace"):
+            continue
+        if name.lower() in wanted or qualname.lower() in wanted:
+            spans.append((start, end, qualname))
+    merged: list[tuple[int, int, str]] = []
+    for s, e, q in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            ps, pe, pq = merged[-1]
+            merged[-1] = (ps, max(pe, e), pq)
+        else:
+            merged.append((s, e, q))
+    return merged
+
+
+class _Packer:
+    """Adds items in priority order while the running token count fits the budget."""
+
+    def __init__(self, tok: Tokenizer, budget: int, fmt: str) -> None:
+        self.tok, self.budget, self.fmt = tok, budget, fmt
+        self.items: list[ContextItem] = []
+        self.used = 0
+        self.spans: dict[str, list[tuple[int, int]]] = {}
+
+    def overlaps(self, path: str, start: int, end: int) -> bool:
+        return any(s <= end and start <= e for s, e in self.spans.get(path, []))
+
+    def cost(self, item: ContextItem) -> int:
+        if self.fmt == "json":
+            return self.tok.count(item.model_dump_json(indent=1)) + 4
+        return self.tok.count(render_item(item))
+
+    def add(self, item: ContextItem | None) -> bool:
+        if item is None:
+            return False
+        start, end = (int(x) for x in item.line_range.split("-"))
+        if self.overlaps(item.path, start, end):
+            return False
+        n = self.cost(item)
+        if self.used + n > self.budget:
+            return False
+        item.id = f"ctx-{len(self.items) + 1:05d}"
+        self.items.append(item)
+        self.used += n
+        self.spans.setdefault(item.path, []).append((start, end))
+        return True
+
+
+def _add_file(pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms, cand: Candidate,
+              commit: str | None) -> None:
+    n_lines = len(src.lines)
+    if n_lines and pk.tok.count(src.data.decode("utf-8", "replace")) <= WHOLE_FILE_TOKENS:
+        pk.add(_item(src, 1, n_lines, "source_snippet", commit, cand.score, cand.reasons + ["whole_file"]))
+        return
+    for start, end, qual in _relevant_spans(defs, terms):
+        item = _item(src, start, end, "source_snippet", commit, cand.score, cand.reasons + [f"defines:{qual}"])
+        if item is not None and pk.tok.count(item.content) > MAX_SNIPPET_TOKENS:
+            cut = pk.tok.truncate(item.content, MAX_SNIPPET_TOKENS)
+            last = start + cut.count("\n") - 1
+            item = _item(src, start, max(start, last), "source_snippet", commit, cand.score,
+                         cand.reasons + [f"defines:{qual}", "truncated"])
+        pk.add(item)
+    if defs:
+        pk.add(_item(src, 1, n_lines, "symbol_outline", commit, cand.score, cand.reasons + ["outline"],
+                     content=_outline(src, defs)))
+
+
+def _header(store: IndexStore, repo: Repo, ranked: list[Candidate], tests: list[str],
+            budget: int, tokenizer: str) -> ContextPacket:
+    meta = store.meta()
+    top = [c.path for c in ranked[:HEADER_FILES]]
+    info = _repo_facts(store, top[:3])
+    return ContextPacket(
+        repository=os.path.basename(repo.root), commit=meta.get("commit") or None,
+        dirty=meta.get("dirty") == "true", index_version=SCHEMA_VERSION,
+        likely_files={"production": top, "tests": tests}, ranked_files=[c.path for c in ranked],
+        tokens=TokenAccount(tokenizer=tokenizer, budget=budget, used=0), **info,
+    )
+
+
+def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
+    langs = [r[0] for r in store.rows(
+        "SELECT language FROM files WHERE language IS NOT NULL AND status = 'indexed' "
+        "GROUP BY language ORDER BY count(*) DESC LIMIT 5")]
+    builds = store.rows("SELECT tool, modules, unit_command, full_command FROM builds")
+    commands: dict[str, str] = {}
+    modules: list[str] = []
+    for tool, mods, unit, full in builds:
+        modules += list(mods or [])
+        if unit and "unit" not in commands:
+            commands["unit"] = unit
+        if full and "full" not in commands:
+            commands["full"] = full
+    owners = sorted({o for r in store.rows(
+        "SELECT owners FROM owners WHERE path IN (SELECT unnest(?))", [top]) for o in (r[0] or [])})
+    risks = [f"{t}:{p}" for p, t in store.rows(
+        "SELECT path, tag FROM risks WHERE path IN (SELECT unnest(?)) ORDER BY path, tag", [top])]
+    conventions = [f"{p} ({g})" for p, g in store.rows(
+        "SELECT path, governs FROM conventions ORDER BY path LIMIT 8")]
+    return {"language_stack": langs, "modules": modules[:20], "build_commands": commands,
+            "owners": owners, "risk_notes": risks, "conventions": conventions}
+
+
+def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, str | None]]:
+    return [tuple(r) for r in store.rows(  # type: ignore[misc]
+        "SELECT source_path, test_path, any_value(command) FROM test_links "
+        "WHERE source_path IN (SELECT unnest(?)) GROUP BY source_path, test_path "
+        "ORDER BY source_path, max(confidence) DESC", [paths])]
+
+
+def _finish(packet: ContextPacket, tok: Tokenizer, fmt: str) -> ContextPacket:
+    """Set ``tokens.used`` to the exact count of the rendered packet, dropping items if needed."""
+    while True:
+        for _ in range(4):
+            n = tok.count(render(packet, fmt))
+            if n == packet.tokens.used:
+                break
+            packet.tokens.used = n
+        if packet.tokens.used <= packet.tokens.budget or not packet.items:
+            return packet
+        packet.items.pop()
+
+
+def build_packet(repo: Repo, store: IndexStore, task: str, budget: int, tokenizer: str,
+                 fmt: str = "markdown") -> ContextPacket:
+    """The packet for ``task`` within ``budget`` tokens when rendered as ``fmt``."""
+    tok = get_tokenizer(tokenizer)
+    terms = analyse_task(task)
+    ranked = rank_files(store, terms)
+    top = [c.path for c in ranked[:SNIPPET_FILES]]
+    tests = _linked_tests(store, top)
+    packet = _header(store, repo, ranked, sorted({t for _, t, _ in tests})[:HEADER_FILES], budget, tokenizer)
+    for cmd in [c for _, _, c in tests if c][:3]:
+        packet.build_commands.setdefault("focused", cmd)
+    head = render_header(packet) if fmt != "json" else packet.model_dump_json(indent=1)
+    pk = _Packer(tok, budget - tok.count(head) - 16, fmt)
+    commit = packet.commit
+    cache: dict[str, _Source | None] = {}
+    for cand in ranked[:SNIPPET_FILES]:
+        src = _read(repo, store, cand.path, cache)
+        if src is not None:
+            _add_file(pk, src, _definitions(store, cand.path), terms, cand, commit)
+    _add_tier2_3(repo, store, pk, ranked, tests, commit, cache)
+    packet.items = pk.items
+    return _finish(packet, tok, fmt)
+
+
+def _add_tier2_3(repo: Repo, store: IndexStore, pk: _Packer, ranked: list[Candidate],
+                 tests: list[tuple[str, str, str | None]], commit: str | None,
+                 cache: dict[str, _Source | None]) -> None:
+    top = [c.path for c in ranked[:3]]
+    deps = store.rows(
+        "SELECT src, dst, sum(weight) w FROM file_edges WHERE src IN (SELECT unnest(?)) "
+        "GROUP BY src, dst ORDER BY src, w DESC", [top])
+    per: dict[str, int] = {}
+    for srcp, dst, _w in deps:
+        if per.get(srcp, 0) >= DEPS_PER_FILE or dst in pk.spans:
+            continue
+        src = _read(repo, store, dst, cache)
+        defs = _definitions(store, dst)
+        if src is not None and defs and pk.add(_item(
+                src, 1, len(src.lines), "symbol_outline", commit, 0.0, [f"dependency_of:{srcp}"],
+                content=_outline(src, defs))):
+            per[srcp] = per.get(srcp, 0) + 1
+    seen: dict[str, int] = {}
+    for source, test, _cmd in tests:
+        if seen.get(source, 0) >= TESTS_PER_FILE:
+            continue
+        src = _read(repo, store, test, cache)
+        defs = _definitions(store, test)
+        if src is not None and pk.add(_item(src, 1, len(src.lines), "test", commit, 0.0,
+                                            [f"tests:{source}"], content=_outline(src, defs))):
+            seen[source] = seen.get(source, 0) + 1
+    for cand in ranked[SNIPPET_FILES : SNIPPET_FILES + 10]:
+        src = _read(repo, store, cand.path, cache)
+        defs = _definitions(store, cand.path)
+        if src is not None and defs:
+            pk.add(_item(src, 1, len(src.lines), "symbol_outline", commit, cand.score,
+                         cand.reasons + ["outline"], content=_outline(src, defs)))

@@ -1,0 +1,104 @@
+"""Candidate files for a task: BM25 over our own term tables, task seeds (paths, frames,
+symbols), and personalised PageRank over the file graph, fused into one score."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..rank.graph import load_graph, pagerank
+from ..rank.seeds import task_seeds
+from ..rank.task import TaskTerms
+from ..store import IndexStore
+
+__all__ = ["Candidate", "rank_files"]
+
+#: BM25 term-frequency saturation (the usual Okapi value).
+BM25_K1 = 1.2
+#: BM25 length normalisation (the usual Okapi value).
+BM25_B = 0.75
+#: Query terms are capped at this many repeats: an issue repeating a word is not 10× about it.
+MAX_QUERY_TF = 3
+#: Weight of the normalised BM25 score (0..1) in the fused score.
+W_BM25 = 1.0
+#: Weight of direct task seeds (path, frame, symbol mentions), normalised to 0..1.
+W_SEED = 1.2
+#: Weight of personalised PageRank (normalised to 0..1): neighbours of strong candidates.
+W_GRAPH = 0.3
+#: Files seeding PageRank beyond the direct seeds: the top BM25 hits.
+PAGERANK_BM25_SEEDS = 10
+#: Test files are kept out of the production ranking (they are pulled in by the test map).
+TEST_PENALTY = 0.0
+#: Files under docs/ examples/ benchmarks/ are rarely what must change.
+AUX_DIR_FACTOR = 0.5
+_AUX_DIRS = ("doc/", "docs/", "example/", "examples/", "benchmarks/", "bench/", "scripts/")
+
+
+@dataclass
+class Candidate:
+    """A file's fused score and the reasons behind it."""
+
+    path: str
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+
+def bm25(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
+    """Okapi BM25 of every file containing at least one query term."""
+    if not terms:
+        return {}
+    qterms = sorted(terms)
+    qtf = [min(terms[t], MAX_QUERY_TF) for t in qterms]
+    rows = store.rows(
+        f"""
+        WITH q AS (SELECT unnest(?) AS term, unnest(?) AS qtf),
+        stats AS (SELECT count(*) AS n, avg(len) AS avgdl FROM doclen),
+        df AS (SELECT term, count(*) AS df FROM terms WHERE term IN (SELECT term FROM q) GROUP BY term)
+        SELECT t.path, sum(q.qtf * ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5))
+               * t.tf * ({BM25_K1} + 1)
+               / (t.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * d.len / stats.avgdl)))
+        FROM terms t JOIN q ON t.term = q.term JOIN df ON t.term = df.term
+        JOIN doclen d ON d.path = t.path, stats
+        GROUP BY t.path
+        """,
+        [qterms, qtf],
+    )
+    return {p: float(s) for p, s in rows}
+
+
+def _normalise(scores: Mapping[str, float]) -> dict[str, float]:
+    top = max(scores.values(), default=0.0)
+    return {k: v / top for k, v in scores.items()} if top > 0 else {}
+
+
+def _eligible(store: IndexStore) -> tuple[set[str], set[str]]:
+    rows = store.rows(
+        "SELECT path, is_test FROM files WHERE status = 'indexed' AND language IS NOT NULL "
+        "AND NOT is_vendored AND NOT is_generated")
+    return {p for p, t in rows if not t}, {p for p, t in rows if t}
+
+
+def rank_files(store: IndexStore, terms: TaskTerms) -> list[Candidate]:
+    """Production source files ranked for the task, best first."""
+    prod, tests = _eligible(store)
+    lexical = _normalise({p: s for p, s in bm25(store, terms.terms).items() if p in prod})
+    graph = load_graph(store)
+    seeds_raw = {p: s for p, s in task_seeds(store, graph.nodes, terms).items() if p in prod}
+    seeds = _normalise({p: math.log1p(s) for p, s in seeds_raw.items()})
+    pers = dict(seeds)
+    for p, s in sorted(lexical.items(), key=lambda kv: -kv[1])[:PAGERANK_BM25_SEEDS]:
+        pers[p] = pers.get(p, 0.0) + s
+    ranks = _normalise({p: s for p, s in pagerank(graph, pers or None).items() if p in prod})
+    out: dict[str, Candidate] = {}
+    for name, part, weight in (("bm25", lexical, W_BM25), ("mentioned", seeds, W_SEED),
+                               ("graph", ranks, W_GRAPH)):
+        for p, s in part.items():
+            c = out.setdefault(p, Candidate(p))
+            c.score += weight * s
+            if s >= 0.2:
+                c.reasons.append(f"{name}:{s:.2f}")
+    for c in out.values():
+        if c.path.startswith(_AUX_DIRS) or "/examples/" in c.path:
+            c.score *= AUX_DIR_FACTOR
+    return sorted(out.values(), key=lambda c: (-c.score, c.path))

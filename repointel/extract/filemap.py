@@ -1,0 +1,151 @@
+"""The file map: classify a file's bytes (binary, too large, minified, undecodable) and flags
+(test, generated, vendored), and run the per-file extractors on the ones we can parse.
+
+:func:`examine` is what indexing workers run, one call per file; it never raises for a bad file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from typing import Any
+
+from ..config import BINARY_SNIFF_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES
+from ..parse import language_for_path, parse
+from .terms import term_counts
+
+__all__ = ["FileFacts", "examine", "is_generated_path", "is_test_path", "is_vendored_path"]
+
+# (path, size, mtime_ns, sha256, lines, language, status, skip_reason, flags..., parse_errors)
+FileFacts = dict[str, Any]
+
+_VENDORED = re.compile(r"(^|/)(vendor|vendored|third_party|thirdparty|node_modules|external|_vendor)/")
+_GENERATED_PATH = re.compile(
+    r"(_pb2(_grpc)?\.pyi?$|\.pb\.go$|\.min\.(js|css)$|\.generated\.\w+$|\.g\.cs$|(^|/)generated/|"
+    r"(^|/)(dist|build)/|\.designer\.cs$|_generated\.\w+$)"
+)
+_GENERATED_MARK = re.compile(
+    rb"(@generated|Code generated .{0,80}DO NOT EDIT|auto-?generated|This file (is|was) generated)",
+    re.IGNORECASE,
+)
+_TEST_PATH = re.compile(
+    r"((^|/)(tests?|testing|__tests__|spec|specs)/|(^|/)test_[^/]*\.py$|_tests?\.(py|go|rb|rs|exs?)$|"
+    r"[._-](test|spec)\.[jt]sx?$|Tests?\.(java|cs|kt|scala)$|_spec\.rb$|(^|/)conftest\.py$)"
+)
+
+
+def is_test_path(path: str) -> bool:
+    """True when the path follows a test-file convention of a supported language."""
+    return bool(_TEST_PATH.search(path))
+
+
+def is_vendored_path(path: str) -> bool:
+    """True for third-party code copied into the repository."""
+    return bool(_VENDORED.search(path))
+
+
+def is_generated_path(path: str) -> bool:
+    """True for paths that name generated output (protobuf, minified bundles, build dirs)."""
+    return bool(_GENERATED_PATH.search(path))
+
+
+def _facts(path: str, size: int, mtime_ns: int, lang: str | None) -> FileFacts:
+    return {
+        "path": path, "language": lang, "size": size, "sha256": None, "mtime_ns": mtime_ns,
+        "lines": 0, "is_test": is_test_path(path), "is_generated": is_generated_path(path),
+        "is_vendored": is_vendored_path(path), "is_binary": False, "status": "indexed",
+        "skip_reason": None, "parse_errors": False,
+    }
+
+
+def _hash_stream(full: str) -> str:
+    digest = hashlib.sha256()
+    with open(full, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _content_problem(data: bytes, lang: str | None) -> str | None:
+    """The skip reason for content we will not parse, or None."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "undecodable"  # UTF-16 with BOM: byte offsets would not match the file
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return "binary"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "undecodable"
+    if lang is not None and len(data) > MAX_LINE_BYTES:
+        if max(len(line) for line in data.split(b"\n")) > MAX_LINE_BYTES:
+            return "minified"
+    return None
+
+
+#: Non-code files whose words are worth searching (docs, configs); others are listed only.
+_TEXT_DOC = re.compile(r"\.(md|rst|txt|toml|cfg|ini|ya?ml|json|html?|css|scss|xml|sql|sh|in)$|(^|/)(Makefile|Dockerfile|README|CODEOWNERS)$")
+
+
+def _is_text_doc(path: str, lang: str | None) -> bool:
+    return lang is not None or bool(_TEXT_DOC.search(path))
+
+
+def _count_lines(data: bytes) -> int:
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
+            want_parse: bool = True) -> tuple[FileFacts, dict[str, Any] | None]:
+    """Read, hash, classify and (when parseable) parse one file into plain-data results."""
+    lang = language_for_path(path)
+    facts = _facts(path, size, mtime_ns, lang)
+    full = os.path.join(root, os.fsdecode(raw))
+    try:
+        if size > MAX_FILE_BYTES:
+            facts.update(sha256=_hash_stream(full), status="skipped", skip_reason="too_large")
+            return facts, None
+        with open(full, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        facts.update(status="skipped", skip_reason="vanished")
+        return facts, None
+    except OSError:
+        facts.update(status="skipped", skip_reason="unreadable")
+        return facts, None
+    facts.update(sha256=hashlib.sha256(data).hexdigest(), size=len(data), lines=_count_lines(data))
+    problem = _content_problem(data, lang)
+    if problem is not None:
+        facts.update(status="skipped", skip_reason=problem, is_binary=problem == "binary")
+        return facts, None
+    if not facts["is_generated"] and _GENERATED_MARK.search(data[:2048]):
+        facts["is_generated"] = True
+    if not want_parse or facts["is_vendored"] or not _is_text_doc(path, lang):
+        return facts, None
+    text = data.decode("utf-8")
+    if lang is None:
+        return facts, {"terms": term_counts(path + "\n" + text)}
+    parsed = extract_parsed(lang, data)
+    parsed["terms"] = term_counts(path + "\n" + text)
+    facts["parse_errors"] = parsed["parse_errors"]
+    return facts, parsed
+
+
+def extract_parsed(lang: str, data: bytes) -> dict[str, Any]:
+    """Parse ``data`` and run every per-file extractor; returns plain data for pickling."""
+    from .imports import extract_imports
+    from .symbols import extract_symbols
+
+    tree = parse(lang, data)
+    defs, refs = extract_symbols(lang, tree, data)
+    imports = extract_imports(lang, tree, data)
+    return {
+        "definitions": [
+            (d.name, d.qualname, d.kind, d.start_line, d.end_line, d.start_byte, d.end_byte,
+             d.signature, d.doc, d.parent)
+            for d in defs
+        ],
+        "references": refs,
+        "imports": [(i.module, list(i.names), i.line, i.level, i.kind) for i in imports],
+        "parse_errors": bool(tree.root_node.has_error),
+    }

@@ -1,0 +1,56 @@
+"""Lexical terms of a text: identifiers split by camelCase and snake_case, lower-cased.
+
+Shared by the index (per-file term frequencies for BM25) and by task analysis, so a query
+and a document are tokenised the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+__all__ = ["STOPWORDS", "split_identifier", "term_counts", "terms_of"]
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+[A-Za-z_][A-Za-z0-9_]*")
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+#: English and code filler words that carry no location signal.
+STOPWORDS = frozenset(
+    "the a an and or of to in is it be that this for on with as by at from are was were not no "
+    "but if then else when which what who how why can could should would will shall may might "
+    "do does did done have has had i we you he she they them our your my me us so such than too "
+    "very just also there here these those into out up down over under about after before all any "
+    "some each more most other only own same self true false none null def return import class "
+    "get set use used using new one two like want need see seems way work works get got make".split()
+)
+_MIN_LEN = 2
+
+
+@lru_cache(maxsize=200_000)
+def split_identifier(word: str) -> tuple[str, ...]:
+    """``getHTTPResponse_code`` → ('gethttpresponse_code', 'get', 'http', 'response', 'code')."""
+    low = word.lower()
+    parts = [p.lower() for chunk in word.split("_") for p in _CAMEL.findall(chunk)]
+    out = [low] if len(low) >= _MIN_LEN else []
+    if len(parts) > 1:
+        out.extend(p for p in parts if len(p) >= _MIN_LEN and p != low)
+    return tuple(t for t in out if t not in STOPWORDS)
+
+
+def term_counts(text: str) -> Counter[str]:
+    """Term frequencies of ``text`` (identifiers and their sub-words)."""
+    words = Counter(_WORD.findall(text))
+    out: Counter[str] = Counter()
+    for word, n in words.items():
+        for term in split_identifier(word):
+            out[term] += n
+    return out
+
+
+def terms_of(text: str) -> list[str]:
+    """The distinct terms of ``text`` in first-seen order."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(text):
+        for term in split_identifier(word):
+            seen.setdefault(term, None)
+    return list(seen)

@@ -1,0 +1,201 @@
+"""The indexing pipeline: scan → examine (parse + extract, in worker processes) → store,
+then rebuild the repository-wide maps in the same transaction.
+
+Incremental by construction: a stat check first, the sha256 to confirm, renames detected by
+content hash, and only changed files are parsed. Repository-wide maps (resolved imports, file
+edges, test links, owners, build/risk/convention facts) are recomputed from the stored
+per-file facts, so an incremental run always equals a fresh one.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .config import PARALLEL_MIN_BYTES
+from .extract.filemap import FileFacts, examine
+from .models import IndexStats
+from .scan import Entry, ScanResult, git_head, scan
+from .store import PER_FILE_TABLES, TABLES, IndexStore
+
+__all__ = ["Progress", "run_index"]
+
+#: Progress callback: (phase, done, total).
+Progress = Callable[[str, int, int], None]
+#: Files per task sent to a worker: big enough to amortise pickling, small enough to balance.
+_CHUNK_FILES = 48
+#: Reference edges ignore names defined in more files than this: they say nothing about where.
+MAX_DEFINERS = 8
+#: Reference edges ignore names shorter than this (i, x, fn … are everywhere).
+MIN_REF_NAME = 3
+
+_FILE_COLS = [c for c, _ in TABLES["files"]]
+
+
+@dataclass
+class _Plan:
+    """What one run must do, decided from the scan and the stored file states."""
+
+    parse: list[Entry] = field(default_factory=list)
+    static: list[FileFacts] = field(default_factory=list)  # skipped at scan time
+    touch: list[tuple[str, int]] = field(default_factory=list)
+    renames: dict[str, str] = field(default_factory=dict)
+    remove: set[str] = field(default_factory=set)
+    unchanged: int = 0
+
+
+def _scan_skip_facts(e: Entry) -> FileFacts:
+    return {
+        "path": e.path, "language": None, "size": 0, "sha256": None, "mtime_ns": 0, "lines": 0,
+        "is_test": False, "is_generated": False, "is_vendored": False, "is_binary": False,
+        "status": "skipped", "skip_reason": e.skip_reason, "parse_errors": False,
+    }
+
+
+def _sha_of(root: str, e: Entry) -> str | None:
+    try:
+        with open(os.path.join(root, os.fsdecode(e.raw)), "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _plan(root: str, entries: list[Entry], old: dict[str, tuple[Any, ...]]) -> _Plan:
+    plan = _Plan()
+    seen = {e.path for e in entries}
+    plan.remove = {p for p in old if p not in seen}
+    gone_by_sha = {old[p][2]: p for p in plan.remove if old[p][2] and old[p][3] == "indexed"}
+    for e in entries:
+        prev = old.get(e.path)
+        if e.skip_reason is not None:
+            if prev is not None and prev[3] == "skipped" and prev[4] == e.skip_reason:
+                plan.unchanged += 1
+            else:
+                plan.remove.add(e.path)
+                plan.static.append(_scan_skip_facts(e))
+            continue
+        if prev is not None and prev[0] == e.size and prev[1] == e.mtime_ns:
+            plan.unchanged += 1
+            continue
+        if prev is not None and prev[2] is not None and e.size <= 64 << 20:
+            if _sha_of(root, e) == prev[2]:
+                plan.touch.append((e.path, e.mtime_ns))
+                plan.unchanged += 1
+                continue
+        if prev is None and gone_by_sha:
+            sha = _sha_of(root, e)
+            if sha in gone_by_sha:
+                plan.renames[gone_by_sha.pop(sha)] = e.path
+                plan.touch.append((e.path, e.mtime_ns))
+                continue
+        if prev is not None:
+            plan.remove.add(e.path)
+        plan.parse.append(e)
+    plan.remove -= set(plan.renames)  # renamed sources are moved, not removed
+    return plan
+
+
+def _examine_chunk(root: str, chunk: list[tuple[str, bytes, int, int]]) -> list[tuple[FileFacts, Any]]:
+    return [examine(root, p, raw, size, mtime) for p, raw, size, mtime in chunk]
+
+
+def _chunks(entries: Sequence[Entry]) -> Iterator[list[tuple[str, bytes, int, int]]]:
+    ordered = sorted(entries, key=lambda e: -e.size)  # big files first: better load balance
+    for i in range(0, len(ordered), _CHUNK_FILES):
+        yield [(e.path, e.raw, e.size, e.mtime_ns) for e in ordered[i : i + _CHUNK_FILES]]
+
+
+def _pool(workers: int) -> cf.ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    if os.name == "posix":
+        ctx.set_forkserver_preload(["repointel.extract.filemap", "repointel.extract.symbols"])
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def _examine_all(root: str, entries: list[Entry], workers: int | None,
+                 progress: Progress | None) -> Iterator[tuple[FileFacts, Any]]:
+    total_bytes = sum(e.size for e in entries)
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    done = 0
+    if n <= 1 or total_bytes < PARALLEL_MIN_BYTES:
+        for chunk in _chunks(entries):
+            for item in _examine_chunk(root, chunk):
+                done += 1
+                yield item
+            if progress:
+                progress("parse", done, len(entries))
+        return
+    with _pool(n) as pool:
+        futures = [pool.submit(_examine_chunk, root, c) for c in _chunks(entries)]
+        for fut in cf.as_completed(futures):
+            for item in fut.result():
+                done += 1
+                yield item
+            if progress:
+                progress("parse", done, len(entries))
+
+
+def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, raw: bytes,
+              rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    path = facts["path"]
+    rec = dict(facts, raw_path=raw)
+    rows["files"].append(tuple(rec[c] for c in _FILE_COLS))
+    if parsed is None:
+        return
+    rows["terms"].extend((path, term, tf) for term, tf in parsed["terms"].items())
+    if "definitions" not in parsed:
+        return
+    rows["symbols"].extend((path, *d) for d in parsed["definitions"])
+    rows["refs"].extend((path, name, count) for name, count in parsed["references"].items())
+    rows["imports"].extend((path, *imp, None, None) for imp in parsed["imports"])
+
+
+def run_index(root: str, store: IndexStore, *, workers: int | None = None,
+              progress: Progress | None = None, force_derived: bool = False,
+              scanned: ScanResult | None = None) -> IndexStats:
+    """Bring the index up to date with the work tree in one atomic transaction.
+
+    ``scanned`` injects a listing made earlier (tests use it to delete files mid-scan).
+    """
+    t0 = time.perf_counter()
+    result = scanned if scanned is not None else scan(root)
+    old = store.file_states()
+    plan = _plan(root, result.entries, old)
+    rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in PER_FILE_TABLES}
+    skipped: dict[str, int] = {}
+    raw_of = {e.path: e.raw for e in plan.parse}
+    for facts in plan.static:
+        _rows_for(facts, None, os.fsencode(facts["path"]), rows)
+    for facts, parsed in _examine_all(root, plan.parse, workers, progress):
+        _rows_for(facts, parsed, raw_of[facts["path"]], rows)
+    for facts_row in rows["files"]:
+        if facts_row[_FILE_COLS.index("status")] == "skipped":
+            reason = facts_row[_FILE_COLS.index("skip_reason")]
+            skipped[reason] = skipped.get(reason, 0) + 1
+    commit, dirty = git_head(root)
+    meta = store.meta()
+    changed = bool(plan.parse or plan.static or plan.remove or plan.renames)
+    head_moved = meta.get("commit") != (commit or "")
+    with store.transaction():
+        store.replace_files(remove=plan.remove, renames=plan.renames, rows=rows, touch=plan.touch)
+        if changed or force_derived or head_moved or "indexed_at" not in meta:
+            from .derive import rebuild_derived
+
+            rebuild_derived(root, store, history=head_moved or force_derived)
+        store.set_meta({
+            "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),
+            "indexed_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        })
+    return IndexStats(
+        scanned=len(result.entries), parsed=len(plan.parse), unchanged=plan.unchanged,
+        removed=len(plan.remove - set(raw_of) - {f["path"] for f in plan.static}),
+        renamed=len(plan.renames), skipped=skipped, seconds=round(time.perf_counter() - t0, 4),
+        commit=commit, dirty=dirty,
+    )

@@ -1,0 +1,1 @@
+"""Rank layer: task analysis, the file graph, PageRank and the repository map."""

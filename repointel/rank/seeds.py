@@ -1,0 +1,85 @@
+"""Seed scores: which files a task points at directly (paths, frames, symbol names)."""
+
+from __future__ import annotations
+
+import math
+import posixpath
+from collections import defaultdict
+
+from ..store import IndexStore
+from .task import TaskTerms
+
+__all__ = ["task_seeds"]
+
+#: A path or stack frame naming the file is the strongest evidence there is.
+PATH_MENTION = 8.0
+#: A file name (stem) mentioned alone, e.g. "the `urls.py` module".
+STEM_MENTION = 3.0
+#: A dotted name a.b.c that maps onto a module path a/b/c.py.
+DOTTED_MODULE = 4.0
+#: A symbol defined in a file and named in the task (divided among its definers).
+SYMBOL_MENTION = 2.0
+#: Symbol names mentioned inside code spans or blocks are likelier to be the subject.
+CODE_SPAN_BOOST = 1.5
+
+
+def _path_matches(paths: list[str], mention: str) -> list[str]:
+    mention = mention.replace("\\", "/").lstrip("./")
+    hits = [p for p in paths if p == mention or p.endswith("/" + mention)]
+    if hits:
+        return hits
+    parts = mention.split("/")  # absolute paths from tracebacks: match the longest suffix
+    for k in range(len(parts) - 1, 0, -1):
+        suffix = "/".join(parts[-k:])
+        hits = [p for p in paths if p == suffix or p.endswith("/" + suffix)]
+        if hits:
+            return hits if len(hits) <= 3 else []
+    return []
+
+
+def _mention_seeds(paths: list[str], terms: TaskTerms, out: dict[str, float]) -> None:
+    for mention in terms.paths + [f[0] for f in terms.frames]:
+        hits = _path_matches(paths, mention)
+        for p in hits:
+            out[p] += PATH_MENTION / len(hits)
+    for dotted in terms.dotted:
+        as_path = dotted.replace(".", "/")
+        for cand in (as_path + ".py", as_path + "/__init__.py"):
+            for p in paths:
+                if p == cand or p.endswith("/" + cand):
+                    out[p] += DOTTED_MODULE
+
+
+def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float]) -> None:
+    names = set(terms.identifiers) | set(terms.code_identifiers)
+    for dotted in terms.dotted:
+        names.update(dotted.split("."))
+    names = {n for n in names if len(n) >= 3}
+    if not names:
+        return
+    rows = store.rows(
+        "SELECT name, path, count(*) FROM symbols WHERE name IN (SELECT unnest(?)) GROUP BY name, path",
+        [sorted(names)],
+    )
+    definers: dict[str, list[str]] = defaultdict(list)
+    for name, path, _ in rows:
+        definers[name].append(path)
+    for name, files in definers.items():
+        weight = SYMBOL_MENTION / math.sqrt(len(files))
+        if name in terms.code_identifiers:
+            weight *= CODE_SPAN_BOOST
+        for p in files:
+            out[p] += weight
+
+
+def task_seeds(store: IndexStore, paths: list[str], terms: TaskTerms) -> dict[str, float]:
+    """Files the task points at, with a strength per file."""
+    out: dict[str, float] = defaultdict(float)
+    _mention_seeds(paths, terms, out)
+    stems = {posixpath.basename(p): p for p in paths}
+    for mention in terms.paths:
+        base = posixpath.basename(mention)
+        if base in stems and stems[base] not in out:
+            out[stems[base]] += STEM_MENTION
+    _symbol_seeds(store, terms, out)
+    return dict(out)

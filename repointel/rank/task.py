@@ -1,0 +1,71 @@
+"""Task analysis: what a task text (issue, request, stack trace) names, as ranking signals.
+
+The text is untrusted data: we only pull strings out of it, never act on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..extract.terms import STOPWORDS, term_counts
+
+__all__ = ["TaskTerms", "analyse_task"]
+
+#: Only the first 200k characters of a task are analysed: a bigger paste is log noise.
+MAX_TASK_CHARS = 200_000
+
+_PATH = re.compile(r"(?<![\w@])((?:[\w.-]+/)*[\w.-]+\.(?:py|pyi|js|jsx|ts|tsx|go|java|rs|c|h|cc|cpp|hpp|rb|cs|cfg|toml|ini|rst|md|txt|json|ya?ml))\b")
+_PY_FRAME = re.compile(r'File "([^"]+)", line (\d+)(?:, in (\w+))?')
+_JS_FRAME = re.compile(r"at (?:([\w.$<>]+) )?\(?([^\s()]+?\.\w+):(\d+)(?::\d+)?\)?")
+_DOTTED = re.compile(r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\b")
+_CODE_SPAN = re.compile(r"`([^`\n]{1,200})`")
+_FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
+_IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
+
+
+@dataclass
+class TaskTerms:
+    """Signals pulled out of a task text."""
+
+    paths: list[str] = field(default_factory=list)
+    frames: list[tuple[str, int, str | None]] = field(default_factory=list)
+    dotted: list[str] = field(default_factory=list)
+    identifiers: Counter[str] = field(default_factory=Counter)
+    code_identifiers: Counter[str] = field(default_factory=Counter)
+    terms: Counter[str] = field(default_factory=Counter)
+
+
+def _is_identifier_like(word: str) -> bool:
+    """Words that look like code: snake_case, camelCase, CamelCase with an inner capital, dunders."""
+    if "_" in word.strip("_") or word.startswith("__"):
+        return True
+    return bool(re.search(r"[a-z][A-Z]|[A-Z][a-z]+[A-Z]", word))
+
+
+def _code_parts(text: str) -> list[str]:
+    return [m.group(1) for m in _FENCE.finditer(text)] + [m.group(1) for m in _CODE_SPAN.finditer(text)]
+
+
+def analyse_task(text: str) -> TaskTerms:
+    """Paths, stack frames, dotted names, identifiers and BM25 terms of a task text."""
+    text = text[:MAX_TASK_CHARS]
+    out = TaskTerms()
+    out.frames = [(m.group(1), int(m.group(2)), m.group(3)) for m in _PY_FRAME.finditer(text)]
+    out.frames += [(m.group(2), int(m.group(3)), m.group(1)) for m in _JS_FRAME.finditer(text)]
+    out.paths = list(dict.fromkeys(m.group(1) for m in _PATH.finditer(text)))
+    out.dotted = list(dict.fromkeys(
+        d for d in (m.group(1) for m in _DOTTED.finditer(text)) if not re.fullmatch(r"[\d.]+", d)
+    ))
+    for part in _code_parts(text):
+        for word in _IDENT.findall(part):
+            if word.lower() not in STOPWORDS:
+                out.code_identifiers[word] += 1
+    for word in _IDENT.findall(text):
+        if _is_identifier_like(word) or word in out.code_identifiers:
+            out.identifiers[word] += 1
+        elif word[0].isupper() and not word.isupper() and word.lower() not in STOPWORDS:
+            out.identifiers[word] += 1  # CamelCase class names such as Invoice
+    out.terms = term_counts(text)
+    return out

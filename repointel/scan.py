@@ -1,0 +1,245 @@
+"""Scan layer: list the repository's files with git's ignore semantics, safely.
+
+Inside a git work tree the list comes from ``git ls-files`` (exactly git's rules:
+nested ``.gitignore``, ``.git/info/exclude``, ``core.excludesFile``); elsewhere we walk
+the tree and apply the same pattern syntax ourselves. ``.repointelignore`` files are
+applied on top in both cases. Symlinks never lead out of the root.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .config import IGNORE_FILENAME, INDEX_DIRNAME
+
+__all__ = ["Entry", "IgnoreRules", "ScanResult", "decode_path", "git_head", "scan"]
+
+_ALWAYS_SKIP_DIRS = frozenset({".git", INDEX_DIRNAME, ".hg", ".svn"})
+
+
+def decode_path(raw: bytes) -> str:
+    """The display/key form of a raw path: UTF-8, with undecodable bytes as ``\\xNN``."""
+    return raw.decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One listed file: its key path, raw bytes path, and lstat facts (or a skip reason)."""
+
+    path: str
+    raw: bytes
+    size: int = 0
+    mtime_ns: int = 0
+    skip_reason: str | None = None
+
+
+@dataclass
+class ScanResult:
+    """Everything the scan saw."""
+
+    entries: list[Entry] = field(default_factory=list)
+    used_git: bool = False
+
+
+def _pattern_regex(pattern: str) -> tuple[re.Pattern[str], bool, bool] | None:
+    """Translate one gitignore pattern to (regex, negated, dir_only), or None for a comment."""
+    pattern = pattern.rstrip("\n").rstrip("\r")
+    if not pattern or pattern.startswith("#"):
+        return None
+    negated = pattern.startswith("!")
+    if negated:
+        pattern = pattern[1:]
+    pattern = pattern.replace("\\#", "#").replace("\\!", "!").rstrip(" ")
+    dir_only = pattern.endswith("/")
+    pattern = pattern.rstrip("/")
+    if not pattern:
+        return None
+    anchored = "/" in pattern
+    pattern = pattern.lstrip("/")
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out.append("/.*")
+            i += 3
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[":
+            j = pattern.find("]", i + 1)
+            if j == -1:
+                out.append(re.escape("["))
+                i += 1
+            else:
+                body = pattern[i + 1 : j].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = j + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    prefix = "" if anchored else "(?:.*/)?"
+    return re.compile(prefix + "".join(out) + "$"), negated, dir_only
+
+
+class IgnoreRules:
+    """Gitignore-style rules gathered from ignore files, each scoped to its directory."""
+
+    def __init__(self) -> None:
+        self._rules: list[tuple[str, re.Pattern[str], bool, bool]] = []
+
+    def add_file(self, base: str, text: str) -> None:
+        """Add the patterns of an ignore file found in directory ``base`` ('' for the root)."""
+        for line in text.splitlines():
+            compiled = _pattern_regex(line)
+            if compiled is not None:
+                self._rules.append((base, *compiled))
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def ignored(self, path: str, is_dir: bool = False) -> bool:
+        """True when the last matching rule (of ``path`` or one of its parents) ignores it."""
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            sub = "/".join(parts[:depth])
+            if self._match(sub, is_dir or depth < len(parts)):
+                return True
+        return False
+
+    def _match(self, path: str, is_dir: bool) -> bool:
+        result = False
+        for base, rx, negated, dir_only in self._rules:
+            if base and not path.startswith(base + "/"):
+                continue
+            rel = path[len(base) + 1 :] if base else path
+            if dir_only and not is_dir:
+                continue
+            if rx.match(rel):
+                result = not negated
+        return result
+
+
+def _run_git(root: str, *args: str) -> bytes | None:
+    try:
+        proc = subprocess.run(
+            ["git", "-C", root, *args], capture_output=True, check=False, timeout=120
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def git_head(root: str) -> tuple[str | None, bool]:
+    """(HEAD commit sha or None, whether the work tree has changes)."""
+    head = _run_git(root, "rev-parse", "--verify", "-q", "HEAD")
+    if head is None:
+        return None, False
+    status = _run_git(root, "status", "--porcelain", "--untracked-files=normal", "-z")
+    return head.decode().strip(), bool(status)
+
+
+def _git_list(root: str) -> list[bytes] | None:
+    if not os.path.exists(os.path.join(root, ".git")):
+        return None
+    out = _run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if out is None:
+        return None
+    names = sorted(set(n for n in out.split(b"\0") if n and not n.endswith(b"/")))
+    return names
+
+
+def _walk(root: bytes, rel: bytes, rules: IgnoreRules) -> Iterator[bytes]:
+    """Walk without following symlinked directories, applying .gitignore files as we go."""
+    here = os.path.join(root, rel) if rel else root
+    _load_ignore(root, rel, rules, b".gitignore")
+    try:
+        with os.scandir(here) as it:
+            items = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return
+    for item in items:
+        name = item.name
+        sub = rel + b"/" + name if rel else name
+        if name.decode("utf-8", "replace") in _ALWAYS_SKIP_DIRS:
+            continue
+        is_dir = item.is_dir(follow_symlinks=False)
+        if rules.ignored(decode_path(sub), is_dir):
+            continue
+        if is_dir:
+            yield from _walk(root, sub, rules)
+        else:
+            yield sub
+
+
+def _load_ignore(root: bytes, rel: bytes, rules: IgnoreRules, name: bytes) -> None:
+    path = os.path.join(root, rel, name) if rel else os.path.join(root, name)
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(1_000_000).decode("utf-8", "replace")
+    except OSError:
+        return
+    rules.add_file(decode_path(rel), text)
+
+
+def _repointel_rules(root: bytes, names: list[bytes]) -> IgnoreRules:
+    rules = IgnoreRules()
+    dirs = {b""} | {os.path.dirname(n) for n in names}
+    for d in sorted(dirs):
+        _load_ignore(root, d, rules, IGNORE_FILENAME.encode())
+    return rules
+
+
+def _classify(root: bytes, raw: bytes, real_root: str) -> Entry:
+    path = decode_path(raw)
+    full = os.path.join(root, raw)
+    try:
+        st = os.lstat(full)
+    except FileNotFoundError:
+        return Entry(path, raw, skip_reason="vanished")
+    except OSError:
+        return Entry(path, raw, skip_reason="unreadable")
+    if stat.S_ISLNK(st.st_mode):
+        return _classify_link(path, raw, full, real_root)
+    if not stat.S_ISREG(st.st_mode):
+        return Entry(path, raw, skip_reason="not_regular")
+    return Entry(path, raw, st.st_size, st.st_mtime_ns)
+
+
+def _classify_link(path: str, raw: bytes, full: bytes, real_root: str) -> Entry:
+    try:
+        target = os.path.realpath(os.fsdecode(full), strict=True)
+    except OSError as exc:
+        reason = "symlink_loop" if exc.errno == 40 else "vanished"
+        return Entry(path, raw, skip_reason=reason)
+    if os.path.commonpath([real_root, target]) != real_root:
+        return Entry(path, raw, skip_reason="outside_root")
+    # A link inside the repository: its target is indexed under its own path.
+    return Entry(path, raw, skip_reason="symlink")
+
+
+def scan(root: str) -> ScanResult:
+    """List every non-ignored file under ``root`` with its lstat facts or a skip reason."""
+    root_b = os.fsencode(root)
+    names = _git_list(root)
+    used_git = names is not None
+    if names is None:
+        names = list(_walk(root_b, b"", IgnoreRules()))
+    names = [n for n in names if n.split(b"/")[0].decode("utf-8", "replace") not in _ALWAYS_SKIP_DIRS]
+    extra = _repointel_rules(root_b, names)
+    if extra:
+        names = [n for n in names if not extra.ignored(decode_path(n))]
+    real_root = os.path.realpath(root)
+    return ScanResult([_classify(root_b, n, real_root) for n in names], used_git)

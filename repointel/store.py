@@ -1,0 +1,262 @@
+"""Store layer: the DuckDB index. The only module that imports duckdb.
+
+Schema (documented in docs/index-schema.md; version in ``meta.schema_version``):
+
+- ``meta(key, value)``: schema_version, root, commit, dirty, indexed_at, last_event.
+- ``files``: the file map, one row per listed file (indexed or skipped with a reason).
+- ``symbols``: definitions; ``refs``: identifier references per file with counts.
+- ``imports``: raw import statements per file, with what they resolve to.
+- ``file_edges``: file → file dependency edges (kind ``import`` or ``reference``, weighted).
+- ``test_links``, ``owners``, ``history``, ``cochange``, ``builds``, ``risks``, ``conventions``:
+  repository-wide maps, recomputed from the per-file tables in the same transaction.
+
+Every index run writes in ONE transaction: a crash leaves the previous committed index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from .config import SCHEMA_VERSION
+from .errors import IndexLockedError, IndexMissingError, QueryError, SchemaVersionError
+
+__all__ = ["TABLES", "IndexStore"]
+
+#: Column definitions of every table, in insertion order.
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "files": [
+        ("path", "VARCHAR"), ("raw_path", "BLOB"), ("language", "VARCHAR"), ("size", "BIGINT"),
+        ("sha256", "VARCHAR"), ("mtime_ns", "BIGINT"), ("lines", "INTEGER"),
+        ("is_test", "BOOLEAN"), ("is_generated", "BOOLEAN"), ("is_vendored", "BOOLEAN"),
+        ("is_binary", "BOOLEAN"), ("status", "VARCHAR"), ("skip_reason", "VARCHAR"),
+        ("parse_errors", "BOOLEAN"),
+    ],
+    "symbols": [
+        ("path", "VARCHAR"), ("name", "VARCHAR"), ("qualname", "VARCHAR"), ("kind", "VARCHAR"),
+        ("start_line", "INTEGER"), ("end_line", "INTEGER"), ("start_byte", "BIGINT"),
+        ("end_byte", "BIGINT"), ("signature", "VARCHAR"), ("doc", "VARCHAR"), ("parent", "VARCHAR"),
+    ],
+    "refs": [("path", "VARCHAR"), ("name", "VARCHAR"), ("count", "INTEGER")],
+    "terms": [("path", "VARCHAR"), ("term", "VARCHAR"), ("tf", "INTEGER")],
+    "imports": [
+        ("path", "VARCHAR"), ("module", "VARCHAR"), ("names", "VARCHAR[]"), ("line", "INTEGER"),
+        ("level", "INTEGER"), ("kind", "VARCHAR"), ("resolved", "VARCHAR"), ("external", "VARCHAR"),
+    ],
+    "doclen": [("path", "VARCHAR"), ("len", "INTEGER")],
+    "file_edges": [("src", "VARCHAR"), ("dst", "VARCHAR"), ("kind", "VARCHAR"), ("weight", "DOUBLE")],
+    "test_links": [
+        ("test_path", "VARCHAR"), ("source_path", "VARCHAR"), ("test_name", "VARCHAR"),
+        ("reason", "VARCHAR"), ("confidence", "DOUBLE"), ("command", "VARCHAR"),
+    ],
+    "owners": [
+        ("path", "VARCHAR"), ("owners", "VARCHAR[]"), ("rule", "VARCHAR"), ("source", "VARCHAR"),
+        ("line", "INTEGER"),
+    ],
+    "history": [
+        ("path", "VARCHAR"), ("commits", "INTEGER"), ("last_change", "VARCHAR"),
+        ("authors", "VARCHAR[]"),
+    ],
+    "cochange": [("path", "VARCHAR"), ("partner", "VARCHAR"), ("count", "INTEGER")],
+    "builds": [
+        ("tool", "VARCHAR"), ("manifest", "VARCHAR"), ("modules", "VARCHAR[]"),
+        ("unit_command", "VARCHAR"), ("full_command", "VARCHAR"), ("entry_points", "VARCHAR[]"),
+    ],
+    "risks": [("path", "VARCHAR"), ("tag", "VARCHAR"), ("rule", "VARCHAR")],
+    "conventions": [("path", "VARCHAR"), ("kind", "VARCHAR"), ("governs", "VARCHAR")],
+}
+#: Tables keyed by a file path: rows for a changed or removed file are replaced.
+PER_FILE_TABLES = ("files", "symbols", "refs", "terms", "imports")
+#: Tables rebuilt whole from the per-file ones whenever anything changed.
+DERIVED_TABLES = ("doclen", "file_edges", "test_links", "owners", "history", "cochange", "builds",
+                  "risks", "conventions")
+_WRITE_SQL = re.compile(
+    r"\b(insert|update|delete|create|drop|alter|attach|detach|copy|export|import|install|load|"
+    r"pragma|set|checkpoint|vacuum|call|truncate|replace)\b",
+    re.IGNORECASE,
+)
+
+
+def _arrow_type(sql_type: str) -> pa.DataType:
+    return {
+        "VARCHAR": pa.string(), "BLOB": pa.binary(), "BIGINT": pa.int64(), "INTEGER": pa.int32(),
+        "BOOLEAN": pa.bool_(), "DOUBLE": pa.float64(), "VARCHAR[]": pa.list_(pa.string()),
+    }[sql_type]
+
+
+class IndexStore:
+    """A connection to one index file, read-only or read-write."""
+
+    def __init__(self, db_path: str, read_only: bool = False) -> None:
+        self.db_path = db_path
+        self.read_only = read_only
+        if read_only and not os.path.exists(db_path):
+            raise IndexMissingError(f"no index at {db_path}: run `repointel index` first")
+        try:
+            self.con = duckdb.connect(db_path, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise IndexLockedError(f"index {db_path} is locked by another process: {exc}") from exc
+        if not read_only:
+            self._migrate()
+        else:
+            self._check_version()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        try:
+            self.con.close()
+        except duckdb.Error:
+            pass
+
+    # -- schema -----------------------------------------------------------------
+    def _check_version(self) -> None:
+        version = self.meta().get("schema_version")
+        if version is None:
+            raise IndexMissingError(f"{self.db_path} holds no repointel index")
+        if int(version) > SCHEMA_VERSION:
+            raise SchemaVersionError(f"index schema {version} is newer than {SCHEMA_VERSION}")
+
+    def _migrate(self) -> None:
+        self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        version = self.meta().get("schema_version")
+        if version is not None and int(version) > SCHEMA_VERSION:
+            raise SchemaVersionError(f"index schema {version} is newer than {SCHEMA_VERSION}")
+        if version is None or int(version) < SCHEMA_VERSION:
+            self.con.begin()
+            for table, cols in TABLES.items():
+                if version is not None:
+                    self.con.execute(f"DROP TABLE IF EXISTS {table}")  # v0 → v1: rebuild
+                body = ", ".join(f"{name} {typ}" for name, typ in cols)
+                self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+            self._set_meta({"schema_version": str(SCHEMA_VERSION)})
+            self.con.commit()
+
+    # -- meta -------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        """Every key/value of the meta table."""
+        try:
+            rows = self.con.execute("SELECT key, value FROM meta").fetchall()
+        except duckdb.CatalogException:
+            return {}
+        return {str(k): str(v) for k, v in rows}
+
+    def _set_meta(self, values: dict[str, str | None]) -> None:
+        for key, value in values.items():
+            self.con.execute("DELETE FROM meta WHERE key = ?", [key])
+            if value is not None:
+                self.con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+    # -- writes -----------------------------------------------------------------
+    def _insert(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        cols = TABLES[table]
+        arrays = [
+            pa.array([r[i] for r in rows], type=_arrow_type(typ)) for i, (_, typ) in enumerate(cols)
+        ]
+        batch = pa.Table.from_arrays(arrays, names=[c for c, _ in cols])
+        self.con.register("_batch", batch)
+        try:
+            self.con.execute(f"INSERT INTO {table} SELECT * FROM _batch")
+        finally:
+            self.con.unregister("_batch")
+
+    def _delete_paths(self, paths: Iterable[str]) -> None:
+        keys = sorted(set(paths))
+        if not keys:
+            return
+        self.con.register("_gone", pa.table({"path": pa.array(keys, type=pa.string())}))
+        try:
+            for table in PER_FILE_TABLES:
+                self.con.execute(f"DELETE FROM {table} WHERE path IN (SELECT path FROM _gone)")
+        finally:
+            self.con.unregister("_gone")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write: everything inside commits together or not at all."""
+        self.con.begin()
+        try:
+            yield
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def replace_files(self, *, remove: Iterable[str], renames: dict[str, str],
+                      rows: dict[str, list[tuple[Any, ...]]], touch: list[tuple[str, int]]) -> None:
+        """Per-file tables: drop removed/changed paths, apply renames, insert new rows."""
+        self._delete_paths(remove)
+        for old, new in renames.items():
+            for table in PER_FILE_TABLES:
+                self.con.execute(f"UPDATE {table} SET path = ? WHERE path = ?", [new, old])
+        for table in PER_FILE_TABLES:
+            self._insert(table, rows.get(table, []))
+        if touch:
+            self._touch(touch)
+
+    def replace_table(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        """Replace every row of a repository-wide table."""
+        self.con.execute(f"DELETE FROM {table}")
+        self._insert(table, rows)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one trusted internal statement (used for set-based derived maps)."""
+        self.con.execute(sql, list(params))
+
+    def set_meta(self, values: dict[str, str | None]) -> None:
+        """Set (or with None, delete) meta keys."""
+        self._set_meta(values)
+
+    def _touch(self, touch: list[tuple[str, int]]) -> None:
+        batch = pa.table({"p": [p for p, _ in touch], "m": pa.array([m for _, m in touch], pa.int64())})
+        self.con.register("_touch", batch)
+        try:
+            self.con.execute("UPDATE files SET mtime_ns = t.m FROM _touch t WHERE files.path = t.p")
+        finally:
+            self.con.unregister("_touch")
+
+    # -- reads ------------------------------------------------------------------
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a trusted internal SELECT and return its rows."""
+        return self.con.execute(sql, list(params)).fetchall()
+
+    def dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a trusted internal SELECT and return its rows as dicts."""
+        cur = self.con.execute(sql, list(params))
+        names = [d[0] for d in cur.description or []]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def table(self, name: str) -> list[tuple[Any, ...]]:
+        """Every row of a known table, in a stable order (for differential tests)."""
+        if name not in TABLES:
+            raise QueryError(f"unknown table {name!r}")
+        cols = ", ".join(c for c, _ in TABLES[name])
+        return self.con.execute(f"SELECT {cols} FROM {name} ORDER BY ALL").fetchall()
+
+    def file_states(self) -> dict[str, tuple[int, int, str | None, str, str | None]]:
+        """path → (size, mtime_ns, sha256, status, skip_reason) for every recorded file."""
+        rows = self.con.execute(
+            "SELECT path, size, mtime_ns, sha256, status, skip_reason FROM files"
+        ).fetchall()
+        return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+    def user_query(self, sql: str, limit: int = 10_000) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run untrusted read-only SQL: a single SELECT/WITH statement, rows capped at ``limit``."""
+        text = sql.strip().rstrip(";").strip()
+        if not re.match(r"^(select|with|from|describe|show|summarize)\b", text, re.IGNORECASE):
+            raise QueryError("only read-only SELECT queries are allowed")
+        if ";" in text or _WRITE_SQL.search(re.sub(r"'[^']*'", "''", text)):
+            raise QueryError("only a single read-only SELECT statement is allowed")
+        try:
+            cur = self.con.execute(text)
+            names = [d[0] for d in cur.description or []]
+            return names, cur.fetchmany(limit)
+        except duckdb.Error as exc:
+            raise QueryError(str(exc).splitlines()[0]) from exc
