@@ -178,7 +178,7 @@ class Repo:
         _check_budget(budget)
         if fmt not in ("markdown", "json"):
             raise BudgetError(f"unknown format {fmt!r}")
-        return build_packet(self, self._reader(), task, budget, tokenizer, fmt)
+        return build_packet(self.root, self._reader(), task, budget, tokenizer, fmt)
 
     def query(self, sql: str, *, limit: int = 10_000) -> dict[str, Any]:
         """Run read-only SQL over the documented schema: ``{"columns": [...], "rows": [...]}``."""

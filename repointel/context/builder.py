@@ -7,7 +7,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import SCHEMA_VERSION
 from ..models import ContextItem, ContextPacket, TokenAccount
@@ -16,9 +16,6 @@ from ..store import IndexStore
 from ..tokens import Tokenizer, get_tokenizer
 from .render import render, render_header, render_item
 from .retrieve import Candidate, rank_files
-
-if TYPE_CHECKING:
-    from ..api import Repo
 
 __all__ = ["build_packet"]
 
@@ -47,13 +44,13 @@ class _Source:
     fresh: bool
 
 
-def _read(repo: Repo, store: IndexStore, path: str, cache: dict[str, _Source | None]) -> _Source | None:
+def _read(root: str, store: IndexStore, path: str, cache: dict[str, _Source | None]) -> _Source | None:
     if path in cache:
         return cache[path]
     src = None
     row = store.rows("SELECT raw_path, sha256 FROM files WHERE path = ?", [path])
     if row:
-        full = os.path.join(os.fsencode(repo.root), row[0][0])
+        full = os.path.join(os.fsencode(root), row[0][0])
         try:
             with open(full, "rb") as fh:
                 data = fh.read()
@@ -174,13 +171,13 @@ def _add_file(pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms, cand
                      content=_outline(src, defs)))
 
 
-def _header(store: IndexStore, repo: Repo, ranked: list[Candidate], tests: list[str],
+def _header(store: IndexStore, root: str, ranked: list[Candidate], tests: list[str],
             budget: int, tokenizer: str) -> ContextPacket:
     meta = store.meta()
     top = [c.path for c in ranked[:HEADER_FILES]]
     info = _repo_facts(store, top[:3])
     return ContextPacket(
-        repository=os.path.basename(repo.root), commit=meta.get("commit") or None,
+        repository=os.path.basename(root), commit=meta.get("commit") or None,
         dirty=meta.get("dirty") == "true", index_version=SCHEMA_VERSION,
         likely_files={"production": top, "tests": tests}, ranked_files=[c.path for c in ranked],
         tokens=TokenAccount(tokenizer=tokenizer, budget=budget, used=0), **info,
@@ -230,7 +227,7 @@ def _finish(packet: ContextPacket, tok: Tokenizer, fmt: str) -> ContextPacket:
         packet.items.pop()
 
 
-def build_packet(repo: Repo, store: IndexStore, task: str, budget: int, tokenizer: str,
+def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer: str,
                  fmt: str = "markdown") -> ContextPacket:
     """The packet for ``task`` within ``budget`` tokens when rendered as ``fmt``."""
     tok = get_tokenizer(tokenizer)
@@ -238,7 +235,7 @@ def build_packet(repo: Repo, store: IndexStore, task: str, budget: int, tokenize
     ranked = rank_files(store, terms)
     top = [c.path for c in ranked[:SNIPPET_FILES]]
     tests = _linked_tests(store, top)
-    packet = _header(store, repo, ranked, sorted({t for _, t, _ in tests})[:HEADER_FILES], budget, tokenizer)
+    packet = _header(store, root, ranked, sorted({t for _, t, _ in tests})[:HEADER_FILES], budget, tokenizer)
     for cmd in [c for _, _, c in tests if c][:3]:
         packet.build_commands.setdefault("focused", cmd)
     head = render_header(packet) if fmt != "json" else packet.model_dump_json(indent=1)
@@ -246,15 +243,15 @@ def build_packet(repo: Repo, store: IndexStore, task: str, budget: int, tokenize
     commit = packet.commit
     cache: dict[str, _Source | None] = {}
     for cand in ranked[:SNIPPET_FILES]:
-        src = _read(repo, store, cand.path, cache)
+        src = _read(root, store, cand.path, cache)
         if src is not None:
             _add_file(pk, src, _definitions(store, cand.path), terms, cand, commit)
-    _add_tier2_3(repo, store, pk, ranked, tests, commit, cache)
+    _add_tier2_3(root, store, pk, ranked, tests, commit, cache)
     packet.items = pk.items
     return _finish(packet, tok, fmt)
 
 
-def _add_tier2_3(repo: Repo, store: IndexStore, pk: _Packer, ranked: list[Candidate],
+def _add_tier2_3(root: str, store: IndexStore, pk: _Packer, ranked: list[Candidate],
                  tests: list[tuple[str, str, str | None]], commit: str | None,
                  cache: dict[str, _Source | None]) -> None:
     top = [c.path for c in ranked[:3]]
@@ -265,7 +262,7 @@ def _add_tier2_3(repo: Repo, store: IndexStore, pk: _Packer, ranked: list[Candid
     for srcp, dst, _w in deps:
         if per.get(srcp, 0) >= DEPS_PER_FILE or dst in pk.spans:
             continue
-        src = _read(repo, store, dst, cache)
+        src = _read(root, store, dst, cache)
         defs = _definitions(store, dst)
         if src is not None and defs and pk.add(_item(
                 src, 1, len(src.lines), "symbol_outline", commit, 0.0, [f"dependency_of:{srcp}"],
@@ -275,13 +272,13 @@ def _add_tier2_3(repo: Repo, store: IndexStore, pk: _Packer, ranked: list[Candid
     for source, test, _cmd in tests:
         if seen.get(source, 0) >= TESTS_PER_FILE:
             continue
-        src = _read(repo, store, test, cache)
+        src = _read(root, store, test, cache)
         defs = _definitions(store, test)
         if src is not None and pk.add(_item(src, 1, len(src.lines), "test", commit, 0.0,
                                             [f"tests:{source}"], content=_outline(src, defs))):
             seen[source] = seen.get(source, 0) + 1
     for cand in ranked[SNIPPET_FILES : SNIPPET_FILES + 10]:
-        src = _read(repo, store, cand.path, cache)
+        src = _read(root, store, cand.path, cache)
         defs = _definitions(store, cand.path)
         if src is not None and defs:
             pk.add(_item(src, 1, len(src.lines), "symbol_outline", commit, cand.score,
