@@ -1,0 +1,101 @@
+"""Incremental indexing: only changed files are parsed, deletions and renames are handled,
+and every table equals that of a fresh full index."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from pathlib import Path
+
+from repointel import Repo
+from repointel.store import PER_FILE_TABLES, TABLES, IndexStore
+
+from .conftest import git, make_git_repo, run_cli
+
+COMPARED = [t for t in TABLES if t not in ("history", "cochange")]
+
+
+def _snapshot(db: str) -> dict[str, list[tuple[object, ...]]]:
+    store = IndexStore(db, read_only=True)
+    try:
+        out = {}
+        for t in COMPARED:
+            rows = store.table(t)
+            if t == "files":  # mtimes differ between a copy and its source
+                idx = [c for c, _ in TABLES["files"]].index("mtime_ns")
+                rows = [r[:idx] + r[idx + 1 :] for r in rows]
+            out[t] = rows
+        return out
+    finally:
+        store.close()
+
+
+def _fresh(root: Path, tmp: Path) -> dict[str, list[tuple[object, ...]]]:
+    copy = tmp / f"fresh-{random.random()}"
+    shutil.copytree(root, copy, symlinks=True, ignore=shutil.ignore_patterns(".repointel"))
+    with Repo.open(copy) as repo:
+        repo.index(workers=1)
+        return _snapshot(repo.db_path)
+
+
+def test_reindex_parses_only_changes(small_repo: Path) -> None:
+    with Repo.open(small_repo) as repo:
+        first = repo.index(workers=1)
+        assert first.parsed == 4 and first.scanned == 5
+        again = repo.index(workers=1)
+        assert (again.parsed, again.unchanged, again.removed) == (0, 5, 0)
+        (small_repo / "pkg/money.py").write_text("class Money:\n    pass\n\n\ndef cents():\n    return 1\n")
+        one = repo.index(workers=1)
+        assert (one.parsed, one.unchanged) == (1, 4)
+        assert [d.name for d in repo.symbols(path="pkg/money.py")] == ["Money", "cents"]
+        os.utime(small_repo / "pkg/billing.py")  # touched, same bytes: hash confirms, no parse
+        assert repo.index(workers=1).parsed == 0
+
+
+def test_delete_and_rename(small_repo: Path, tmp_path: Path) -> None:
+    with Repo.open(small_repo) as repo:
+        repo.index(workers=1)
+        os.rename(small_repo / "pkg/money.py", small_repo / "pkg/cash.py")
+        os.remove(small_repo / "README.md")
+        stats = repo.index(workers=1)
+        assert (stats.renamed, stats.removed, stats.parsed) == (1, 1, 0)
+        assert repo.symbols(name="Money")[0].path == "pkg/cash.py"
+        assert _snapshot(repo.db_path) == _fresh(small_repo, tmp_path)
+
+
+def test_random_edits_equal_fresh_index(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    files = {f"m{i}.py": f"def f{i}(x):\n    return g{(i + 1) % 12}(x)\n" for i in range(12)}
+    root = make_git_repo(tmp_path / "r", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        for step in range(6):
+            names = sorted(p.name for p in root.glob("*.py"))
+            for name in rng.sample(names, 3):
+                action = rng.choice(["edit", "delete", "rename", "create"])
+                if action == "edit":
+                    (root / name).write_text(f"class C{step}:\n    def g{step}(self):\n        pass\n")
+                elif action == "delete":
+                    (root / name).unlink()
+                elif action == "rename":
+                    (root / name).rename(root / f"r{step}_{name}")
+                else:
+                    (root / f"new{step}_{name}").write_text(f"def f{step}():\n    return f1()\n")
+            repo.index(workers=1)
+            assert _snapshot(repo.db_path) == _fresh(root, tmp_path), f"step {step}"
+
+
+def test_cli_index_json_and_head(small_repo: Path) -> None:
+    import json
+
+    out = json.loads(run_cli("index", str(small_repo), "--json").stdout)
+    assert out["scanned"] == 5 and out["parsed"] == 4
+    assert out["commit"] == git(small_repo, "rev-parse", "HEAD").strip()
+    assert out["dirty"] is False
+    assert (small_repo / ".repointel" / ".gitignore").exists()
+    assert git(small_repo, "status", "--porcelain") == ""
+    (small_repo / "pkg/new.py").write_text("X = 1\n")
+    out = json.loads(run_cli("index", str(small_repo), "--json").stdout)
+    assert out["parsed"] == 1 and out["dirty"] is True
+    assert set(PER_FILE_TABLES) <= set(TABLES)
