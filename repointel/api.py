@@ -11,11 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from .config import DEFAULT_BUDGET, DEFAULT_TOKENIZER, INDEX_DIRNAME, INDEX_FILENAME, SCHEMA_VERSION
-from .errors import BudgetError, PathOutsideRepoError, RepoNotFoundError
+from .errors import BudgetError, PathNotIndexedError, PathOutsideRepoError, RepoNotFoundError
 from .indexer import Progress, run_index
 from .models import (
     ContextPacket,
     Definition,
+    DepsReport,
+    ImpactReport,
+    ImportRecord,
+    OwnerRecord,
+    RiskTag,
+    TestLink,
     FileRecord,
     IndexStats,
     IndexStatus,
@@ -179,6 +185,77 @@ class Repo:
         if fmt not in ("markdown", "json"):
             raise BudgetError(f"unknown format {fmt!r}")
         return build_packet(self.root, self._reader(), task, budget, tokenizer, fmt)
+
+    def _known_file(self, path: str) -> str:
+        rel = self.safe_path(path)
+        if not self._reader().rows("SELECT 1 FROM files WHERE path = ?", [rel]):
+            raise PathNotIndexedError(f"not in the index: {path}")
+        return rel
+
+    def deps(self, path: str) -> DepsReport:
+        """What ``path`` imports (resolved or external) and which files import it."""
+        rel = self._known_file(path)
+        store = self._reader()
+        cols = "path, module, names, line, level, kind, resolved, external"
+        out = [ImportRecord(**r) for r in store.dicts(
+            f"SELECT {cols} FROM imports WHERE path = ? ORDER BY line", [rel])]
+        into = [ImportRecord(**r) for r in store.dicts(
+            f"SELECT {cols} FROM imports WHERE resolved = ? ORDER BY path, line", [rel])]
+        refs = store.rows("SELECT dst, weight FROM file_edges WHERE src = ? AND kind = 'reference' "
+                          "ORDER BY weight DESC LIMIT 50", [rel])
+        back = store.rows("SELECT src, weight FROM file_edges WHERE dst = ? AND kind = 'reference' "
+                          "ORDER BY weight DESC LIMIT 50", [rel])
+        return DepsReport(path=rel, imports=out, importers=into,
+                          references_to=[(p, round(w, 4)) for p, w in refs],
+                          referenced_by=[(p, round(w, 4)) for p, w in back])
+
+    def tests_for(self, path: str) -> list[TestLink]:
+        """Tests that exercise ``path`` (or, for a test file, the sources it exercises)."""
+        rel = self._known_file(path)
+        rows = self._reader().dicts(
+            "SELECT * FROM test_links WHERE source_path = ? OR test_path = ? "
+            "ORDER BY confidence DESC, test_path", [rel, rel])
+        return [TestLink(**r) for r in rows]
+
+    def owners(self, path: str) -> OwnerRecord:
+        """CODEOWNERS owners of ``path`` (empty when unowned)."""
+        rel = self._known_file(path)
+        rows = self._reader().dicts("SELECT * FROM owners WHERE path = ?", [rel])
+        return OwnerRecord(**rows[0]) if rows else OwnerRecord(path=rel)
+
+    def risks(self, path: str | None = None) -> list[RiskTag]:
+        """Risk tags, of one file or of the whole repository."""
+        if path is None:
+            rows = self._reader().dicts("SELECT * FROM risks ORDER BY path, tag")
+        else:
+            rows = self._reader().dicts("SELECT * FROM risks WHERE path = ? ORDER BY tag",
+                                        [self._known_file(path)])
+        return [RiskTag(**r) for r in rows]
+
+    def impact(self, target: str, *, depth: int = 3) -> ImpactReport:
+        """Transitive dependents of a file or a symbol name, with tests, owners and risks."""
+        from .rank.impact import dependents
+
+        store = self._reader()
+        if store.rows("SELECT 1 FROM files WHERE path = ?", [self.safe_path(target)]):
+            roots = [self.safe_path(target)]
+        else:
+            roots = [r[0] for r in store.rows(
+                "SELECT DISTINCT path FROM symbols WHERE name = ? OR qualname = ? ORDER BY path",
+                [target, target])]
+            if not roots:
+                raise PathNotIndexedError(f"no file or symbol named {target!r}")
+        deps = dependents(store, roots, max(0, min(depth, 10)))
+        touched = roots + [p for p, _ in deps]
+        tests = [TestLink(**r) for r in store.dicts(
+            "SELECT * FROM test_links WHERE source_path IN (SELECT unnest(?)) "
+            "ORDER BY confidence DESC, test_path", [touched])]
+        owners = [OwnerRecord(**r) for r in store.dicts(
+            "SELECT * FROM owners WHERE path IN (SELECT unnest(?)) ORDER BY path", [touched])]
+        risks = [RiskTag(**r) for r in store.dicts(
+            "SELECT * FROM risks WHERE path IN (SELECT unnest(?)) ORDER BY path, tag", [touched])]
+        return ImpactReport(target=target, files=roots, depth=depth, dependents=deps, tests=tests,
+                            owners=owners, risks=risks)
 
     def query(self, sql: str, *, limit: int = 10_000) -> dict[str, Any]:
         """Run read-only SQL over the documented schema: ``{"columns": [...], "rows": [...]}``."""

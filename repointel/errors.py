@@ -5,6 +5,7 @@ Every error the library raises on purpose derives from :class:`RepointelError`::
     RepointelError
     ├── RepoNotFoundError        the path is not a directory we can index
     ├── PathOutsideRepoError     a path escapes the repository root
+    ├── PathNotIndexedError      a path or symbol the index does not know
     ├── IndexMissingError        no index yet: run ``repointel index`` first
     ├── IndexLockedError         another process holds the index read-write
     ├── SchemaVersionError       the index was written by an incompatible version
@@ -22,6 +23,7 @@ __all__ = [
     "BudgetError",
     "IndexLockedError",
     "IndexMissingError",
+    "PathNotIndexedError",
     "PathOutsideRepoError",
     "QueryError",
     "RepoNotFoundError",
@@ -41,6 +43,10 @@ class RepoNotFoundError(RepointelError):
 
 class PathOutsideRepoError(RepointelError):
     """A path resolves outside the repository root and is refused."""
+
+
+class PathNotIndexedError(RepointelError):
+    """The path or symbol is not in the index."""
 
 
 class IndexMissingError(RepointelError):

@@ -12,6 +12,7 @@ __all__ = [
     "ContextPacket",
     "Convention",
     "Definition",
+    "DepsReport",
     "FileRecord",
     "HistoryRecord",
     "ImportRecord",
@@ -206,11 +207,22 @@ class RepoMap(_Model):
     tokens: TokenAccount
 
 
+class DepsReport(_Model):
+    """What a file imports and what imports it, plus by-name reference edges."""
+
+    path: str
+    imports: list[ImportRecord] = Field(default_factory=list)
+    importers: list[ImportRecord] = Field(default_factory=list)
+    references_to: list[tuple[str, float]] = Field(default_factory=list)
+    referenced_by: list[tuple[str, float]] = Field(default_factory=list)
+
+
 class ImpactReport(_Model):
     """Transitive dependents of a file or symbol, their tests, owners and risks."""
 
     target: str
     files: list[str]
+    depth: int = 3
     dependents: list[tuple[str, int]] = Field(default_factory=list)
     tests: list[TestLink] = Field(default_factory=list)
     owners: list[OwnerRecord] = Field(default_factory=list)

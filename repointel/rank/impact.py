@@ -1,0 +1,30 @@
+"""Impact analysis: the transitive dependents of files, over import and reference edges."""
+
+from __future__ import annotations
+
+from ..store import IndexStore
+
+__all__ = ["dependents"]
+
+#: Reference edges weaker than this are guesses too loose to call a dependency.
+MIN_REFERENCE_WEIGHT = 0.5
+
+
+def dependents(store: IndexStore, roots: list[str], depth: int) -> list[tuple[str, int]]:
+    """Files that (transitively, up to ``depth`` hops) depend on ``roots``, with their distance."""
+    edges = store.rows(
+        "SELECT src, dst FROM file_edges WHERE kind = 'import' OR weight >= ?", [MIN_REFERENCE_WEIGHT])
+    rev: dict[str, set[str]] = {}
+    for src, dst in edges:
+        rev.setdefault(dst, set()).add(src)
+    seen = {r: 0 for r in roots}
+    frontier = list(roots)
+    for hop in range(1, depth + 1):
+        nxt = []
+        for node in frontier:
+            for dep in rev.get(node, ()):
+                if dep not in seen:
+                    seen[dep] = hop
+                    nxt.append(dep)
+        frontier = nxt
+    return sorted(((p, d) for p, d in seen.items() if d > 0), key=lambda x: (x[1], x[0]))
