@@ -366,7 +366,8 @@ def run_system(
             }
     except Exception as exc:  # noqa: BLE001 - a crash on one instance is a miss, not the end of the run
         rec["error"] = f"{type(exc).__name__}: {exc}"
-        rec.pop("packet_gold", None)
+        if system.has_packet:
+            rec["packet_gold"] = {b: [] for b in PACKET_BUDGETS}
     sizes = sizer.sizes(clone, tree, prefix_to_last_gold(ranked, inst.gold_files))
     rec.update(score_ranking(ranked, inst, sizes))
     return rec
@@ -414,7 +415,8 @@ def _progress(i: int, n: int, rec: dict[str, Any]) -> None:
     for name, r in rec["systems"].items():
         ranks = ",".join(str(x) for x in r["hit_ranks"].values())
         t = r["t_index"] + r["t_packet"]
-        parts.append(f"{name} ranks={ranks} t={t:.2f}s" + (" ERR" if r["error"] else ""))
+        status = f"ERROR {r['error'][:100]}" if r["error"] else f"t={t:.2f}s"
+        parts.append(f"{name} ranks={ranks} {status}")
     print(f"[{i}/{n}] {rec['instance_id']}: " + "; ".join(parts), file=sys.stderr, flush=True)
 
 
@@ -456,6 +458,10 @@ def _pct(x: float) -> str:
     return "n/a" if x is None or math.isnan(x) else f"{x:.1f}"
 
 
+def _secs(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{x:.2f}"
+
+
 def _triple(d: Mapping[str, float] | None) -> str:
     return "n/a" if d is None else " / ".join(_pct(d[k]) for k in ("all", "any", "avg"))
 
@@ -481,8 +487,8 @@ def render_markdown(aggs: Mapping[str, Mapping[str, Any]], meta: Mapping[str, An
             _triple(a["packet"][b]) if a["packet"] else "n/a" for b in PACKET_BUDGETS
         )
         lines.append(
-            f"| {name} | {acc} | {budget} | {packet} | {a['time_mean']:.2f} "
-            f"| {a['time_p95']:.2f} | {a['errors']} |"
+            f"| {name} | {acc} | {budget} | {packet} | {_secs(a['time_mean'])} "
+            f"| {_secs(a['time_p95'])} | {a['errors']} |"
         )
     lines += ["", "Per-repository Acc@5:", "", "| repository | n | " + " | ".join(aggs) + " |"]
     lines.append("| --- " * (2 + len(aggs)) + "|")
