@@ -91,14 +91,11 @@ def _plan(root: str, entries: list[Entry], old: dict[str, tuple[Any, ...]]) -> _
                 continue
         if prev is None and gone_by_sha:
             sha = _sha_of(root, e)
-            if sha in gone_by_sha:
+            if sha in gone_by_sha:  # a rename: re-examined all the same, as terms include the path
                 plan.renames[gone_by_sha.pop(sha)] = e.path
-                plan.touch.append((e.path, e.mtime_ns))
-                continue
         if prev is not None:
             plan.remove.add(e.path)
         plan.parse.append(e)
-    plan.remove -= set(plan.renames)  # renamed sources are moved, not removed
     return plan
 
 
@@ -184,7 +181,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     changed = bool(plan.parse or plan.static or plan.remove or plan.renames)
     head_moved = meta.get("commit") != (commit or "")
     with store.transaction():
-        store.replace_files(remove=plan.remove, renames=plan.renames, rows=rows, touch=plan.touch)
+        store.replace_files(remove=plan.remove, rows=rows, touch=plan.touch)
         if changed or force_derived or head_moved or "indexed_at" not in meta:
             from .derive import rebuild_derived
 
@@ -195,7 +192,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         })
     return IndexStats(
         scanned=len(result.entries), parsed=len(plan.parse), unchanged=plan.unchanged,
-        removed=len(plan.remove - set(raw_of) - {f["path"] for f in plan.static}),
+        removed=len(plan.remove - set(raw_of) - {f["path"] for f in plan.static} - set(plan.renames)),
         renamed=len(plan.renames), skipped=skipped, seconds=round(time.perf_counter() - t0, 4),
         commit=commit, dirty=dirty,
     )

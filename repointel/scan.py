@@ -202,13 +202,14 @@ def _repointel_rules(root: bytes, names: list[bytes]) -> IgnoreRules:
     return rules
 
 
-def _classify(root: bytes, raw: bytes, real_root: str) -> Entry:
+def _classify(root: bytes, raw: bytes, real_root: str) -> Entry | None:
+    """Lstat one listed path; None when it is gone (git still tracks a file deleted from disk)."""
     path = decode_path(raw)
     full = os.path.join(root, raw)
     try:
         st = os.lstat(full)
     except FileNotFoundError:
-        return Entry(path, raw, skip_reason="vanished")
+        return None
     except OSError:
         return Entry(path, raw, skip_reason="unreadable")
     if stat.S_ISLNK(st.st_mode):
@@ -242,4 +243,5 @@ def scan(root: str) -> ScanResult:
     if extra:
         names = [n for n in names if not extra.ignored(decode_path(n))]
     real_root = os.path.realpath(root)
-    return ScanResult([_classify(root_b, n, real_root) for n in names], used_git)
+    entries = [_classify(root_b, n, real_root) for n in names]
+    return ScanResult([e for e in entries if e is not None], used_git)

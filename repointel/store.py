@@ -189,13 +189,10 @@ class IndexStore:
             self.con.rollback()
             raise
 
-    def replace_files(self, *, remove: Iterable[str], renames: dict[str, str],
-                      rows: dict[str, list[tuple[Any, ...]]], touch: list[tuple[str, int]]) -> None:
-        """Per-file tables: drop removed/changed paths, apply renames, insert new rows."""
+    def replace_files(self, *, remove: Iterable[str], rows: dict[str, list[tuple[Any, ...]]],
+                      touch: list[tuple[str, int]]) -> None:
+        """Per-file tables: drop removed/changed paths, insert new rows, update touched mtimes."""
         self._delete_paths(remove)
-        for old, new in renames.items():
-            for table in PER_FILE_TABLES:
-                self.con.execute(f"UPDATE {table} SET path = ? WHERE path = ?", [new, old])
         for table in PER_FILE_TABLES:
             self._insert(table, rows.get(table, []))
         if touch:

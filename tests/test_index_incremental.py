@@ -42,7 +42,7 @@ def _fresh(root: Path, tmp: Path) -> dict[str, list[tuple[object, ...]]]:
 def test_reindex_parses_only_changes(small_repo: Path) -> None:
     with Repo.open(small_repo) as repo:
         first = repo.index(workers=1)
-        assert first.parsed == 4 and first.scanned == 5
+        assert first.parsed == 5 and first.scanned == 5  # README is read for its terms
         again = repo.index(workers=1)
         assert (again.parsed, again.unchanged, again.removed) == (0, 5, 0)
         (small_repo / "pkg/money.py").write_text("class Money:\n    pass\n\n\ndef cents():\n    return 1\n")
@@ -59,7 +59,7 @@ def test_delete_and_rename(small_repo: Path, tmp_path: Path) -> None:
         os.rename(small_repo / "pkg/money.py", small_repo / "pkg/cash.py")
         os.remove(small_repo / "README.md")
         stats = repo.index(workers=1)
-        assert (stats.renamed, stats.removed, stats.parsed) == (1, 1, 0)
+        assert (stats.renamed, stats.removed, stats.parsed) == (1, 1, 1)
         assert repo.symbols(name="Money")[0].path == "pkg/cash.py"
         assert _snapshot(repo.db_path) == _fresh(small_repo, tmp_path)
 
@@ -90,7 +90,7 @@ def test_cli_index_json_and_head(small_repo: Path) -> None:
     import json
 
     out = json.loads(run_cli("index", str(small_repo), "--json").stdout)
-    assert out["scanned"] == 5 and out["parsed"] == 4
+    assert out["scanned"] == 5 and out["parsed"] == 5
     assert out["commit"] == git(small_repo, "rev-parse", "HEAD").strip()
     assert out["dirty"] is False
     assert (small_repo / ".repointel" / ".gitignore").exists()
