@@ -14,8 +14,8 @@ from .errors import (
     PathNotIndexedError,
     PathOutsideRepoError,
     QueryError,
-    RepoNotFoundError,
     RepointelError,
+    RepoNotFoundError,
     SchemaVersionError,
     TokenizerError,
 )

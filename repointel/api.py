@@ -6,7 +6,6 @@ The CLI, the daemon and the MCP server are thin wrappers over these methods.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,15 @@ from .models import (
     ContextPacket,
     Definition,
     DepsReport,
+    FileRecord,
     ImpactReport,
     ImportRecord,
-    OwnerRecord,
-    RiskTag,
-    TestLink,
-    FileRecord,
     IndexStats,
     IndexStatus,
+    OwnerRecord,
     RepoMap,
+    RiskTag,
+    TestLink,
 )
 from .store import IndexStore
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 __all__ = [
+    "BINARY_SNIFF_BYTES",
     "DEFAULT_BUDGET",
     "DEFAULT_TOKENIZER",
+    "IGNORE_FILENAME",
     "INDEX_DIRNAME",
     "INDEX_FILENAME",
     "MAX_FILE_BYTES",
     "MAX_LINE_BYTES",
-    "BINARY_SNIFF_BYTES",
     "PARALLEL_MIN_BYTES",
-    "IGNORE_FILENAME",
     "SCHEMA_VERSION",
 ]
 

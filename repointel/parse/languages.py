@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from functools import lru_cache
+from functools import cache
 
 from tree_sitter import Language, Parser, Tree
 
@@ -48,14 +48,14 @@ def language_for_path(path: str) -> str | None:
     return EXTENSIONS.get(os.path.splitext(path)[1].lower())
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_language(lang: str) -> Language:
     """The tree-sitter :class:`Language` for ``lang`` (imported on first use)."""
     module, attr = _GRAMMARS[lang]
     return Language(getattr(importlib.import_module(module), attr)())
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_parser(lang: str) -> Parser:
     """A cached parser for ``lang`` (one per process)."""
     return Parser(get_language(lang))
