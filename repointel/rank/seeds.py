@@ -13,12 +13,16 @@ __all__ = ["task_seeds"]
 
 #: A path or stack frame naming the file is the strongest evidence there is.
 PATH_MENTION = 8.0
+#: Share of a stack frame's weight given to the outermost frame; deeper frames get more.
+FRAME_BASE = 0.4
 #: A file name (stem) mentioned alone, e.g. "the `urls.py` module".
 STEM_MENTION = 3.0
 #: A dotted name a.b.c that maps onto a module path a/b/c.py.
 DOTTED_MODULE = 4.0
 #: A symbol defined in a file and named in the task (divided among its definers).
 SYMBOL_MENTION = 2.0
+#: A plain lower-case word that happens to name a symbol ("polyval fails") is weak evidence.
+PLAIN_WORD_FACTOR = 0.3
 #: Symbol names mentioned inside code spans or blocks are likelier to be the subject.
 CODE_SPAN_BOOST = 1.5
 
@@ -38,10 +42,16 @@ def _path_matches(paths: list[str], mention: str) -> list[str]:
 
 
 def _mention_seeds(paths: list[str], terms: TaskTerms, out: dict[str, float]) -> None:
-    for mention in terms.paths + [f[0] for f in terms.frames]:
+    for mention in terms.paths:
         hits = _path_matches(paths, mention)
         for p in hits:
             out[p] += PATH_MENTION / len(hits)
+    n = len(terms.frames)
+    for i, (frame_path, _line, _func) in enumerate(terms.frames):
+        hits = _path_matches(paths, frame_path)
+        depth = FRAME_BASE + (1 - FRAME_BASE) * (i + 1) / n  # the deepest frame counts fully
+        for p in hits:
+            out[p] += PATH_MENTION * depth / len(hits)
     for dotted in terms.dotted:
         as_path = dotted.replace(".", "/")
         for cand in (as_path + ".py", as_path + "/__init__.py"):
@@ -54,7 +64,12 @@ def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float]) ->
     names = set(terms.identifiers) | set(terms.code_identifiers)
     for dotted in terms.dotted:
         names.update(dotted.split("."))
+    for _path, _line, func in terms.frames:
+        if func:
+            names.update(func.split("."))
     names = {n for n in names if len(n) >= 3}
+    plain = {w for w in terms.words if w not in names}
+    names |= plain
     if not names:
         return
     rows = store.rows(
@@ -68,6 +83,8 @@ def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float]) ->
         weight = SYMBOL_MENTION / math.sqrt(len(files))
         if name in terms.code_identifiers:
             weight *= CODE_SPAN_BOOST
+        elif name in plain:
+            weight *= PLAIN_WORD_FACTOR
         for p in files:
             out[p] += weight
 

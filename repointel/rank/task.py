@@ -18,10 +18,12 @@ MAX_TASK_CHARS = 200_000
 
 _PATH = re.compile(r"(?<![\w@])((?:[\w.-]+/)*[\w.-]+\.(?:py|pyi|js|jsx|ts|tsx|go|java|rs|c|h|cc|cpp|hpp|rb|cs|cfg|toml|ini|rst|md|txt|json|ya?ml))\b")
 _PY_FRAME = re.compile(r'File "([^"]+)", line (\d+)(?:, in (\w+))?')
+_IPY_FRAME = re.compile(r"File (\S+?\.py):(\d+)(?:, in ([\w.<>]+))?")
 _JS_FRAME = re.compile(r"at (?:([\w.$<>]+) )?\(?([^\s()]+?\.\w+):(\d+)(?::\d+)?\)?")
 _DOTTED = re.compile(r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\b")
 _CODE_SPAN = re.compile(r"`([^`\n]{1,200})`")
 _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
+_EXTENSIONS = frozenset("py pyi js ts tsx go java rs c h cc cpp hpp rb cs cfg toml ini rst md txt json yml yaml html".split())
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
 
 
@@ -34,6 +36,7 @@ class TaskTerms:
     dotted: list[str] = field(default_factory=list)
     identifiers: Counter[str] = field(default_factory=Counter)
     code_identifiers: Counter[str] = field(default_factory=Counter)
+    words: Counter[str] = field(default_factory=Counter)
     terms: Counter[str] = field(default_factory=Counter)
 
 
@@ -52,11 +55,14 @@ def analyse_task(text: str) -> TaskTerms:
     """Paths, stack frames, dotted names, identifiers and BM25 terms of a task text."""
     text = text[:MAX_TASK_CHARS]
     out = TaskTerms()
-    out.frames = [(m.group(1), int(m.group(2)), m.group(3)) for m in _PY_FRAME.finditer(text)]
+    frames = [(m.start(), m.group(1), int(m.group(2)), m.group(3)) for m in _PY_FRAME.finditer(text)]
+    frames += [(m.start(), m.group(1), int(m.group(2)), m.group(3)) for m in _IPY_FRAME.finditer(text)]
+    out.frames = [(p, n, f) for _, p, n, f in sorted(frames)]  # in text order: the deepest last
     out.frames += [(m.group(2), int(m.group(3)), m.group(1)) for m in _JS_FRAME.finditer(text)]
     out.paths = list(dict.fromkeys(m.group(1) for m in _PATH.finditer(text)))
     out.dotted = list(dict.fromkeys(
-        d for d in (m.group(1) for m in _DOTTED.finditer(text)) if not re.fullmatch(r"[\d.]+", d)
+        d for d in (m.group(1) for m in _DOTTED.finditer(text))
+        if not re.fullmatch(r"[\d.]+", d) and d.rsplit(".", 1)[1] not in _EXTENSIONS
     ))
     for part in _code_parts(text):
         for word in _IDENT.findall(part):
@@ -67,5 +73,7 @@ def analyse_task(text: str) -> TaskTerms:
             out.identifiers[word] += 1
         elif word[0].isupper() and not word.isupper() and word.lower() not in STOPWORDS:
             out.identifiers[word] += 1  # CamelCase class names such as Invoice
+        elif len(word) >= 4 and word.lower() not in STOPWORDS:
+            out.words[word] += 1  # plain words: maybe a function name written without backticks
     out.terms = term_counts(text)
     return out
