@@ -136,7 +136,8 @@ class Repo:
     def files(self, *, path: str | None = None, language: str | None = None,
               status: str | None = None, is_test: bool | None = None, limit: int = 100_000) -> list[FileRecord]:
         """Rows of the file map, filtered (``path`` is a prefix or a glob with * and ?)."""
-        where, params = ["1=1"], []
+        where: list[str] = ["1=1"]
+        params: list[Any] = []
         if path:
             where.append("path GLOB ?" if any(c in path for c in "*?[") else "(path = ? OR path LIKE ? || '/%')")
             params += [path] if any(c in path for c in "*?[") else [path, path]

@@ -86,7 +86,7 @@ def _item(src: _Source, start: int, end: int, kind: str, commit: str | None, sco
 
 
 def _definitions(store: IndexStore, path: str) -> list[tuple[str, str, str, int, int, str, str | None]]:
-    return [tuple(r) for r in store.rows(  # type: ignore[misc]
+    return [tuple(r) for r in store.rows(
         "SELECT name, qualname, kind, start_line, end_line, signature, parent FROM symbols "
         "WHERE path = ? ORDER BY start_line", [path])]
 
@@ -208,7 +208,7 @@ def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
 
 
 def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, str | None]]:
-    return [tuple(r) for r in store.rows(  # type: ignore[misc]
+    return [tuple(r) for r in store.rows(
         "SELECT source_path, test_path, any_value(command) FROM test_links "
         "WHERE source_path IN (SELECT unnest(?)) GROUP BY source_path, test_path "
         "ORDER BY source_path, max(confidence) DESC", [paths])]
