@@ -191,7 +191,7 @@ def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
     builds = store.rows("SELECT tool, modules, unit_command, full_command FROM builds")
     commands: dict[str, str] = {}
     modules: list[str] = []
-    for tool, mods, unit, full in builds:
+    for _tool, mods, unit, full in builds:
         modules += list(mods or [])
         if unit and "unit" not in commands:
             commands["unit"] = unit

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..extract.terms import split_identifier
 from ..rank.graph import load_graph, pagerank
 from ..rank.seeds import task_seeds
 from ..rank.task import TaskTerms
@@ -26,6 +27,10 @@ W_BM25 = 1.0
 W_SEED = 1.2
 #: Weight of personalised PageRank (normalised to 0..1): neighbours of strong candidates.
 W_GRAPH = 0.3
+#: Weight of the share of a file's path the task names (normalised to 0..1).
+W_PATH = 0.4
+#: Path parts named in the title count this much more.
+TITLE_PATH_BOOST = 2.0
 #: Files seeding PageRank beyond the direct seeds: the top BM25 hits.
 PAGERANK_BM25_SEEDS = 10
 #: Test files are kept out of the production ranking (they are pulled in by the test map).
@@ -72,6 +77,26 @@ def _normalise(scores: Mapping[str, float]) -> dict[str, float]:
     return {k: v / top for k, v in scores.items()} if top > 0 else {}
 
 
+def path_match(prod: set[str], terms: TaskTerms) -> dict[str, float]:
+    """How much of a file's path (folders and file name, rare parts weighing more) the task names."""
+    comps = {p: {t for part in p.rsplit(".", 1)[0].split("/") for t in split_identifier(part)}
+             for p in prod}
+    df: dict[str, int] = {}
+    for cs in comps.values():
+        for c in cs:
+            df[c] = df.get(c, 0) + 1
+    n = max(len(prod), 1)
+    out = {}
+    for p, cs in comps.items():
+        idf = {c: math.log(n / df[c]) for c in cs}
+        total = sum(idf.values())
+        hit = sum(v * (TITLE_PATH_BOOST if c in terms.title_terms else 1.0)
+                  for c, v in idf.items() if c in terms.terms)
+        if total > 0 and hit > 0:
+            out[p] = hit / total
+    return out
+
+
 def _eligible(store: IndexStore) -> tuple[set[str], set[str]]:
     rows = store.rows(
         "SELECT path, is_test FROM files WHERE status = 'indexed' AND language IS NOT NULL "
@@ -91,8 +116,9 @@ def rank_files(store: IndexStore, terms: TaskTerms) -> list[Candidate]:
         pers[p] = pers.get(p, 0.0) + s
     ranks = _normalise({p: s for p, s in pagerank(graph, pers or None).items() if p in prod})
     out: dict[str, Candidate] = {}
+    paths = _normalise(path_match(prod, terms))
     for name, part, weight in (("bm25", lexical, W_BM25), ("mentioned", seeds, W_SEED),
-                               ("graph", ranks, W_GRAPH)):
+                               ("graph", ranks, W_GRAPH), ("path", paths, W_PATH)):
         for p, s in part.items():
             c = out.setdefault(p, Candidate(p))
             c.score += weight * s

@@ -19,10 +19,14 @@ FRAME_BASE = 0.4
 STEM_MENTION = 3.0
 #: A dotted name a.b.c that maps onto a module path a/b/c.py.
 DOTTED_MODULE = 4.0
+#: A dotted API name a.b.name resolved to the file defining ``name`` (through re-exports).
+DOTTED_SYMBOL = 5.0
 #: A symbol defined in a file and named in the task (divided among its definers).
 SYMBOL_MENTION = 2.0
 #: A plain lower-case word that happens to name a symbol ("polyval fails") is weak evidence.
 PLAIN_WORD_FACTOR = 0.3
+#: An issue's title names its subject more reliably than its body.
+TITLE_BOOST = 2.0
 #: Symbol names mentioned inside code spans or blocks are likelier to be the subject.
 CODE_SPAN_BOOST = 1.5
 
@@ -52,12 +56,53 @@ def _mention_seeds(paths: list[str], terms: TaskTerms, out: dict[str, float]) ->
         depth = FRAME_BASE + (1 - FRAME_BASE) * (i + 1) / n  # the deepest frame counts fully
         for p in hits:
             out[p] += PATH_MENTION * depth / len(hits)
+
+
+
+def _module_suffixes(paths: list[str]) -> dict[str, list[str]]:
+    """'a/b/c' (every trailing run of a module path, no extension) → the files it names."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for p in paths:
+        if not p.endswith(".py"):
+            continue
+        stem = p[:-3]
+        if stem.endswith("/__init__"):
+            stem = stem[: -len("/__init__")]
+        parts = stem.split("/")
+        for k in range(1, len(parts) + 1):
+            out["/".join(parts[-k:])].append(p)
+    return out
+
+
+def _dotted_seeds(store: IndexStore, paths: list[str], terms: TaskTerms, out: dict[str, float]) -> None:
+    """a.b.c → module a/b/c.py; a.b.name → where a/b defines ``name`` or imports it from."""
+    if not terms.dotted:
+        return
+    modules = _module_suffixes(paths)
     for dotted in terms.dotted:
-        as_path = dotted.replace(".", "/")
-        for cand in (as_path + ".py", as_path + "/__init__.py"):
-            for p in paths:
-                if p == cand or p.endswith("/" + cand):
-                    out[p] += DOTTED_MODULE
+        parts = dotted.split(".")
+        for k in range(len(parts), 0, -1):
+            files = modules.get("/".join(parts[:k]), [])
+            if not files or len(files) > 3:
+                continue
+            rest = parts[k:]
+            for f in files:
+                out[f] += (DOTTED_MODULE if not rest else DOTTED_MODULE / 2) / len(files)
+                if rest:
+                    for target in _defining_files(store, f, rest[0]):
+                        out[target] += DOTTED_SYMBOL / len(files)
+            break
+
+
+def _defining_files(store: IndexStore, module_file: str, name: str) -> list[str]:
+    """The file that defines ``name`` as seen from ``module_file``: itself, or what it imports."""
+    if store.rows("SELECT 1 FROM symbols WHERE path = ? AND name = ? AND parent IS NULL LIMIT 1",
+                  [module_file, name]):
+        return [module_file]
+    rows = store.rows(
+        "SELECT DISTINCT resolved FROM imports WHERE path = ? AND resolved IS NOT NULL "
+        "AND (list_contains(names, ?) OR module LIKE '%.' || ?)", [module_file, name, name])
+    return [r[0] for r in rows][:2]
 
 
 def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float]) -> None:
@@ -81,6 +126,8 @@ def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float]) ->
         definers[name].append(path)
     for name, files in definers.items():
         weight = SYMBOL_MENTION / math.sqrt(len(files))
+        if name.lower() in terms.title_terms:
+            weight *= TITLE_BOOST
         if name in terms.code_identifiers:
             weight *= CODE_SPAN_BOOST
         elif name in plain:
@@ -93,6 +140,7 @@ def task_seeds(store: IndexStore, paths: list[str], terms: TaskTerms) -> dict[st
     """Files the task points at, with a strength per file."""
     out: dict[str, float] = defaultdict(float)
     _mention_seeds(paths, terms, out)
+    _dotted_seeds(store, paths, terms, out)
     stems = {posixpath.basename(p): p for p in paths}
     for mention in terms.paths:
         base = posixpath.basename(mention)

@@ -23,6 +23,9 @@ _JS_FRAME = re.compile(r"at (?:([\w.$<>]+) )?\(?([^\s()]+?\.\w+):(\d+)(?::\d+)?\
 _DOTTED = re.compile(r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\b")
 _CODE_SPAN = re.compile(r"`([^`\n]{1,200})`")
 _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_IMPORT_AS = re.compile(r"^\s*import\s+([\w.]+)\s+as\s+(\w+)", re.M)
+_FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w, ]+)", re.M)
 _EXTENSIONS = frozenset("py pyi js ts tsx go java rs c h cc cpp hpp rb cs cfg toml ini rst md txt json yml yaml html".split())
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
 
@@ -37,6 +40,8 @@ class TaskTerms:
     identifiers: Counter[str] = field(default_factory=Counter)
     code_identifiers: Counter[str] = field(default_factory=Counter)
     words: Counter[str] = field(default_factory=Counter)
+    title_terms: set[str] = field(default_factory=set)
+    aliases: dict[str, str] = field(default_factory=dict)
     terms: Counter[str] = field(default_factory=Counter)
 
 
@@ -47,23 +52,36 @@ def _is_identifier_like(word: str) -> bool:
     return bool(re.search(r"[a-z][A-Z]|[A-Z][a-z]+[A-Z]", word))
 
 
+def _expand_alias(dotted: str, aliases: dict[str, str]) -> str:
+    head, _, rest = dotted.partition(".")
+    return f"{aliases[head]}.{rest}" if head in aliases else dotted
+
+
 def _code_parts(text: str) -> list[str]:
     return [m.group(1) for m in _FENCE.finditer(text)] + [m.group(1) for m in _CODE_SPAN.finditer(text)]
 
 
 def analyse_task(text: str) -> TaskTerms:
     """Paths, stack frames, dotted names, identifiers and BM25 terms of a task text."""
-    text = text[:MAX_TASK_CHARS]
+    text = _HTML_COMMENT.sub(" ", text[:MAX_TASK_CHARS])  # hidden template text on GitHub
     out = TaskTerms()
+    title = text.strip().split("\n", 1)[0]
+    out.title_terms = set(term_counts(title))
+    out.aliases = {m.group(2): m.group(1) for m in _IMPORT_AS.finditer(text)}
+    for m in _FROM_IMPORT.finditer(text):  # from pkg.mod import name → pkg.mod.name is mentioned
+        for name in (n.strip() for n in m.group(2).split(",")):
+            if name:
+                out.aliases.setdefault(name, f"{m.group(1)}.{name}")
     frames = [(m.start(), m.group(1), int(m.group(2)), m.group(3)) for m in _PY_FRAME.finditer(text)]
     frames += [(m.start(), m.group(1), int(m.group(2)), m.group(3)) for m in _IPY_FRAME.finditer(text)]
     out.frames = [(p, n, f) for _, p, n, f in sorted(frames)]  # in text order: the deepest last
     out.frames += [(m.group(2), int(m.group(3)), m.group(1)) for m in _JS_FRAME.finditer(text)]
     out.paths = list(dict.fromkeys(m.group(1) for m in _PATH.finditer(text)))
     out.dotted = list(dict.fromkeys(
-        d for d in (m.group(1) for m in _DOTTED.finditer(text))
+        _expand_alias(d, out.aliases) for d in (m.group(1) for m in _DOTTED.finditer(text))
         if not re.fullmatch(r"[\d.]+", d) and d.rsplit(".", 1)[1] not in _EXTENSIONS
     ))
+    out.dotted += [v for v in out.aliases.values() if "." in v and v not in out.dotted]
     for part in _code_parts(text):
         for word in _IDENT.findall(part):
             if word.lower() not in STOPWORDS:
