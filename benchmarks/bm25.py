@@ -1,7 +1,8 @@
 """A plain BM25 Okapi file ranker: the localization baseline, independent of repointel.
 
 Document = repo-relative path + file contents; query = the issue text. Tokens are the
-alphanumeric runs of the text, split further on camelCase / snake_case and lowercased.
+alphanumeric runs of the text, split further on camelCase / snake_case and lowercased
+(compound identifiers are kept whole as well).
 Per-blob term counts are cached by git blob sha, so moving a checkout from commit to
 commit only re-tokenizes the files that changed.
 """
@@ -20,12 +21,23 @@ __all__ = ["BM25Index", "list_tree", "tokenize"]
 K1 = 1.2
 B = 0.75
 
+_IDENT = re.compile(r"[A-Za-z0-9_]+")
 _PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
 def tokenize(text: str) -> list[str]:
-    """Split on non-alphanumerics (so on ``_`` too), then on camel case; lowercase."""
-    return [part.lower() for part in _PART.findall(text)]
+    """Split on non-alphanumerics (so on ``_`` too), then on camel case; lowercase.
+
+    A compound identifier (``snake_case``, ``camelCase``) also yields itself whole, so
+    an exact identifier match outweighs a match of its common parts.
+    """
+    out: list[str] = []
+    for word in _IDENT.findall(text):
+        parts = _PART.findall(word)
+        out.extend(part.lower() for part in parts)
+        if len(parts) > 1:
+            out.append(word.lower())
+    return out
 
 
 def list_tree(repo_dir: Path, rev: str = "HEAD") -> dict[str, str]:

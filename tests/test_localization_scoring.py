@@ -114,5 +114,6 @@ def test_aggregate_on_hand_made_records() -> None:
 
 def test_bm25_tokenizer_splits_camel_and_snake_case() -> None:
     assert bm25.tokenize("getHTTPResponse snake_case_name x2 / Foo.bar") == [
-        "get", "http", "response", "snake", "case", "name", "x", "2", "foo", "bar",
+        "get", "http", "response", "gethttpresponse",
+        "snake", "case", "name", "snake_case_name", "x", "2", "x2", "foo", "bar",
     ]
