@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from bm25 import BM25Index, list_tree
+from bm25 import BM25Index, list_tree  # noqa: E402
 
 DEV_SET = Path("/work/shared/bench/localization_dev.jsonl")
 RESULTS_DIR = HERE / "results"
