@@ -54,6 +54,9 @@ def _read(root: str, store: IndexStore, path: str, cache: dict[str, _Source | No
         try:
             with open(full, "rb") as fh:
                 data = fh.read()
+            if _is_secret(path, data.decode("utf-8", "replace")):
+                cache[path] = None  # a file holding a secret never enters a packet, not even in part
+                return None
             src = _Source(path, data, data.splitlines(keepends=True),
                           hashlib.sha256(data).hexdigest() == row[0][1])
         except OSError:
@@ -70,11 +73,9 @@ def _is_secret(path: str, text: str) -> bool:
 
 def _item(src: _Source, start: int, end: int, kind: str, commit: str | None, score: float,
           reasons: list[str], content: str | None = None) -> ContextItem | None:
-    """An item for lines start..end (1-based inclusive); None when it would leak a secret."""
+    """An item for lines start..end (1-based inclusive) of a file already cleared of secrets."""
     chunk = b"".join(src.lines[start - 1 : end])
     text = content if content is not None else chunk.decode("utf-8", "replace")
-    if _is_secret(src.path, text):
-        return None
     flags = ["invisible_or_bidi_characters"] if _INVISIBLE.search(text) else []
     digest = hashlib.sha256(text.encode("utf-8") if content is not None else chunk).hexdigest()
     return ContextItem(

@@ -1,0 +1,136 @@
+"""The context packet: exact budgets, provenance that matches the bytes, staleness, secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from repointel import BudgetError, Repo
+from repointel.context.render import render
+from repointel.tokens import get_tokenizer
+
+from .conftest import FIXTURES, git, make_git_repo, run_cli
+
+TASK = "Invoice total is wrong when discount is zero"
+SECRETS = ["Sup3rS3cretPassw0rd", "sk_live_51HxYzAbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+           "django-insecure-9f8e7d6c5b4a3928171615141312111009080706", "AKIAIOSFODNN7EXAMPLE",
+           "ghp_1234567890abcdefghijklmnopqrstuvwxyzAB", "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0"]
+
+
+@pytest.fixture(scope="module")
+def secrets_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dst = tmp_path_factory.mktemp("secrets") / "repo"
+    shutil.copytree(FIXTURES / "secrets_repo", dst)
+    git(dst.parent, "init", "-q", str(dst))
+    git(dst, "add", "-A", "-f")
+    git(dst, "commit", "-q", "-m", "seed")
+    with Repo.open(dst) as repo:
+        repo.index(workers=1)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def indexed_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    files = {f"pkg/mod{i}.py": f'"""Module {i}."""\n\n\nclass Thing{i}:\n    def run(self, x):\n'
+             f'        return helper{i}(x)\n\n\ndef helper{i}(x):\n    """Help {i}."""\n'
+             f"    return x * {i}\n" * (1 + i % 4) for i in range(30)}
+    files["pkg/invoice.py"] = (FIXTURES / "secrets_repo/app/billing.py").read_text().replace(
+        "from app.settings import database_url", "")
+    root = make_git_repo(tmp_path_factory.mktemp("ctx") / "r", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+    return root
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(budget=st.integers(min_value=1, max_value=12_000),
+       task=st.text(min_size=0, max_size=300),
+       fmt=st.sampled_from(["markdown", "json"]),
+       tokenizer=st.sampled_from(["cl100k_base", "o200k_base"]))
+def test_budget_never_exceeded(indexed_small: Path, budget: int, task: str, fmt: str, tokenizer: str) -> None:
+    with Repo.open(indexed_small) as repo:
+        packet = repo.context(task + " Invoice total helper3", budget=budget, tokenizer=tokenizer, fmt=fmt)
+    text = render(packet, fmt)
+    assert packet.tokens.used == get_tokenizer(tokenizer).count(text)
+    assert packet.tokens.used <= budget or not packet.items  # a header alone may not fit tiny budgets
+
+
+def test_item_hashes_match_the_bytes(indexed_small: Path) -> None:
+    with Repo.open(indexed_small) as repo:
+        packet = repo.context(TASK, budget=8000)
+    assert packet.ranked_files[0] == "pkg/invoice.py"
+    assert packet.items
+    for item in packet.items:
+        if item.type == "source_snippet":
+            lines = (indexed_small / item.path).read_bytes().splitlines(keepends=True)
+            start, end = (int(x) for x in item.line_range.split("-"))
+            chunk = b"".join(lines[start - 1 : end])
+            assert hashlib.sha256(chunk).hexdigest() == item.sha256
+            assert chunk.decode() == item.content
+        else:
+            assert hashlib.sha256(item.content.encode()).hexdigest() == item.sha256
+        assert item.trust_level == "trusted_repo_content" and item.freshness == "current"
+    assert packet.task_trust_level == "untrusted_task_input"
+
+
+def test_changed_file_is_current_or_marked_stale(indexed_small: Path, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(indexed_small, root)
+    (root / "pkg/invoice.py").write_text((root / "pkg/invoice.py").read_text() + "\n# edited after indexing\n")
+    with Repo.open(root) as repo:
+        packet = repo.context(TASK, budget=8000)
+    for item in packet.items:
+        if item.path == "pkg/invoice.py":
+            assert item.freshness == "stale"
+        on_disk = (root / item.path).read_bytes()
+        if item.type == "source_snippet":
+            lines = on_disk.splitlines(keepends=True)
+            start, end = (int(x) for x in item.line_range.split("-"))
+            assert hashlib.sha256(b"".join(lines[start - 1 : end])).hexdigest() == item.sha256
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+@pytest.mark.parametrize("task", [TASK, "database_url settings SECRET_KEY AWS key .env deploy_key.pem",
+                                  "app/settings.py app/deploy_key.pem .env STRIPE_SECRET_KEY"])
+def test_no_secret_ever_enters_a_packet(secrets_repo: Path, fmt: str, task: str) -> None:
+    with Repo.open(secrets_repo) as repo:
+        for budget in (500, 4000, 30_000):
+            text = render(repo.context(task, budget=budget, fmt=fmt), fmt)
+            for secret in SECRETS:
+                assert secret not in text
+            assert "deploy_key.pem" not in [i.path for i in repo.context(task, budget=budget).items]
+
+
+def test_invisible_characters_are_flagged(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path / "r", {"trojan.py": "def check(user):\n    access = 'user\u202e \u2066# admin\u2069'\n    return access\n"})
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        packet = repo.context("check access trojan", budget=4000)
+    assert any("invisible_or_bidi_characters" in i.flags for i in packet.items)
+
+
+def test_bad_budgets_and_paths(indexed_small: Path) -> None:
+    from repointel import PathOutsideRepoError
+
+    with Repo.open(indexed_small) as repo:
+        for bad in (0, -5, 10**9):
+            with pytest.raises(BudgetError):
+                repo.context(TASK, budget=bad)
+        with pytest.raises(PathOutsideRepoError):
+            repo.deps("../../etc/passwd")
+
+
+def test_cli_context_reads_stdin_both_formats(indexed_small: Path) -> None:
+    out = run_cli("context", "-", "--repo", str(indexed_small), "--budget", "3000", "--format", "json",
+                  input=TASK)
+    packet = json.loads(out.stdout)
+    assert packet["tokens"]["used"] <= 3000
+    assert packet["tokens"]["used"] == get_tokenizer().count(out.stdout)
+    md = run_cli("context", TASK, "--repo", str(indexed_small), "--budget", "3000").stdout
+    assert md.startswith("# Context packet") and get_tokenizer().count(md) <= 3000
