@@ -7,20 +7,23 @@ replaces one table. They run in dependency order (imports before edges before te
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
 from .store import IndexStore
 
-__all__ = ["rebuild_derived"]
+__all__ = ["Change", "rebuild_derived"]
 
 #: Reference edges ignore names defined in more files than this: such names say nothing about where.
 MAX_DEFINERS = 8
+#: Commits mined for history owners and co-change: recent history says who owns code now.
+HISTORY_COMMITS = 2000
 #: Reference edges ignore names shorter than this (i, x, fn … are everywhere).
 MIN_REF_NAME = 3
 
 _REFERENCE_EDGES_SQL = f"""
 INSERT INTO file_edges
-WITH defs AS (
+WITH scope AS (SELECT unnest(?) AS path), defs AS (
     SELECT DISTINCT name, path FROM symbols
     WHERE kind NOT IN ('variable', 'field') AND length(name) >= {MIN_REF_NAME}
 ), definers AS (
@@ -28,14 +31,15 @@ WITH defs AS (
 )
 SELECT r.path, d.path, 'reference', sum(sqrt(r.count) / dn.n)
 FROM refs r JOIN definers dn ON r.name = dn.name JOIN defs d ON r.name = d.name
-WHERE r.path <> d.path
+WHERE r.path <> d.path AND (? OR r.path IN (SELECT path FROM scope))
 GROUP BY r.path, d.path
 """
 
 _IMPORT_EDGES_SQL = """
 INSERT INTO file_edges
 SELECT path, resolved, 'import', count(*)::DOUBLE FROM imports
-WHERE resolved IS NOT NULL AND resolved <> path GROUP BY path, resolved
+WHERE resolved IS NOT NULL AND resolved <> path AND (? OR path IN (SELECT unnest(?)))
+GROUP BY path, resolved
 """
 
 
@@ -56,38 +60,130 @@ def _indexed_files(store: IndexStore) -> list[tuple[str, str | None]]:
         "SELECT path, language FROM files WHERE status = 'indexed' ORDER BY path")]
 
 
-def _build_imports(root: str, store: IndexStore, files: list[tuple[str, str | None]]) -> None:
+def _build_imports(root: str, store: IndexStore, files: list[tuple[str, str | None]],
+                   change: Change) -> None:
+    """Resolve imports: all of them when the set of files changed, else the touched files'."""
     from .extract.deps import ImportResolver
     from .models import ImportRecord
 
     lang_of = dict(files)
     resolver = ImportResolver([p for p, _ in files], _reader(root))
     out: list[tuple[Any, ...]] = []
+    scope = sorted(change.touched)
     for path, module, names, line, level, kind in store.rows(
-        "SELECT path, module, names, line, level, kind FROM imports"
+        "SELECT path, module, names, line, level, kind FROM imports WHERE ? OR path IN (SELECT unnest(?))",
+        [change.set_changed, scope],
     ):
         rec = ImportRecord(path=path, module=module, names=list(names or []), line=line,
                            level=level, kind=kind)
         lang = lang_of.get(path)
         res = resolver.resolve(path, lang, rec) if lang else rec
         out.append((path, module, names, line, level, kind, res.resolved, res.external))
-    store.replace_table("imports", out)
+    if change.set_changed:
+        store.replace_table("imports", out)
+    else:
+        store.replace_rows("imports", scope, out)
 
 
-def _build_edges(store: IndexStore) -> None:
-    store.execute("DELETE FROM file_edges")
-    store.execute(_IMPORT_EDGES_SQL)
-    store.execute(_REFERENCE_EDGES_SQL)
+def _build_edges(store: IndexStore, change: Change) -> None:
+    """Import edges out of re-resolved files; reference edges out of every file that uses a name
+    the change defined or undefined (their definer counts, hence weights, moved too)."""
+    everything = change.set_changed
+    scope = sorted(change.touched)
+    store.execute("DELETE FROM file_edges WHERE kind = 'import' AND (? OR src IN (SELECT unnest(?)))",
+                  [everything, scope])
+    store.execute(_IMPORT_EDGES_SQL, [everything, scope])
+    users = [r[0] for r in store.rows(
+        "SELECT DISTINCT path FROM refs WHERE name IN (SELECT unnest(?))", [sorted(change.names)])]
+    ref_scope = sorted(set(scope) | set(users))
+    store.execute("DELETE FROM file_edges WHERE kind = 'reference' AND src IN (SELECT unnest(?))",
+                  [ref_scope])
+    store.execute(_REFERENCE_EDGES_SQL, [ref_scope, False])
 
 
-def _build_doclen(store: IndexStore) -> None:
-    store.execute("DELETE FROM doclen")
-    store.execute("INSERT INTO doclen SELECT path, sum(tf)::INTEGER FROM terms GROUP BY path")
+def _build_doclen(store: IndexStore, change: Change) -> None:
+    scope = sorted(change.touched)
+    store.execute("DELETE FROM doclen WHERE path IN (SELECT unnest(?))", [scope])
+    store.execute("INSERT INTO doclen SELECT path, sum(tf)::INTEGER FROM terms "
+                  "WHERE path IN (SELECT unnest(?)) GROUP BY path", [scope])
 
 
-def rebuild_derived(root: str, store: IndexStore, *, history: bool) -> None:
-    """Recompute every repository-wide map from the per-file tables."""
+def _build_tests(store: IndexStore, files: list[tuple[str, str | None]]) -> None:
+    from .extract.testmap import focused_test_command, link_tests
+    from .models import ImportRecord
+
+    imports: dict[str, list[ImportRecord]] = {}
+    for path, module, resolved in store.rows(
+        "SELECT path, module, resolved FROM imports WHERE resolved IS NOT NULL"
+    ):
+        imports.setdefault(path, []).append(ImportRecord(path=path, module=module, resolved=resolved))
+    tests = {p for p, in store.rows("SELECT path FROM files WHERE is_test AND status = 'indexed'")}
+    refs: dict[str, dict[str, int]] = {}
+    for path, name, count in store.rows(
+        "SELECT path, name, count FROM refs WHERE path IN (SELECT unnest(?))", [sorted(tests)]
+    ):
+        refs.setdefault(path, {})[name] = count
+    by_name: dict[str, list[str]] = {}
+    for name, path in store.rows("SELECT DISTINCT name, path FROM symbols WHERE parent IS NULL"):
+        by_name.setdefault(name, []).append(path)
+    links = link_tests([p for p, _ in files], imports, refs, by_name, focused_test_command)
+    store.replace_table("test_links", [
+        (t.test_path, t.source_path, t.test_name, t.reason, t.confidence, t.command) for t in links
+    ])
+
+
+def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str | None]]) -> None:
+    from .extract.build import detect_builds
+    from .extract.conventions import detect_conventions
+    from .extract.owners import find_codeowners, parse_codeowners
+    from .extract.risk import tag_risks
+
+    paths = [p for p, _ in files]
+    every = [r[0] for r in store.rows("SELECT path FROM files ORDER BY path")]
+    owners_rows: list[tuple[Any, ...]] = []
+    found = find_codeowners(root)
+    if found is not None:
+        text = _reader(root)(found) or ""
+        rules = parse_codeowners(text)
+        for p in every:
+            rec = rules.owners_for(p)
+            owners_rows.append((p, list(rec.owners), rec.rule, found, rec.line))
+    store.replace_table("owners", owners_rows)
+    store.replace_table("builds", [
+        (b.tool, b.manifest, list(b.modules), b.unit_command, b.full_command, list(b.entry_points))
+        for b in detect_builds(root, paths)
+    ])
+    store.replace_table("risks", [(r.path, r.tag, r.rule) for r in tag_risks(every, read_text=_reader(root))])
+    store.replace_table("conventions", [(c.path, c.kind, c.governs) for c in detect_conventions(root, every)])
+
+
+def _build_history(root: str, store: IndexStore) -> None:
+    from .extract.history import mine_history
+
+    records = mine_history(root, max_commits=HISTORY_COMMITS)
+    store.replace_table("history", [
+        (h.path, h.commits, h.last_change, [f"{a} ({n})" for a, n in h.authors]) for h in records
+    ])
+    store.replace_table("cochange", [(h.path, p, n) for h in records for p, n in h.cochange])
+
+
+@dataclass
+class Change:
+    """What an index run changed: the paths written or removed, whether the set of paths
+    changed, and every symbol name those files defined before or after."""
+
+    touched: set[str] = field(default_factory=set)
+    set_changed: bool = True
+    names: set[str] = field(default_factory=set)
+
+
+def rebuild_derived(root: str, store: IndexStore, change: Change, *, history: bool) -> None:
+    """Bring every repository-wide map up to date with ``change`` (history when HEAD moved)."""
     files = _indexed_files(store)
-    _build_doclen(store)
-    _build_imports(root, store, files)
-    _build_edges(store)
+    _build_doclen(store, change)
+    _build_imports(root, store, files, change)
+    _build_edges(store, change)
+    _build_tests(store, files)
+    _build_repo_facts(root, store, files)
+    if history:
+        _build_history(root, store)

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .config import PARALLEL_MIN_BYTES
+from .derive import Change, rebuild_derived
 from .extract.filemap import FileFacts, examine
 from .models import IndexStats
 from .scan import Entry, ScanResult, git_head, scan
@@ -154,6 +155,19 @@ def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, raw: bytes,
     rows["imports"].extend((path, *imp, None, None) for imp in parsed["imports"])
 
 
+def _change(store: IndexStore, plan: _Plan, rows: dict[str, list[tuple[Any, ...]]],
+            old: dict[str, tuple[Any, ...]], everything: bool) -> Change:
+    """The change this run makes, with the names the touched files defined before it."""
+    status = _FILE_COLS.index("status")
+    touched = set(plan.remove) | {r[0] for r in rows["files"]}
+    now_indexed = {r[0] for r in rows["files"] if r[status] == "indexed"}
+    was_indexed = {p for p in touched if p in old and old[p][3] == "indexed"}
+    old_names = {r[0] for r in store.rows(
+        "SELECT DISTINCT name FROM symbols WHERE path IN (SELECT unnest(?))", [sorted(touched)])}
+    set_changed = everything or now_indexed != was_indexed  # the resolver's file set moved
+    return Change(touched=touched, set_changed=set_changed, names=old_names)
+
+
 def run_index(root: str, store: IndexStore, *, workers: int | None = None,
               progress: Progress | None = None, force_derived: bool = False,
               scanned: ScanResult | None = None) -> IndexStats:
@@ -181,11 +195,11 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     changed = bool(plan.parse or plan.static or plan.remove or plan.renames)
     head_moved = meta.get("commit") != (commit or "")
     with store.transaction():
+        change = _change(store, plan, rows, old, force_derived or "indexed_at" not in meta)
         store.replace_files(remove=plan.remove, rows=rows, touch=plan.touch)
         if changed or force_derived or head_moved or "indexed_at" not in meta:
-            from .derive import rebuild_derived
-
-            rebuild_derived(root, store, history=head_moved or force_derived)
+            change.names |= {r[1] for r in rows["symbols"]}
+            rebuild_derived(root, store, change, history=head_moved or force_derived)
         store.set_meta({
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),

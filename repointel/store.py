@@ -203,6 +203,11 @@ class IndexStore:
         self.con.execute(f"DELETE FROM {table}")
         self._insert(table, rows)
 
+    def replace_rows(self, table: str, paths: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Replace the rows of ``paths`` in a path-keyed table."""
+        self.con.execute(f"DELETE FROM {table} WHERE path IN (SELECT unnest(?))", [list(paths)])
+        self._insert(table, rows)
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Run one trusted internal statement (used for set-based derived maps)."""
         self.con.execute(sql, list(params))
