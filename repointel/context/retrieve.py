@@ -47,6 +47,7 @@ class Candidate:
     path: str
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
 
 
 def bm25(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
@@ -104,8 +105,14 @@ def _eligible(store: IndexStore) -> tuple[set[str], set[str]]:
     return {p for p, t in rows if not t}, {p for p, t in rows if t}
 
 
-def rank_files(store: IndexStore, terms: TaskTerms) -> list[Candidate]:
+#: The fused features and their weights, in one place (tuned on the dev set only).
+WEIGHTS: dict[str, float] = {"bm25": W_BM25, "mentioned": W_SEED, "graph": W_GRAPH, "path": W_PATH}
+
+
+def rank_files(store: IndexStore, terms: TaskTerms,
+               weights: dict[str, float] | None = None) -> list[Candidate]:
     """Production source files ranked for the task, best first."""
+    w = weights or WEIGHTS
     prod, tests = _eligible(store)
     lexical = _normalise({p: s for p, s in bm25(store, terms.terms).items() if p in prod})
     graph = load_graph(store)
@@ -117,14 +124,15 @@ def rank_files(store: IndexStore, terms: TaskTerms) -> list[Candidate]:
     ranks = _normalise({p: s for p, s in pagerank(graph, pers or None).items() if p in prod})
     out: dict[str, Candidate] = {}
     paths = _normalise(path_match(prod, terms))
-    for name, part, weight in (("bm25", lexical, W_BM25), ("mentioned", seeds, W_SEED),
-                               ("graph", ranks, W_GRAPH), ("path", paths, W_PATH)):
+    for name, part in (("bm25", lexical), ("mentioned", seeds), ("graph", ranks), ("path", paths)):
         for p, s in part.items():
             c = out.setdefault(p, Candidate(p))
-            c.score += weight * s
+            c.features[name] = s
+            c.score += w[name] * s
             if s >= 0.2:
                 c.reasons.append(f"{name}:{s:.2f}")
     for c in out.values():
         if c.path.startswith(_AUX_DIRS) or "/examples/" in c.path:
             c.score *= AUX_DIR_FACTOR
+            c.features["aux"] = 1.0
     return sorted(out.values(), key=lambda c: (-c.score, c.path))
