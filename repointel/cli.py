@@ -201,3 +201,81 @@ def context(task: str, repo_path: str, budget: int, tokenizer: str, fmt: str, no
             repo.index()
         packet = repo.context(task, budget=budget, tokenizer=tokenizer, fmt=fmt)
     click.echo(render(packet, fmt), nl=False)
+
+
+# -- dependency, test, ownership and impact queries (issue: maps and impact) -------------------
+@main.command()
+@click.argument("path")
+@path_option
+@json_option
+@_errors
+def deps(path: str, repo_path: str, as_json: bool) -> None:
+    """What PATH imports, and which files import it."""
+    with _open(repo_path) as repo:
+        report = repo.deps(path)
+    if as_json:
+        _emit(report)
+        return
+    click.echo(f"{report.path} imports:")
+    for imp in report.imports:
+        click.echo(f"  {imp.line:>5}  {imp.module or '.'} -> {imp.resolved or f'(external: {imp.external})'}")
+    click.echo("imported by:")
+    for imp in report.importers:
+        click.echo(f"  {imp.path}:{imp.line}")
+
+
+@main.command()
+@click.argument("target")
+@path_option
+@click.option("--depth", type=int, default=3, show_default=True)
+@json_option
+@_errors
+def impact(target: str, repo_path: str, depth: int, as_json: bool) -> None:
+    """Transitive dependents of a file or symbol TARGET, the tests to run, owners and risks."""
+    with _open(repo_path) as repo:
+        report = repo.impact(target, depth=depth)
+    if as_json:
+        _emit(report)
+        return
+    click.echo(f"{target}: {', '.join(report.files)}")
+    for path, hop in report.dependents:
+        click.echo(f"  {'  ' * (hop - 1)}{path} (hop {hop})")
+    for t in report.tests:
+        click.echo(f"test: {t.test_path} ({t.reason}, {t.confidence:.2f})" + (f"  $ {t.command}" if t.command else ""))
+    for o in report.owners:
+        click.echo(f"owners: {o.path}: {' '.join(o.owners) or '(unowned)'}")
+    for r in report.risks:
+        click.echo(f"risk: {r.path}: {r.tag} ({r.rule})")
+
+
+@main.command()
+@click.argument("path")
+@path_option
+@json_option
+@_errors
+def tests(path: str, repo_path: str, as_json: bool) -> None:
+    """Tests that exercise PATH, with the focused command to run them."""
+    with _open(repo_path) as repo:
+        links = repo.tests_for(path)
+    if as_json:
+        _emit(links)
+        return
+    for t in links:
+        click.echo(f"{t.test_path} -> {t.source_path} ({t.reason}, {t.confidence:.2f})"
+                   + (f"  $ {t.command}" if t.command else ""))
+
+
+@main.command()
+@click.argument("path")
+@path_option
+@json_option
+@_errors
+def owners(path: str, repo_path: str, as_json: bool) -> None:
+    """CODEOWNERS owners of PATH."""
+    with _open(repo_path) as repo:
+        rec = repo.owners(path)
+    if as_json:
+        _emit(rec)
+    else:
+        click.echo(f"{rec.path}: {' '.join(rec.owners) or '(unowned)'}"
+                   + (f"  [{rec.source}:{rec.line} {rec.rule}]" if rec.rule else ""))
