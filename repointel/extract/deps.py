@@ -1,0 +1,781 @@
+"""Resolve raw import records to repository files (or name the external package they belong to).
+
+:class:`ImportResolver` is built once per index run from the list of indexed paths; every lookup
+afterwards is a few dict/set probes — no filesystem walks per import. Per-language tables are
+built on first use of that language (so a Go-only repository never pays for the Java tables).
+
+Conventions shared by every language:
+
+- ``resolved`` is one repository path. When an import names a whole package spread over many files
+  (Go packages, Java wildcard imports, C# namespaces), ``resolved`` is the first of those files in
+  sort order and :meth:`ImportResolver.resolve_all` returns every one of them: edges go to each.
+- ``external`` is set only when ``resolved`` is None and the import names something outside the
+  repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
+  the Rust crate, the Java package, the Ruby/C# first segment, the C/C++ include's first segment.
+  The standard library counts as external. An import of an internal namespace package that has no
+  file of its own (Python ``import ns``) leaves both None.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Callable, Collection, Iterable
+from functools import cached_property
+
+from ..models import ImportRecord
+
+__all__ = ["ImportResolver", "parse_jsonc"]
+
+ReadText = Callable[[str], "str | None"]
+Result = tuple["str | None", "str | None"]  # (resolved, external)
+
+_PY_SUFFIXES = (".py", ".pyi")
+#: Extension probing order for extension-less JS/TS specifiers (TypeScript's own order first).
+_JS_EXTS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+#: ESM-style TS imports name the emitted file (``./x.js``) while the source is ``./x.ts``.
+_JS_EMITTED = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+_JS_LANGS = frozenset({"javascript", "typescript", "tsx"})
+_C_SOURCES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx", ".inl", ".ipp")
+#: Directory names that commonly sit on a C/C++ include path.
+_C_INCLUDE_DIRS = ("include", "src", "inc")
+#: Directories whose files are separate Rust crate roots (Cargo's auto-discovered targets).
+_RUST_TARGET_DIRS = frozenset({"tests", "examples", "benches", "bin"})
+#: Directories that sit on Ruby's load path (lib/ for gems, spec/ and test/ for test helpers).
+_RUBY_LOAD_DIRS = frozenset({"lib", "spec", "test"})
+_GO_HOSTS_3 = ("github.com/", "gitlab.com/", "bitbucket.org/", "golang.org/x/", "google.golang.org/")
+
+
+def _parent(path: str) -> str:
+    return posixpath.dirname(path)
+
+
+def _join(base: str, rel: str) -> str | None:
+    """``base/rel`` normalised; None when it climbs above the repository root."""
+    out = posixpath.normpath(posixpath.join(base, rel)) if base else posixpath.normpath(rel)
+    if out == ".":
+        return ""
+    return None if out.startswith("../") or out == ".." or out.startswith("/") else out
+
+
+def _ancestors(path: str) -> Iterable[str]:
+    """The directories above ``path``, nearest first, ending with the root ``""``."""
+    d = _parent(path)
+    while d:
+        yield d
+        d = _parent(d)
+    yield ""
+
+
+def _shared(a: str, b: str) -> int:
+    """Number of leading path segments ``a`` and ``b`` share."""
+    n = 0
+    for x, y in zip(a.split("/"), b.split("/")):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _closest(importer: str, candidates: Iterable[str]) -> str | None:
+    """The candidate sharing most directories with the importer, then the shallowest, then by name."""
+    best = sorted(candidates, key=lambda c: (-_shared(importer, c), c.count("/"), c))
+    return best[0] if best else None
+
+
+def parse_jsonc(text: str) -> object:
+    """Parse JSON with ``//`` and ``/* */`` comments and trailing commas (tsconfig's dialect)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif text.startswith("//", i):
+            i = text.find("\n", i) if "\n" in text[i:] else n
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        else:
+            out.append(ch)
+            i += 1
+    return json.loads(re.sub(r",(\s*[}\]])", r"\1", "".join(out)))
+
+
+class _Files:
+    """The path list and the derived lookups every language shares."""
+
+    def __init__(self, files: Collection[str], read_text: ReadText) -> None:
+        self.all = frozenset(files)
+        self.read = read_text
+        self.by_dir: dict[str, list[str]] = {}
+        self.by_base: dict[str, list[str]] = {}
+        for f in sorted(self.all):
+            self.by_dir.setdefault(_parent(f), []).append(f)
+            self.by_base.setdefault(posixpath.basename(f), []).append(f)
+        self.dirs: set[str] = set()
+        for d in self.by_dir:
+            while d not in self.dirs:
+                self.dirs.add(d)
+                if not d:
+                    break
+                d = _parent(d)
+
+    def named(self, basename: str) -> list[str]:
+        """Every path whose file name is ``basename``."""
+        return self.by_base.get(basename, [])
+
+    def config_text(self, path: str) -> str | None:
+        """Text of a config file that is indexed, or the root one read directly."""
+        if path in self.all or "/" not in path:
+            try:
+                return self.read(path)
+            except (OSError, UnicodeDecodeError):
+                return None
+        return None
+
+
+class _Python:
+    """Python: source roots inferred from where top-level packages hang, then sys.path-like lookup."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.py_dirs: set[str] = set()
+        children: dict[str, set[str]] = {}
+        for f in fs.all:
+            if not f.endswith(_PY_SUFFIXES):
+                continue
+            child, d = posixpath.splitext(posixpath.basename(f))[0], _parent(f)
+            while True:
+                children.setdefault(d, set()).add(child)
+                if d in self.py_dirs:
+                    break
+                self.py_dirs.add(d)
+                if not d:
+                    break
+                child, d = posixpath.basename(d), _parent(d)
+        self.children = children
+        self.roots = self._infer_roots()
+        self.top: dict[str, list[str]] = {}
+        for root in sorted(self.roots):
+            for name in children.get(root, ()):
+                self.top.setdefault(name, []).append(root)
+
+    def _is_pkg(self, d: str) -> bool:
+        return f"{d}/__init__.py" in self.fs.all or f"{d}/__init__.pyi" in self.fs.all
+
+    def base_dir(self, d: str) -> str:
+        """The first directory at or above ``d`` that is not a regular package: a source root."""
+        while d and self._is_pkg(d):
+            d = _parent(d)
+        return d
+
+    def _infer_roots(self) -> set[str]:
+        """The repo root, every directory a top-level regular package hangs from, every ``src``."""
+        roots = {""}
+        for init in self.fs.named("__init__.py") + self.fs.named("__init__.pyi"):
+            roots.add(self.base_dir(_parent(init)))
+        for d in self.py_dirs:
+            if posixpath.basename(d) in ("src", "lib", "python") and not self._is_pkg(d):
+                roots.add(d)
+        return roots
+
+    def module_file(self, base: str) -> str | None:
+        """The file Python loads for the module at ``base`` (package ``__init__`` before module)."""
+        for cand in (f"{base}/__init__.py", f"{base}.py", f"{base}/__init__.pyi", f"{base}.pyi"):
+            if cand in self.fs.all:
+                return cand
+        return None
+
+    def _lookup(self, base: str, names: list[str]) -> tuple[str | None, bool]:
+        """(file, exists) for the module at ``base``; a name that is a submodule wins."""
+        hit = self.module_file(base)
+        if hit is None and base not in self.py_dirs:
+            return None, False
+        prefix = f"{base}/" if base else ""
+        for name in names:
+            sub = self.module_file(prefix + name) if name != "*" else None
+            if sub is not None:
+                return sub, True
+        return hit, True
+
+    def _candidate_roots(self, top: str, importer: str) -> list[str]:
+        roots = list(self.top.get(top, ()))
+        own = self.base_dir(_parent(importer))
+        if own not in roots and top in self.children.get(own, ()):
+            roots.append(own)
+        regular = [r for r in roots if self.module_file(_join(r, top) or top) is not None]
+        ranked = sorted(regular, key=lambda r: (r != own, -_shared(importer, r), r))
+        return ranked + sorted((r for r in roots if r not in regular), key=lambda r: -_shared(importer, r))
+
+    def _in_root(self, root: str, module: str, names: list[str]) -> tuple[str | None, bool]:
+        parts = module.split(".")
+        base = "/".join(([root] if root else []) + parts)
+        hit, exists = self._lookup(base, names)
+        while not exists and len(parts) > 1:  # `import a.b.c` where c is not a module: nearest existing
+            parts.pop()
+            base = "/".join(([root] if root else []) + parts)
+            hit, exists = self._lookup(base, [])
+        return hit, exists
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """Relative imports from the importer's package; absolute ones through the source roots."""
+        if rec.level:
+            base: str | None = _parent(importer)
+            for _ in range(rec.level - 1):
+                base = _parent(base) if base else None
+            if base is None:
+                return None, None
+            target = "/".join(p for p in [base, *rec.module.split(".")] if p) if rec.module else base
+            return self._lookup(target, rec.names)[0], None
+        if not rec.module:
+            return None, None
+        top = rec.module.split(".")[0]
+        for root in self._candidate_roots(top, importer):
+            hit, exists = self._in_root(root, rec.module, rec.names)
+            if exists:
+                return hit, None
+        return None, top
+
+
+def _npm_name(spec: str) -> str:
+    """The npm package a bare specifier belongs to (``@scope/name/x`` → ``@scope/name``)."""
+    spec = spec.removeprefix("node:")
+    parts = spec.split("/")
+    return "/".join(parts[:2]) if spec.startswith("@") and len(parts) > 1 else parts[0]
+
+
+class _TsConfig:
+    """``compilerOptions.baseUrl`` and ``paths`` of one tsconfig/jsconfig, as repository paths."""
+
+    def __init__(self, base_url: str | None, paths: list[tuple[str, list[str]]]) -> None:
+        self.base_url = base_url
+        self.paths = paths  # (pattern, [target patterns resolved against baseUrl or the config dir])
+
+    def candidates(self, spec: str) -> list[str]:
+        """Repository paths ``spec`` may map to, most specific ``paths`` pattern first."""
+        out: list[str] = []
+        for pattern, targets in self.paths:
+            head, star, tail = pattern.partition("*")
+            if star and spec.startswith(head) and spec.endswith(tail) and len(spec) >= len(head + tail):
+                middle = spec[len(head):len(spec) - len(tail)]
+                out.extend(t.replace("*", middle, 1) for t in targets)
+            elif not star and spec == pattern:
+                out.extend(targets)
+        if self.base_url is not None:
+            joined = _join(self.base_url, spec)
+            if joined is not None:
+                out.append(joined)
+        return out
+
+
+class _Js:
+    """JS/TS: relative paths with extension and index probing, tsconfig paths, workspace packages."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.configs: dict[str, _TsConfig] = {}
+        for name in ("tsconfig.json", "jsconfig.json"):
+            for path in sorted(set(fs.named(name)) | {name}):
+                if _parent(path) not in self.configs:
+                    cfg = self._load_config(path, 0)
+                    if cfg is not None:
+                        self.configs[_parent(path)] = cfg
+        self.packages: dict[str, str] = {}  # npm name → package dir (workspace packages)
+        for path in fs.named("package.json"):
+            data = self._json(path)
+            if isinstance(data, dict) and isinstance(data.get("name"), str):
+                self.packages.setdefault(data["name"], _parent(path))
+        self._nearest: dict[str, _TsConfig | None] = {}
+
+    def _json(self, path: str) -> object:
+        text = self.fs.config_text(path)
+        if text is None:
+            return None
+        try:
+            return parse_jsonc(text)
+        except ValueError:
+            return None
+
+    def _load_config(self, path: str, depth: int) -> _TsConfig | None:
+        data = self._json(path)
+        if not isinstance(data, dict):
+            return None
+        inherited = None
+        ext = data.get("extends")
+        if isinstance(ext, str) and ext.startswith(".") and depth < 4:
+            target = _join(_parent(path), ext if ext.endswith(".json") else ext + ".json")
+            inherited = self._load_config(target, depth + 1) if target is not None else None
+        opts = data.get("compilerOptions")
+        opts = opts if isinstance(opts, dict) else {}
+        here = _parent(path)
+        base = _join(here, opts["baseUrl"]) if isinstance(opts.get("baseUrl"), str) else None
+        base_url = base if base is not None else (inherited.base_url if inherited else None)
+        raw = opts.get("paths")
+        if not isinstance(raw, dict):
+            return _TsConfig(base_url, inherited.paths if inherited else [])
+        anchor = base_url if base_url is not None else here
+        paths = [(k, [t for t in (_join(anchor, v) for v in vs if isinstance(v, str)) if t is not None])
+                 for k, vs in raw.items() if isinstance(vs, list)]
+        paths.sort(key=lambda kv: -len(kv[0].partition("*")[0]))
+        return _TsConfig(base_url, paths)
+
+    def config_for(self, importer: str) -> _TsConfig | None:
+        """The nearest tsconfig/jsconfig above the importer (cached per directory)."""
+        d = _parent(importer)
+        if d not in self._nearest:
+            self._nearest[d] = next((self.configs[a] for a in [d, *_ancestors(d)] if a in self.configs), None)
+        return self._nearest[d]
+
+    def probe(self, base: str) -> str | None:
+        """The file ``base`` names: itself, with an extension, its TS source, or its index file."""
+        files = self.fs.all
+        if base in files:
+            return base
+        for ext in _JS_EXTS:
+            if base + ext in files:
+                return base + ext
+        stem, ext = posixpath.splitext(base)
+        for alt in _JS_EMITTED.get(ext, ()):
+            if stem + alt in files:
+                return stem + alt
+        if base in self.fs.dirs:
+            return self._package_entry(base) or next(
+                (f"{base}/index{e}" for e in _JS_EXTS if f"{base}/index{e}" in files), None)
+        return None
+
+    def _package_entry(self, d: str) -> str | None:
+        if f"{d}/package.json" not in self.fs.all:
+            return None
+        data = self._json(f"{d}/package.json")
+        if not isinstance(data, dict):
+            return None
+        for key in ("source", "types", "typings", "module", "main"):
+            entry = data.get(key)
+            if isinstance(entry, str):
+                target = _join(d, entry)
+                if target is not None and target != d:
+                    hit = self.probe(target)
+                    if hit is not None:
+                        return hit
+        for guess in ("src/index", "index"):
+            hit = next((f"{d}/{guess}{e}" for e in _JS_EXTS if f"{d}/{guess}{e}" in self.fs.all), None)
+            if hit is not None:
+                return hit
+        return None
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """Relative specifiers from the importer's directory; bare ones via tsconfig then workspaces."""
+        spec = rec.module.split("?")[0]
+        if spec.startswith((".", "/")):
+            base = _join(_parent(importer), spec) if spec.startswith(".") else _join("", spec.lstrip("/"))
+            return (self.probe(base) if base is not None else None), None
+        cfg = self.config_for(importer)
+        for cand in cfg.candidates(spec) if cfg is not None else []:
+            hit = self.probe(cand)
+            if hit is not None:
+                return hit, None
+        name = _npm_name(spec)
+        if name in self.packages:
+            rest = spec[len(name):].lstrip("/")
+            pkg = self.packages[name]
+            hit = self.probe(f"{pkg}/{rest}" if rest else pkg) if pkg else self.probe(rest or "index")
+            if hit is not None:
+                return hit, None
+        return None, name
+
+
+_GO_MODULE = re.compile(r"^\s*module\s+\"?([^\s\"]+)", re.MULTILINE)
+_GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([a-zA-Z0-9][^\s()]*\.[^\s()]*)\s+v[0-9][^\s]*", re.MULTILINE)
+
+
+class _Go:
+    """Go: import paths under a go.mod ``module`` map to that module's package directories."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.modules: list[tuple[str, str]] = []  # (module path, directory), longest path first
+        self.requires: set[str] = set()
+        for path in sorted(set(fs.named("go.mod")) | {"go.mod"}):
+            text = fs.config_text(path)
+            if text is None:
+                continue
+            found = _GO_MODULE.search(text)
+            if found:
+                self.modules.append((found.group(1), _parent(path)))
+            self.requires.update(m.group(1) for m in _GO_REQUIRE.finditer(text))
+        self.modules.sort(key=lambda m: -len(m[0]))
+
+    def package_dir(self, imp: str) -> str | None:
+        """The repository directory of import path ``imp``, when a local module owns it."""
+        for mod, d in self.modules:
+            if imp == mod or imp.startswith(mod + "/"):
+                return _join(d, imp[len(mod):].lstrip("/") or ".")
+        return None
+
+    def package_files(self, d: str) -> list[str]:
+        """The package's non-test Go files, sorted."""
+        return [f for f in self.fs.by_dir.get(d, ()) if f.endswith(".go") and not f.endswith("_test.go")]
+
+    def external(self, imp: str) -> str:
+        """The module an external import path belongs to (a ``require`` entry when go.mod has one)."""
+        owners = [r for r in self.requires if imp == r or imp.startswith(r + "/")]
+        if owners:
+            return max(owners, key=len)
+        parts = imp.split("/")
+        if "." not in parts[0]:
+            return parts[0]  # standard library: fmt, net/http → "net"
+        if imp.startswith(_GO_HOSTS_3):
+            return "/".join(parts[:3])
+        return "/".join(parts[:3]) if len(parts) >= 3 else imp
+
+    def resolve_all(self, rec: ImportRecord) -> list[str]:
+        """Every non-test file of the imported package."""
+        d = self.package_dir(rec.module)
+        return self.package_files(d) if d is not None else []
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The package's first file by sort order (see :meth:`resolve_all` for the rest)."""
+        del importer
+        d = self.package_dir(rec.module)
+        if d is not None:
+            files = self.package_files(d)
+            return (files[0] if files else None), None
+        return None, self.external(rec.module)
+
+
+def _dotted_suffixes(segments: list[str]) -> Iterable[str]:
+    """``[a, b, C]`` → ``a.b.C``, ``b.C``, ``C``."""
+    for i in range(len(segments)):
+        yield ".".join(segments[i:])
+
+
+class _Java:
+    """Java: ``com.acme.Foo`` → any ``…/com/acme/Foo.java``; packages → their directories."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.classes: dict[str, list[str]] = {}
+        self.packages: dict[str, list[str]] = {}
+        for d, members in fs.by_dir.items():
+            java = [f for f in members if f.endswith(".java")]
+            if not java:
+                continue
+            segs = d.split("/") if d else []
+            for key in _dotted_suffixes(segs):
+                self.packages.setdefault(key, []).append(d)
+            for f in java:
+                for key in _dotted_suffixes([*segs, posixpath.basename(f)[:-5]]):
+                    self.classes.setdefault(key, []).append(f)
+
+    def _package_files(self, importer: str, package: str) -> list[str]:
+        d = _closest(importer, self.packages.get(package, ()))
+        return [f for f in self.fs.by_dir.get(d, ()) if f.endswith(".java")] if d is not None else []
+
+    def resolve_all(self, importer: str, rec: ImportRecord) -> list[str]:
+        """Every class file of a wildcard-imported package; else the single resolved file."""
+        if rec.kind == "wildcard":
+            return self._package_files(importer, rec.module)
+        hit = self.resolve(importer, rec)[0]
+        return [hit] if hit else []
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The class file (nested classes → their outer class), or the package's first file."""
+        if rec.kind == "wildcard":
+            files = self._package_files(importer, rec.module)
+            if files:
+                return files[0], None
+        parts = rec.module.split(".")
+        while len(parts) > 1:
+            hit = _closest(importer, self.classes.get(".".join(parts), ()))
+            if hit is not None:
+                return hit, None
+            parts.pop()
+        package = [p for p in rec.module.split(".") if p[:1].islower() or p[:1] == "_"]
+        return None, ".".join(package) or rec.module
+
+
+class _CSharp:
+    """C#: best effort, namespace ``A.B.C`` → a directory whose path (dots split) ends in it."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.dirs: dict[str, list[str]] = {}
+        self.classes: dict[str, list[str]] = {}
+        self.segments: set[str] = set()
+        for d, members in fs.by_dir.items():
+            cs = [f for f in members if f.endswith(".cs")]
+            if not cs:
+                continue
+            segs = [s for part in (d.split("/") if d else []) for s in part.split(".")]
+            self.segments.update(segs)
+            for key in _dotted_suffixes(segs):
+                self.dirs.setdefault(key, []).append(d)
+            for f in cs:
+                for key in _dotted_suffixes([*segs, posixpath.basename(f)[:-3]]):
+                    self.classes.setdefault(key, []).append(f)
+
+    def _namespace_dir(self, importer: str, ns: str) -> str | None:
+        parts = ns.split(".")
+        if parts[0] not in self.segments and ns not in self.dirs:
+            return None
+        while len(parts) >= 1:
+            hit = _closest(importer, self.dirs.get(".".join(parts), ()))
+            if hit is not None:
+                return hit
+            parts = parts[1:] if len(parts) > 1 else []
+        return None
+
+    def resolve_all(self, importer: str, rec: ImportRecord) -> list[str]:
+        """Every file of the namespace's directory (or the one class file)."""
+        hit = _closest(importer, self.classes.get(rec.module, ()))
+        if hit is not None:
+            return [hit]
+        d = self._namespace_dir(importer, rec.module)
+        return [f for f in self.fs.by_dir.get(d, ()) if f.endswith(".cs")] if d is not None else []
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """A class file for ``using static``/aliases, else the namespace directory's first file."""
+        files = self.resolve_all(importer, rec)
+        return (files[0], None) if files else (None, rec.module.split(".")[0])
+
+
+_CARGO_NAME = re.compile(r"^\s*\[(package|lib)\][^\[]*?^\s*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
+
+
+class _Rust:
+    """Rust: ``mod x;`` → x.rs / x/mod.rs; ``crate::``/``self::``/``super::`` and workspace crates."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.crates: dict[str, str] = {}  # crate name (underscored) → its crate root directory
+        for path in sorted(set(fs.named("Cargo.toml")) | {"Cargo.toml"}):
+            text = fs.config_text(path)
+            d = _parent(path)
+            root = self._root_file(_join(d, "src") or "src")
+            if text is None or root is None:
+                continue
+            for found in _CARGO_NAME.finditer(text):
+                self.crates.setdefault(found.group(2).replace("-", "_"), _parent(root))
+
+    def _root_file(self, d: str) -> str | None:
+        return next((f"{d}/{n}" for n in ("lib.rs", "main.rs") if f"{d}/{n}" in self.fs.all), None)
+
+    def mod_dir(self, path: str) -> str:
+        """Where the submodules of the module in ``path`` live."""
+        d, name = _parent(path), posixpath.basename(path)
+        if name in ("lib.rs", "main.rs", "mod.rs") or posixpath.basename(d) in _RUST_TARGET_DIRS:
+            return d
+        return f"{d}/{name[:-3]}" if d else name[:-3]
+
+    def crate_dir(self, importer: str) -> str:
+        """The directory of the importer's crate root (``src`` for lib.rs, ``tests`` for a test …)."""
+        for a in _ancestors(importer):
+            if self._root_file(a) is not None or posixpath.basename(a) in _RUST_TARGET_DIRS:
+                return a
+        return _parent(importer)
+
+    def module_file(self, d: str) -> str | None:
+        """The file defining the module whose submodules live in ``d``."""
+        for cand in (f"{d}.rs", f"{d}/mod.rs", f"{d}/lib.rs", f"{d}/main.rs"):
+            if cand in self.fs.all:
+                return cand
+        return None
+
+    def _walk(self, d: str, start: str | None, segments: list[str]) -> str | None:
+        """Descend ``segments`` from module directory ``d``; the deepest module file found."""
+        best = start
+        for seg in segments:
+            nxt = f"{d}/{seg}" if d else seg
+            hit = self.module_file(nxt) if seg not in ("*", "self") else None
+            if hit is None or hit.endswith(("/lib.rs", "/main.rs")):
+                break
+            best, d = hit, nxt
+        return best
+
+    def _base(self, importer: str, segs: list[str]) -> tuple[str | None, list[str]]:
+        """Module directory the path starts from, and the segments left to walk."""
+        if segs[0] == "crate":
+            return self.crate_dir(importer), segs[1:]
+        if segs[0] in ("self", "super"):
+            d = self.mod_dir(importer)
+            while segs and segs[0] in ("self", "super"):
+                d = _parent(d) if segs[0] == "super" else d
+                segs = segs[1:]
+            return d, segs
+        if segs[0] in self.crates:
+            return self.crates[segs[0]], segs[1:]
+        local = self.mod_dir(importer)
+        if self.module_file(f"{local}/{segs[0]}" if local else segs[0]) is not None:
+            return local, segs
+        return None, segs
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The deepest module file the path reaches; crates outside the repository are external."""
+        if rec.kind == "mod":
+            here = self.mod_dir(importer)
+            target = "/".join(p for p in [here, *rec.module.split("::")] if p)
+            hit = next((c for c in (f"{target}.rs", f"{target}/mod.rs") if c in self.fs.all), None)
+            return hit, None
+        segs = [s for s in rec.module.split("::") if s]
+        names = [n for n in rec.names[:1] if n != "*"]
+        if not segs:
+            return None, None
+        d, rest = self._base(importer, segs)
+        if d is None:
+            return None, segs[0]
+        return self._walk(d, self.module_file(d), rest + names), None
+
+
+class _C:
+    """C/C++: quoted includes relative to the file, then include dirs, then a unique path suffix."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.include_dirs = [""] + sorted(
+            d for d in fs.dirs if posixpath.basename(d) in _C_INCLUDE_DIRS)
+
+    def _by_suffix(self, importer: str, spec: str) -> str | None:
+        name = posixpath.basename(spec)
+        cands = [f for f in self.fs.named(name) if f == spec or f.endswith("/" + spec)]
+        return _closest(importer, cands)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """Local first (``"x.h"``); system includes (``<x>``) only through include directories."""
+        spec = rec.module
+        if rec.kind == "include_local":
+            here = _join(_parent(importer), spec)
+            if here is not None and here in self.fs.all:
+                return here, None
+        dirs = sorted(self.include_dirs, key=lambda d: -_shared(importer, d + "/x"))
+        for d in dirs:
+            cand = _join(d, spec)
+            if cand is not None and cand in self.fs.all:
+                return cand, None
+        if rec.kind == "include_local" or "/" in spec:
+            hit = self._by_suffix(importer, spec)
+            if hit is not None:
+                return hit, None
+        return None, spec.split("/")[0]
+
+
+class _Ruby:
+    """Ruby: ``require_relative`` from the file; ``require`` against lib/ (and spec/, test/) dirs."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.load: dict[str, list[str]] = {}
+        for f in fs.all:
+            if not f.endswith(".rb"):
+                continue
+            segs = f[:-3].split("/")
+            for i in range(len(segs) - 1, -1, -1):
+                if segs[i] in _RUBY_LOAD_DIRS:
+                    self.load.setdefault("/".join(segs[i + 1:]), []).append(f)
+                    break
+            self.load.setdefault(f[:-3], []).append(f)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The required file; unresolved ``require`` names its gem (first path segment)."""
+        spec = rec.module[:-3] if rec.module.endswith(".rb") else rec.module
+        if rec.kind == "require_relative" or spec.startswith("."):
+            target = _join(_parent(importer), spec)
+            hit = target + ".rb" if target is not None and target + ".rb" in self.fs.all else None
+            return hit, None
+        return _closest(importer, self.load.get(spec, ())), None if spec in self.load else spec.split("/")[0]
+
+
+class ImportResolver:
+    """Maps :class:`ImportRecord` rows to repository files, one language table at a time.
+
+    ``files`` is every indexed repository-relative POSIX path; ``read_text`` returns the text of a
+    small config file (go.mod, tsconfig.json, jsconfig.json, package.json, Cargo.toml) or None.
+    Each language's lookup tables are built on the first import of that language, then reused.
+    """
+
+    def __init__(self, files: Collection[str], read_text: Callable[[str], str | None]) -> None:
+        self._fs = _Files(files, read_text)
+
+    @cached_property
+    def _python(self) -> _Python:
+        return _Python(self._fs)
+
+    @cached_property
+    def _js(self) -> _Js:
+        return _Js(self._fs)
+
+    @cached_property
+    def _go(self) -> _Go:
+        return _Go(self._fs)
+
+    @cached_property
+    def _java(self) -> _Java:
+        return _Java(self._fs)
+
+    @cached_property
+    def _rust(self) -> _Rust:
+        return _Rust(self._fs)
+
+    @cached_property
+    def _c(self) -> _C:
+        return _C(self._fs)
+
+    @cached_property
+    def _ruby(self) -> _Ruby:
+        return _Ruby(self._fs)
+
+    @cached_property
+    def _csharp(self) -> _CSharp:
+        return _CSharp(self._fs)
+
+    def _lookup(self, importer: str, lang: str, rec: ImportRecord) -> Result:
+        if lang == "python":
+            return self._python.resolve(importer, rec)
+        if lang in _JS_LANGS:
+            return self._js.resolve(importer, rec)
+        if lang in ("c", "cpp"):
+            return self._c.resolve(importer, rec)
+        table: dict[str, Callable[[str, ImportRecord], Result]] = {
+            "go": lambda i, r: self._go.resolve(i, r),
+            "java": lambda i, r: self._java.resolve(i, r),
+            "rust": lambda i, r: self._rust.resolve(i, r),
+            "ruby": lambda i, r: self._ruby.resolve(i, r),
+            "csharp": lambda i, r: self._csharp.resolve(i, r),
+        }
+        fn = table.get(lang)
+        return fn(importer, rec) if fn is not None else (None, None)
+
+    def resolve(self, importer: str, lang: str, rec: ImportRecord) -> ImportRecord:
+        """A copy of ``rec`` with ``resolved`` (a repository path) or ``external`` (a package) set.
+
+        ``importer`` is the repository path of the file holding the import, ``lang`` its language.
+        For imports of a multi-file package (Go, Java wildcard, C# namespace) ``resolved`` is the
+        package's first file by sort order; :meth:`resolve_all` lists all of them.
+        """
+        resolved: str | None
+        external: str | None
+        try:
+            resolved, external = self._lookup(importer, lang, rec)
+        except (ValueError, IndexError, KeyError):  # a malformed record never stops an index run
+            resolved, external = None, None
+        if resolved == importer and lang != "python":
+            resolved = None
+        return rec.model_copy(update={"path": rec.path or importer, "resolved": resolved,
+                                      "external": None if resolved else external})
+
+    def resolve_all(self, importer: str, lang: str, rec: ImportRecord) -> list[str]:
+        """Every repository file the import brings in: a Go package's non-test files, a Java
+        wildcard package's classes, a C# namespace directory's files; else ``[resolved]`` or []."""
+        if lang == "go":
+            return self._go.resolve_all(rec)
+        if lang == "java":
+            return self._java.resolve_all(importer, rec)
+        if lang == "csharp":
+            return self._csharp.resolve_all(importer, rec)
+        hit = self.resolve(importer, lang, rec).resolved
+        return [hit] if hit else []

@@ -1,0 +1,323 @@
+"""Raw import statements of one parsed file, per language (resolution happens in :mod:`.deps`).
+
+Statements are found from their keywords (see :data:`ANCHORS`); a small handler per statement
+node type turns each into :class:`ImportRecord` rows with ``path`` left empty. Conventions:
+
+- ``module`` is what the statement names (dotted, ``::`` or slash form as the language writes it);
+  ``names`` are the imported names (``*`` for a wildcard); ``line`` is 1-based.
+- Python: ``level`` is the number of leading dots; kind ``import`` or ``from``.
+- JS/TS: kind ``import`` / ``export`` (re-export) / ``require`` / ``dynamic`` (``import('x')``).
+- Go ``import`` (names = [alias]); Java ``import`` / ``static`` / ``wildcard``; Rust ``mod`` /
+  ``use`` / ``extern_crate``; C/C++ ``include_local`` / ``include_system``; Ruby ``require`` /
+  ``require_relative`` / ``load``; C# ``using`` / ``using_static`` / ``using_alias``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from tree_sitter import Node, Tree
+
+from ..models import ImportRecord
+
+__all__ = ["ANCHORS", "extract_imports"]
+
+def _text(node: Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+
+
+def _line(node: Node) -> int:
+    return node.start_point[0] + 1
+
+
+# --- Python -------------------------------------------------------------------------------------
+
+def _py_import(node: Node) -> Iterator[ImportRecord]:
+    for child in node.children_by_field_name("name"):
+        target = child.child_by_field_name("name") if child.type == "aliased_import" else child
+        yield ImportRecord(module=_text(target), line=_line(node), kind="import")
+
+
+def _py_from(node: Node) -> Iterator[ImportRecord]:
+    mod = node.child_by_field_name("module_name")
+    level, module = 0, _text(mod)
+    if mod is not None and mod.type == "relative_import":
+        prefix = next((c for c in mod.children if c.type == "import_prefix"), None)
+        level = _text(prefix).count(".")
+        module = _text(next((c for c in mod.children if c.type == "dotted_name"), None))
+    names: list[str] = []
+    for child in node.children_by_field_name("name"):
+        target = child.child_by_field_name("name") if child.type == "aliased_import" else child
+        names.append(_text(target))
+    if any(c.type == "wildcard_import" for c in node.children):
+        names.append("*")
+    yield ImportRecord(module=module, names=names, line=_line(node), level=level, kind="from")
+
+
+def _py_future(node: Node) -> Iterator[ImportRecord]:
+    names = [_text(c) for c in node.children_by_field_name("name")]
+    yield ImportRecord(module="__future__", names=names, line=_line(node), kind="from")
+
+
+# --- JavaScript / TypeScript --------------------------------------------------------------------
+
+def _string_value(node: Node | None) -> str:
+    if node is None:
+        return ""
+    frag = next((c for c in node.children if c.type == "string_fragment"), None)
+    return _text(frag)
+
+
+def _js_clause_names(clause: Node) -> list[str]:
+    names: list[str] = []
+    for child in clause.named_children:
+        if child.type == "identifier":
+            names.append("default")
+        elif child.type == "namespace_import":
+            names.append("*")
+        elif child.type == "named_imports":
+            names.extend(_text(s.child_by_field_name("name")) for s in child.named_children
+                         if s.type == "import_specifier")
+    return names
+
+
+def _js_import(node: Node) -> Iterator[ImportRecord]:
+    source = node.child_by_field_name("source")
+    names: list[str] = []
+    for child in node.named_children:
+        if child.type == "import_clause":
+            names = _js_clause_names(child)
+        elif child.type == "import_require_clause":  # TS: import x = require('m')
+            yield ImportRecord(module=_string_value(child.child_by_field_name("source")),
+                               names=["default"], line=_line(node), kind="require")
+            return
+    if source is not None:
+        yield ImportRecord(module=_string_value(source), names=names, line=_line(node), kind="import")
+
+
+def _js_export(node: Node) -> Iterator[ImportRecord]:
+    names: list[str] = []
+    for child in node.named_children:
+        if child.type == "export_clause":
+            names.extend(_text(s.child_by_field_name("name")) for s in child.named_children
+                         if s.type == "export_specifier")
+        elif child.type == "namespace_export":
+            names.append("*")
+    module = _string_value(node.child_by_field_name("source"))
+    yield ImportRecord(module=module, names=names or ["*"], line=_line(node), kind="export")
+
+
+# --- Go, Java, C/C++, C# ------------------------------------------------------------------------
+
+def _go_spec(node: Node) -> Iterator[ImportRecord]:
+    path = node.child_by_field_name("path")
+    content = next((c for c in path.named_children), None) if path is not None else None
+    alias = node.child_by_field_name("name")
+    names = [_text(alias)] if alias is not None else []
+    yield ImportRecord(module=_text(content), names=names, line=_line(node), kind="import")
+
+
+def _java_import(node: Node) -> Iterator[ImportRecord]:
+    target = next((c for c in node.named_children if c.type in ("scoped_identifier", "identifier")), None)
+    dotted = _text(target)
+    is_static = any(c.type == "static" for c in node.children)
+    if any(c.type == "asterisk" for c in node.children):
+        kind = "static" if is_static else "wildcard"
+        yield ImportRecord(module=dotted, names=["*"], line=_line(node), kind=kind)
+    elif is_static:
+        owner, _, member = dotted.rpartition(".")
+        yield ImportRecord(module=owner, names=[member], line=_line(node), kind="static")
+    else:
+        yield ImportRecord(module=dotted, line=_line(node), kind="import")
+
+
+def _c_include(node: Node) -> Iterator[ImportRecord]:
+    path = node.child_by_field_name("path")
+    if path is None:
+        return
+    if path.type == "system_lib_string":
+        yield ImportRecord(module=_text(path).strip("<>"), line=_line(node), kind="include_system")
+    elif path.type == "string_literal":
+        content = next((c for c in path.named_children if c.type == "string_content"), None)
+        yield ImportRecord(module=_text(content), line=_line(node), kind="include_local")
+
+
+def _cs_using(node: Node) -> Iterator[ImportRecord]:
+    alias = node.child_by_field_name("name")
+    skip = alias.start_byte if alias is not None else -1
+    target = next((c for c in node.named_children if c.start_byte != skip
+                   and c.type in ("qualified_name", "identifier", "generic_name", "alias_qualified_name")),
+                  None)
+    if target is None:
+        return
+    if alias is not None:
+        yield ImportRecord(module=_text(target), names=[_text(alias)], line=_line(node), kind="using_alias")
+    else:
+        is_static = any(c.type == "static" for c in node.children)
+        yield ImportRecord(module=_text(target), line=_line(node),
+                           kind="using_static" if is_static else "using")
+
+
+# --- Rust ---------------------------------------------------------------------------------------
+
+def _rust_paths(node: Node, prefix: str) -> Iterator[str]:
+    """Every leaf path a ``use`` argument names (``a::{b, c::d}`` → ``a::b``, ``a::c::d``)."""
+    join: Callable[[str], str] = lambda s: f"{prefix}::{s}" if prefix and s else (prefix or s)  # noqa: E731
+    if node.type in ("scoped_use_list", "use_list"):
+        path = node.child_by_field_name("path")
+        base = join(_text(path)) if path is not None else prefix
+        items = node.child_by_field_name("list") if node.type == "scoped_use_list" else node
+        for item in (items.named_children if items is not None else []):
+            yield from _rust_paths(item, base)
+    elif node.type == "use_as_clause":
+        yield from _rust_paths(node.child_by_field_name("path") or node, prefix)
+    elif node.type == "use_wildcard":
+        inner = next((c for c in node.named_children), None)
+        yield join(f"{_text(inner)}::*" if inner is not None else "*")
+    elif node.type == "self":
+        yield prefix
+    else:
+        yield join(_text(node))
+
+
+def _rust_use(node: Node) -> Iterator[ImportRecord]:
+    arg = node.child_by_field_name("argument")
+    if arg is None:
+        return
+    groups: dict[str, list[str]] = {}
+    for full in _rust_paths(arg, ""):
+        module, _, name = full.rpartition("::")
+        groups.setdefault(module or name, []).append(name if module else "")
+    for module, names in groups.items():
+        yield ImportRecord(module=module, names=[n for n in names if n], line=_line(node), kind="use")
+
+
+def _rust_mod(node: Node) -> Iterator[ImportRecord]:
+    if node.child_by_field_name("body") is not None:
+        return
+    parts = [_text(node.child_by_field_name("name"))]
+    parent = node.parent
+    while parent is not None:  # inline `mod a { mod b; }` → a::b
+        if parent.type == "mod_item":
+            parts.append(_text(parent.child_by_field_name("name")))
+        parent = parent.parent
+    yield ImportRecord(module="::".join(reversed(parts)), line=_line(node), kind="mod")
+
+
+def _rust_extern(node: Node) -> Iterator[ImportRecord]:
+    yield ImportRecord(module=_text(node.child_by_field_name("name")), line=_line(node), kind="extern_crate")
+
+
+def _call_string_arg(call: Node) -> Node | None:
+    """The first argument of a call when it is a plain string literal."""
+    args = call.child_by_field_name("arguments")
+    first = args.named_children[0] if args is not None and args.named_child_count else None
+    if first is None or first.type != "string":
+        return None
+    return next((c for c in first.named_children if c.type in ("string_fragment", "string_content")), None)
+
+
+def _js_call(call: Node) -> Iterator[ImportRecord]:
+    """``require('x')`` and ``import('x')``."""
+    fn = call.child_by_field_name("function")
+    arg = _call_string_arg(call)
+    if fn is None or arg is None:
+        return
+    if fn.type == "import":
+        yield ImportRecord(module=_text(arg), line=_line(call), kind="dynamic")
+    elif fn.type == "identifier" and _text(fn) == "require":
+        yield ImportRecord(module=_text(arg), line=_line(call), kind="require")
+
+
+def _go_decl(node: Node) -> Iterator[ImportRecord]:
+    for child in node.named_children:
+        specs = child.named_children if child.type == "import_spec_list" else [child]
+        for spec in specs:
+            if spec.type == "import_spec":
+                yield from _go_spec(spec)
+
+
+def _ruby_call(call: Node) -> Iterator[ImportRecord]:
+    method = call.child_by_field_name("method")
+    kind = _text(method)
+    if call.child_by_field_name("receiver") is not None or kind not in _RUBY_METHODS:
+        return
+    arg = _call_string_arg(call)
+    if arg is not None:
+        yield ImportRecord(module=_text(arg), line=_line(call), kind=kind)
+
+
+def _js_statement(node: Node) -> Iterator[ImportRecord]:
+    if node.type == "import_statement":
+        yield from _js_import(node)
+    elif node.type == "export_statement":
+        if node.child_by_field_name("source") is not None:
+            yield from _js_export(node)
+    else:
+        yield from _js_call(node)
+
+
+_RUBY_METHODS = frozenset({"require", "require_relative", "load"})
+_Handler = Callable[[Node], Iterator[ImportRecord]]
+_PY: dict[str, _Handler] = {
+    "import_statement": _py_import, "import_from_statement": _py_from, "future_import_statement": _py_future,
+}
+_JS: dict[str, _Handler] = {t: _js_statement for t in ("import_statement", "export_statement", "call_expression")}
+_JS_ANCHORS = ((b"import", _JS), (b"export", _JS), (b"require", _JS))
+_C_ANCHORS = ((b"include", {"preproc_include": _c_include}),)
+
+#: Language → (keyword, {statement node type → handler}). Every import form contains its keyword,
+#: so we find the keyword's bytes, take the syntax node there and climb to the statement owning it.
+#: On CPython's Lib this is ~5x faster than running a tree-sitter query over the whole tree (the
+#: query visits every node; the anchors visit a few nodes per keyword occurrence).
+ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
+    "python": ((b"import", _PY),),
+    "javascript": _JS_ANCHORS,
+    "typescript": _JS_ANCHORS,
+    "tsx": _JS_ANCHORS,
+    "go": ((b"import", {"import_declaration": _go_decl}),),
+    "java": ((b"import", {"import_declaration": _java_import}),),
+    "rust": ((b"use", {"use_declaration": _rust_use}), (b"mod", {"mod_item": _rust_mod}),
+             (b"extern", {"extern_crate_declaration": _rust_extern})),
+    "c": _C_ANCHORS,
+    "cpp": _C_ANCHORS,
+    "ruby": ((b"require", {"call": _ruby_call}), (b"load", {"call": _ruby_call})),
+    "csharp": ((b"using", {"using_directive": _cs_using}),),
+}
+#: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
+#: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).
+_MAX_CLIMB = 2
+
+
+def _owners(root: Node, data: bytes, keyword: bytes, handlers: Mapping[str, _Handler]) -> Iterator[Node]:
+    """Each statement of a handled type that owns an occurrence of ``keyword`` (once per statement)."""
+    seen: set[int] = set()
+    pos = data.find(keyword)
+    while pos >= 0:
+        node: Node | None = root.descendant_for_byte_range(pos, pos + len(keyword))
+        for _ in range(_MAX_CLIMB + 1):
+            if node is None or node.type in handlers:
+                break
+            node = node.parent
+        if node is not None and node.type in handlers and node.start_byte not in seen:
+            seen.add(node.start_byte)
+            yield node
+        pos = data.find(keyword, pos + len(keyword))
+
+
+def extract_imports(lang: str, tree: Tree, data: bytes) -> list[ImportRecord]:
+    """Every import statement of a file in ``lang`` (``path`` left empty), in source order.
+
+    ``data`` must be the bytes ``tree`` was parsed from. Unknown languages yield nothing.
+    """
+    anchors = ANCHORS.get(lang)
+    if not anchors:
+        return []
+    root = tree.root_node
+    found: dict[tuple[int, int], ImportRecord] = {}
+    for keyword, handlers in anchors:
+        for node in _owners(root, data, keyword, handlers):
+            for i, rec in enumerate(handlers[node.type](node)):
+                if rec.module or rec.level:
+                    found.setdefault((node.start_byte, i), rec)
+    return [found[key] for key in sorted(found)]

@@ -1,0 +1,317 @@
+"""Link test files to the source files they exercise, and say how to run each test.
+
+Three signals, each a :class:`TestLink` reason with a fixed confidence (constants below):
+
+- ``import``: the test imports the file (resolved by :mod:`.deps`), the strongest real signal in
+  Python; also one hop through a helper in the test's own directory (a test package's
+  ``__init__``, a sibling ``helpers`` module), weaker.
+- ``naming``: ``test_foo.py`` ↔ ``foo.py``, ``foo.test.ts`` ↔ ``foo.ts``, ``FooTest.java`` ↔
+  ``Foo.java``, ``foo_test.go`` ↔ ``foo.go`` (and, weaker, the rest of that Go package),
+  ``foo_spec.rb`` ↔ ``foo.rb``, ``FooTests.cs`` ↔ ``Foo.cs``, ``tests/foo.rs`` ↔ ``src/foo.rs``;
+  stronger when the test tree mirrors the source tree.
+- ``reference``: the test uses names defined (uniquely enough) in the file.
+
+One link per (test, source): the best reason wins, and agreeing reasons raise the confidence.
+Links are file-level (``test_name`` None).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+
+from ..models import ImportRecord, TestLink
+
+__all__ = ["focused_test_command", "is_test_path", "link_tests", "source_candidates"]
+
+#: Colocated test and source with matching names (foo_test.go next to foo.go): unambiguous.
+NAMING_SAME_DIR = 0.9
+#: The test tree mirrors the source tree (tests/pkg/test_foo.py ↔ src/pkg/foo.py).
+NAMING_MIRRORED = 0.85
+#: Only one source file anywhere has the matching name, but the trees do not mirror.
+NAMING_UNIQUE = 0.6
+#: Several files share the name; we keep the best-placed one, which is often but not always right.
+NAMING_AMBIGUOUS = 0.35
+#: A Go test exercises its whole package, but foo_test.go mostly targets foo.go.
+GO_SAME_PACKAGE = 0.5
+#: The test imports the file: it cannot run without it and almost always exercises it.
+IMPORT_DIRECT = 0.8
+#: Imported by a large share of all tests (a shared utility): true but weakly informative.
+IMPORT_UBIQUITOUS = 0.4
+#: Imported through a helper in the test's own directory: usually the code under test, one hop away.
+IMPORT_VIA_HELPER = 0.5
+#: Reference links start here and approach REFERENCE_MAX as the shared-name evidence grows.
+REFERENCE_BASE = 0.2
+#: By-name references are ambiguous (same names in many files); never as sure as an import.
+REFERENCE_MAX = 0.6
+#: Two reasons agreeing on a link make it more certain than either alone.
+AGREEMENT_BONUS = 0.1
+#: Ceiling for any link: static analysis never proves a test exercises a file.
+MAX_CONFIDENCE = 0.98
+
+#: A target imported by at least this share of all tests (and MIN_UBIQUITOUS of them) is a utility.
+UBIQUITOUS_SHARE = 0.25
+#: ... but a handful of tests importing the same file is ordinary, never "ubiquitous".
+MIN_UBIQUITOUS = 20
+#: Names defined in more files than this say nothing about which file a test exercises.
+MAX_DEFINERS = 4
+#: Names shorter than this (i, x, id) are everywhere.
+MIN_NAME = 3
+#: Reference links with less summed evidence than this are noise.
+MIN_REFERENCE_SCORE = 2.0
+#: At most this many reference links per test: the strongest few carry the signal.
+MAX_REFERENCE_LINKS = 3
+#: Same-basename candidates beyond this many are not linked by naming at all.
+MAX_NAME_CANDIDATES = 6
+
+_TEST_PATH = re.compile(
+    r"((^|/)(tests?|testing|__tests__|spec|specs)/|(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|"
+    r"_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|[._-](test|spec)\.[cm]?[jt]sx?$|"
+    r"(Tests?|IT)\.(java|kt|cs|scala)$|(^|/)Test[A-Z][^/]*\.(java|cs)$|(^|/)conftest\.py$)"
+)
+
+_FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".rs": "rs", ".rb": "rb", ".cs": "cs",
+           **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
+           **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
+#: Test affixes stripped from a test file's stem to get the source stem, per family.
+_AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
+    "py": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
+    "go": (re.compile(r"^(.+)_test$"),),
+    "js": (re.compile(r"^(.+)[._-](test|spec)$"),),
+    "java": (re.compile(r"^(.+?)(Tests?|IT)$"), re.compile(r"^Test([A-Z].*)$")),
+    "cs": (re.compile(r"^(.+?)Tests?$"), re.compile(r"^Test([A-Z].*)$")),
+    "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
+    "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
+    "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
+}
+#: Directory names that carry no information when comparing a test tree with a source tree.
+_NEUTRAL_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testing", "unit", "src",
+                           "main", "lib", "java", "kotlin", "python", "integration", "source"})
+
+
+def is_test_path(path: str) -> bool:
+    """True when ``path`` follows a test-file convention of a supported language (test_*.py,
+    *_test.py, tests/ dirs, *.test.ts, *.spec.js, *_test.go, *Test.java, *_spec.rb, *Tests.cs…)."""
+    return bool(_TEST_PATH.search(path))
+
+
+def _family(path: str) -> str | None:
+    return _FAMILY.get(posixpath.splitext(path)[1].lower())
+
+
+def _stem(path: str) -> str:
+    base = posixpath.basename(path)
+    if base in ("__init__.py", "mod.rs", "index.ts", "index.js", "index.tsx", "index.jsx"):
+        return posixpath.basename(posixpath.dirname(path))
+    for suffix in (".d.ts",):
+        if base.endswith(suffix):
+            return base[: -len(suffix)]
+    return posixpath.splitext(base)[0]
+
+
+def source_candidates(test_path: str) -> list[str]:
+    """The source stems a test file's name points at (``test_foo.py`` → ``foo``)."""
+    fam = _family(test_path)
+    if fam is None:
+        return []
+    stem = posixpath.splitext(posixpath.basename(test_path))[0]
+    out = [m.group(1) for rx in _AFFIXES.get(fam, ()) if (m := rx.match(stem))]
+    parts = test_path.split("/")
+    if not out and any(p in ("tests", "test", "spec", "__tests__") for p in parts[:-1]):
+        out.append(stem)  # tests/foo.rs, spec/models/user.rb named like the source itself
+    return out
+
+
+def _norm_dirs(path: str) -> list[str]:
+    return [d for d in posixpath.dirname(path).split("/") if d and d.lower() not in _NEUTRAL_DIRS]
+
+
+def _mirror_score(test: str, source: str) -> int:
+    """Trailing directory names the two paths share once test/src/main … dirs are ignored."""
+    a, b = _norm_dirs(test), _norm_dirs(source)
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+class _Index:
+    """Test and source files of the repository, and sources by (family, lower-cased stem)."""
+
+    def __init__(self, files: Sequence[str]) -> None:
+        self.tests: list[str] = []
+        self.by_stem: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.by_dir: dict[str, list[str]] = defaultdict(list)
+        for f in files:
+            fam = _family(f)
+            if fam is None:
+                continue
+            if is_test_path(f):
+                self.tests.append(f)
+            else:
+                self.by_stem[(fam, _stem(f).lower())].append(f)
+                self.by_dir[posixpath.dirname(f)].append(f)
+
+    def naming(self, test: str) -> list[tuple[str, float]]:
+        """Sources the test's file name points at, with the naming confidence of each."""
+        fam = _family(test) or ""
+        out: list[tuple[str, float]] = []
+        for stem in source_candidates(test):
+            cands = self.by_stem.get((fam, stem.lower()), [])
+            if cands and len(cands) <= MAX_NAME_CANDIDATES:
+                out.extend(_pick_named(test, cands))
+        if fam == "go":
+            named = {s for s, _ in out}
+            out.extend((s, GO_SAME_PACKAGE) for s in self.by_dir.get(posixpath.dirname(test), ())
+                       if s.endswith(".go") and s not in named)
+        return out
+
+
+def _pick_named(test: str, cands: list[str]) -> list[tuple[str, float]]:
+    """The best-placed same-named sources: same directory, mirrored tree, unique, or closest."""
+    here = posixpath.dirname(test)
+    same = [c for c in cands if posixpath.dirname(c) == here]
+    if same:
+        return [(c, NAMING_SAME_DIR) for c in same]
+    norm = _norm_dirs(test)
+    mirrored = [c for c in cands if _norm_dirs(c) == norm]
+    if mirrored:
+        return [(c, NAMING_MIRRORED) for c in mirrored]
+    if len(cands) == 1:
+        return [(cands[0], NAMING_UNIQUE)]
+    best = max(cands, key=lambda c: (_mirror_score(test, c), _shared_prefix(test, c), -c.count("/")))
+    return [(best, NAMING_AMBIGUOUS)]
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.split("/"), b.split("/")):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _resolved_targets(path: str, imports: Mapping[str, list[ImportRecord]]) -> set[str]:
+    return {r.resolved for r in imports.get(path, ()) if r.resolved and r.resolved != path}
+
+
+def _import_links(tests: list[str], imports: Mapping[str, list[ImportRecord]]) -> list[tuple[str, str, float]]:
+    """(test, source, confidence) for direct imports and imports one hop through a local helper."""
+    direct = {t: _resolved_targets(t, imports) for t in tests}
+    fan_in = Counter(s for targets in direct.values() for s in targets)
+    cutoff = max(MIN_UBIQUITOUS, UBIQUITOUS_SHARE * len(tests))
+    out: list[tuple[str, str, float]] = []
+    for t, targets in direct.items():
+        here = posixpath.dirname(t)
+        for s in targets:
+            if not is_test_path(s):
+                out.append((t, s, IMPORT_UBIQUITOUS if fan_in[s] >= cutoff else IMPORT_DIRECT))
+            elif posixpath.dirname(s) == here:
+                out.extend((t, s2, IMPORT_VIA_HELPER) for s2 in _resolved_targets(s, imports)
+                           if not is_test_path(s2) and fan_in[s2] < cutoff)
+    return out
+
+
+def _reference_links(tests: list[str], references: Mapping[str, dict[str, int]],
+                     definitions_by_name: Mapping[str, list[str]]) -> list[tuple[str, str, float]]:
+    """(test, source, confidence) where the test uses names that only a few source files define."""
+    out: list[tuple[str, str, float]] = []
+    for t in tests:
+        fam = _family(t)
+        score: dict[str, float] = defaultdict(float)
+        for name in references.get(t, {}):
+            if len(name) < MIN_NAME:
+                continue
+            definers = {p for p in definitions_by_name.get(name, ()) if not is_test_path(p) and _family(p) == fam}
+            if 0 < len(definers) <= MAX_DEFINERS:
+                for p in definers:
+                    score[p] += 1.0 / len(definers)
+        ranked = sorted((v, p) for p, v in score.items() if v >= MIN_REFERENCE_SCORE)[::-1]
+        for value, p in ranked[:MAX_REFERENCE_LINKS]:
+            conf = REFERENCE_BASE + (REFERENCE_MAX - REFERENCE_BASE) * value / (value + 3.0)
+            out.append((t, p, round(conf, 3)))
+    return out
+
+
+def link_tests(
+    files: Sequence[str],
+    imports: Mapping[str, list[ImportRecord]],
+    references: Mapping[str, dict[str, int]] | None = None,
+    definitions_by_name: Mapping[str, list[str]] | None = None,
+    test_command: Callable[[str, str | None], str | None] | None = None,
+) -> list[TestLink]:
+    """One :class:`TestLink` per (test file, source file) from naming, imports and references.
+
+    ``imports`` holds each file's resolved import records; ``references`` each file's used names
+    with counts; ``definitions_by_name`` the files defining each top-level name. The best reason
+    wins; two or more agreeing reasons add :data:`AGREEMENT_BONUS`. Sorted by test, then confidence.
+    """
+    index = _Index(files)
+    found: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+
+    def add(reason: str, t: str, s: str, conf: float) -> None:
+        if s != t:
+            found[(t, s)][reason] = max(conf, found[(t, s)].get(reason, 0.0))
+
+    for t in index.tests:
+        for s, conf in index.naming(t):
+            add("naming", t, s, conf)
+    for t, s, conf in _import_links(index.tests, imports):
+        add("import", t, s, conf)
+    if references and definitions_by_name:
+        for t, s, conf in _reference_links(index.tests, references, definitions_by_name):
+            add("reference", t, s, conf)
+    links: list[TestLink] = []
+    commands: dict[str, str | None] = {}
+    for (t, s), reasons in found.items():
+        reason, best = max(reasons.items(), key=lambda kv: kv[1])
+        conf = min(MAX_CONFIDENCE, best + AGREEMENT_BONUS) if len(reasons) > 1 else best
+        if t not in commands:
+            commands[t] = test_command(t, None) if test_command is not None else None
+        links.append(TestLink(test_path=t, source_path=s, reason=reason,  # type: ignore[arg-type]
+                              confidence=round(conf, 3), command=commands[t]))
+    links.sort(key=lambda link: (link.test_path, -link.confidence, link.source_path))
+    return links
+
+
+def _q(text: str) -> str:
+    return shlex.quote(text)
+
+
+def focused_test_command(test_path: str, test_name: str | None = None) -> str | None:
+    """The command that runs just this test file (or test ``test_name`` in it), per language:
+    ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
+    ``mvn -Dtest=Class test``, ``bundle exec rspec path``, ``dotnet test --filter Name``."""
+    fam = _family(test_path)
+    stem = posixpath.splitext(posixpath.basename(test_path))[0]
+    if fam == "py":
+        return f"pytest {_q(test_path + ('::' + test_name if test_name else ''))}"
+    if fam == "go":
+        pkg = "./" + (posixpath.dirname(test_path) or ".") if posixpath.dirname(test_path) else "."
+        return f"go test {_q(pkg)}" + (f" -run {_q('^' + test_name + '$')}" if test_name else "")
+    if fam == "js":
+        return f"npx jest {_q(test_path)}" + (f" -t {_q(test_name)}" if test_name else "")
+    if fam == "rs":
+        return _cargo_command(test_path, stem, test_name)
+    if fam == "java":
+        return f"mvn -Dtest={_q(stem + ('#' + test_name if test_name else ''))} test"
+    if fam == "rb":
+        if test_path.endswith("_spec.rb"):
+            return f"bundle exec rspec {_q(test_path)}" + (f" -e {_q(test_name)}" if test_name else "")
+        return f"bundle exec ruby -Itest {_q(test_path)}" + (f" -n {_q(test_name)}" if test_name else "")
+    if fam == "cs":
+        return f"dotnet test --filter {_q(('Name=' + test_name) if test_name else 'FullyQualifiedName~' + stem)}"
+    if fam == "c":
+        return f"ctest -R {_q(test_name or stem)}"
+    return None
+
+
+def _cargo_command(test_path: str, stem: str, test_name: str | None) -> str:
+    parts = test_path.split("/")
+    if len(parts) >= 2 and parts[-2] == "tests":
+        return f"cargo test --test {_q(stem)}" + (f" {_q(test_name)}" if test_name else "")
+    return "cargo test" + (f" {_q(test_name)}" if test_name else "")
