@@ -174,12 +174,23 @@ def _score(truth: _Truth, resolver: ImportResolver,
 def _test_share(files: list[str], resolved: dict[str, list[ImportRecord]]) -> dict[str, tuple[int, int]]:
     links = link_tests(files, resolved, None, None, None)
     linked = {t.test_path for t in links if not is_test_path(t.source_path)}
+    strong = {t.test_path for t in links if not is_test_path(t.source_path) and t.confidence >= 0.5}
+    pairs = {(t.test_path, t.source_path) for t in links}
     modules = [f for f in files if f.startswith("test/") and os.path.basename(f).startswith("test_")]
     tests = [f for f in files if f.startswith("test/") and is_test_path(f)]
+    fileset = set(files)
+    named: list[tuple[str, str]] = []  # test/test_X.py whose top-level module X is a file in Lib
+    for f in modules:
+        stem = os.path.basename(f)[5:-3]
+        target = next((c for c in (f"{stem}.py", f"{stem}/__init__.py") if c in fileset), None)
+        if f.count("/") == 1 and target is not None:
+            named.append((f, target))
     reasons = Counter(t.reason for t in links)
     print(f"test links: {len(links)} ({dict(reasons)})")
     return {"test modules (test/**/test_*.py)": (sum(f in linked for f in modules), len(modules)),
-            "all test files under test/": (sum(f in linked for f in tests), len(tests))}
+            "  ... with a link of conf >= 0.5": (sum(f in strong for f in modules), len(modules)),
+            "all test files under test/": (sum(f in linked for f in tests), len(tests)),
+            "test/test_X.py linked to module X": (sum(p in pairs for p in named), len(named))}
 
 
 def main(argv: list[str] | None = None) -> int:

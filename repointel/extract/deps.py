@@ -227,9 +227,11 @@ class _Python:
         """Relative imports from the importer's package; absolute ones through the source roots."""
         if rec.level:
             base: str | None = _parent(importer)
+            # in a regular package, climbing to the source root is "beyond top-level package"
+            top = self.base_dir(base) if self._is_pkg(base) else None
             for _ in range(rec.level - 1):
                 base = _parent(base) if base else None
-            if base is None:
+            if base is None or base == top:
                 return None, None
             target = "/".join(p for p in [base, *rec.module.split(".")] if p) if rec.module else base
             return self._lookup(target, rec.names)[0], None
@@ -429,7 +431,7 @@ class _Go:
             return max(owners, key=len)
         parts = imp.split("/")
         if "." not in parts[0]:
-            return parts[0]  # standard library: fmt, net/http → "net"
+            return imp  # standard library: the package path itself (fmt, net/http)
         if imp.startswith(_GO_HOSTS_3):
             return "/".join(parts[:3])
         return "/".join(parts[:3]) if len(parts) >= 3 else imp

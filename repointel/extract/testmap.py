@@ -102,20 +102,24 @@ def _family(path: str) -> str | None:
     return _FAMILY.get(posixpath.splitext(path)[1].lower())
 
 
-def _stem(path: str) -> str:
+_PACKAGE_FILES = frozenset({"__init__.py", "mod.rs", "lib.rs", "index.ts", "index.js", "index.tsx", "index.jsx"})
+
+
+def _stems(path: str) -> list[str]:
+    """Names a test may use for this source: its stem, and its directory's name for package files."""
     base = posixpath.basename(path)
-    if base in ("__init__.py", "mod.rs", "index.ts", "index.js", "index.tsx", "index.jsx"):
-        return posixpath.basename(posixpath.dirname(path))
-    for suffix in (".d.ts",):
-        if base.endswith(suffix):
-            return base[: -len(suffix)]
-    return posixpath.splitext(base)[0]
+    stem = base[:-5] if base.endswith(".d.ts") else posixpath.splitext(base)[0]
+    if base in _PACKAGE_FILES and posixpath.dirname(path):
+        return [stem, posixpath.basename(posixpath.dirname(path))]
+    return [stem]
 
 
 def source_candidates(test_path: str) -> list[str]:
     """The source stems a test file's name points at (``test_foo.py`` → ``foo``)."""
     fam = _family(test_path)
     if fam is None:
+        return []
+    if posixpath.basename(test_path) in _PACKAGE_FILES | {"conftest.py"}:
         return []
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     out = [m.group(1) for rx in _AFFIXES.get(fam, ()) if (m := rx.match(stem))]
@@ -152,7 +156,8 @@ class _Index:
             if is_test_path(f):
                 self.tests.append(f)
             else:
-                self.by_stem[(fam, _stem(f).lower())].append(f)
+                for stem in _stems(f):
+                    self.by_stem[(fam, stem.lower())].append(f)
                 self.by_dir[posixpath.dirname(f)].append(f)
 
     def naming(self, test: str) -> list[tuple[str, float]]:

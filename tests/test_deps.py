@@ -1,0 +1,231 @@
+"""Import resolution against golden fixture repositories under ``fixtures/deps/``.
+
+Every fixture is a small real repository of one language family (plus a polyglot monorepo).
+``EXPECTED`` lists each (importer, module) edge and what it must resolve to: a repository path,
+or ``ext:<package>`` for an external import, or None for neither.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from repointel.extract.deps import ImportResolver, parse_jsonc
+from repointel.extract.imports import extract_imports
+from repointel.models import ImportRecord
+from repointel.parse.languages import language_for_path, parse
+
+DEPS = Path(__file__).resolve().parents[1] / "fixtures" / "deps"
+
+
+def fixture_files(name: str) -> list[str]:
+    """Every file of fixture ``name`` as a repository-relative POSIX path."""
+    root = DEPS / name
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def resolve_fixture(name: str) -> tuple[ImportResolver, dict[str, list[tuple[str, ImportRecord]]]]:
+    """Extract and resolve every import of fixture ``name``: importer → [(language, resolved record)]."""
+    root = DEPS / name
+
+    def read_text(rel: str) -> str | None:
+        try:
+            return (root / rel).read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    files = fixture_files(name)
+    resolver = ImportResolver(files, read_text)
+    out: dict[str, list[tuple[str, ImportRecord]]] = {}
+    for rel in files:
+        lang = language_for_path(rel)
+        if lang is None:
+            continue
+        data = (root / rel).read_bytes()
+        for rec in extract_imports(lang, parse(lang, data), data):
+            out.setdefault(rel, []).append((lang, resolver.resolve(rel, lang, rec)))
+    return resolver, out
+
+
+def _outcome(rec: ImportRecord) -> str | None:
+    return rec.resolved if rec.resolved else (f"ext:{rec.external}" if rec.external else None)
+
+
+EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
+    "python": [
+        ("src/acme/__init__.py", "core", "src/acme/core.py"),               # from .core import run
+        ("src/acme/core.py", "", "src/acme/util.py"),                        # from . import util (submodule)
+        ("src/acme/core.py", "util", "src/acme/util.py"),
+        ("src/acme/core.py", "acme.sub", "src/acme/sub/deep.py"),            # src layout, submodule name
+        ("src/acme/core.py", "os", "ext:os"),                                # stdlib is external
+        ("src/acme/sub/deep.py", "core", "src/acme/core.py"),               # from ..core import run
+        ("src/nsp/plugins/extra.py", "nsp.plugins.more", "src/nsp/plugins/more.py"),  # namespace package
+        ("scripts/tool.py", "helpers_local", "scripts/helpers_local.py"),   # script directory on sys.path
+        ("scripts/tool.py", "acme.core", "src/acme/core.py"),
+        ("scripts/tool.py", "requests.adapters", "ext:requests"),
+        ("tests/test_core.py", "acme.core", "src/acme/core.py"),
+        ("tests/test_extra.py", "nsp.plugins", "src/nsp/plugins/extra.py"),
+        ("tests/sub/test_deep.py", "acme.sub.deep", "src/acme/sub/deep.py"),
+    ],
+    "js": [
+        ("src/index.ts", "./lib", "src/lib/index.ts"),                       # directory index file
+        ("src/index.ts", "@app/util/format", "src/util/format.ts"),          # tsconfig paths wildcard
+        ("src/index.ts", "@lib", "src/lib/index.ts"),                        # tsconfig paths exact
+        ("src/index.ts", "./types", "src/types.d.ts"),                       # .d.ts
+        ("src/index.ts", "./lib/math", "src/lib/math.ts"),                   # export * from
+        ("src/index.ts", "react", "ext:react"),
+        ("src/index.ts", "@scope/pkg/sub/path", "ext:@scope/pkg"),           # scoped npm name
+        ("src/legacy.js", "./lib/math", "src/lib/math.ts"),                  # require
+        ("src/legacy.js", "./util/format.js", "src/util/format.ts"),         # ESM .js → .ts source
+        ("src/legacy.js", "node:fs", "ext:fs"),
+        ("src/components/Button.tsx", "../util/format", "src/util/format.ts"),
+        ("src/components/Button.tsx", "src/components/Base", "src/components/Base.jsx"),  # baseUrl
+        ("src/components/Button.tsx", "components/Base", "ext:components"),
+        ("tests/math.spec.js", "../src/lib/math", "src/lib/math.ts"),
+    ],
+    "go": [
+        ("main.go", "example.com/shop/internal/cart", "internal/cart/cart.go"),
+        ("main.go", "fmt", "ext:fmt"),
+        ("main.go", "net/http", "ext:net/http"),
+        ("main.go", "golang.org/x/text/language", "ext:golang.org/x/text"),  # go.mod require entry
+        ("internal/cart/cart.go", "example.com/shop/internal/price", "internal/price/price.go"),
+        ("internal/cart/cart_test.go", "github.com/stretchr/testify/assert", "ext:github.com/stretchr/testify"),
+        ("internal/price/price_external_test.go", "example.com/shop/internal/price", "internal/price/price.go"),
+    ],
+    "java": [
+        ("src/main/java/com/acme/app/App.java", "com.acme.model.User", "src/main/java/com/acme/model/User.java"),
+        ("src/main/java/com/acme/app/App.java", "com.acme.model.User.Role",
+         "src/main/java/com/acme/model/User.java"),                          # nested class → outer file
+        ("src/main/java/com/acme/app/App.java", "com.acme.util", "src/main/java/com/acme/util/Numbers.java"),
+        ("src/main/java/com/acme/app/App.java", "com.acme.util.Strings",
+         "src/main/java/com/acme/util/Strings.java"),                        # import static
+        ("src/main/java/com/acme/app/App.java", "java.util.List", "ext:java.util"),
+        ("src/test/java/com/acme/model/UserTest.java", "org.junit.jupiter.api.Test", "ext:org.junit.jupiter.api"),
+    ],
+    "rust": [
+        ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
+        ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs
+        ("src/lib.rs", "crate::shapes::circle", "src/shapes/circle.rs"),
+        ("src/lib.rs", "serde", "ext:serde"),
+        ("src/util.rs", "math", "src/util/math.rs"),                         # non-mod.rs parent
+        ("src/shapes/circle.rs", "super::square", "src/shapes/square.rs"),
+        ("src/shapes/circle.rs", "crate::util::math", "src/util/math.rs"),
+        ("src/shapes/circle.rs", "std::f64::consts", "ext:std"),
+        ("src/shapes/square.rs", "super::super::util::math", "src/util/math.rs"),
+        ("tests/shapes.rs", "common", "tests/common/mod.rs"),
+        ("tests/shapes.rs", "geo_kit::shapes::circle", "src/shapes/circle.rs"),  # own crate by name
+    ],
+    "c": [
+        ("src/api.c", "mylib/api.h", "include/mylib/api.h"),                 # include dir
+        ("src/api.c", "internal.h", "src/internal.h"),                       # relative to the file
+        ("src/api.c", "stdio.h", "ext:stdio.h"),
+        ("src/wrapper.cpp", "mylib/api.h", "include/mylib/api.h"),           # <> through include dir
+        ("src/wrapper.cpp", "vector", "ext:vector"),
+        ("tests/test_api.c", "mylib/api.h", "include/mylib/api.h"),
+    ],
+    "ruby": [
+        ("lib/shop.rb", "json", "ext:json"),
+        ("lib/shop.rb", "shop/cart", "lib/shop/cart.rb"),                    # require against lib/
+        ("lib/shop.rb", "shop/price", "lib/shop/price.rb"),                  # require_relative
+        ("lib/shop/cart.rb", "price", "lib/shop/price.rb"),
+        ("spec/shop/cart_spec.rb", "spec_helper", "spec/spec_helper.rb"),
+        ("spec/shop/cart_spec.rb", "shop/cart", "lib/shop/cart.rb"),
+    ],
+    "csharp": [
+        ("src/Acme.Core/Services/UserService.cs", "Acme.Core.Models", "src/Acme.Core/Models/User.cs"),
+        ("src/Acme.Core/Services/UserService.cs", "System", "ext:System"),
+        ("tests/Acme.Core.Tests/Services/UserServiceTests.cs", "Acme.Core.Services",
+         "src/Acme.Core/Services/UserService.cs"),
+        ("tests/Acme.Core.Tests/Services/UserServiceTests.cs", "Xunit", "ext:Xunit"),
+    ],
+    "monorepo": [
+        ("services/api/src/api_svc/handlers.py", "api_svc.models", "services/api/src/api_svc/models.py"),
+        ("services/api/tests/test_handlers.py", "api_svc.handlers", "services/api/src/api_svc/handlers.py"),
+        ("packages/web/src/app.ts", "@mono/shared", "packages/shared/src/index.ts"),  # workspace package
+        ("packages/web/src/app.ts", "~/pages/home", "packages/web/src/pages/home.ts"),  # nested tsconfig
+        ("tools/cmd/tool/main.go", "example.com/mono/tools/pkg/fmtx", "tools/pkg/fmtx/fmtx.go"),  # nested go.mod
+        ("crates/cli/src/main.rs", "mono_core::thing", "crates/core/src/thing.rs"),  # workspace crate
+        ("crates/core/src/lib.rs", "thing", "crates/core/src/thing.rs"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_golden_edges(name: str) -> None:
+    _, resolved = resolve_fixture(name)
+    got = {(imp, rec.module): _outcome(rec) for imp, recs in resolved.items() for _, rec in recs}
+    problems = [(imp, mod, want, got.get((imp, mod), "<no such import>"))
+                for imp, mod, want in EXPECTED[name] if got.get((imp, mod), "<no such import>") != want]
+    assert problems == []
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_resolved_paths_exist_and_external_excludes_resolved(name: str) -> None:
+    files = set(fixture_files(name))
+    _, resolved = resolve_fixture(name)
+    for importer, recs in resolved.items():
+        for _, rec in recs:
+            assert rec.path == importer
+            assert rec.resolved is None or rec.resolved in files
+            assert not (rec.resolved and rec.external)
+
+
+def test_resolve_all_lists_every_file_of_a_package() -> None:
+    resolver, resolved = resolve_fixture("go")
+    rec = next(r for _, r in resolved["main.go"] if r.module.endswith("/cart"))
+    assert resolver.resolve_all("main.go", "go", rec) == ["internal/cart/cart.go", "internal/cart/item.go"]
+    resolver, resolved = resolve_fixture("java")
+    app = "src/main/java/com/acme/app/App.java"
+    wildcard = next(r for _, r in resolved[app] if r.kind == "wildcard")
+    assert resolver.resolve_all(app, "java", wildcard) == [
+        "src/main/java/com/acme/util/Numbers.java", "src/main/java/com/acme/util/Strings.java"]
+    py_rec = next(r for _, r in resolve_fixture("python")[1]["tests/test_core.py"])
+    assert ImportResolver(fixture_files("python"), lambda _: None).resolve_all(
+        "tests/test_core.py", "python", py_rec) == ["src/acme/core.py"]
+
+
+def test_relative_import_beyond_top_level_is_unresolved() -> None:
+    _, resolved = resolve_fixture("python")
+    rec = next(r for _, r in resolved["src/acme/sub/deep.py"] if "nothing_above_top" in r.names)
+    assert (rec.resolved, rec.external) == (None, None)
+
+
+def test_python_package_beats_module_and_submodule_beats_package() -> None:
+    files = ["pkg/__init__.py", "pkg.py", "pkg/sub.py", "app.py"]
+    r = ImportResolver(files, lambda _: None)
+    assert r.resolve("app.py", "python", ImportRecord(module="pkg")).resolved == "pkg/__init__.py"
+    sub = ImportRecord(module="pkg", names=["nothing", "sub"], kind="from")
+    assert r.resolve("app.py", "python", sub).resolved == "pkg/sub.py"
+    attr = ImportRecord(module="pkg", names=["value"], kind="from")
+    assert r.resolve("app.py", "python", attr).resolved == "pkg/__init__.py"
+
+
+def test_namespace_package_without_file_is_internal_not_external() -> None:
+    r = ImportResolver(["ns/a/mod.py", "app.py"], lambda _: None)
+    rec = r.resolve("app.py", "python", ImportRecord(module="ns.a"))
+    assert (rec.resolved, rec.external) == (None, None)
+
+
+def test_unknown_language_and_malformed_records_are_harmless() -> None:
+    r = ImportResolver(["a.py"], lambda _: None)
+    assert r.resolve("a.py", "cobol", ImportRecord(module="x")).resolved is None
+    assert r.resolve("a.py", "python", ImportRecord(module="", level=9)).resolved is None
+    assert r.resolve("a.rs", "rust", ImportRecord(module="", kind="use")).resolved is None
+
+
+def test_parse_jsonc_handles_comments_in_strings_and_trailing_commas() -> None:
+    text = '{"a": "http://x//y", /* c */ "b": [1, 2,], // end\n}'
+    assert parse_jsonc(text) == {"a": "http://x//y", "b": [1, 2]}
+
+
+def test_resolver_build_is_fast_on_many_files() -> None:
+    import time
+
+    files = [f"pkg{i}/mod{j}.py" for i in range(200) for j in range(50)] + [
+        f"pkg{i}/__init__.py" for i in range(200)]
+    start = time.perf_counter()
+    r = ImportResolver(files, lambda _: None)
+    recs = [ImportRecord(module=f"pkg{i % 200}.mod{i % 50}") for i in range(2000)]
+    assert all(r.resolve("pkg0/mod0.py", "python", rec).resolved for rec in recs)
+    assert time.perf_counter() - start < 2.0

@@ -1,0 +1,132 @@
+"""Raw import extraction per language: module, names, level, kind and line of each statement."""
+
+from __future__ import annotations
+
+import pytest
+
+from repointel.extract.imports import extract_imports
+from repointel.parse.languages import parse
+
+
+def _rows(lang: str, src: str) -> list[tuple[str, list[str], int, str, int]]:
+    data = src.encode()
+    return [(r.module, r.names, r.level, r.kind, r.line) for r in extract_imports(lang, parse(lang, data), data)]
+
+
+def test_python_forms() -> None:
+    src = (
+        "import a.b as c, d\n"
+        "from . import x\n"
+        "from ..pkg.mod import y as z, w\n"
+        "from m import *\n"
+        "from __future__ import annotations\n"
+        "from .a import (b,\n    c)\n"
+        "def f():\n    import lazy.mod\n"
+        "s = 'import not_an_import'\n"
+        "# import commented\n"
+        "reimport = 1\n"
+    )
+    assert _rows("python", src) == [
+        ("a.b", [], 0, "import", 1),
+        ("d", [], 0, "import", 1),
+        ("", ["x"], 1, "from", 2),
+        ("pkg.mod", ["y", "w"], 2, "from", 3),
+        ("m", ["*"], 0, "from", 4),
+        ("__future__", ["annotations"], 0, "from", 5),
+        ("a", ["b", "c"], 1, "from", 6),
+        ("lazy.mod", [], 0, "import", 9),
+    ]
+
+
+@pytest.mark.parametrize("lang", ["javascript", "typescript", "tsx"])
+def test_js_forms(lang: str) -> None:
+    src = (
+        "import d, {a as b} from 'x';\n"
+        "import * as ns from './y';\n"
+        "import './side';\n"
+        "const r = require('z');\n"
+        "export {q} from '@s/p';\n"
+        "export * from './all';\n"
+        "export const local = 1;\n"
+        "async function f() { await import('dyn'); return import.meta.url; }\n"
+        "obj.require('not_a_module');\n"
+    )
+    rows = _rows(lang, src)
+    assert rows == [
+        ("x", ["default", "a"], 0, "import", 1),
+        ("./y", ["*"], 0, "import", 2),
+        ("./side", [], 0, "import", 3),
+        ("z", [], 0, "require", 4),
+        ("@s/p", ["q"], 0, "export", 5),
+        ("./all", ["*"], 0, "export", 6),
+        ("dyn", [], 0, "dynamic", 8),
+    ]
+
+
+def test_typescript_only_forms() -> None:
+    src = "import type {T} from './t';\nimport x = require('old');\nexport * as n from './n';\n"
+    assert _rows("typescript", src) == [
+        ("./t", ["T"], 0, "import", 1), ("old", ["default"], 0, "require", 2), ("./n", ["*"], 0, "export", 3),
+    ]
+
+
+def test_go_specs() -> None:
+    src = 'package p\nimport "fmt"\nimport (\n  f "a/b"\n  _ "c/d"\n)\n'
+    assert _rows("go", src) == [("fmt", [], 0, "import", 2), ("a/b", ["f"], 0, "import", 4),
+                                ("c/d", ["_"], 0, "import", 5)]
+
+
+def test_java_imports() -> None:
+    src = "package a.b;\nimport a.b.C;\nimport static a.b.C.m;\nimport a.b.*;\nimport static a.D.*;\n"
+    assert _rows("java", src) == [("a.b.C", [], 0, "import", 2), ("a.b.C", ["m"], 0, "static", 3),
+                                  ("a.b", ["*"], 0, "wildcard", 4), ("a.D", ["*"], 0, "static", 5)]
+
+
+def test_rust_use_mod_extern() -> None:
+    src = (
+        "mod x;\nmod y { }\nuse crate::a::b;\nuse super::c::{d, e::f};\n"
+        "use std::io::{self, Read as R};\nuse a::*;\nextern crate foo;\npub use self::g::h as i;\n"
+        "mod outer { mod inner; }\nfn f() { use crate::q::r; }\nlet user = 1;\n"
+    )
+    assert _rows("rust", src) == [
+        ("x", [], 0, "mod", 1),
+        ("crate::a", ["b"], 0, "use", 3),
+        ("super::c", ["d"], 0, "use", 4),
+        ("super::c::e", ["f"], 0, "use", 4),
+        ("std", ["io"], 0, "use", 5),
+        ("std::io", ["Read"], 0, "use", 5),
+        ("a", ["*"], 0, "use", 6),
+        ("foo", [], 0, "extern_crate", 7),
+        ("self::g", ["h"], 0, "use", 8),
+        ("outer::inner", [], 0, "mod", 9),
+        ("crate::q", ["r"], 0, "use", 10),
+    ]
+
+
+@pytest.mark.parametrize("lang", ["c", "cpp"])
+def test_c_includes(lang: str) -> None:
+    src = '#include "x.h"\n#include <stdio.h>\n#ifdef A\n#  include "nested/y.h"\n#endif\n// #include "no.h"\n'
+    assert _rows(lang, src) == [("x.h", [], 0, "include_local", 1), ("stdio.h", [], 0, "include_system", 2),
+                                ("nested/y.h", [], 0, "include_local", 4)]
+
+
+def test_ruby_requires() -> None:
+    src = ("require 'json'\nrequire_relative '../lib/x'\nrequire \"a/b\"\nload 'z.rb'\n"
+           "foo.require 'not_me'\nrequire some_variable\n")
+    assert _rows("ruby", src) == [("json", [], 0, "require", 1), ("../lib/x", [], 0, "require_relative", 2),
+                                  ("a/b", [], 0, "require", 3), ("z.rb", [], 0, "load", 4)]
+
+
+def test_csharp_usings() -> None:
+    src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
+           "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")
+    assert _rows("csharp", src) == [("System.IO", [], 0, "using", 1), ("A.B", [], 0, "using_static", 2),
+                                    ("A.C", ["X"], 0, "using_alias", 3), ("D.E", [], 0, "using", 4),
+                                    ("Inner.Ns", [], 0, "using", 5)]
+
+
+def test_unknown_language_and_broken_source() -> None:
+    assert extract_imports("cobol", parse("python", b"import x\n"), b"import x\n") == []
+    data = b"from . import (\nimport ok\n"
+    rows = extract_imports("python", parse("python", data), data)  # never raises on syntax errors
+    assert all(r.line >= 1 for r in rows)
