@@ -226,9 +226,10 @@ class _Python:
     def resolve(self, importer: str, rec: ImportRecord) -> Result:
         """Relative imports from the importer's package; absolute ones through the source roots."""
         if rec.level:
-            base: str | None = _parent(importer)
+            here = _parent(importer)
             # in a regular package, climbing to the source root is "beyond top-level package"
-            top = self.base_dir(base) if self._is_pkg(base) else None
+            top = self.base_dir(here) if self._is_pkg(here) else None
+            base: str | None = here
             for _ in range(rec.level - 1):
                 base = _parent(base) if base else None
             if base is None or base == top:

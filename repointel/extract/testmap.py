@@ -283,8 +283,12 @@ def link_tests(
     return links
 
 
+_SHELL_SAFE = re.compile(r"[\w@%+=:,./#~^-]+")
+
+
 def _q(text: str) -> str:
-    return shlex.quote(text)
+    """Shell-quote only when needed (``FooTest#bar`` stays readable; ``^Name$`` gets quotes)."""
+    return text if _SHELL_SAFE.fullmatch(text) else shlex.quote(text)
 
 
 def focused_test_command(test_path: str, test_name: str | None = None) -> str | None:

@@ -1,0 +1,165 @@
+"""Test-to-source links on the golden fixtures, test-path conventions and focused test commands."""
+
+from __future__ import annotations
+
+import pytest
+
+from repointel import models
+from repointel.extract.testmap import (
+    IMPORT_DIRECT,
+    IMPORT_UBIQUITOUS,
+    NAMING_SAME_DIR,
+    focused_test_command,
+    is_test_path,
+    link_tests,
+    source_candidates,
+)
+from repointel.models import ImportRecord
+from tests.test_deps import fixture_files, resolve_fixture
+
+
+def _links(name: str) -> list[models.TestLink]:
+    _, resolved = resolve_fixture(name)
+    imports = {path: [rec for _, rec in recs] for path, recs in resolved.items()}
+    return link_tests(fixture_files(name), imports, None, None, focused_test_command)
+
+
+#: (test, source, reason) links each fixture must produce.
+EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
+    "python": [
+        ("tests/test_core.py", "src/acme/core.py", "import"),
+        ("tests/sub/test_deep.py", "src/acme/sub/deep.py", "import"),
+        ("tests/test_extra.py", "src/nsp/plugins/extra.py", "import"),
+        ("tests/test_util.py", "src/acme/util.py", "naming"),       # no import, name only
+    ],
+    "js": [
+        ("src/util/format.test.ts", "src/util/format.ts", "naming"),  # colocated
+        ("tests/math.spec.js", "src/lib/math.ts", "naming"),          # mirrored tree, and required
+    ],
+    "go": [
+        ("internal/cart/cart_test.go", "internal/cart/cart.go", "naming"),
+        ("internal/cart/cart_test.go", "internal/cart/item.go", "naming"),  # same package, weaker
+        ("internal/price/price_external_test.go", "internal/price/price.go", "import"),
+    ],
+    "java": [
+        ("src/test/java/com/acme/model/UserTest.java", "src/main/java/com/acme/model/User.java", "naming"),
+        ("src/test/java/com/acme/util/StringsTest.java", "src/main/java/com/acme/util/Strings.java", "naming"),
+    ],
+    "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
+    "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
+    "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
+    "csharp": [("tests/Acme.Core.Tests/Services/UserServiceTests.cs", "src/Acme.Core/Services/UserService.cs",
+                "import")],
+    "monorepo": [
+        ("services/api/tests/test_handlers.py", "services/api/src/api_svc/handlers.py", "import"),
+        ("packages/shared/src/index.test.ts", "packages/shared/src/index.ts", "naming"),
+        ("tools/pkg/fmtx/fmtx_test.go", "tools/pkg/fmtx/fmtx.go", "naming"),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_LINKS))
+def test_golden_links(name: str) -> None:
+    got = {(t.test_path, t.source_path): t for t in _links(name)}
+    for test, source, reason in EXPECTED_LINKS[name]:
+        assert (test, source) in got, (test, source, sorted(got))
+        assert got[(test, source)].reason == reason
+        assert 0.0 < got[(test, source)].confidence <= 1.0
+        assert got[(test, source)].command
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_LINKS))
+def test_links_are_unique_and_point_from_tests_to_sources(name: str) -> None:
+    links = _links(name)
+    pairs = [(t.test_path, t.source_path) for t in links]
+    assert len(pairs) == len(set(pairs))
+    assert all(is_test_path(t.test_path) and not is_test_path(t.source_path) for t in links)
+
+
+def test_python_test_package_init_is_not_linked_by_name() -> None:
+    assert not [t for t in _links("python") if t.test_path.endswith("__init__.py")]
+
+
+def test_agreeing_reasons_raise_confidence() -> None:
+    files = ["src/foo.py", "tests/test_foo.py", "tests/test_bar.py", "src/bar.py"]
+    imports = {"tests/test_foo.py": [ImportRecord(module="foo", resolved="src/foo.py")],
+               "tests/test_bar.py": [ImportRecord(module="foo", resolved="src/foo.py")]}
+    links = {(t.test_path, t.source_path): t for t in link_tests(files, imports)}
+    both, only_import = links[("tests/test_foo.py", "src/foo.py")], links[("tests/test_bar.py", "src/foo.py")]
+    assert only_import.reason == "import" and only_import.confidence == IMPORT_DIRECT
+    assert both.confidence > max(only_import.confidence, links[("tests/test_bar.py", "src/bar.py")].confidence)
+
+
+def test_ubiquitous_imports_are_weaker() -> None:
+    tests = [f"tests/test_t{i}.py" for i in range(40)]
+    imports = {t: [ImportRecord(module="util", resolved="src/util.py"),
+                   ImportRecord(module=f"m{i}", resolved=f"src/m{i}.py")] for i, t in enumerate(tests)}
+    files = tests + ["src/util.py"] + [f"src/m{i}.py" for i in range(40)]
+    links = {(t.test_path, t.source_path): t.confidence for t in link_tests(files, imports)}
+    assert links[("tests/test_t3.py", "src/util.py")] == IMPORT_UBIQUITOUS
+    assert links[("tests/test_t3.py", "src/m3.py")] == IMPORT_DIRECT
+
+
+def test_helper_in_test_package_links_one_hop() -> None:
+    files = ["lib/json/decoder.py", "tests/test_json/__init__.py", "tests/test_json/test_decode.py"]
+    imports = {"tests/test_json/__init__.py": [ImportRecord(module="json.decoder", resolved="lib/json/decoder.py")],
+               "tests/test_json/test_decode.py": [
+                   ImportRecord(module="tests.test_json", resolved="tests/test_json/__init__.py")]}
+    links = {(t.test_path, t.source_path): t.reason for t in link_tests(files, imports)}
+    assert links[("tests/test_json/test_decode.py", "lib/json/decoder.py")] == "import"
+
+
+def test_reference_links_need_distinctive_names() -> None:
+    files = ["src/parser.py", "src/common.py", "src/other.py", "tests/test_things.py"]
+    refs = {"tests/test_things.py": {"parse_config": 3, "Tokenizer": 1, "run": 9, "ok": 2}}
+    defs = {"parse_config": ["src/parser.py"], "Tokenizer": ["src/parser.py"],
+            "run": ["src/parser.py", "src/common.py", "src/other.py", "a.py", "b.py", "c.py"]}
+    links = link_tests(files, {}, refs, defs)
+    assert [(t.source_path, t.reason) for t in links] == [("src/parser.py", "reference")]
+    assert 0.2 < links[0].confidence < 0.6
+
+
+def test_go_same_package_is_weaker_than_the_named_file() -> None:
+    links = {t.source_path: t.confidence for t in _links("go") if t.test_path == "internal/cart/cart_test.go"}
+    assert links["internal/cart/cart.go"] == NAMING_SAME_DIR > links["internal/cart/item.go"]
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("tests/test_foo.py", True), ("pkg/test_foo.py", True), ("pkg/foo_test.py", True),
+    ("pkg/conftest.py", True), ("src/foo.py", False), ("src/testing_utils.py", False),
+    ("src/foo.test.ts", True), ("src/foo.spec.js", True), ("src/foo.spec.tsx", True), ("src/latest.ts", False),
+    ("__tests__/foo.js", True), ("pkg/foo_test.go", True), ("pkg/foo.go", False),
+    ("src/test/java/a/FooTest.java", True), ("src/main/java/a/FooTests.java", True),
+    ("src/main/java/a/Contest.java", False), ("spec/models/user_spec.rb", True), ("lib/user.rb", False),
+    ("Foo.Tests/BarTests.cs", True), ("src/Bar.cs", False), ("tests/integration.rs", True),
+    ("src/lib.rs", False), ("src/attestation.py", False),
+])
+def test_is_test_path(path: str, expected: bool) -> None:
+    assert is_test_path(path) is expected
+
+
+@pytest.mark.parametrize(("path", "stems"), [
+    ("tests/test_foo.py", ["foo"]), ("pkg/foo_test.py", ["foo"]), ("a/foo.test.ts", ["foo"]),
+    ("a/FooTest.java", ["Foo"]), ("a/TestFoo.java", ["Foo"]), ("x_test.go", ["x"]), ("spec/a_spec.rb", ["a"]),
+    ("T/FooTests.cs", ["Foo"]), ("tests/shapes.rs", ["shapes"]), ("tests/__init__.py", []),
+])
+def test_source_candidates(path: str, stems: list[str]) -> None:
+    assert source_candidates(path) == stems
+
+
+@pytest.mark.parametrize(("path", "name", "command"), [
+    ("tests/test_a.py", None, "pytest tests/test_a.py"),
+    ("tests/test_a.py", "test_x", "pytest tests/test_a.py::test_x"),
+    ("internal/cart/cart_test.go", "TestNew", "go test ./internal/cart -run '^TestNew$'"),
+    ("cart_test.go", None, "go test ."),
+    ("src/a.test.ts", None, "npx jest src/a.test.ts"),
+    ("tests/shapes.rs", None, "cargo test --test shapes"),
+    ("src/lib.rs", "area", "cargo test area"),
+    ("src/test/java/a/FooTest.java", None, "mvn -Dtest=FooTest test"),
+    ("src/test/java/a/FooTest.java", "bar", "mvn -Dtest=FooTest#bar test"),
+    ("spec/a_spec.rb", None, "bundle exec rspec spec/a_spec.rb"),
+    ("T/FooTests.cs", "Bar", "dotnet test --filter Name=Bar"),
+    ("README.md", None, None),
+])
+def test_focused_test_command(path: str, name: str | None, command: str | None) -> None:
+    assert focused_test_command(path, name) == command
