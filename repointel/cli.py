@@ -279,3 +279,15 @@ def owners(path: str, repo_path: str, as_json: bool) -> None:
     else:
         click.echo(f"{rec.path}: {' '.join(rec.owners) or '(unowned)'}"
                    + (f"  [{rec.source}:{rec.line} {rec.rule}]" if rec.rule else ""))
+
+
+# -- mcp: stdio MCP server (owner: repointel/mcp_server.py) ------------------------------------
+@main.command("mcp")
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+@_errors
+def mcp_cmd(path: str) -> None:
+    """Serve PATH's index to AI agents over MCP (stdio); indexes PATH first."""
+    from .mcp_server import serve
+
+    serve(path)
+# -- end mcp -------------------------------------------------------------------------------------
