@@ -63,6 +63,7 @@ class _Truth:
         self.cache: dict[str, Any] = {}
 
     def spec(self, name: str) -> Any:
+        """The finder's spec for ``name`` (None when not found), parents first, cached."""
         if name not in self.cache:
             head, _, tail = name.rpartition(".")
             if not head:
@@ -139,6 +140,7 @@ def _extract(lib: str, files: list[str]) -> dict[str, list[ImportRecord]]:
 
 def _reader(lib: str) -> Any:
     def read_text(rel: str) -> str | None:
+        """Text of ``rel`` under Lib, or None."""
         try:
             with open(os.path.join(lib, rel), encoding="utf-8") as fh:
                 return fh.read()

@@ -143,6 +143,7 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("services/api/src/api_svc/handlers.py", "api_svc.models", "services/api/src/api_svc/models.py"),
         ("services/api/tests/test_handlers.py", "api_svc.handlers", "services/api/src/api_svc/handlers.py"),
         ("packages/web/src/app.ts", "@mono/shared", "packages/shared/src/index.ts"),  # workspace package
+        ("packages/web/src/app.ts", "@mono/shared/math", "packages/shared/src/math.ts"),  # exports subpath
         ("packages/web/src/app.ts", "~/pages/home", "packages/web/src/pages/home.ts"),  # nested tsconfig
         ("tools/cmd/tool/main.go", "example.com/mono/tools/pkg/fmtx", "tools/pkg/fmtx/fmtx.go"),  # nested go.mod
         ("crates/cli/src/main.rs", "mono_core::thing", "crates/core/src/thing.rs"),  # workspace crate
@@ -229,3 +230,11 @@ def test_resolver_build_is_fast_on_many_files() -> None:
     recs = [ImportRecord(module=f"pkg{i % 200}.mod{i % 50}") for i in range(2000)]
     assert all(r.resolve("pkg0/mod0.py", "python", rec).resolved for rec in recs)
     assert time.perf_counter() - start < 2.0
+
+
+def test_go_replace_directive_maps_a_module_to_a_local_directory() -> None:
+    gomod = "module example.com/app\n\nreplace example.com/lib v1.2.0 => ../lib\n"
+    files = ["app/go.mod", "app/main.go", "lib/util/util.go"]
+    r = ImportResolver(files, lambda p: gomod if p == "app/go.mod" else None)
+    rec = r.resolve("app/main.go", "go", ImportRecord(module="example.com/lib/util"))
+    assert rec.resolved == "lib/util/util.go"

@@ -160,6 +160,7 @@ class _Python:
                     break
                 child, d = posixpath.basename(d), _parent(d)
         self.children = children
+        self._base: dict[str, str] = {}
         self.roots = self._infer_roots()
         self.top: dict[str, list[str]] = {}
         for root in sorted(self.roots):
@@ -171,9 +172,12 @@ class _Python:
 
     def base_dir(self, d: str) -> str:
         """The first directory at or above ``d`` that is not a regular package: a source root."""
-        while d and self._is_pkg(d):
-            d = _parent(d)
-        return d
+        if d not in self._base:
+            up = d
+            while up and self._is_pkg(up):
+                up = _parent(up)
+            self._base[d] = up
+        return self._base[d]
 
     def _infer_roots(self) -> set[str]:
         """The repo root, every directory a top-level regular package hangs from, every ``src``."""
@@ -253,6 +257,23 @@ def _npm_name(spec: str) -> str:
     return "/".join(parts[:2]) if spec.startswith("@") and len(parts) > 1 else parts[0]
 
 
+def _export_target(exports: object, subpath: str) -> str | None:
+    """The file a package.json ``exports`` field maps ``subpath`` (``.`` or ``./x``) to."""
+    if isinstance(exports, str):
+        return exports if subpath == "." else None
+    if not isinstance(exports, dict):
+        return None
+    if not any(k.startswith(".") for k in exports):  # conditions only: {"import": …, "default": …}
+        exports = {".": exports}
+    target = exports.get(subpath)
+    for _ in range(4):  # nested conditions: {"import": {"types": …, "default": …}}
+        if not isinstance(target, dict):
+            break
+        target = next((target[k] for k in ("source", "types", "import", "default", "require", "node")
+                       if k in target), None)
+    return target if isinstance(target, str) else None
+
+
 class _TsConfig:
     """``compilerOptions.baseUrl`` and ``paths`` of one tsconfig/jsconfig, as repository paths."""
 
@@ -295,6 +316,7 @@ class _Js:
             if isinstance(data, dict) and isinstance(data.get("name"), str):
                 self.packages.setdefault(data["name"], _parent(path))
         self._nearest: dict[str, _TsConfig | None] = {}
+        self._entries: dict[str, str | None] = {}
 
     def _json(self, path: str) -> object:
         text = self.fs.config_text(path)
@@ -353,13 +375,20 @@ class _Js:
         return None
 
     def _package_entry(self, d: str) -> str | None:
+        """The entry file of the package whose package.json sits in ``d`` (cached per directory)."""
         if f"{d}/package.json" not in self.fs.all:
             return None
+        if d not in self._entries:
+            self._entries[d] = None  # guards against a package whose main points back at itself
+            self._entries[d] = self._find_entry(d)
+        return self._entries[d]
+
+    def _find_entry(self, d: str) -> str | None:
         data = self._json(f"{d}/package.json")
         if not isinstance(data, dict):
             return None
-        for key in ("source", "types", "typings", "module", "main"):
-            entry = data.get(key)
+        for key in ("source", "exports", "types", "typings", "module", "main"):
+            entry = _export_target(data.get(key), ".") if key == "exports" else data.get(key)
             if isinstance(entry, str):
                 target = _join(d, entry)
                 if target is not None and target != d:
@@ -371,6 +400,13 @@ class _Js:
             if hit is not None:
                 return hit
         return None
+
+    def _exported(self, pkg: str, rest: str) -> str | None:
+        """A workspace package's subpath export (``@scope/pkg/x`` → its ``exports["./x"]``)."""
+        data = self._json(f"{pkg}/package.json" if pkg else "package.json")
+        target = _export_target(data.get("exports"), "./" + rest) if isinstance(data, dict) else None
+        joined = _join(pkg, target) if target is not None else None
+        return self.probe(joined) if joined is not None else None
 
     def resolve(self, importer: str, rec: ImportRecord) -> Result:
         """Relative specifiers from the importer's directory; bare ones via tsconfig then workspaces."""
@@ -387,6 +423,9 @@ class _Js:
         if name in self.packages:
             rest = spec[len(name):].lstrip("/")
             pkg = self.packages[name]
+            exported = self._exported(pkg, rest) if rest else None
+            if exported is not None:
+                return exported, None
             hit = self.probe(f"{pkg}/{rest}" if rest else pkg) if pkg else self.probe(rest or "index")
             if hit is not None:
                 return hit, None
@@ -394,6 +433,7 @@ class _Js:
 
 
 _GO_MODULE = re.compile(r"^\s*module\s+\"?([^\s\"]+)", re.MULTILINE)
+_GO_REPLACE = re.compile(r"^\s*(?:replace\s+)?([^\s()]+)(?:\s+v\S+)?\s+=>\s+(\.{1,2}/\S*)", re.MULTILINE)
 _GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([a-zA-Z0-9][^\s()]*\.[^\s()]*)\s+v[0-9][^\s]*", re.MULTILINE)
 
 
@@ -412,6 +452,10 @@ class _Go:
             if found:
                 self.modules.append((found.group(1), _parent(path)))
             self.requires.update(m.group(1) for m in _GO_REQUIRE.finditer(text))
+            for rep in _GO_REPLACE.finditer(text):  # `replace a/b => ./local/b`: a module in this repo
+                local = _join(_parent(path), rep.group(2))
+                if local is not None:
+                    self.modules.append((rep.group(1), local))
         self.modules.sort(key=lambda m: -len(m[0]))
 
     def package_dir(self, imp: str) -> str | None:
@@ -640,8 +684,15 @@ class _C:
 
     def __init__(self, fs: _Files) -> None:
         self.fs = fs
-        self.include_dirs = [""] + sorted(
-            d for d in fs.dirs if posixpath.basename(d) in _C_INCLUDE_DIRS)
+
+    def _include_roots(self, importer: str) -> Iterable[str]:
+        """Include roots nearest the importer first: each ancestor's include/, src/, inc/, itself."""
+        for a in _ancestors(importer):
+            for name in _C_INCLUDE_DIRS:
+                d = f"{a}/{name}" if a else name
+                if d in self.fs.dirs:
+                    yield d
+            yield a
 
     def _by_suffix(self, importer: str, spec: str) -> str | None:
         name = posixpath.basename(spec)
@@ -655,8 +706,7 @@ class _C:
             here = _join(_parent(importer), spec)
             if here is not None and here in self.fs.all:
                 return here, None
-        dirs = sorted(self.include_dirs, key=lambda d: -_shared(importer, d + "/x"))
-        for d in dirs:
+        for d in self._include_roots(importer):
             cand = _join(d, spec)
             if cand is not None and cand in self.fs.all:
                 return cand, None
