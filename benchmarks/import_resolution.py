@@ -34,7 +34,7 @@ import sys
 import sysconfig
 import time
 import types
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -129,12 +129,17 @@ def expected(truth: _Truth, importer: str, rec: ImportRecord) -> str | None:
     return truth.file(name)
 
 
-def _extract(lib: str, files: list[str]) -> dict[str, list[ImportRecord]]:
+def _extract(lib: str, files: list[str], timing: dict[str, float]) -> dict[str, list[ImportRecord]]:
     out: dict[str, list[ImportRecord]] = {}
     for rel in files:
         with open(os.path.join(lib, rel), "rb") as fh:
             data = fh.read()
-        out[rel] = extract_imports("python", parse("python", data), data)
+        t0 = time.perf_counter()
+        tree = parse("python", data)
+        t1 = time.perf_counter()
+        out[rel] = extract_imports("python", tree, data)
+        timing["parse"] += t1 - t0
+        timing["extract imports"] += time.perf_counter() - t1
     return out
 
 
@@ -149,14 +154,16 @@ def _reader(lib: str) -> Any:
     return read_text
 
 
-def _score(truth: _Truth, resolver: ImportResolver,
-           raw: dict[str, list[ImportRecord]]) -> tuple[Counter[str], dict[str, list[ImportRecord]], list[str]]:
+def _score(truth: _Truth, resolver: ImportResolver, raw: dict[str, list[ImportRecord]],
+           timing: dict[str, float]) -> tuple[Counter[str], dict[str, list[ImportRecord]], list[str]]:
     counts: Counter[str] = Counter()
     resolved: dict[str, list[ImportRecord]] = {}
     misses: list[str] = []
     for path, recs in raw.items():
         for rec in recs:
+            t0 = time.perf_counter()
             res = resolver.resolve(path, "python", rec)
+            timing["resolve"] += time.perf_counter() - t0
             resolved.setdefault(path, []).append(res)
             counts["imports"] += 1
             want = expected(truth, path, rec)
@@ -173,7 +180,8 @@ def _score(truth: _Truth, resolver: ImportResolver,
     return counts, resolved, misses
 
 
-def _test_share(files: list[str], resolved: dict[str, list[ImportRecord]]) -> dict[str, tuple[int, int]]:
+def _test_share(files: list[str], resolved: dict[str, list[ImportRecord]]
+                ) -> tuple[dict[str, tuple[int, int]], list[str]]:
     links = link_tests(files, resolved, None, None, None)
     linked = {t.test_path for t in links if not is_test_path(t.source_path)}
     strong = {t.test_path for t in links if not is_test_path(t.source_path) and t.confidence >= 0.5}
@@ -192,7 +200,8 @@ def _test_share(files: list[str], resolved: dict[str, list[ImportRecord]]) -> di
     return {"test modules (test/**/test_*.py)": (sum(f in linked for f in modules), len(modules)),
             "  ... with a link of conf >= 0.5": (sum(f in strong for f in modules), len(modules)),
             "all test files under test/": (sum(f in linked for f in tests), len(tests)),
-            "test/test_X.py linked to module X": (sum(p in pairs for p in named), len(named))}
+            "test/test_X.py linked to module X": (sum(p in pairs for p in named), len(named))}, [
+        f for f in modules if f not in linked]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,28 +211,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", type=int, default=15, help="print this many misses")
     args = ap.parse_args(argv)
     lib = os.path.realpath(args.lib)
-    t0 = time.perf_counter()
+    timing: dict[str, float] = defaultdict(float)
     files = list(_py_files(lib))
-    raw = _extract(lib, files)
-    t1 = time.perf_counter()
+    raw = _extract(lib, files, timing)
+    t0 = time.perf_counter()
     resolver = ImportResolver(files, _reader(lib))
-    truth = _Truth(lib)
-    counts, resolved, misses = _score(truth, resolver, raw)
-    t2 = time.perf_counter()
+    timing["resolver build"] += time.perf_counter() - t0
+    counts, resolved, misses = _score(_Truth(lib), resolver, raw, timing)
+    t0 = time.perf_counter()
+    shares, unlinked = _test_share(files, resolved)
+    timing["link tests"] += time.perf_counter() - t0
     share = counts["correct"] / max(1, counts["target exists"])
-    print(f"Lib: {lib}  (Python {sys.version.split()[0]})")
-    print(f"files: {len(files)}  parse+extract: {t1 - t0:.2f}s  resolve+truth: {t2 - t1:.2f}s\n")
+    print(f"Lib: {lib}  (Python {sys.version.split()[0]}), {len(files)} files")
+    print("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in timing.items()) + "\n")
     print(f"{'imports':<28}{'count':>10}")
     for key in ("imports", "target not in tree", "target exists", "correct", "wrong", "unresolved"):
         print(f"{key:<28}{counts[key]:>10}")
     print(f"{'resolved share':<28}{share:>10.2%}   (target >= 98%)\n")
-    shares = _test_share(files, resolved)
     print(f"{'test files':<36}{'linked':>8}{'total':>8}{'share':>9}")
     for key, (hit, total) in shares.items():
         print(f"{key:<36}{hit:>8}{total:>8}{hit / max(1, total):>9.2%}")
     print("   (target >= 90% for test modules)")
     for line in misses[: args.show]:
         print("  miss:", line)
+    print("unlinked test modules:", ", ".join(unlinked) or "none")
     test_share = shares["test modules (test/**/test_*.py)"]
     ok = share >= 0.98 and test_share[0] / max(1, test_share[1]) >= 0.90
     return 0 if ok else 1
