@@ -132,7 +132,7 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("src/test/java/a/FooTest.java", True), ("src/main/java/a/FooTests.java", True),
     ("src/main/java/a/Contest.java", False), ("spec/models/user_spec.rb", True), ("lib/user.rb", False),
     ("Foo.Tests/BarTests.cs", True), ("src/Bar.cs", False), ("tests/integration.rs", True),
-    ("src/lib.rs", False), ("src/attestation.py", False),
+    ("src/lib.rs", False), ("src/attestation.py", False), ("src/it/UserIT.java", True), ("vm/JIT.java", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected

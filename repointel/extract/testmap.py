@@ -70,7 +70,7 @@ MAX_NAME_CANDIDATES = 6
 _TEST_PATH = re.compile(
     r"((^|/)(tests?|testing|__tests__|spec|specs)/|(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|"
     r"_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|[._-](test|spec)\.[cm]?[jt]sx?$|"
-    r"(Tests?|IT)\.(java|kt|cs|scala)$|(^|/)Test[A-Z][^/]*\.(java|cs)$|(^|/)conftest\.py$)"
+    r"(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(^|/)Test[A-Z][^/]*\.(java|cs)$|(^|/)conftest\.py$)"
 )
 
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".rs": "rs", ".rb": "rb", ".cs": "cs",
