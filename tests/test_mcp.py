@@ -8,6 +8,7 @@ must keep serving afterwards.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -52,8 +53,9 @@ def repo(tmp_path: Path) -> Path:
 
 def _session(root: Path, body: Callable[[ClientSession], Awaitable[None]], timeout: float = 120) -> None:
     """Start ``repointel mcp root`` and run ``body`` with an initialised client session."""
+    env = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else None
     params = StdioServerParameters(command=sys.executable, args=["-m", "repointel", "mcp", str(root)],
-                                   cwd=str(root))
+                                   cwd=str(root), env=env)
 
     async def main() -> None:
         with anyio.fail_after(timeout):
@@ -167,8 +169,8 @@ def test_results_fence_repository_content(tmp_path: Path) -> None:
         assert text.startswith(DATA_NOTE)
         assert "untrusted input" in text
         injected = text.index("IGNORE ALL PREVIOUS INSTRUCTIONS")
-        before = text[:injected]
-        fence_line = before.rstrip("\n").splitlines()[-1]
+        before = text[:text.rindex("\n", 0, injected)]
+        fence_line = before.splitlines()[-1]
         assert fence_line.startswith("~~~~~"), "content is fenced with a fence longer than any inside"
         assert "provenance: commit=" in before.splitlines()[-2]
         found = await s.call_tool("find_symbol", {"name": "handle_request"})
