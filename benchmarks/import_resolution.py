@@ -16,7 +16,9 @@ or executed. Rules on top of the finder:
 - relative imports are made absolute from the importer's package (its dotted directory);
 - ``from X import y`` expects ``X.y`` when the finder finds ``y`` as a submodule of package ``X``
   (the first such name), else ``X`` itself; ``import X.Y`` expects ``X.Y``;
-- an import counts only when its expected target is a file in the tree ("target exists");
+- a compiled extension module (``.so``) stands for its same-named ``.py`` source when the tree
+  has one (mypyc and Cython ship both), else it is not in the tree;
+- an import counts only when its expected target is a ``.py`` file in the tree ("target exists");
   namespace packages and modules the finder cannot find (builtins, ``lib-dynload`` extensions,
   ``os.path``) are left out of the resolved share and counted separately.
 
@@ -100,8 +102,10 @@ class _Truth:
         """Repo-relative file for ``name``; None when missing or a namespace package."""
         spec = self.spec(name)
         origin = getattr(spec, "origin", None) if spec is not None else None
-        if not origin or not os.path.isfile(origin):
-            return None
+        if origin and origin.endswith((".so", ".pyd")):  # compiled (mypyc/Cython): its .py source, if any
+            origin = os.path.join(os.path.dirname(origin), name.rpartition(".")[2] + ".py")
+        if not origin or not os.path.isfile(origin) or not origin.endswith(".py"):
+            return None  # builtin, frozen, namespace, or an extension without source in the tree
         rel = os.path.relpath(origin, self.lib).replace(os.sep, "/")
         return None if rel.startswith("..") else rel
 
