@@ -209,11 +209,13 @@ class _Python:
         return hit, True
 
     def _candidate_roots(self, top: str, importer: str) -> list[str]:
+        """Roots holding ``top``: regular packages/modules first (the importer's own root, then the
+        nearest), namespace portions last — the order in which Python's path finder would win."""
         roots = list(self.top.get(top, ()))
         own = self.base_dir(_parent(importer))
         if own not in roots and top in self.children.get(own, ()):
             roots.append(own)
-        regular = [r for r in roots if self.module_file(_join(r, top) or top) is not None]
+        regular = [r for r in roots if self.module_file(f"{r}/{top}" if r else top) is not None]
         ranked = sorted(regular, key=lambda r: (r != own, -_shared(importer, r), r))
         return ranked + sorted((r for r in roots if r not in regular), key=lambda r: -_shared(importer, r))
 
