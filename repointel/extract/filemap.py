@@ -14,6 +14,7 @@ from typing import Any
 from ..config import BINARY_SNIFF_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES
 from ..parse import language_for_path, parse
 from .terms import term_counts
+from .testmap import is_test_path
 
 __all__ = ["FileFacts", "examine", "is_generated_path", "is_test_path", "is_vendored_path"]
 
@@ -29,17 +30,6 @@ _GENERATED_MARK = re.compile(
     rb"(@generated|Code generated .{0,80}DO NOT EDIT|auto-?generated|This file (is|was) generated)",
     re.IGNORECASE,
 )
-_TEST_PATH = re.compile(
-    r"((^|/)(tests?|testing|__tests__|spec|specs)/|(^|/)test_[^/]*\.py$|_tests?\.(py|go|rb|rs|exs?)$|"
-    r"[._-](test|spec)\.[jt]sx?$|Tests?\.(java|cs|kt|scala)$|_spec\.rb$|(^|/)conftest\.py$)"
-)
-
-
-def is_test_path(path: str) -> bool:
-    """True when the path follows a test-file convention of a supported language."""
-    return bool(_TEST_PATH.search(path))
-
-
 def is_vendored_path(path: str) -> bool:
     """True for third-party code copied into the repository."""
     return bool(_VENDORED.search(path))
