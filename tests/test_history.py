@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from repointel.extract import history
 from repointel.extract.history import MAX_COCHANGE_FILES, mine_history, parse_log
+from repointel.models import HistoryRecord
 
 
 def _commit(repo: Path, files: dict[str, str], author: str, date: str, delete: tuple[str, ...] = ()) -> None:
@@ -40,7 +40,7 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def _by_path(root: Path, **kw: object) -> dict[str, history.HistoryRecord]:
+def _by_path(root: Path, **kw: object) -> dict[str, HistoryRecord]:
     return {h.path: h for h in mine_history(str(root), **kw)}  # type: ignore[arg-type]
 
 
