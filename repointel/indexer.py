@@ -194,6 +194,9 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     meta = store.meta()
     changed = bool(plan.parse or plan.static or plan.remove or plan.renames)
     head_moved = meta.get("commit") != (commit or "")
+    unchanged_meta = meta.get("dirty") == str(dirty).lower() and not head_moved
+    if not changed and not plan.touch and unchanged_meta and "indexed_at" in meta and not force_derived:
+        return _stats(result, plan, raw_of, skipped, t0, commit, dirty)  # nothing to write
     with store.transaction():
         change = _change(store, plan, rows, old, force_derived or "indexed_at" not in meta)
         store.replace_files(remove=plan.remove, rows=rows, touch=plan.touch)
@@ -204,6 +207,11 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         })
+    return _stats(result, plan, raw_of, skipped, t0, commit, dirty)
+
+
+def _stats(result: ScanResult, plan: _Plan, raw_of: dict[str, bytes], skipped: dict[str, int],
+           t0: float, commit: str | None, dirty: bool) -> IndexStats:
     return IndexStats(
         scanned=len(result.entries), parsed=len(plan.parse), unchanged=plan.unchanged,
         removed=len(plan.remove - set(raw_of) - {f["path"] for f in plan.static} - set(plan.renames)),

@@ -98,8 +98,10 @@ class IndexStore:
         self.read_only = read_only
         if read_only and not os.path.exists(db_path):
             raise IndexMissingError(f"no index at {db_path}: run `repointel index` first")
+        # Readers answer untrusted SQL: no file, URL or extension access from a read connection.
+        config = {"enable_external_access": False} if read_only else {}
         try:
-            self.con = duckdb.connect(db_path, read_only=read_only)
+            self.con = duckdb.connect(db_path, read_only=read_only, config=config)
         except duckdb.IOException as exc:
             raise IndexLockedError(f"index {db_path} is locked by another process: {exc}") from exc
         if not read_only:
