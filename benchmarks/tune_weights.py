@@ -40,7 +40,7 @@ def dump(args: argparse.Namespace) -> None:
             repo.index()
             ranked = rank_files(repo._reader(), analyse_task(inst.problem_statement))
             repo.close()
-            feats = [{"path": c.path, **c.features} for c in ranked[:TOP_CANDIDATES]]
+            feats = [{"file": c.path, **c.features} for c in ranked[:TOP_CANDIDATES]]
             out.write(json.dumps({"id": inst.instance_id, "repo": inst.repo,
                                   "gold": inst.gold_files, "cands": feats}) + "\n")
             out.flush()
@@ -52,7 +52,7 @@ def score(rows: list[dict], w: dict[str, float], aux: float) -> tuple[float, flo
     for row in rows:
         scored = sorted(row["cands"], key=lambda c: -sum(w[k] * c.get(k, 0.0) for k in w)
                         * (aux if c.get("aux") else 1.0))
-        top = [c["path"] for c in scored]
+        top = [c["file"] for c in scored]
         acc1 += set(row["gold"]) <= set(top[:1])
         acc5 += set(row["gold"]) <= set(top[:5])
     return 100 * acc5 / len(rows), 100 * acc1 / len(rows)
@@ -61,7 +61,7 @@ def score(rows: list[dict], w: dict[str, float], aux: float) -> tuple[float, flo
 def fit(args: argparse.Namespace) -> None:
     rows = [json.loads(line) for line in args.features.open()]
     grid = {"bm25": [0.5, 1.0, 1.5], "mentioned": [0.6, 1.0, 1.5, 2.0, 3.0],
-            "graph": [0.0, 0.15, 0.3, 0.6], "path": [0.0, 0.2, 0.4, 0.8, 1.2]}
+            "graph": [0.0, 0.15, 0.3, 0.6], "pathmatch": [0.0, 0.2, 0.4, 0.8, 1.2]}
     results = []
     for values in itertools.product(*grid.values()):
         w = dict(zip(grid, values))

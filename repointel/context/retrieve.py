@@ -106,7 +106,7 @@ def _eligible(store: IndexStore) -> tuple[set[str], set[str]]:
 
 
 #: The fused features and their weights, in one place (tuned on the dev set only).
-WEIGHTS: dict[str, float] = {"bm25": W_BM25, "mentioned": W_SEED, "graph": W_GRAPH, "path": W_PATH}
+WEIGHTS: dict[str, float] = {"bm25": W_BM25, "mentioned": W_SEED, "graph": W_GRAPH, "pathmatch": W_PATH}
 
 
 def rank_files(store: IndexStore, terms: TaskTerms,
@@ -124,7 +124,7 @@ def rank_files(store: IndexStore, terms: TaskTerms,
     ranks = _normalise({p: s for p, s in pagerank(graph, pers or None).items() if p in prod})
     out: dict[str, Candidate] = {}
     paths = _normalise(path_match(prod, terms))
-    for name, part in (("bm25", lexical), ("mentioned", seeds), ("graph", ranks), ("path", paths)):
+    for name, part in (("bm25", lexical), ("mentioned", seeds), ("graph", ranks), ("pathmatch", paths)):
         for p, s in part.items():
             c = out.setdefault(p, Candidate(p))
             c.features[name] = s
