@@ -136,6 +136,7 @@ class BuildInfo(_Model):
     unit_command: str | None = None
     full_command: str | None = None
     entry_points: list[str] = Field(default_factory=list)
+    module_commands: dict[str, str] = Field(default_factory=dict)
 
 
 class RiskTag(_Model):

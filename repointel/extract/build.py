@@ -1,0 +1,627 @@
+"""Build systems, test commands, modules and entry points, from the repository's manifests.
+
+:func:`detect_builds` reads Python (pyproject.toml / setup.cfg / setup.py), Node
+(package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
+includes), Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions,
+GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
+workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
+is folded into its root's ``modules`` and ``module_commands`` instead.
+
+Commands run from the repository root (``cd dir && …`` for nested projects). Entry
+points are repo-relative paths, ``name = target`` for declared scripts and binaries, or
+``make <target>``. No YAML dependency: workflows are read with a light line scan.
+
+:func:`language_stack` ranks languages by file count and adds frameworks named in
+manifests (django, flask, fastapi, react, next, vue, angular, express, spring_boot, …).
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import posixpath
+import re
+import shlex
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import BuildInfo
+
+try:  # Python 3.11+
+    import tomllib as _toml
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    try:
+        import tomli as _toml  # type: ignore[no-redef]
+    except ModuleNotFoundError:
+        _toml = None  # type: ignore[assignment]
+
+__all__ = ["LANGUAGE_EXTENSIONS", "detect_builds", "frameworks", "language_stack"]
+
+#: Bytes read from any one manifest.
+_READ_LIMIT = 512_000
+#: Entry points kept per project: enough to orient, not a listing.
+_MAX_ENTRY_POINTS = 30
+_VENDOR = re.compile(r"(?:^|/)(?:node_modules|vendor|third_party|\.venv|venv|site-packages|\.git|"
+                     r"build|dist|target|\.tox|\.nox|__pycache__)/")
+_NPM_NO_TEST = "no test specified"
+
+
+@dataclass
+class _Repo:
+    """The file list, a reader, and lookups shared by every detector."""
+
+    root: str
+    files: list[str]
+    fileset: set[str] = field(default_factory=set)
+    by_name: dict[str, list[str]] = field(default_factory=dict)
+    _cache: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.files = sorted(f for f in self.files if not _VENDOR.search(f))
+        self.fileset = set(self.files)
+        for f in self.files:
+            self.by_name.setdefault(posixpath.basename(f), []).append(f)
+
+    def read(self, rel: str) -> str | None:
+        if rel not in self._cache:
+            try:
+                with open(os.path.join(self.root, rel), "rb") as fh:
+                    self._cache[rel] = fh.read(_READ_LIMIT).decode("utf-8", "replace")
+            except OSError:
+                self._cache[rel] = None
+        return self._cache[rel]
+
+    def named(self, *names: str) -> list[str]:
+        """Files with these names, shallowest first (workspace roots before their members)."""
+        return sorted((p for n in names for p in self.by_name.get(n, [])), key=lambda p: (p.count("/"), p))
+
+    def has(self, d: str, name: str) -> bool:
+        return _join(d, name) in self.fileset
+
+    def under(self, d: str) -> Iterable[str]:
+        prefix = d + "/" if d else ""
+        return (f for f in self.files if f.startswith(prefix))
+
+
+def _join(d: str, name: str) -> str:
+    return f"{d}/{name}" if d else name
+
+
+def _prefix(d: str) -> str:
+    return f"cd {shlex.quote(d)} && " if d else ""
+
+
+def _toml_load(text: str | None) -> dict[str, Any]:
+    if not text or _toml is None:
+        return {}
+    try:
+        return _toml.loads(text)
+    except Exception:  # noqa: BLE001 - a broken manifest still names a build system
+        return {}
+
+
+def _glob_dirs(patterns: Iterable[str], dirs: Iterable[str], base: str = "") -> list[str]:
+    """The ``dirs`` matched by workspace globs (``packages/*``, ``crates/**``) relative to ``base``."""
+    out = []
+    regexes = []
+    for pat in patterns:
+        pat = posixpath.normpath(_join(base, pat.strip("/").removeprefix("./")))
+        rx = re.escape(pat).replace(r"\*\*", ".*").replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+        regexes.append(re.compile(rx))
+    for d in dirs:
+        if any(r.fullmatch(d) for r in regexes):
+            out.append(d)
+    return sorted(set(out))
+
+
+# --------------------------------------------------------------------------- python
+
+
+def _py_scripts(d: str, data: dict[str, Any], repo: _Repo) -> list[str]:
+    project = data.get("project", {})
+    scripts = {**project.get("scripts", {}), **project.get("gui-scripts", {}),
+               **data.get("tool", {}).get("poetry", {}).get("scripts", {})}
+    out = [f"{k} = {v}" if isinstance(v, str) else k for k, v in scripts.items()]
+    cfg = repo.read(_join(d, "setup.cfg")) if repo.has(d, "setup.cfg") else None
+    if cfg:
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(cfg)
+            raw = parser.get("options.entry_points", "console_scripts", fallback="")
+            out += [" ".join(line.split()) for line in raw.splitlines() if "=" in line]
+        except configparser.Error:
+            pass
+    setup = repo.read(_join(d, "setup.py")) if repo.has(d, "setup.py") else None
+    if setup and "console_scripts" in setup:
+        out += [" ".join(m.split()) for m in re.findall(r"['\"]([\w.-]+\s*=\s*[\w.]+:[\w.]+)['\"]", setup)]
+    return list(dict.fromkeys(out))
+
+
+def _py_packages(d: str, repo: _Repo) -> list[str]:
+    out = []
+    for base in (d, _join(d, "src")):
+        prefix = base + "/" if base else ""
+        for f in repo.under(base):
+            rest = f[len(prefix):]
+            if rest.count("/") == 1 and rest.endswith("/__init__.py") and not rest.startswith(("tests/", "test/")):
+                out.append(rest.split("/")[0])
+    return sorted(set(out))
+
+
+def _py_full_command(d: str, data: dict[str, Any], repo: _Repo) -> str:
+    tool = data.get("tool", {})
+    tox_in_ini = repo.has(d, "tox.ini") or "[tox:tox]" in (repo.read(_join(d, "setup.cfg")) or "")
+    if tox_in_ini or "tox" in tool:
+        return "tox"
+    if repo.has(d, "noxfile.py"):
+        return "nox"
+    envs = tool.get("hatch", {}).get("envs", {})
+    if any("test" in (env.get("scripts") or {}) for env in envs.values() if isinstance(env, dict)):
+        return "hatch run test"
+    if "hatch" in tool:
+        return "hatch test"
+    return "python -m pytest"
+
+
+def _python(repo: _Repo) -> list[BuildInfo]:
+    dirs = sorted({posixpath.dirname(p) for p in repo.named("pyproject.toml", "setup.py", "setup.cfg")})
+    out = []
+    for d in dirs:
+        manifest = next(_join(d, n) for n in ("pyproject.toml", "setup.py", "setup.cfg") if repo.has(d, n))
+        data = _toml_load(repo.read(manifest)) if manifest.endswith(".toml") else {}
+        if manifest.endswith("setup.cfg") and "[metadata]" not in (repo.read(manifest) or ""):
+            continue  # a setup.cfg holding only tool configs is not a project
+        if manifest.endswith(".toml") and not ({"project", "build-system"} & set(data)
+                                               or "poetry" in data.get("tool", {})):
+            continue  # a pyproject.toml holding only tool configs (black, ruff) is not a project
+        mains = sorted(f for f in repo.under(d) if f.endswith("/__main__.py") and "/tests/" not in f)
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="python", manifest=manifest, modules=_py_packages(d, repo),
+            unit_command=p + "python -m pytest", full_command=p + _py_full_command(d, data, repo),
+            entry_points=(_py_scripts(d, data, repo) + mains)[:_MAX_ENTRY_POINTS]))
+    return out
+
+
+# --------------------------------------------------------------------------- node
+
+
+def _json(repo: _Repo, rel: str) -> dict[str, Any]:
+    try:
+        data = json.loads(repo.read(rel) or "")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _node_pm(d: str, data: dict[str, Any], repo: _Repo) -> str:
+    declared = str(data.get("packageManager", "")).split("@")[0]
+    if declared in ("npm", "pnpm", "yarn", "bun"):
+        return declared
+    for lock, pm in (("pnpm-lock.yaml", "pnpm"), ("yarn.lock", "yarn"), ("bun.lockb", "bun"), ("bun.lock", "bun")):
+        if repo.has(d, lock):
+            return pm
+    return "npm"
+
+
+def _node_workspaces(d: str, data: dict[str, Any], repo: _Repo) -> list[str]:
+    ws = data.get("workspaces", [])
+    patterns = ws.get("packages", []) if isinstance(ws, dict) else ws
+    pnpm = repo.read(_join(d, "pnpm-workspace.yaml")) if repo.has(d, "pnpm-workspace.yaml") else None
+    if pnpm:
+        patterns = list(patterns) + re.findall(r"(?m)^\s*-\s*['\"]?([^'\"\s#!]+)", pnpm)
+    pkg_dirs = [posixpath.dirname(p) for p in repo.named("package.json")]
+    return [m for m in _glob_dirs([str(p) for p in patterns], pkg_dirs, d) if m != d]
+
+
+def _node_commands(pm: str, scripts: dict[str, Any]) -> tuple[str | None, str | None]:
+    test = scripts.get("test")
+    run = "bun run" if pm == "bun" else f"{pm} run"
+    unit = (f"{run} test" if pm == "bun" else f"{pm} test") if test and _NPM_NO_TEST not in str(test) else None
+    for name in ("ci", "check", "verify", "validate"):
+        if name in scripts:
+            return unit, f"{run} {name}"
+    if "build" in scripts and unit:
+        return unit, f"{run} build && {unit}"
+    return unit, unit
+
+
+def _node_member_command(pm: str, member: str, name: str) -> str:
+    if pm == "pnpm":
+        return f"pnpm --filter {shlex.quote(name)} test"
+    if pm == "yarn":
+        return f"yarn workspace {shlex.quote(name)} test"
+    return f"npm test -w {shlex.quote(member)}"
+
+
+def _node_entry_points(d: str, data: dict[str, Any], pm: str) -> list[str]:
+    bins = data.get("bin", {})
+    if isinstance(bins, str):
+        bins = {str(data.get("name", "bin")).split("/")[-1]: bins}
+    out = [f"{k} = {posixpath.normpath(_join(d, str(v)))}" for k, v in bins.items()] if isinstance(bins, dict) else []
+    run = "bun run" if pm == "bun" else f"{pm} run"
+    scripts = data.get("scripts", {}) if isinstance(data.get("scripts"), dict) else {}
+    out += [f"{run} {s}" for s in ("start", "dev", "serve") if s in scripts]
+    return out
+
+
+def _node(repo: _Repo) -> list[BuildInfo]:
+    manifests = repo.named("package.json")
+    covered: set[str] = set()
+    out = []
+    for manifest in manifests:
+        d = posixpath.dirname(manifest)
+        if d in covered:
+            continue
+        data = _json(repo, manifest)
+        pm = _node_pm(d, data, repo)
+        members = _node_workspaces(d, data, repo)
+        covered.update(members)
+        names = {m: str(_json(repo, _join(m, "package.json")).get("name") or m) for m in members}
+        scripts = data.get("scripts", {}) if isinstance(data.get("scripts"), dict) else {}
+        unit, full = _node_commands(pm, scripts)
+        if unit is None and members:
+            unit = f"{pm} test --workspaces" if pm == "npm" else f"{pm} -r test" if pm == "pnpm" else None
+        p = _prefix(d)
+        entry = _node_entry_points(d, data, pm)
+        for m in members:
+            entry += _node_entry_points(m, _json(repo, _join(m, "package.json")), pm)[:5]
+        out.append(BuildInfo(
+            tool=pm, manifest=manifest, modules=members, unit_command=p + unit if unit else None,
+            full_command=p + full if full else (p + unit if unit else None),
+            entry_points=entry[:_MAX_ENTRY_POINTS],
+            module_commands={m: p + _node_member_command(pm, m, names[m]) for m in members}))
+    return out
+
+
+# --------------------------------------------------------------------------- go
+
+
+def _go(repo: _Repo) -> list[BuildInfo]:
+    mods = repo.named("go.mod")
+    mod_dirs = {posixpath.dirname(m) for m in mods}
+    go_dirs: dict[str, str] = {}
+    for f in repo.files:
+        if f.endswith(".go") and not f.endswith("_test.go"):
+            go_dirs.setdefault(posixpath.dirname(f), f)
+    out = []
+    for manifest in mods:
+        d = posixpath.dirname(manifest)
+        m = re.search(r"(?m)^\s*module\s+(\S+)", repo.read(manifest) or "")
+        mains = []
+        for pkg_dir, sample in sorted(go_dirs.items()):
+            if _owner_dir(pkg_dir, mod_dirs) != d:
+                continue  # outside this module, or inside a nested one
+            if re.search(r"(?m)^package\s+main\b", repo.read(sample) or ""):
+                mains.append(pkg_dir or ".")
+        p = _prefix(d)
+        out.append(BuildInfo(tool="go", manifest=manifest, modules=[m.group(1)] if m else [],
+                             unit_command=p + "go test ./...", full_command=p + "go vet ./... && go test ./...",
+                             entry_points=mains[:_MAX_ENTRY_POINTS]))
+    return out
+
+
+def _owner_dir(path_dir: str, roots: set[str]) -> str | None:
+    """The deepest of ``roots`` containing ``path_dir``."""
+    d = path_dir
+    while True:
+        if d in roots:
+            return d
+        if not d:
+            return None
+        d = posixpath.dirname(d)
+
+
+# --------------------------------------------------------------------------- cargo
+
+
+def _cargo_bins(d: str, data: dict[str, Any], repo: _Repo) -> list[str]:
+    name = str(data.get("package", {}).get("name", posixpath.basename(d) or "main"))
+    out = [f"{b.get('name', name)} = {_join(d, str(b.get('path', 'src/main.rs')))}"
+           for b in data.get("bin", []) if isinstance(b, dict)]
+    if repo.has(d, "src/main.rs") and not any(e.endswith(_join(d, "src/main.rs")) for e in out):
+        out.append(f"{name} = {_join(d, 'src/main.rs')}")
+    bin_dir = _join(d, "src/bin") + "/"
+    out += [f"{posixpath.basename(f)[:-3]} = {f}" for f in repo.files
+            if f.startswith(bin_dir) and f.endswith(".rs") and "/" not in f[len(bin_dir):]]
+    return out
+
+
+def _cargo(repo: _Repo) -> list[BuildInfo]:
+    manifests = repo.named("Cargo.toml")
+    parsed = {m: _toml_load(repo.read(m)) for m in manifests}
+    covered: set[str] = set()
+    out = []
+    for manifest in manifests:
+        d = posixpath.dirname(manifest)
+        if d in covered:
+            continue
+        data = parsed[manifest]
+        ws = data.get("workspace", {})
+        dirs = [posixpath.dirname(m) for m in manifests]
+        members = _glob_dirs(ws.get("members", []), dirs, d)
+        members = [m for m in members if m not in _glob_dirs(ws.get("exclude", []), dirs, d) and m != d]
+        covered.update(members)
+        names = {m: str(parsed[_join(m, "Cargo.toml")].get("package", {}).get("name", posixpath.basename(m)))
+                 for m in members}
+        bins = _cargo_bins(d, data, repo) if "package" in data else []
+        for m in members:
+            bins += _cargo_bins(m, parsed[_join(m, "Cargo.toml")], repo)
+        p, flag = _prefix(d), " --workspace" if ws else ""
+        out.append(BuildInfo(
+            tool="cargo", manifest=manifest, modules=[names[m] for m in members],
+            unit_command=f"{p}cargo test{flag}", full_command=f"{p}cargo test{flag} --all-targets",
+            entry_points=bins[:_MAX_ENTRY_POINTS],
+            module_commands={names[m]: f"{p}cargo test -p {shlex.quote(names[m])}" for m in members}))
+    return out
+
+
+# --------------------------------------------------------------------------- jvm
+
+
+def _strip_ns(root: ET.Element) -> ET.Element:
+    for el in root.iter():
+        if isinstance(el.tag, str) and "}" in el.tag:
+            el.tag = el.tag.split("}", 1)[1]
+    return root
+
+
+def _pom(text: str | None) -> ET.Element | None:
+    if not text:
+        return None
+    try:
+        return _strip_ns(ET.fromstring(text))
+    except ET.ParseError:
+        return None
+
+
+def _maven(repo: _Repo) -> list[BuildInfo]:
+    covered: set[str] = set()
+    out = []
+    for manifest in repo.named("pom.xml"):
+        d = posixpath.dirname(manifest)
+        if d in covered:
+            continue
+        pom = _pom(repo.read(manifest))
+        modules = [m.text.strip() for m in pom.findall("./modules/module") if m.text] if pom is not None else []
+        modules += [m.text.strip() for m in pom.findall("./profiles/profile/modules/module")
+                    if m.text] if pom is not None else []
+        modules = list(dict.fromkeys(modules))
+        covered.update(posixpath.normpath(_join(d, m)) for m in modules)
+        mains = [e.text.strip() for e in pom.iter("mainClass") if e.text] if pom is not None else []
+        for m in modules:
+            sub = _pom(repo.read(posixpath.normpath(_join(d, m + "/pom.xml"))))
+            mains += [e.text.strip() for e in sub.iter("mainClass") if e.text] if sub is not None else []
+        mvn = "./mvnw" if repo.has(d, "mvnw") else "mvn"
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="maven", manifest=manifest, modules=modules, unit_command=f"{p}{mvn} test",
+            full_command=f"{p}{mvn} verify", entry_points=list(dict.fromkeys(mains))[:_MAX_ENTRY_POINTS],
+            module_commands={m: f"{p}{mvn} -pl {shlex.quote(m)} -am test" for m in modules}))
+    return out
+
+
+def _gradle_includes(text: str) -> list[str]:
+    out = []
+    for stmt in re.findall(r"(?m)^\s*include\b\s*\(?([^\n]*)", text):
+        out += [s.lstrip(":") for s in re.findall(r"['\"](:?[\w.:\-/]+)['\"]", stmt)]
+    return list(dict.fromkeys(out))
+
+
+def _gradle_mains(text: str) -> list[str]:
+    return re.findall(r"mainClass(?:Name)?\s*(?:\.set\()?\s*=?\s*\(?['\"]([\w.$]+)['\"]", text)
+
+
+def _gradle(repo: _Repo) -> list[BuildInfo]:
+    settings = repo.named("settings.gradle", "settings.gradle.kts")
+    builds = repo.named("build.gradle", "build.gradle.kts")
+    covered: set[str] = set()
+    out = []
+    for manifest in settings + builds:
+        d = posixpath.dirname(manifest)
+        if d in covered:
+            continue
+        modules = _gradle_includes(repo.read(manifest) or "") if manifest in settings else []
+        member_dirs = {d} | {posixpath.normpath(_join(d, m.replace(":", "/"))) for m in modules}
+        covered.update(member_dirs)
+        mains = [x for b in builds if posixpath.dirname(b) in member_dirs for x in _gradle_mains(repo.read(b) or "")]
+        gw = "./gradlew" if repo.has(d, "gradlew") else "gradle"
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="gradle", manifest=manifest, modules=modules, unit_command=f"{p}{gw} test",
+            full_command=f"{p}{gw} build", entry_points=list(dict.fromkeys(mains))[:_MAX_ENTRY_POINTS],
+            module_commands={m: f"{p}{gw} :{m}:test" for m in modules}))
+    return out
+
+
+# --------------------------------------------------------------------------- make / cmake
+
+_MAKE_TARGET = re.compile(r"(?m)^([A-Za-z0-9_][\w.\-/]*(?:[ \t]+[A-Za-z0-9_][\w.\-/]*)*)[ \t]*::?(?![=:])")
+
+
+def _make(repo: _Repo) -> list[BuildInfo]:
+    out = []
+    for manifest in repo.named("Makefile", "makefile", "GNUmakefile"):
+        d = posixpath.dirname(manifest)
+        targets = []
+        for group in _MAKE_TARGET.findall(repo.read(manifest) or ""):
+            targets += [t for t in group.split() if "%" not in t and "/" not in t and "." not in t]
+        targets = list(dict.fromkeys(targets))
+        run = f"make -C {shlex.quote(d)}" if d else "make"
+        unit = next((f"{run} {t}" for t in ("test", "check", "tests", "unit") if t in targets), None)
+        full = next((f"{run} {t}" for t in ("ci", "check", "verify", "all") if t in targets), unit or run)
+        out.append(BuildInfo(tool="make", manifest=manifest, unit_command=unit, full_command=full,
+                             entry_points=[f"{run} {t}" for t in targets][:_MAX_ENTRY_POINTS]))
+    return out
+
+
+def _cmake(repo: _Repo) -> list[BuildInfo]:
+    lists = repo.named("CMakeLists.txt")
+    dirs = {posixpath.dirname(f) for f in lists}
+    out = []
+    for manifest in lists:
+        d = posixpath.dirname(manifest)
+        parent = posixpath.dirname(d) if d else None
+        if parent is not None and _owner_dir(parent, dirs) is not None:
+            continue  # a subdirectory of a CMake project
+        texts = [repo.read(f) or "" for f in lists if f == manifest or f.startswith(_join(d, "")) or not d]
+        top = repo.read(manifest) or ""
+        subdirs = re.findall(r"add_subdirectory\s*\(\s*([\w./-]+)", top, re.IGNORECASE)
+        exes = [e for t in texts for e in re.findall(r"add_executable\s*\(\s*([\w.-]+)", t, re.IGNORECASE)
+                if not e.startswith("${")]
+        tests = any(re.search(r"enable_testing\s*\(|add_test\s*\(|include\s*\(\s*CTest|gtest_discover_tests",
+                              t, re.IGNORECASE) for t in texts)
+        src, bld = (d or "."), _join(d, "build")
+        build = f"cmake -S {shlex.quote(src)} -B {shlex.quote(bld)} && cmake --build {shlex.quote(bld)}"
+        unit = f"ctest --test-dir {shlex.quote(bld)}" if tests else None
+        out.append(BuildInfo(tool="cmake", manifest=manifest, modules=subdirs, unit_command=unit,
+                             full_command=build + (f" && {unit}" if unit else ""),
+                             entry_points=list(dict.fromkeys(exes))[:_MAX_ENTRY_POINTS]))
+    return out
+
+
+# --------------------------------------------------------------------------- docker / ci
+
+
+def _is_dockerfile(name: str) -> bool:
+    low = name.lower()
+    return low == "dockerfile" or low.startswith("dockerfile.") or low.endswith(".dockerfile")
+
+
+def _docker(repo: _Repo) -> list[BuildInfo]:
+    out = []
+    for f in repo.files:
+        name = posixpath.basename(f)
+        if _is_dockerfile(name):
+            d = posixpath.dirname(f) or "."
+            text = repo.read(f) or ""
+            cmds = [" ".join(c.split()) for c in re.findall(r"(?mi)^\s*((?:ENTRYPOINT|CMD)\s+.+)$", text)]
+            out.append(BuildInfo(tool="docker", manifest=f, full_command=f"docker build -f {shlex.quote(f)} {d}",
+                                 entry_points=[f, *cmds[-2:]]))
+        elif re.fullmatch(r"(?:docker-)?compose(?:[.\w-]*)?\.ya?ml", name):
+            services = _yaml_children(repo.read(f) or "", "services")
+            out.append(BuildInfo(tool="docker-compose", manifest=f, modules=services,
+                                 full_command=f"docker compose -f {shlex.quote(f)} up --build", entry_points=[f]))
+    return out
+
+
+def _yaml_children(text: str, key: str) -> list[str]:
+    """Keys one level under a top-level ``key:`` (a line scan, not a YAML parser)."""
+    out: list[str] = []
+    inside, indent = False, None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        depth = len(line) - len(line.lstrip())
+        if depth == 0:
+            inside = line.rstrip().startswith(f"{key}:")
+            indent = None
+            continue
+        if inside:
+            indent = depth if indent is None else indent
+            m = re.match(r"\s*['\"]?([\w.\-]+)['\"]?\s*:", line)
+            if depth == indent and m:
+                out.append(m.group(1))
+    return out
+
+
+_GITLAB_RESERVED = frozenset({"stages", "variables", "image", "include", "default", "workflow", "before_script",
+                              "after_script", "services", "cache", "pages"})
+
+
+def _ci(repo: _Repo) -> list[BuildInfo]:
+    out = []
+    for f in repo.files:
+        if re.fullmatch(r"\.github/workflows/[^/]+\.ya?ml", f):
+            text = repo.read(f) or ""
+            runs = [" ".join(r.split()) for r in re.findall(r"(?m)^\s*-?\s*run:\s*([^|>\n][^\n]*)$", text)]
+            out.append(BuildInfo(tool="github_actions", manifest=f, modules=_yaml_children(text, "jobs"),
+                                 entry_points=runs[:_MAX_ENTRY_POINTS]))
+        elif f == ".gitlab-ci.yml":
+            text = repo.read(f) or ""
+            jobs = [m for m in re.findall(r"(?m)^['\"]?([\w][\w .:/-]*?)['\"]?\s*:", text) if m not in _GITLAB_RESERVED]
+            out.append(BuildInfo(tool="gitlab_ci", manifest=f, modules=jobs))
+    return out
+
+
+_DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
+    _python, _node, _go, _cargo, _maven, _gradle, _make, _cmake, _docker, _ci,
+]
+
+
+def detect_builds(root: str, files: Sequence[str]) -> list[BuildInfo]:
+    """Every build system among ``files`` (repo-relative posix paths): project builds first
+    (by manifest depth, then path), then containers and CI."""
+    repo = _Repo(root, list(files))
+    out: list[BuildInfo] = []
+    for detect in _DETECTORS:
+        out.extend(detect(repo))
+    late = {"docker", "docker-compose", "github_actions", "gitlab_ci"}
+    return sorted(out, key=lambda b: (b.tool in late, b.manifest.count("/"), b.manifest))
+
+
+# --------------------------------------------------------------------------- language stack
+
+#: File extension -> language, for the stack summary (markup and data files are left out).
+LANGUAGE_EXTENSIONS: dict[str, str] = {
+    ".py": "python", ".pyi": "python", ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript",
+    ".cjs": "javascript", ".ts": "typescript", ".tsx": "typescript", ".mts": "typescript", ".go": "go",
+    ".rs": "rust", ".java": "java", ".kt": "kotlin", ".kts": "kotlin", ".scala": "scala", ".groovy": "groovy",
+    ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp",
+    ".cs": "csharp", ".fs": "fsharp", ".rb": "ruby", ".php": "php", ".swift": "swift", ".m": "objective-c",
+    ".mm": "objective-c", ".dart": "dart", ".ex": "elixir", ".exs": "elixir", ".erl": "erlang", ".hs": "haskell",
+    ".ml": "ocaml", ".clj": "clojure", ".lua": "lua", ".r": "r", ".jl": "julia", ".zig": "zig", ".nim": "nim",
+    ".sh": "shell", ".bash": "shell", ".ps1": "powershell", ".sql": "sql", ".vue": "vue", ".svelte": "svelte",
+    ".sol": "solidity", ".tf": "terraform", ".proto": "protobuf",
+}
+
+#: Framework -> (manifest file names, regex that names it there).
+_FRAMEWORKS: list[tuple[str, tuple[str, ...], str]] = [
+    ("django", ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile"), r"(?i)\bdjango\b"),
+    ("flask", ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile"), r"(?i)\bflask\b"),
+    ("fastapi", ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile"), r"(?i)\bfastapi\b"),
+    ("pytorch", ("pyproject.toml", "setup.py", "requirements.txt"), r"(?im)^\s*['\"]?torch\b"),
+    ("react", ("package.json",), r"\"react\"\s*:"), ("next", ("package.json",), r"\"next\"\s*:"),
+    ("vue", ("package.json",), r"\"vue\"\s*:"), ("angular", ("package.json",), r"\"@angular/core\"\s*:"),
+    ("svelte", ("package.json",), r"\"svelte\"\s*:"), ("express", ("package.json",), r"\"express\"\s*:"),
+    ("nestjs", ("package.json",), r"\"@nestjs/core\"\s*:"), ("electron", ("package.json",), r"\"electron\"\s*:"),
+    ("spring_boot", ("pom.xml", "build.gradle", "build.gradle.kts"), r"spring-boot|org\.springframework\.boot"),
+    ("quarkus", ("pom.xml", "build.gradle", "build.gradle.kts"), r"io\.quarkus"),
+    ("android", ("build.gradle", "build.gradle.kts"), r"com\.android\.(?:application|library)"),
+    ("gin", ("go.mod",), r"github\.com/gin-gonic/gin"), ("echo", ("go.mod",), r"github\.com/labstack/echo"),
+    ("grpc", ("go.mod",), r"google\.golang\.org/grpc\b"),
+    ("actix", ("Cargo.toml",), r"(?m)^actix-web\b"), ("axum", ("Cargo.toml",), r"(?m)^axum\b"),
+    ("tokio", ("Cargo.toml",), r"(?m)^tokio\b"), ("rails", ("Gemfile",), r"gem ['\"]rails['\"]"),
+    ("laravel", ("composer.json",), r"laravel/framework"), ("aspnetcore", ("*.csproj",), r"Microsoft\.AspNetCore"),
+]
+
+
+def frameworks(root: str, files: Sequence[str]) -> list[str]:
+    """Frameworks named in the manifests among ``files``."""
+    repo = _Repo(root, list(files))
+    found: list[str] = []
+    for name, manifests, regex in _FRAMEWORKS:
+        paths = [f for f in repo.files if any(
+            posixpath.basename(f) == m or (m.startswith("*") and f.endswith(m[1:])) for m in manifests)]
+        if any(re.search(regex, repo.read(p) or "") for p in paths[:50]):
+            found.append(name)
+    return found
+
+
+def language_stack(files: Sequence[str], root: str | None = None) -> list[str]:
+    """Languages by file count (most first; those under 1% of code files dropped), then the
+    frameworks named in manifests when ``root`` is given."""
+    counts: Counter[str] = Counter()
+    for f in files:
+        if _VENDOR.search(f) or f.endswith(".gradle.kts"):
+            continue  # build scripts do not make a project a Kotlin project
+        lang = LANGUAGE_EXTENSIONS.get(posixpath.splitext(f)[1].lower())
+        if lang:
+            counts[lang] += 1
+    total = sum(counts.values())
+    langs = [lang for lang, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n * 100 >= total]
+    return langs + (frameworks(root, files) if root is not None else [])

@@ -1,0 +1,170 @@
+"""Build detection over small realistic fixture repositories, plus edge cases in tmp dirs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from repointel.extract.build import detect_builds, language_stack
+from repointel.models import BuildInfo
+
+from .conftest import FIXTURES, write_files
+
+BUILD = FIXTURES / "build"
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/")
+                  for d, _, fs in os.walk(root) for f in fs)
+
+
+def _detect(name: str) -> list[BuildInfo]:
+    root = BUILD / name
+    return detect_builds(str(root), _files(root))
+
+
+def _one(builds: list[BuildInfo], tool: str) -> BuildInfo:
+    found = [b for b in builds if b.tool == tool]
+    assert len(found) == 1, builds
+    return found[0]
+
+
+def test_python_project() -> None:
+    builds = _detect("python")
+    assert [b.tool for b in builds] == ["python", "docker", "github_actions"]
+    py = builds[0]
+    assert py.manifest == "pyproject.toml" and py.modules == ["shop"]
+    assert py.unit_command == "python -m pytest" and py.full_command == "tox"
+    assert py.entry_points == ["shop = shop.cli:main", "shop-admin = shop.admin:run", "src/shop/__main__.py"]
+    docker = builds[1]
+    assert docker.manifest == "Dockerfile" and docker.full_command == "docker build -f Dockerfile ."
+    assert docker.entry_points == ["Dockerfile", 'CMD ["shop", "serve"]']
+    ci = builds[2]
+    assert ci.manifest == ".github/workflows/ci.yml" and ci.modules == ["lint", "test"]
+    assert ci.entry_points == ["ruff check .", "python -m pytest -q"]
+
+
+def test_node_workspaces() -> None:
+    npm = _one(_detect("node"), "npm")
+    assert npm.manifest == "package.json"
+    assert npm.modules == ["packages/cli", "packages/ui"]
+    assert npm.unit_command == "npm test" and npm.full_command == "npm run build && npm test"
+    assert npm.module_commands == {"packages/cli": "npm test -w packages/cli", "packages/ui": "npm test -w packages/ui"}
+    assert "acme = packages/cli/bin/acme.js" in npm.entry_points
+    assert len(_detect("node")) == 1  # members fold into the workspace root
+
+
+def test_go_module() -> None:
+    go = _one(_detect("go"), "go")
+    assert go.modules == ["github.com/acme/inventory"]
+    assert go.unit_command == "go test ./..." and go.full_command == "go vet ./... && go test ./..."
+    assert go.entry_points == ["cmd/server"]
+
+
+def test_cargo_workspace() -> None:
+    builds = _detect("cargo")
+    assert len(builds) == 1
+    cargo = builds[0]
+    assert cargo.manifest == "Cargo.toml" and cargo.modules == ["acme-cli", "acme-core"]
+    assert cargo.unit_command == "cargo test --workspace"
+    assert cargo.module_commands == {"acme-cli": "cargo test -p acme-cli", "acme-core": "cargo test -p acme-core"}
+    assert cargo.entry_points == ["acme-cli = crates/cli/src/main.rs", "admin = crates/cli/src/bin/admin.rs"]
+
+
+def test_gradle_multi_module() -> None:
+    builds = _detect("gradle")
+    assert len(builds) == 1
+    gradle = builds[0]
+    assert gradle.manifest == "settings.gradle.kts" and gradle.modules == ["app", "lib"]
+    assert gradle.unit_command == "./gradlew test" and gradle.full_command == "./gradlew build"
+    assert gradle.module_commands == {"app": "./gradlew :app:test", "lib": "./gradlew :lib:test"}
+    assert gradle.entry_points == ["com.acme.App"]
+
+
+def test_maven_multi_module() -> None:
+    builds = _detect("maven")
+    assert len(builds) == 1
+    mvn = builds[0]
+    assert mvn.manifest == "pom.xml" and mvn.modules == ["core", "web"]
+    assert mvn.unit_command == "mvn test" and mvn.full_command == "mvn verify"
+    assert mvn.module_commands["web"] == "mvn -pl web -am test"
+    assert mvn.entry_points == ["com.acme.WebApp"]
+
+
+def test_make_and_cmake() -> None:
+    builds = _detect("native")
+    cmake = _one(builds, "cmake")
+    assert cmake.manifest == "CMakeLists.txt" and cmake.modules == ["src", "tests"]
+    assert cmake.unit_command == "ctest --test-dir build"
+    assert cmake.full_command == "cmake -S . -B build && cmake --build build && ctest --test-dir build"
+    assert cmake.entry_points == ["acme-app", "core_test"]
+    make = _one(builds, "make")
+    assert make.unit_command == "make test" and make.full_command == "make all"
+    assert make.entry_points == ["make all", "make test", "make lint", "make clean"]
+
+
+@pytest.mark.parametrize(("name", "stack"), [
+    ("python", ["python", "django"]), ("node", ["javascript", "typescript", "react"]), ("go", ["go", "gin"]),
+    ("cargo", ["rust", "tokio"]), ("gradle", ["java", "spring_boot"]), ("maven", ["java", "spring_boot"]),
+    ("native", ["cpp"]),
+])
+def test_language_stack(name: str, stack: list[str]) -> None:
+    root = BUILD / name
+    assert language_stack(_files(root), str(root)) == stack
+    assert language_stack(_files(root)) == [s for s in stack if s in ("python", "javascript", "typescript", "go",
+                                                                     "rust", "java", "cpp")]
+
+
+def test_nested_projects_get_cd_prefixes(tmp_path: Path) -> None:
+    write_files(tmp_path, {
+        "services/api/go.mod": "module example.com/api\n",
+        "services/api/main.go": "package main\n\nfunc main() {}\n",
+        "services/api/tools/gen/go.mod": "module example.com/gen\n",
+        "services/api/tools/gen/main.go": "package main\n",
+        "web/package.json": '{"scripts": {"test": "jest", "ci": "npm run lint && jest"}}',
+        "web/pnpm-lock.yaml": "lockfileVersion: 9\n",
+        "lib/Makefile": "check:\n\tpytest\n",
+        "lib/setup.py": "from setuptools import setup\nsetup(name='lib', entry_points={'console_scripts': ['lib-cli = lib.cli:main']})\n",
+        "node_modules/x/package.json": "{}",
+        "tools/pyproject.toml": "[tool.black]\nline-length = 100\n",
+    })
+    builds = {b.manifest: b for b in detect_builds(str(tmp_path), _files(tmp_path))}
+    assert sorted(builds) == ["lib/Makefile", "lib/setup.py", "services/api/go.mod",
+                              "services/api/tools/gen/go.mod", "web/package.json"]
+    api = builds["services/api/go.mod"]
+    assert api.unit_command == "cd services/api && go test ./..." and api.entry_points == ["services/api"]
+    assert builds["services/api/tools/gen/go.mod"].entry_points == ["services/api/tools/gen"]
+    web = builds["web/package.json"]
+    assert web.tool == "pnpm" and web.unit_command == "cd web && pnpm test" and web.full_command == "cd web && pnpm run ci"
+    assert builds["lib/Makefile"].unit_command == "make -C lib check"
+    assert builds["lib/setup.py"].entry_points == ["lib-cli = lib.cli:main"]
+    assert builds["lib/setup.py"].unit_command == "cd lib && python -m pytest"
+
+
+def test_broken_and_minimal_manifests(tmp_path: Path) -> None:
+    write_files(tmp_path, {
+        "package.json": "{ not json",
+        "Cargo.toml": "[package\nname=",
+        "pom.xml": "<project><modules><module>a</modules>",
+        "settings.gradle": "include 'core', ':api:v1'\n",
+        "gradlew": "#!/bin/sh\n",
+        ".gitlab-ci.yml": "stages: [test]\nvariables:\n  X: 1\n.template:\n  image: x\nunit-tests:\n  script: make\n",
+        "deploy/Dockerfile.prod": "FROM alpine\nENTRYPOINT [\"/app\"]\n",
+        "compose.yaml": "services:\n  web:\n    build: .\n  db:\n    image: postgres\n",
+    })
+    builds = {b.manifest: b for b in detect_builds(str(tmp_path), _files(tmp_path))}
+    assert builds["package.json"].unit_command is None
+    assert builds["Cargo.toml"].unit_command == "cargo test"
+    assert builds["pom.xml"].modules == [] and builds["pom.xml"].unit_command == "mvn test"
+    gradle = builds["settings.gradle"]
+    assert gradle.modules == ["core", "api:v1"] and gradle.module_commands["api:v1"] == "./gradlew :api:v1:test"
+    assert builds[".gitlab-ci.yml"].modules == ["unit-tests"]
+    assert builds["deploy/Dockerfile.prod"].full_command == "docker build -f deploy/Dockerfile.prod deploy"
+    assert builds["compose.yaml"].modules == ["web", "db"]
+
+
+def test_empty_repo() -> None:
+    assert detect_builds("/nonexistent", []) == []
+    assert language_stack([]) == []
