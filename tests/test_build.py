@@ -168,3 +168,21 @@ def test_broken_and_minimal_manifests(tmp_path: Path) -> None:
 def test_empty_repo() -> None:
     assert detect_builds("/nonexistent", []) == []
     assert language_stack([]) == []
+
+
+def test_toml_fallback_without_tomllib(monkeypatch: pytest.MonkeyPatch) -> None:
+    from repointel.extract import build
+
+    monkeypatch.setattr(build, "_toml", None)
+    text = ('[project]\nname = "shop"  # the name\ndependencies = ["Django>=5.0", "requests"]\n'
+            "[project.scripts]\nshop = 'shop.cli:main'\n[[bin]]\nname = \"a\"\n[[bin]]\nname = \"b\"\n"
+            "[tool.black]\nline-length = 100\nfast = true\n")
+    data = build.load_toml(text)
+    assert data["project"]["name"] == "shop"
+    assert data["project"]["dependencies"] == ["Django>=5.0", "requests"]
+    assert data["project"]["scripts"] == {"shop": "shop.cli:main"}
+    assert data["bin"] == [{"name": "a"}, {"name": "b"}]
+    assert data["tool"]["black"] == {"line-length": 100, "fast": True}
+    py = _one(_detect("python"), "python")
+    assert py.entry_points[0] == "shop = shop.cli:main" and py.full_command == "tox"
+    assert _detect("cargo")[0].modules == ["acme-cli", "acme-core"]

@@ -39,7 +39,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     except ModuleNotFoundError:
         _toml = None  # type: ignore[assignment]
 
-__all__ = ["LANGUAGE_EXTENSIONS", "detect_builds", "frameworks", "language_stack"]
+__all__ = ["LANGUAGE_EXTENSIONS", "detect_builds", "frameworks", "language_stack", "load_toml"]
 
 #: Bytes read from any one manifest.
 _READ_LIMIT = 512_000
@@ -95,13 +95,58 @@ def _prefix(d: str) -> str:
     return f"cd {shlex.quote(d)} && " if d else ""
 
 
-def _toml_load(text: str | None) -> dict[str, Any]:
-    if not text or _toml is None:
+def load_toml(text: str | None) -> dict[str, Any]:
+    """Parse TOML with ``tomllib`` (or ``tomli``); ``{}`` when broken; without either library
+    (Python 3.10), a best-effort line parser (:func:`_toml_fallback`)."""
+    if not text:
         return {}
+    if _toml is None:
+        return _toml_fallback(text)
     try:
         return _toml.loads(text)
     except Exception:  # noqa: BLE001 - a broken manifest still names a build system
         return {}
+
+
+_TOML_VALUE = re.compile(r"""\s*("(?:[^"\\]|\\.)*"|'[^']*'|\[[^\]]*\]|true|false|[-+\d._]+)\s*(?:#.*)?$""")
+
+
+def _toml_scalar(raw: str) -> Any:
+    if raw.startswith("["):
+        return [_toml_scalar(v.strip()) for v in re.findall(r"\"[^\"]*\"|'[^']*'|[^,\s\]\[]+", raw)]
+    if raw[:1] in "\"'":
+        return raw[1:-1]
+    if raw in ("true", "false"):
+        return raw == "true"
+    try:
+        return int(raw.replace("_", ""))
+    except ValueError:
+        return raw
+
+
+def _toml_fallback(text: str) -> dict[str, Any]:
+    """Tables, arrays of tables and one-line ``key = value`` pairs (strings, numbers, booleans,
+    one-line arrays); anything else is skipped."""
+    data: dict[str, Any] = {}
+    table = data
+    for line in text.splitlines():
+        header = re.match(r"\s*(\[\[?)\s*([\w.\-\"' ]+?)\s*\]\]?\s*(?:#.*)?$", line)
+        if header:
+            table = data
+            keys = [k.strip().strip("\"'") for k in header.group(2).split(".")]
+            for k in keys[:-1]:
+                table = table.setdefault(k, {})
+            if header.group(1) == "[[":
+                table.setdefault(keys[-1], []).append({})
+                table = table[keys[-1]][-1]
+            else:
+                table = table.setdefault(keys[-1], {})
+            continue
+        pair = re.match(r"\s*([\w\-\"'.]+)\s*=(.*)$", line)
+        value = _TOML_VALUE.match(pair.group(2)) if pair else None
+        if pair and value:
+            table[pair.group(1).strip("\"'")] = _toml_scalar(value.group(1))
+    return data
 
 
 def _glob_dirs(patterns: Iterable[str], dirs: Iterable[str], base: str = "") -> list[str]:
@@ -172,7 +217,7 @@ def _python(repo: _Repo) -> list[BuildInfo]:
     out = []
     for d in dirs:
         manifest = next(_join(d, n) for n in ("pyproject.toml", "setup.py", "setup.cfg") if repo.has(d, n))
-        data = _toml_load(repo.read(manifest)) if manifest.endswith(".toml") else {}
+        data = load_toml(repo.read(manifest)) if manifest.endswith(".toml") else {}
         if manifest.endswith("setup.cfg") and "[metadata]" not in (repo.read(manifest) or ""):
             continue  # a setup.cfg holding only tool configs is not a project
         if manifest.endswith(".toml") and not ({"project", "build-system"} & set(data)
@@ -333,7 +378,7 @@ def _cargo_bins(d: str, data: dict[str, Any], repo: _Repo) -> list[str]:
 
 def _cargo(repo: _Repo) -> list[BuildInfo]:
     manifests = repo.named("Cargo.toml")
-    parsed = {m: _toml_load(repo.read(m)) for m in manifests}
+    parsed = {m: load_toml(repo.read(m)) for m in manifests}
     covered: set[str] = set()
     out = []
     for manifest in manifests:

@@ -18,14 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..models import Convention
-
-try:  # Python 3.11+
-    import tomllib as _toml
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10 without tomli
-    try:
-        import tomli as _toml  # type: ignore[no-redef]
-    except ModuleNotFoundError:
-        _toml = None  # type: ignore[assignment]
+from .build import load_toml
 
 __all__ = ["DOC_FILES", "detect_conventions"]
 
@@ -95,15 +88,6 @@ def _scope(path: str, repo_wide_dirs: frozenset[str] = frozenset({""})) -> str:
     return "." if d in repo_wide_dirs else d + "/"
 
 
-def _toml_load(text: str) -> dict[str, Any]:
-    if _toml is None:
-        return {}
-    try:
-        return _toml.loads(text)
-    except Exception:  # noqa: BLE001 - a broken config is still a convention, just without details
-        return {}
-
-
 def _join(values: Any, limit: int = 8) -> str:
     if isinstance(values, str):
         return values
@@ -135,7 +119,7 @@ _PY_TOOLS: list[tuple[str, str, tuple[str, ...]]] = [
 
 
 def _pyproject(path: str, text: str) -> list[Convention]:
-    tool = _toml_load(text).get("tool", {})
+    tool = load_toml(text).get("tool", {})
     out = []
     for name, kind, keys in _PY_TOOLS:
         table = tool.get(name)
@@ -212,7 +196,7 @@ def _config_details(tool: str, text: str) -> str:
     if tool == "pre-commit":
         return _precommit(text)
     if tool in ("ruff", "rustfmt", "clippy"):
-        data = _toml_load(text)
+        data = load_toml(text)
         data = {**data, **(data.get("lint") or {})}
         return _details(data, ("line-length", "max_width", "edition", "select", "msrv"))
     return ""
