@@ -129,9 +129,17 @@ def test_nested_projects_get_cd_prefixes(tmp_path: Path) -> None:
         "lib/setup.py": "from setuptools import setup\nsetup(name='lib', entry_points={'console_scripts': ['lib-cli = lib.cli:main']})\n",
         "node_modules/x/package.json": "{}",
         "tools/pyproject.toml": "[tool.black]\nline-length = 100\n",
+        "app/pyproject.toml": "[tool.ruff]\nline-length = 100\n",
+        "app/setup.py": "from setuptools import setup\nsetup(name='app')\n",
+        "app/app/__init__.py": "",
+        "app/app/__main__.py": "",
+        "lib/lib/__main__.py": "",
     })
     builds = {b.manifest: b for b in detect_builds(str(tmp_path), _files(tmp_path))}
-    assert sorted(builds) == ["lib/Makefile", "lib/setup.py", "services/api/go.mod",
+    assert builds["app/setup.py"].entry_points == ["app/app/__main__.py"]
+    assert builds["app/setup.py"].modules == ["app"]
+    assert builds["lib/setup.py"].entry_points == ["lib-cli = lib.cli:main", "lib/lib/__main__.py"]
+    assert sorted(builds) == ["app/setup.py", "lib/Makefile", "lib/setup.py", "services/api/go.mod",
                               "services/api/tools/gen/go.mod", "web/package.json"]
     api = builds["services/api/go.mod"]
     assert api.unit_command == "cd services/api && go test ./..." and api.entry_points == ["services/api"]
@@ -139,7 +147,6 @@ def test_nested_projects_get_cd_prefixes(tmp_path: Path) -> None:
     web = builds["web/package.json"]
     assert web.tool == "pnpm" and web.unit_command == "cd web && pnpm test" and web.full_command == "cd web && pnpm run ci"
     assert builds["lib/Makefile"].unit_command == "make -C lib check"
-    assert builds["lib/setup.py"].entry_points == ["lib-cli = lib.cli:main"]
     assert builds["lib/setup.py"].unit_command == "cd lib && python -m pytest"
 
 

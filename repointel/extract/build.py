@@ -212,18 +212,32 @@ def _py_full_command(d: str, data: dict[str, Any], repo: _Repo) -> str:
     return "python -m pytest"
 
 
+def _py_manifest(d: str, repo: _Repo) -> tuple[str, dict[str, Any]] | None:
+    """The file that makes ``d`` a Python project, and its parsed TOML; None when only tool
+    configs live there (a pyproject.toml with just [tool.black], a setup.cfg with [flake8])."""
+    for name in ("pyproject.toml", "setup.py", "setup.cfg"):
+        if not repo.has(d, name):
+            continue
+        rel = _join(d, name)
+        if name == "setup.py":
+            return rel, {}
+        if name == "setup.cfg":
+            if "[metadata]" in (repo.read(rel) or ""):
+                return rel, {}
+            continue
+        data = load_toml(repo.read(rel))
+        if {"project", "build-system"} & set(data) or "poetry" in data.get("tool", {}):
+            return rel, data
+    return None
+
+
 def _python(repo: _Repo) -> list[BuildInfo]:
     dirs = sorted({posixpath.dirname(p) for p in repo.named("pyproject.toml", "setup.py", "setup.cfg")})
+    projects = {d: found for d in dirs if (found := _py_manifest(d, repo)) is not None}
     out = []
-    for d in dirs:
-        manifest = next(_join(d, n) for n in ("pyproject.toml", "setup.py", "setup.cfg") if repo.has(d, n))
-        data = load_toml(repo.read(manifest)) if manifest.endswith(".toml") else {}
-        if manifest.endswith("setup.cfg") and "[metadata]" not in (repo.read(manifest) or ""):
-            continue  # a setup.cfg holding only tool configs is not a project
-        if manifest.endswith(".toml") and not ({"project", "build-system"} & set(data)
-                                               or "poetry" in data.get("tool", {})):
-            continue  # a pyproject.toml holding only tool configs (black, ruff) is not a project
-        mains = sorted(f for f in repo.under(d) if f.endswith("/__main__.py") and "/tests/" not in f)
+    for d, (manifest, data) in projects.items():
+        mains = sorted(f for f in repo.under(d) if f.endswith("/__main__.py") and "/tests/" not in f
+                       and _owner_dir(posixpath.dirname(f), set(projects)) == d)
         p = _prefix(d)
         out.append(BuildInfo(
             tool="python", manifest=manifest, modules=_py_packages(d, repo),
