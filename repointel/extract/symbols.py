@@ -1,0 +1,181 @@
+"""The symbol map: definitions (with qualified names, spans, signatures, docs, parents) and
+identifier references, from one tree-sitter query per language.
+
+Qualified names join enclosing definitions with '.': ``Outer.Inner.method``; Go methods are
+``Receiver.Method``, Rust impl methods ``Type.method``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+
+from tree_sitter import Node, Query, QueryCursor, Tree
+
+from ..models import Definition
+from ..parse import get_language
+
+__all__ = ["extract_symbols"]
+
+#: Longest signature kept: a header, not a body.
+MAX_SIGNATURE = 200
+
+# node type → kind, per language; the name is the node's `name` field (or first identifier).
+_DEF_KINDS: dict[str, dict[str, str]] = {
+    "python": {"class_definition": "class", "function_definition": "function"},
+    "javascript": {"class_declaration": "class", "function_declaration": "function",
+                   "method_definition": "method", "generator_function_declaration": "function"},
+    "typescript": {"class_declaration": "class", "function_declaration": "function",
+                   "method_definition": "method", "interface_declaration": "interface",
+                   "type_alias_declaration": "type", "enum_declaration": "enum",
+                   "abstract_class_declaration": "class", "module": "module",
+                   "method_signature": "method"},
+    "go": {"function_declaration": "function", "method_declaration": "method", "type_spec": "type"},
+    "java": {"class_declaration": "class", "interface_declaration": "interface",
+             "enum_declaration": "enum", "method_declaration": "method",
+             "constructor_declaration": "method", "record_declaration": "class"},
+    "rust": {"function_item": "function", "struct_item": "struct", "enum_item": "enum",
+             "trait_item": "trait", "mod_item": "module", "type_item": "type",
+             "macro_definition": "macro", "function_signature_item": "function"},
+    "c": {"function_definition": "function", "struct_specifier": "struct",
+          "enum_specifier": "enum", "type_definition": "type"},
+    "cpp": {"function_definition": "function", "struct_specifier": "struct",
+            "class_specifier": "class", "enum_specifier": "enum", "namespace_definition": "namespace",
+            "type_definition": "type"},
+    "ruby": {"class": "class", "module": "module", "method": "method", "singleton_method": "method"},
+    "csharp": {"class_declaration": "class", "interface_declaration": "interface",
+               "struct_declaration": "struct", "enum_declaration": "enum",
+               "method_declaration": "method", "constructor_declaration": "method",
+               "namespace_declaration": "namespace", "record_declaration": "class"},
+}
+_DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
+_IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_identifier",
+                "constant", "name")
+_BODY_START = {"python": b":", "ruby": b"\n"}
+
+
+@cache
+def _query(lang: str) -> Query:
+    kinds = _DEF_KINDS[lang]
+    parts = [f"({t}) @def" for t in kinds]
+    return Query(get_language(lang), "[" + " ".join(parts) + "]")
+
+
+@cache
+def _ref_query(lang: str) -> Query:
+    language = get_language(lang)
+    types = []
+    for t in _IDENT_TYPES:
+        try:
+            Query(language, f"({t}) @r")
+            types.append(t)
+        except Exception:  # noqa: BLE001 - node type absent from this grammar
+            continue
+    return Query(language, "[" + " ".join(f"({t})" for t in types) + "] @r")
+
+
+def _name_of(node: Node, lang: str) -> Node | None:
+    name = node.child_by_field_name("name")
+    if name is None and node.type == "function_definition":  # C/C++: declarator chain
+        decl = node.child_by_field_name("declarator")
+        while decl is not None and decl.child_by_field_name("declarator") is not None:
+            decl = decl.child_by_field_name("declarator")
+        name = decl
+    if name is None and node.type == "type_definition":
+        name = node.child_by_field_name("declarator")
+    return name
+
+
+def _signature(node: Node, data: bytes, lang: str) -> str:
+    body = node.child_by_field_name("body")
+    end = body.start_byte if body is not None and body.start_byte > node.start_byte else node.end_byte
+    head = data[node.start_byte : min(end, node.start_byte + 4 * MAX_SIGNATURE)]
+    text = " ".join(head.decode("utf-8", "replace").split())
+    return text.rstrip(" {:")[:MAX_SIGNATURE]
+
+
+def _python_doc(node: Node) -> str:
+    body = node.child_by_field_name("body")
+    if body is None or not body.named_children:
+        return ""
+    first = body.named_children[0]
+    if first.type == "expression_statement" and first.named_children and first.named_children[0].type == "string":
+        raw = (first.named_children[0].text or b"").decode("utf-8", "replace").strip("\"'rbuRBU \n")
+        for line in raw.splitlines():
+            if line.strip():
+                return line.strip()[:MAX_SIGNATURE]
+    return ""
+
+
+def _comment_doc(node: Node) -> str:
+    prev = node.prev_named_sibling
+    if prev is not None and "comment" in prev.type and prev.end_point[0] >= node.start_point[0] - 1:
+        text = (prev.text or b"").decode("utf-8", "replace")
+        for line in text.splitlines():
+            line = line.strip().lstrip("/*#!-").strip()
+            if line:
+                return line[:MAX_SIGNATURE]
+    return ""
+
+
+def _owner(node: Node, data: bytes, lang: str) -> str | None:
+    """Go receiver type / Rust impl type that a function belongs to."""
+    if lang == "go" and node.type == "method_declaration":
+        recv = node.child_by_field_name("receiver")
+        if recv is not None:
+            words = [w.strip("*()") for w in (recv.text or b"").decode("utf-8", "replace").split()]
+            return words[-1].split("[")[0] if words else None
+    if lang == "rust":
+        parent = node.parent
+        while parent is not None and parent.type not in ("impl_item", "source_file", "trait_item"):
+            parent = parent.parent
+        if parent is not None and parent.type == "impl_item":
+            typ = parent.child_by_field_name("type")
+            return (typ.text or b"").decode("utf-8", "replace").split("<")[0] if typ is not None else None
+    return None
+
+
+def extract_symbols(lang: str, tree: Tree, data: bytes) -> tuple[list[Definition], dict[str, int]]:
+    """Definitions in the file (path left ""), and identifier references: name -> count."""
+    kinds = _DEF_KINDS.get(lang)
+    if kinds is None:
+        return [], {}
+    nodes = QueryCursor(_query(lang)).captures(tree.root_node).get("def", [])
+    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    defs: list[Definition] = []
+    stack: list[tuple[int, str]] = []  # (end_byte, qualname) of open definitions
+    def_names: set[tuple[int, int]] = set()
+    for node in nodes:
+        name_node = _name_of(node, lang)
+        if name_node is None:
+            continue
+        name = (name_node.text or b"").decode("utf-8", "replace")
+        if not name or "\n" in name:
+            continue
+        def_names.add((name_node.start_byte, name_node.end_byte))
+        while stack and stack[-1][0] <= node.start_byte:
+            stack.pop()
+        parent = stack[-1][1] if stack else None
+        owner = _owner(node, data, lang)
+        if owner and not parent:
+            parent = owner
+        kind = kinds[node.type]
+        if kind == "function" and parent:
+            kind = "method"
+        start = node
+        if lang == "python" and node.parent is not None and node.parent.type == "decorated_definition":
+            start = node.parent
+        qual = f"{parent}.{name}" if parent else name
+        defs.append(Definition(
+            name=name, qualname=qual, kind=kind, start_line=start.start_point[0] + 1,
+            end_line=node.end_point[0] + 1, start_byte=start.start_byte, end_byte=node.end_byte,
+            signature=_signature(node, data, lang),
+            doc=_python_doc(node) if lang == "python" else _comment_doc(start),
+            parent=parent,
+        ))
+        stack.append((node.end_byte, qual))
+    refs: Counter[str] = Counter()
+    for node in QueryCursor(_ref_query(lang)).captures(tree.root_node).get("r", []):
+        if (node.start_byte, node.end_byte) not in def_names:
+            refs[data[node.start_byte : node.end_byte].decode("utf-8", "replace")] += 1
+    return defs, dict(refs)
