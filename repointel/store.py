@@ -99,7 +99,7 @@ class IndexStore:
         if read_only and not os.path.exists(db_path):
             raise IndexMissingError(f"no index at {db_path}: run `repointel index` first")
         # Readers answer untrusted SQL: no file, URL or extension access from a read connection.
-        config = {"enable_external_access": False} if read_only else {}
+        config: dict[str, Any] = {"enable_external_access": False} if read_only else {}
         try:
             self.con = duckdb.connect(db_path, read_only=read_only, config=config)
         except duckdb.IOException as exc:
