@@ -152,6 +152,13 @@ SEEDED = [
     ("huggingface_token", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567"),
     ("slack_webhook", "url = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX'",
      "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"),
+    ("square_token", "SQUARE=sq0atp-AbCdEfGhIjKlMnOpQrStUv", "sq0atp-AbCdEfGhIjKlMnOpQrStUv"),
+    ("mailchimp_key", "mc = 0123456789abcdef0123456789abcdef-us21", "0123456789abcdef0123456789abcdef-us21"),
+    ("telegram_bot_token", "bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0 here",
+     "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"),
+    ("vault_token", "VAULT_TOKEN=hvs.CAESIAbCdEfGhIjKlMnOpQrStUvWx", "hvs.CAESIAbCdEfGhIjKlMnOpQrStUvWx"),
+    ("sentry_dsn", "dsn: https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/42",
+     "0123456789abcdef0123456789abcdef"),
     ("azure_storage_key", "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=" + "Ab12" * 22 + "==;",
      "Ab12" * 22 + "=="),
 ]
