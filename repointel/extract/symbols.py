@@ -51,7 +51,8 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 _IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_identifier",
                 "constant", "name")
-_BODY_START = {"python": b":", "ruby": b"\n"}
+#: Parents that belong to the definition they wrap.
+_WRAPPERS = frozenset({"decorated_definition", "type_declaration"})
 
 
 @cache
@@ -113,6 +114,7 @@ def _comment_doc(node: Node) -> str:
         text = (prev.text or b"").decode("utf-8", "replace")
         for line in text.splitlines():
             line = line.strip().lstrip("/*#!-").strip()
+            line = line.removesuffix("*/").strip()
             if line:
                 return line[:MAX_SIGNATURE]
     return ""
@@ -143,7 +145,7 @@ def extract_symbols(lang: str, tree: Tree, data: bytes) -> tuple[list[Definition
     nodes = QueryCursor(_query(lang)).captures(tree.root_node).get("def", [])
     nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
     defs: list[Definition] = []
-    stack: list[tuple[int, str]] = []  # (end_byte, qualname) of open definitions
+    stack: list[tuple[int, str, str]] = []  # (end_byte, qualname, kind) of open definitions
     def_names: set[tuple[int, int]] = set()
     for node in nodes:
         name_node = _name_of(node, lang)
@@ -156,15 +158,16 @@ def extract_symbols(lang: str, tree: Tree, data: bytes) -> tuple[list[Definition
         while stack and stack[-1][0] <= node.start_byte:
             stack.pop()
         parent = stack[-1][1] if stack else None
+        parent_kind = stack[-1][2] if stack else None
         owner = _owner(node, data, lang)
         if owner and not parent:
-            parent = owner
+            parent, parent_kind = owner, "type"
         kind = kinds[node.type]
-        if kind == "function" and parent:
+        if kind == "function" and parent_kind not in (None, "module", "namespace"):
             kind = "method"
         start = node
-        if lang == "python" and node.parent is not None and node.parent.type == "decorated_definition":
-            start = node.parent
+        if node.parent is not None and node.parent.type in _WRAPPERS:
+            start = node.parent  # decorators, Go's `type` keyword: the definition starts there
         qual = f"{parent}.{name}" if parent else name
         defs.append(Definition(
             name=name, qualname=qual, kind=kind, start_line=start.start_point[0] + 1,
@@ -173,7 +176,7 @@ def extract_symbols(lang: str, tree: Tree, data: bytes) -> tuple[list[Definition
             doc=_python_doc(node) if lang == "python" else _comment_doc(start),
             parent=parent,
         ))
-        stack.append((node.end_byte, qual))
+        stack.append((node.end_byte, qual, kind))
     refs: Counter[str] = Counter()
     for node in QueryCursor(_ref_query(lang)).captures(tree.root_node).get("r", []):
         if (node.start_byte, node.end_byte) not in def_names:

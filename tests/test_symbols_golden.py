@@ -1,0 +1,70 @@
+"""Golden tests of the symbol map: every definition with the right kind, qualified name and span.
+
+Regenerate after a deliberate change with ``UPDATE_GOLDEN=1 pytest tests/test_symbols_golden.py``
+and review the diff by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from repointel.extract.symbols import extract_symbols
+from repointel.parse import language_for_path, parse
+
+from .conftest import FIXTURES
+
+SAMPLES = sorted((FIXTURES / "languages").iterdir())
+GOLDEN = FIXTURES / "golden" / "symbols"
+
+
+def _extract(path: Path) -> list[dict[str, object]]:
+    lang = language_for_path(path.name)
+    assert lang is not None
+    data = path.read_bytes()
+    defs, _refs = extract_symbols(lang, parse(lang, data), data)
+    return [{"qualname": d.qualname, "kind": d.kind, "lines": [d.start_line, d.end_line],
+             "parent": d.parent, "doc": d.doc} for d in defs]
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_definitions_match_golden(sample: Path) -> None:
+    got = _extract(sample)
+    golden = GOLDEN / f"{sample.name}.json"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(json.dumps(got, indent=1) + "\n")
+    assert got == json.loads(golden.read_text())
+
+
+def test_every_language_has_a_sample() -> None:
+    from repointel.parse import LANGUAGES
+
+    covered = {language_for_path(p.name) for p in SAMPLES}
+    assert covered == set(LANGUAGES)
+
+
+def test_python_details() -> None:
+    defs = {d["qualname"]: d for d in _extract(FIXTURES / "languages" / "sample.py")}
+    assert defs["Invoice.total"]["kind"] == "method"
+    assert defs["Invoice.total"]["lines"] == [15, 18]  # the decorator starts the span
+    assert defs["Invoice.Line.amount"]["parent"] == "Invoice.Line"
+    assert defs["Invoice"]["doc"] == "An invoice."
+    data = (FIXTURES / "languages" / "sample.py").read_bytes()
+    sig = {d.qualname: d.signature for d in extract_symbols("python", parse("python", data), data)[0]}
+    assert sig["helper"] == "def helper(x: int, y: int) -> int"
+
+
+@pytest.mark.parametrize("data", [b"", b"def broken(:\n  return (\nclass X\n", b"def f():\n  return '\xff\xfe'\n"])
+def test_bad_sources_never_crash(data: bytes) -> None:
+    defs, refs = extract_symbols("python", parse("python", data), data)
+    assert isinstance(defs, list) and isinstance(refs, dict)
+
+
+def test_references_count_uses_not_definitions() -> None:
+    data = b"def f(x):\n    return g(x) + g(1)\n"
+    _defs, refs = extract_symbols("python", parse("python", data), data)
+    assert refs["g"] == 2 and "f" not in refs
