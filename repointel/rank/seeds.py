@@ -7,7 +7,7 @@ import posixpath
 from collections import defaultdict
 
 from ..store import IndexStore
-from .task import TaskTerms
+from .task import TaskTerms, is_identifier_like
 
 __all__ = ["task_seeds"]
 
@@ -27,6 +27,10 @@ SYMBOL_MENTION = 2.0
 PLAIN_WORD_FACTOR = 0.3
 #: An issue's title names its subject more reliably than its body.
 TITLE_BOOST = 2.0
+#: A plain word counts as a symbol mention only when at most this many files define it.
+WEAK_MAX_DEFINERS = 2
+#: Plain-word matches add at most this much to a file: many weak hits must not beat one strong.
+WEAK_CAP = SYMBOL_MENTION * 0.5
 #: Symbol names mentioned inside code spans or blocks are likelier to be the subject.
 CODE_SPAN_BOOST = 1.5
 
@@ -105,35 +109,42 @@ def _defining_files(store: IndexStore, module_file: str, name: str) -> list[str]
     return [r[0] for r in rows][:2]
 
 
-def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float]) -> None:
-    names = set(terms.identifiers) | set(terms.code_identifiers)
+def _strong_names(terms: TaskTerms) -> set[str]:
+    """Names that look like code: identifiers, code spans, dotted parts, frame functions."""
+    names = {n for n in terms.identifiers if is_identifier_like(n)} | set(terms.code_identifiers)
     for dotted in terms.dotted:
         names.update(dotted.split("."))
     for _path, _line, func in terms.frames:
         if func:
             names.update(func.split("."))
-    names = {n for n in names if len(n) >= 3}
-    plain = {w for w in terms.words if w not in names}
-    names |= plain
-    if not names:
+    return {n for n in names if len(n) >= 3}
+
+
+def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float]) -> None:
+    strong = _strong_names(terms)
+    weak = ({n for n in terms.identifiers if len(n) >= 3} | set(terms.words)) - strong
+    if not strong and not weak:
         return
     rows = store.rows(
-        "SELECT name, path, count(*) FROM symbols WHERE name IN (SELECT unnest(?)) GROUP BY name, path",
-        [sorted(names)],
+        "SELECT name, list(DISTINCT path) FROM symbols WHERE name IN (SELECT unnest(?)) GROUP BY name",
+        [sorted(strong | weak)],
     )
-    definers: dict[str, list[str]] = defaultdict(list)
-    for name, path, _ in rows:
-        definers[name].append(path)
-    for name, files in definers.items():
+    weak_sum: dict[str, float] = defaultdict(float)
+    for name, files in rows:
+        if name in weak and len(files) > WEAK_MAX_DEFINERS:
+            continue  # an English word that many files define ("index", "Warning") says nothing
         weight = SYMBOL_MENTION / math.sqrt(len(files))
         if name.lower() in terms.title_terms:
             weight *= TITLE_BOOST
         if name in terms.code_identifiers:
             weight *= CODE_SPAN_BOOST
-        elif name in plain:
-            weight *= PLAIN_WORD_FACTOR
         for p in files:
-            out[p] += weight
+            if name in weak:
+                weak_sum[p] += weight * PLAIN_WORD_FACTOR
+            else:
+                out[p] += weight
+    for p, v in weak_sum.items():
+        out[p] += min(v, WEAK_CAP)
 
 
 def task_seeds(store: IndexStore, paths: list[str], terms: TaskTerms) -> dict[str, float]:

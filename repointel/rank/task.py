@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..extract.terms import STOPWORDS, term_counts
 
-__all__ = ["TaskTerms", "analyse_task"]
+__all__ = ["TaskTerms", "analyse_task", "is_identifier_like"]
 
 #: Only the first 200k characters of a task are analysed: a bigger paste is log noise.
 MAX_TASK_CHARS = 200_000
@@ -45,7 +45,7 @@ class TaskTerms:
     terms: Counter[str] = field(default_factory=Counter)
 
 
-def _is_identifier_like(word: str) -> bool:
+def is_identifier_like(word: str) -> bool:
     """Words that look like code: snake_case, camelCase, CamelCase with an inner capital, dunders."""
     if "_" in word.strip("_") or word.startswith("__"):
         return True
@@ -87,7 +87,7 @@ def analyse_task(text: str) -> TaskTerms:
             if word.lower() not in STOPWORDS:
                 out.code_identifiers[word] += 1
     for word in _IDENT.findall(text):
-        if _is_identifier_like(word) or word in out.code_identifiers:
+        if is_identifier_like(word) or word in out.code_identifiers:
             out.identifiers[word] += 1
         elif word[0].isupper() and not word.isupper() and word.lower() not in STOPWORDS:
             out.identifiers[word] += 1  # CamelCase class names such as Invoice
