@@ -6,6 +6,7 @@ __all__ = [
     "BINARY_SNIFF_BYTES",
     "DEFAULT_BUDGET",
     "DEFAULT_TOKENIZER",
+    "EXTRACTOR_VERSION",
     "IGNORE_FILENAME",
     "INDEX_DIRNAME",
     "INDEX_FILENAME",
@@ -33,5 +34,7 @@ PARALLEL_MIN_BYTES = 2 * 1024 * 1024
 DEFAULT_BUDGET = 1024
 #: Exact tokenizer used for budgets unless another is chosen.
 DEFAULT_TOKENIZER = "cl100k_base"
+#: Version of what the extractors produce; bumping it re-parses every file on the next run.
+EXTRACTOR_VERSION = "2026.11.22-1"
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
 SCHEMA_VERSION = 1

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .config import PARALLEL_MIN_BYTES
+from .config import EXTRACTOR_VERSION, PARALLEL_MIN_BYTES
 from .derive import Change, rebuild_derived
 from .extract.filemap import FileFacts, examine
 from .models import IndexStats
@@ -177,7 +177,11 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     """
     t0 = time.perf_counter()
     result = scanned if scanned is not None else scan(root)
+    meta = store.meta()
     old = store.file_states()
+    if meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION:
+        force_derived = True  # other extractors wrote these rows: re-examine every file
+        old = {p: (None, None, None, *st[3:]) for p, st in old.items()}
     plan = _plan(root, result.entries, old)
     rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in PER_FILE_TABLES}
     skipped: dict[str, int] = {}
@@ -191,7 +195,6 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
             reason = facts_row[_FILE_COLS.index("skip_reason")]
             skipped[reason] = skipped.get(reason, 0) + 1
     commit, dirty = git_head(root)
-    meta = store.meta()
     changed = bool(plan.parse or plan.static or plan.remove or plan.renames)
     head_moved = meta.get("commit") != (commit or "")
     unchanged_meta = meta.get("dirty") == str(dirty).lower() and not head_moved
@@ -206,6 +209,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         store.set_meta({
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "extractor_version": EXTRACTOR_VERSION,
         })
     return _stats(result, plan, raw_of, skipped, t0, commit, dirty)
 

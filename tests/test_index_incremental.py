@@ -99,3 +99,17 @@ def test_cli_index_json_and_head(small_repo: Path) -> None:
     out = json.loads(run_cli("index", str(small_repo), "--json").stdout)
     assert out["parsed"] == 1 and out["dirty"] is True
     assert set(PER_FILE_TABLES) <= set(TABLES)
+
+
+def test_extractor_upgrade_reparses_everything(small_repo: Path) -> None:
+    with Repo.open(small_repo) as repo:
+        repo.index(workers=1)
+        db = repo.db_path
+    store = IndexStore(db)
+    with store.transaction():
+        store.set_meta({"extractor_version": "an-older-extractor"})
+    store.close()
+    with Repo.open(small_repo) as repo:
+        stats = repo.index(workers=1)
+        assert stats.parsed == 5 and stats.unchanged == 0
+        assert repo.index(workers=1).parsed == 0
