@@ -132,11 +132,21 @@ def _build_tests(store: IndexStore, files: list[tuple[str, str | None]]) -> None
     ])
 
 
+def _build_risks(root: str, store: IndexStore, change: Change) -> None:
+    """Risk tags depend only on a file's own path and bytes: re-tag the touched files."""
+    from .extract.risk import tag_risks
+
+    scope = sorted(change.touched)
+    present = [r[0] for r in store.rows(
+        "SELECT path FROM files WHERE path IN (SELECT unnest(?)) ORDER BY path", [scope])]
+    rows = [(r.path, r.tag, r.rule) for r in tag_risks(present, read_text=_reader(root))]
+    store.replace_rows("risks", scope, rows)
+
+
 def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str | None]]) -> None:
     from .extract.build import detect_builds
     from .extract.conventions import detect_conventions
     from .extract.owners import find_codeowners, parse_codeowners
-    from .extract.risk import tag_risks
 
     paths = [p for p, _ in files]
     every = [r[0] for r in store.rows("SELECT path FROM files ORDER BY path")]
@@ -153,7 +163,6 @@ def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str |
         (b.tool, b.manifest, list(b.modules), b.unit_command, b.full_command, list(b.entry_points))
         for b in detect_builds(root, paths)
     ])
-    store.replace_table("risks", [(r.path, r.tag, r.rule) for r in tag_risks(every, read_text=_reader(root))])
     store.replace_table("conventions", [(c.path, c.kind, c.governs) for c in detect_conventions(root, every)])
 
 
@@ -185,5 +194,6 @@ def rebuild_derived(root: str, store: IndexStore, change: Change, *, history: bo
     _build_edges(store, change)
     _build_tests(store, files)
     _build_repo_facts(root, store, files)
+    _build_risks(root, store, change)
     if history:
         _build_history(root, store)
