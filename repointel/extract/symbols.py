@@ -137,6 +137,30 @@ def _owner(node: Node, data: bytes, lang: str) -> str | None:
     return None
 
 
+_PY_ASSIGN = "(module (expression_statement (assignment left: (identifier) @name) @assign))"
+
+
+@cache
+def _assign_query() -> Query:
+    return Query(get_language("python"), _PY_ASSIGN)
+
+
+def _python_assignments(tree: Tree, data: bytes) -> list[Definition]:
+    """Module-level ``NAME = ...``: constants (ALL_CAPS) and aliases such as ``Matrix = Dense``."""
+    out = []
+    for _, caps in QueryCursor(_assign_query()).matches(tree.root_node):
+        node, name_node = caps["assign"][0], caps["name"][0]
+        name = (name_node.text or b"").decode("utf-8", "replace")
+        kind = "constant" if name.isupper() else "variable"
+        line = data[node.start_byte : node.end_byte].split(b"\n", 1)[0]
+        out.append(Definition(
+            name=name, qualname=name, kind=kind, start_line=node.start_point[0] + 1,
+            end_line=node.end_point[0] + 1, start_byte=node.start_byte, end_byte=node.end_byte,
+            signature=" ".join(line.decode("utf-8", "replace").split())[:MAX_SIGNATURE],
+        ))
+    return out
+
+
 def extract_symbols(lang: str, tree: Tree, data: bytes) -> tuple[list[Definition], dict[str, int]]:
     """Definitions in the file (path left ""), and identifier references: name -> count."""
     kinds = _DEF_KINDS.get(lang)
@@ -177,6 +201,10 @@ def extract_symbols(lang: str, tree: Tree, data: bytes) -> tuple[list[Definition
             parent=parent,
         ))
         stack.append((node.end_byte, qual, kind))
+    if lang == "python":
+        assigns = _python_assignments(tree, data)
+        def_names.update((d.start_byte, d.start_byte + len(d.name.encode())) for d in assigns)
+        defs = sorted(defs + assigns, key=lambda d: (d.start_byte, -d.end_byte))
     refs: Counter[str] = Counter()
     for node in QueryCursor(_ref_query(lang)).captures(tree.root_node).get("r", []):
         if (node.start_byte, node.end_byte) not in def_names:

@@ -6,6 +6,9 @@ from ..store import IndexStore
 
 __all__ = ["dependents"]
 
+#: Package facades (``__init__.py``, ``index.js``/``index.ts``, ``mod.rs``) re-export everything;
+#: they are reported as dependents but not expanded through, or every file would depend on all.
+FACADES = ("__init__.py", "index.js", "index.ts", "mod.rs", "lib.rs")
 #: Reference edges weaker than this are guesses too loose to call a dependency.
 MIN_REFERENCE_WEIGHT = 0.5
 
@@ -22,6 +25,8 @@ def dependents(store: IndexStore, roots: list[str], depth: int) -> list[tuple[st
     for hop in range(1, depth + 1):
         nxt = []
         for node in frontier:
+            if hop > 1 and node.rsplit("/", 1)[-1] in FACADES:
+                continue
             for dep in rev.get(node, ()):
                 if dep not in seen:
                     seen[dep] = hop
