@@ -13,13 +13,28 @@ FACADES = ("__init__.py", "index.js", "index.ts", "mod.rs", "lib.rs")
 MIN_REFERENCE_WEIGHT = 0.5
 
 
+#: Reverse adjacency kept for this many index states: warm impact queries skip the edge load.
+_CACHE_SIZE = 4
+_CACHE: dict[tuple[str, str], dict[str, set[str]]] = {}
+
+
+def _reverse_edges(store: IndexStore) -> dict[str, set[str]]:
+    key = (store.db_path, store.meta().get("indexed_at", ""))
+    if key not in _CACHE:
+        rev: dict[str, set[str]] = {}
+        for src, dst in store.rows(
+            "SELECT src, dst FROM file_edges WHERE kind = 'import' OR weight >= ?", [MIN_REFERENCE_WEIGHT]
+        ):
+            rev.setdefault(dst, set()).add(src)
+        while len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = rev
+    return _CACHE[key]
+
+
 def dependents(store: IndexStore, roots: list[str], depth: int) -> list[tuple[str, int]]:
     """Files that (transitively, up to ``depth`` hops) depend on ``roots``, with their distance."""
-    edges = store.rows(
-        "SELECT src, dst FROM file_edges WHERE kind = 'import' OR weight >= ?", [MIN_REFERENCE_WEIGHT])
-    rev: dict[str, set[str]] = {}
-    for src, dst in edges:
-        rev.setdefault(dst, set()).add(src)
+    rev = _reverse_edges(store)
     seen = {r: 0 for r in roots}
     frontier = list(roots)
     for hop in range(1, depth + 1):
