@@ -18,6 +18,8 @@ __all__ = ["Change", "rebuild_derived"]
 MAX_DEFINERS = 8
 #: Commits mined for history owners and co-change: recent history says who owns code now.
 HISTORY_COMMITS = 2000
+#: A name used in a file that also imports the defining file is almost surely that definition.
+IMPORTED_REFERENCE_BOOST = 3.0
 #: Reference edges ignore names shorter than this (i, x, fn … are everywhere).
 MIN_REF_NAME = 3
 
@@ -28,11 +30,15 @@ WITH scope AS (SELECT unnest(?) AS path), defs AS (
     WHERE kind NOT IN ('variable', 'field') AND length(name) >= {MIN_REF_NAME}
 ), definers AS (
     SELECT name, count(*) AS n FROM defs GROUP BY name HAVING count(*) <= {MAX_DEFINERS}
+), imported AS (
+    SELECT DISTINCT path AS src, resolved AS dst FROM imports WHERE resolved IS NOT NULL
 )
-SELECT r.path, d.path, 'reference', sum(sqrt(r.count) / dn.n)
+SELECT r.path, d.path, 'reference',
+       sum(sqrt(r.count) / dn.n) * CASE WHEN i.src IS NULL THEN 1 ELSE {IMPORTED_REFERENCE_BOOST} END
 FROM refs r JOIN definers dn ON r.name = dn.name JOIN defs d ON r.name = d.name
+LEFT JOIN imported i ON i.src = r.path AND i.dst = d.path
 WHERE r.path <> d.path AND (? OR r.path IN (SELECT path FROM scope))
-GROUP BY r.path, d.path
+GROUP BY r.path, d.path, i.src
 """
 
 _IMPORT_EDGES_SQL = """
@@ -87,7 +93,8 @@ def _build_imports(root: str, store: IndexStore, files: list[tuple[str, str | No
 
 def _build_edges(store: IndexStore, change: Change) -> None:
     """Import edges out of re-resolved files; reference edges out of every file that uses a name
-    the change defined or undefined (their definer counts, hence weights, moved too)."""
+    the change defined or undefined (their definer counts, hence weights, moved too), or out of
+    every file when the set of files changed (resolution, hence the import boost, may move)."""
     everything = change.set_changed
     scope = sorted(change.touched)
     store.execute("DELETE FROM file_edges WHERE kind = 'import' AND (? OR src IN (SELECT unnest(?)))",
@@ -95,10 +102,10 @@ def _build_edges(store: IndexStore, change: Change) -> None:
     store.execute(_IMPORT_EDGES_SQL, [everything, scope])
     users = [r[0] for r in store.rows(
         "SELECT DISTINCT path FROM refs WHERE name IN (SELECT unnest(?))", [sorted(change.names)])]
-    ref_scope = sorted(set(scope) | set(users))
-    store.execute("DELETE FROM file_edges WHERE kind = 'reference' AND src IN (SELECT unnest(?))",
-                  [ref_scope])
-    store.execute(_REFERENCE_EDGES_SQL, [ref_scope, False])
+    ref_scope = sorted(set(scope) | set(users))  # when files come or go, resolution (and boosts) move
+    store.execute("DELETE FROM file_edges WHERE kind = 'reference' AND (? OR src IN (SELECT unnest(?)))",
+                  [everything, ref_scope])
+    store.execute(_REFERENCE_EDGES_SQL, [ref_scope, everything])
 
 
 def _build_doclen(store: IndexStore, change: Change) -> None:

@@ -32,10 +32,6 @@ __all__ = ["Progress", "run_index"]
 Progress = Callable[[str, int, int], None]
 #: Files per task sent to a worker: big enough to amortise pickling, small enough to balance.
 _CHUNK_FILES = 48
-#: Reference edges ignore names defined in more files than this: they say nothing about where.
-MAX_DEFINERS = 8
-#: Reference edges ignore names shorter than this (i, x, fn … are everywhere).
-MIN_REF_NAME = 3
 
 _FILE_COLS = [c for c, _ in TABLES["files"]]
 
