@@ -57,18 +57,22 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = True,
     return proc  # type: ignore[no-any-return]
 
 
+#: The small billing repository several test modules start from.
+SMALL_REPO_FILES: dict[str, str | bytes] = {
+    "pkg/__init__.py": "from .billing import Invoice\n",
+    "pkg/billing.py": (
+        "from .money import Money\n\n\nclass Invoice:\n    \"\"\"An invoice.\"\"\"\n\n"
+        "    def total(self, discount: float) -> Money:\n        return Money(100 - discount)\n"
+    ),
+    "pkg/money.py": "class Money:\n    def __init__(self, amount):\n        self.amount = amount\n",
+    "tests/test_billing.py": (
+        "from pkg.billing import Invoice\n\n\ndef test_total():\n    assert Invoice().total(0)\n"
+    ),
+    "README.md": "# demo\n",
+}
+
+
 @pytest.fixture
 def small_repo(tmp_path: Path) -> Path:
     """A small Python repository in git."""
-    return make_git_repo(tmp_path / "repo", {
-        "pkg/__init__.py": "from .billing import Invoice\n",
-        "pkg/billing.py": (
-            "from .money import Money\n\n\nclass Invoice:\n    \"\"\"An invoice.\"\"\"\n\n"
-            "    def total(self, discount: float) -> Money:\n        return Money(100 - discount)\n"
-        ),
-        "pkg/money.py": "class Money:\n    def __init__(self, amount):\n        self.amount = amount\n",
-        "tests/test_billing.py": (
-            "from pkg.billing import Invoice\n\n\ndef test_total():\n    assert Invoice().total(0)\n"
-        ),
-        "README.md": "# demo\n",
-    })
+    return make_git_repo(tmp_path / "repo", dict(SMALL_REPO_FILES))

@@ -23,7 +23,7 @@ from mcp_types import CallToolResult, TextContent
 from repointel.api import Repo
 from repointel.mcp_server import DATA_NOTE
 
-from .conftest import make_git_repo, write_files
+from .conftest import SMALL_REPO_FILES, make_git_repo, write_files
 
 TOOLS = {"repo_map", "context_packet", "find_symbol", "dependencies", "impact", "tests_for", "owners",
          "query", "index_status"}
@@ -33,19 +33,7 @@ TASK = "Invoice.total ignores the discount when the amount is negative (pkg/bill
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A small Python repository with a CODEOWNERS file, indexed through the API."""
-    root = make_git_repo(tmp_path / "repo", {
-        "pkg/__init__.py": "from .billing import Invoice\n",
-        "pkg/billing.py": (
-            "from .money import Money\n\n\nclass Invoice:\n    \"\"\"An invoice.\"\"\"\n\n"
-            "    def total(self, discount: float) -> Money:\n        return Money(100 - discount)\n"
-        ),
-        "pkg/money.py": "class Money:\n    def __init__(self, amount):\n        self.amount = amount\n",
-        "tests/test_billing.py": (
-            "from pkg.billing import Invoice\n\n\ndef test_total():\n    assert Invoice().total(0)\n"
-        ),
-        "CODEOWNERS": "pkg/ @billing-team\n",
-        "README.md": "# demo\n",
-    })
+    root = make_git_repo(tmp_path / "repo", {**SMALL_REPO_FILES, "CODEOWNERS": "pkg/ @billing-team\n"})
     with Repo.open(root) as r:
         r.index()
     return root

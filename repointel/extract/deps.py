@@ -26,7 +26,7 @@ from functools import cached_property
 
 from ..models import ImportRecord
 
-__all__ = ["ImportResolver", "parse_jsonc"]
+__all__ = ["ImportResolver", "parse_jsonc", "shared_prefix"]
 
 ReadText = Callable[[str], "str | None"]
 Result = tuple["str | None", "str | None"]  # (resolved, external)
@@ -68,7 +68,7 @@ def _ancestors(path: str) -> Iterable[str]:
     yield ""
 
 
-def _shared(a: str, b: str) -> int:
+def shared_prefix(a: str, b: str) -> int:
     """Number of leading path segments ``a`` and ``b`` share."""
     n = 0
     for x, y in zip(a.split("/"), b.split("/")):
@@ -80,7 +80,7 @@ def _shared(a: str, b: str) -> int:
 
 def _closest(importer: str, candidates: Iterable[str]) -> str | None:
     """The candidate sharing most directories with the importer, then the shallowest, then by name."""
-    best = sorted(candidates, key=lambda c: (-_shared(importer, c), c.count("/"), c))
+    best = sorted(candidates, key=lambda c: (-shared_prefix(importer, c), c.count("/"), c))
     return best[0] if best else None
 
 
@@ -216,8 +216,8 @@ class _Python:
         if own not in roots and top in self.children.get(own, ()):
             roots.append(own)
         regular = [r for r in roots if self.module_file(f"{r}/{top}" if r else top) is not None]
-        ranked = sorted(regular, key=lambda r: (r != own, -_shared(importer, r), r))
-        return ranked + sorted((r for r in roots if r not in regular), key=lambda r: -_shared(importer, r))
+        ranked = sorted(regular, key=lambda r: (r != own, -shared_prefix(importer, r), r))
+        return ranked + sorted((r for r in roots if r not in regular), key=lambda r: -shared_prefix(importer, r))
 
     def _in_root(self, root: str, module: str, names: list[str]) -> tuple[str | None, bool]:
         parts = module.split(".")

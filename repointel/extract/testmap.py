@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 
 from ..models import ImportRecord, TestLink
+from .deps import shared_prefix
 
 __all__ = ["focused_test_command", "is_test_path", "link_tests", "source_candidates"]
 
@@ -187,17 +188,10 @@ def _pick_named(test: str, cands: list[str]) -> list[tuple[str, float]]:
         return [(c, NAMING_MIRRORED) for c in mirrored]
     if len(cands) == 1:
         return [(cands[0], NAMING_UNIQUE)]
-    best = max(cands, key=lambda c: (_mirror_score(test, c), _shared_prefix(test, c), -c.count("/")))
+    best = max(cands, key=lambda c: (_mirror_score(test, c), shared_prefix(test, c), -c.count("/")))
     return [(best, NAMING_AMBIGUOUS)]
 
 
-def _shared_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a.split("/"), b.split("/")):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _resolved_targets(path: str, imports: Mapping[str, list[ImportRecord]]) -> set[str]:
