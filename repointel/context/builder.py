@@ -54,7 +54,7 @@ def _read(root: str, store: IndexStore, path: str, cache: dict[str, _Source | No
         try:
             with open(full, "rb") as fh:
                 data = fh.read()
-            if _is_secret(path, data.decode("utf-8", "replace")):
+            if _is_secret(path, data):
                 cache[path] = None  # a file holding a secret never enters a packet, not even in part
                 return None
             src = _Source(path, data, data.splitlines(keepends=True),
@@ -65,10 +65,22 @@ def _read(root: str, store: IndexStore, path: str, cache: dict[str, _Source | No
     return src
 
 
-def _is_secret(path: str, text: str) -> bool:
+#: Secret-scan verdicts kept by content hash: scanning runs at ~2 MB/s, files repeat across packets.
+_SECRET_CACHE_SIZE = 20_000
+_SECRET_CACHE: dict[str, bool] = {}
+
+
+def _is_secret(path: str, data: bytes) -> bool:
     from ..extract.risk import find_secret_spans, is_secret_file
 
-    return is_secret_file(path) or bool(find_secret_spans(text))
+    if is_secret_file(path):
+        return True
+    key = hashlib.sha256(data).hexdigest()
+    if key not in _SECRET_CACHE:
+        if len(_SECRET_CACHE) >= _SECRET_CACHE_SIZE:
+            _SECRET_CACHE.clear()
+        _SECRET_CACHE[key] = bool(find_secret_spans(data.decode("utf-8", "replace")))
+    return _SECRET_CACHE[key]
 
 
 def _item(src: _Source, start: int, end: int, kind: str, commit: str | None, score: float,
@@ -252,35 +264,37 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     return _finish(packet, tok, fmt)
 
 
+def _capped(pairs: list[tuple[str, str]], per_key: int) -> list[tuple[str, str]]:
+    """At most ``per_key`` (key, value) pairs per key, in order: bounds the files a packet reads."""
+    seen: dict[str, int] = {}
+    out = []
+    for key, value in pairs:
+        if seen.get(key, 0) < per_key:
+            seen[key] = seen.get(key, 0) + 1
+            out.append((key, value))
+    return out
+
+
 def _add_tier2_3(root: str, store: IndexStore, pk: _Packer, ranked: list[Candidate],
                  tests: list[tuple[str, str, str | None]], commit: str | None,
                  cache: dict[str, _Source | None]) -> None:
+    """Dependencies of the top files as outlines, then their tests, then more ranked outlines."""
     top = [c.path for c in ranked[:3]]
-    deps = store.rows(
+    deps = [(s, d) for s, d, _w in store.rows(
         "SELECT src, dst, sum(weight) w FROM file_edges WHERE src IN (SELECT unnest(?)) "
-        "GROUP BY src, dst ORDER BY src, w DESC", [top])
-    per: dict[str, int] = {}
-    for srcp, dst, _w in deps:
-        if per.get(srcp, 0) >= DEPS_PER_FILE or dst in pk.spans:
-            continue
-        src = _read(root, store, dst, cache)
-        defs = _definitions(store, dst)
-        if src is not None and defs and pk.add(_item(
-                src, 1, len(src.lines), "symbol_outline", commit, 0.0, [f"dependency_of:{srcp}"],
-                content=_outline(src, defs))):
-            per[srcp] = per.get(srcp, 0) + 1
-    seen: dict[str, int] = {}
-    for source, test, _cmd in tests:
-        if seen.get(source, 0) >= TESTS_PER_FILE:
-            continue
-        src = _read(root, store, test, cache)
-        defs = _definitions(store, test)
-        if src is not None and pk.add(_item(src, 1, len(src.lines), "test", commit, 0.0,
-                                            [f"tests:{source}"], content=_outline(src, defs))):
-            seen[source] = seen.get(source, 0) + 1
+        "GROUP BY src, dst ORDER BY src, w DESC", [top]) if d not in pk.spans]
+    for srcp, dst in _capped(deps, DEPS_PER_FILE):
+        _add_outline(root, store, pk, dst, commit, "symbol_outline", 0.0, [f"dependency_of:{srcp}"], cache)
+    for source, test in _capped([(s, t) for s, t, _c in tests], TESTS_PER_FILE):
+        _add_outline(root, store, pk, test, commit, "test", 0.0, [f"tests:{source}"], cache)
     for cand in ranked[SNIPPET_FILES : SNIPPET_FILES + 10]:
-        src = _read(root, store, cand.path, cache)
-        defs = _definitions(store, cand.path)
-        if src is not None and defs:
-            pk.add(_item(src, 1, len(src.lines), "symbol_outline", commit, cand.score,
-                         cand.reasons + ["outline"], content=_outline(src, defs)))
+        _add_outline(root, store, pk, cand.path, commit, "symbol_outline", cand.score,
+                     cand.reasons + ["outline"], cache)
+
+
+def _add_outline(root: str, store: IndexStore, pk: _Packer, path: str, commit: str | None,
+                 kind: str, score: float, reasons: list[str], cache: dict[str, _Source | None]) -> None:
+    src = _read(root, store, path, cache)
+    defs = _definitions(store, path) if src is not None else []
+    if src is not None and defs:
+        pk.add(_item(src, 1, len(src.lines), kind, commit, score, reasons, content=_outline(src, defs)))

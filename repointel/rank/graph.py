@@ -39,8 +39,22 @@ class FileGraph:
         return out
 
 
+#: Graphs kept per (index file, index state, tests included): packets reuse the loaded graph.
+_CACHE_SIZE = 4
+_CACHE: dict[tuple[str, str, bool], FileGraph] = {}
+
+
 def load_graph(store: IndexStore, *, include_tests: bool = True) -> FileGraph:
-    """The file graph from the ``file_edges`` table."""
+    """The file graph from the ``file_edges`` table (cached per index state)."""
+    key = (store.db_path, store.meta().get("indexed_at", ""), include_tests)
+    if key not in _CACHE:
+        while len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _load_graph(store, include_tests)
+    return _CACHE[key]
+
+
+def _load_graph(store: IndexStore, include_tests: bool) -> FileGraph:
     test_filter = "" if include_tests else "AND NOT is_test"
     nodes = [r[0] for r in store.rows(
         f"SELECT path FROM files WHERE status = 'indexed' AND language IS NOT NULL {test_filter} "
