@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .config import DEFAULT_BUDGET, DEFAULT_TOKENIZER, INDEX_DIRNAME, INDEX_FILENAME, SCHEMA_VERSION
 from .errors import BudgetError, PathNotIndexedError, PathOutsideRepoError, RepoNotFoundError
@@ -71,7 +71,14 @@ class Repo:
 
     def _reader(self) -> IndexStore:
         if self._store is None:
-            self._store = IndexStore(self.db_path, read_only=True)
+            # -- daemon hook (owner: repointel/store_client.py): a live `repointel watch` holds the
+            # file read-write, so read through its socket (same read methods) instead.
+            from .store_client import connect_daemon
+
+            self._store = connect_daemon(self.db_path)
+            # -- end daemon hook
+            if self._store is None:
+                self._store = IndexStore(self.db_path, read_only=True)
         return self._store
 
     def _ensure_index_dir(self) -> None:
@@ -85,6 +92,16 @@ class Repo:
     def index(self, *, workers: int | None = None, progress: Progress | None = None) -> IndexStats:
         """Bring the index up to date (incremental; atomic)."""
         self.close()
+        # -- daemon hook (owner: repointel/store_client.py): the daemon runs the batch.
+        from .store_client import connect_daemon
+
+        remote = connect_daemon(self.db_path)
+        if remote is not None:
+            try:
+                return remote.sync(workers)
+            finally:
+                remote.close()
+        # -- end daemon hook
         self._ensure_index_dir()
         store = IndexStore(self.db_path, read_only=False)
         try:
@@ -98,11 +115,16 @@ class Repo:
         meta = store.meta()
         counts = store.rows("SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM symbols)")[0]
         stale = self.stale_paths()
+        freshness: Literal["current", "stale", "unknown"] = "stale" if stale else "current"
+        # -- daemon hook (owner: repointel/daemon.py): the daemon knows of events not applied yet.
+        if "daemon_pid" in meta and meta.get("freshness") in ("stale", "unknown"):
+            freshness = "unknown" if meta["freshness"] == "unknown" else "stale"
+        # -- end daemon hook
         return IndexStatus(
             root=self.root, commit=meta.get("commit") or None, dirty=meta.get("dirty") == "true",
             schema_version=int(meta.get("schema_version", SCHEMA_VERSION)),
             indexed_at=meta.get("indexed_at"), files=int(counts[0]), symbols=int(counts[1]),
-            stale_paths=stale, freshness="stale" if stale else "current",
+            stale_paths=stale, freshness=freshness,
         )
 
     def stale_paths(self, paths: list[str] | None = None) -> list[str]:

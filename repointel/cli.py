@@ -124,6 +124,7 @@ def status(repo_path: str, as_json: bool) -> None:
         click.echo(f"commit {st.commit or 'none'}{' (dirty)' if st.dirty else ''}; {st.files} files, "
                    f"{st.symbols} symbols; indexed at {st.indexed_at}; freshness {st.freshness}"
                    + (f" ({len(st.stale_paths)} stale)" if st.stale_paths else ""))
+        click.echo(_daemon_line(repo.db_path))  # -- watch hook (owner: repointel/daemon.py)
 
 
 @main.command()
@@ -291,3 +292,91 @@ def mcp_cmd(path: str) -> None:
 
     serve(path)
 # -- end mcp -------------------------------------------------------------------------------------
+
+
+# -- watch: the file-watch daemon (owner: repointel/daemon.py, docs/daemon.md) -------------------
+def _daemon_line(db_path: str) -> str:
+    from .store_client import connect_daemon
+
+    remote = connect_daemon(db_path)
+    if remote is None:
+        return "daemon: not running"
+    try:
+        st = remote.status()
+    finally:
+        remote.close()
+    return (f"daemon: pid {st.get('pid')}, {st.get('observer')}, freshness {st.get('freshness')}, "
+            f"{st.get('pending')} pending, last event {st.get('last_event') or 'none'}, "
+            f"{st.get('batches')} batches" + (f", last error: {st['last_error']}" if st.get("last_error") else ""))
+
+
+def _stop_daemon(db_path: str) -> None:
+    import time
+
+    from .store_client import connect_daemon, daemon_pid
+
+    pid = daemon_pid(db_path)
+    remote = connect_daemon(db_path)
+    if pid is None or remote is None:
+        raise click.ClickException("no watch daemon is running for this index")
+    try:
+        remote.stop()
+    finally:
+        remote.close()
+    deadline = time.monotonic() + 30
+    while daemon_pid(db_path) == pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+    click.echo(f"stopped daemon {pid}")
+
+
+def _detach(path: str, workers: int | None, polling: bool, db_path: str) -> None:
+    import os
+    import subprocess
+    import time
+
+    from .store_client import connect_daemon, daemon_pid
+
+    os.makedirs(os.path.dirname(db_path), exist_ok=True)
+    args = [sys.executable, "-m", "repointel", "watch", path] + (["--polling"] if polling else []) \
+        + ([f"--workers={workers}"] if workers is not None else [])
+    with open(os.path.join(os.path.dirname(db_path), "daemon.log"), "ab") as log:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        remote = connect_daemon(db_path)
+        if remote is not None:
+            remote.close()
+            click.echo(f"daemon {daemon_pid(db_path)} watching {path}")
+            return
+        time.sleep(0.05)
+    raise click.ClickException(f"the daemon did not start (see {os.path.dirname(db_path)}/daemon.log)")
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+@click.option("--detach", is_flag=True, help="Run in the background (pid in .repointel/daemon.pid).")
+@click.option("--stop", "stop_", is_flag=True, help="Stop the daemon watching PATH.")
+@click.option("--polling", is_flag=True, help="Poll instead of using inotify.")
+@click.option("--workers", type=int, default=None, help="Parser processes per batch.")
+@_errors
+def watch(path: str, detach: bool, stop_: bool, polling: bool, workers: int | None) -> None:
+    """Keep PATH's index fresh as files change; serve reads to other processes meanwhile."""
+    from .daemon import Daemon
+    from .store_client import daemon_pid
+
+    repo = _open(path)
+    if stop_:
+        _stop_daemon(repo.db_path)
+        return
+    if daemon_pid(repo.db_path) is not None:
+        raise click.ClickException(f"a daemon already watches {repo.root} (pid {daemon_pid(repo.db_path)})")
+    if detach:
+        _detach(repo.root, workers, polling, repo.db_path)
+        return
+    repo._ensure_index_dir()
+    daemon = Daemon(repo.root, repo.db_path, workers=workers, polling=polling,
+                    log=lambda msg: click.echo(f"[repointel watch] {msg}", err=True))
+    daemon.install_signal_handlers()
+    daemon.run()
+# -- end watch -------------------------------------------------------------------------------------

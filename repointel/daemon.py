@@ -1,0 +1,501 @@
+"""``repointel watch``: a daemon that keeps the index fresh while agents read it.
+
+DuckDB lets one process hold the file read-write and then no other process may open it, so
+the daemon is both the only writer and the server of every read (design: docs/daemon.md):
+
+- a watchdog observer (inotify; a polling observer when the watch limit is hit) reports file
+  events; they are debounced into batches and each batch is applied by the same
+  :func:`~repointel.indexer.run_index` an ordinary ``repointel index`` uses (atomic, so a
+  reader or a crash only ever sees whole batches);
+- readers connect to ``.repointel/daemon.sock`` (newline-delimited JSON, see
+  :mod:`repointel.store_client`); each connection reads through its own DuckDB cursor, and
+  MVCC lets those reads proceed while a batch writes;
+- freshness (``current``/``stale``/``unknown``), the pending event count and the last event
+  applied travel with every answer and are recorded in ``meta`` after each batch.
+
+The library never prints: pass ``log`` to see what the daemon does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import errno
+import json
+import logging
+import os
+import signal
+import socketserver
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .config import INDEX_DIRNAME
+from .errors import RepointelError
+from .indexer import run_index
+from .models import IndexStats
+from .store import IndexStore
+from .store_client import decode, encode, pid_path, socket_path
+
+__all__ = ["Daemon", "DaemonStatus", "classify_event"]
+
+#: A batch is applied once no event arrived for this long (editors write, rename, chmod, ...).
+QUIET_SECONDS = 0.03
+#: ... or once its first event is this old, quiet or not (bounded latency under steady edits).
+MAX_BATCH_SECONDS = 0.25
+#: Events in one batch from which it is a storm (checkout, rebase): wait for a longer quiet.
+STORM_EVENTS = 200
+STORM_QUIET_SECONDS = 0.2
+#: While git holds .git/index.lock (checkout, rebase, merge), hold the batch, up to this long.
+GIT_BUSY_MAX_SECONDS = 30.0
+#: Seconds between retries when a batch failed.
+RETRY_SECONDS = 1.0
+#: Polling interval of the fallback observer when inotify watches run out.
+POLL_SECONDS = 0.5
+
+Log = Callable[[str], None]
+
+
+def _utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def classify_event(rel: str) -> str:
+    """What an event on repo-relative posix path ``rel`` means: 'ignore', 'path' or 'full'.
+
+    'full' marks what changes *which* files are indexed or the commit (ignore files,
+    ``.git/HEAD``, refs); those need the full listing (every batch takes it today).
+    """
+    parts = rel.split("/")
+    if not rel or rel == "." or parts[0] == INDEX_DIRNAME:
+        return "ignore"
+    if parts[0] == ".git":
+        inner = "/".join(parts[1:])
+        if inner in ("HEAD", "packed-refs", "info/exclude") or inner.startswith("refs/"):
+            return "ignore" if inner.endswith(".lock") else "full"
+        return "ignore"
+    if parts[-1] in (".gitignore", ".repointelignore"):
+        return "full"
+    return "path"
+
+
+@dataclass
+class DaemonStatus:
+    """The daemon's live state, sent with every answer and written to ``meta`` per batch."""
+
+    pid: int = field(default_factory=os.getpid)
+    freshness: str = "unknown"
+    pending: int = 0
+    last_event: str | None = None
+    observer: str = "inotify"
+    batches: int = 0
+    last_batch_seconds: float = 0.0
+    last_error: str | None = None
+    started_at: str = field(default_factory=_utcnow)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-safe copy."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Pending:
+    """Events collected since the last batch started."""
+
+    count: int = 0
+    full: bool = False
+    overflow: bool = False
+    first: float = 0.0
+    last: float = 0.0
+    newest: str | None = None
+    waiters: list[_Waiter] = field(default_factory=list)
+
+
+@dataclass
+class _Waiter:
+    """A sync request waiting for the next batch to finish."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    stats: IndexStats | None = None
+    error: str | None = None
+
+
+class _OverflowLog(logging.Handler):
+    """watchdog reports an inotify queue overflow only as a log record: turn it into a rescan."""
+
+    def __init__(self, on_overflow: Callable[[], None]) -> None:
+        super().__init__(logging.WARNING)
+        self.on_overflow = on_overflow
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self.on_overflow()
+
+
+class Daemon:
+    """Watch ``root``, apply event batches to the index at ``db_path``, serve reads."""
+
+    def __init__(self, root: str, db_path: str, *, workers: int | None = None,
+                 log: Log | None = None, polling: bool = False) -> None:
+        self.root = os.path.realpath(root)
+        self.db_path = db_path
+        self.workers = workers
+        self.log: Log = log or (lambda _msg: None)
+        self.polling = polling
+        self.status = DaemonStatus()
+        self._cond = threading.Condition()
+        self._pending = _Pending()
+        self._stopping = threading.Event()
+        self._store: IndexStore | None = None
+        self._observer: Any = None
+        self._server: _Server | None = None
+        self._overflow_log = _OverflowLog(self.on_overflow)
+
+    # -- events ------------------------------------------------------------------------
+    def note(self, path: str | bytes, *, full: bool = False) -> None:
+        """Record one file-system event on absolute ``path``."""
+        rel = os.path.relpath(os.fsdecode(path), self.root).replace(os.sep, "/")
+        if rel.startswith("../"):
+            return
+        kind = classify_event(rel)
+        if kind == "ignore":
+            return
+        self._add(full=full or kind == "full")
+
+    def on_overflow(self) -> None:
+        """Events were lost: freshness is unknown until a full rescan finishes."""
+        self._add(full=True, overflow=True)
+
+    def _add(self, *, full: bool = False, overflow: bool = False) -> None:
+        with self._cond:
+            p = self._pending
+            now = time.monotonic()
+            if p.count == 0 and not p.waiters:
+                p.first = now
+            p.count += 1
+            p.last = now
+            p.full |= full
+            p.overflow |= overflow
+            p.newest = _utcnow()
+            self.status.pending = p.count
+            if overflow:
+                self.status.freshness = "unknown"
+            elif self.status.freshness == "current":
+                self.status.freshness = "stale"
+            self._cond.notify_all()
+
+    def request_sync(self) -> _Waiter:
+        """Ask for a batch now; the returned waiter is set once it is applied."""
+        waiter = _Waiter()
+        with self._cond:
+            if self._pending.count == 0 and not self._pending.waiters:
+                self._pending.first = self._pending.last = time.monotonic()
+            self._pending.waiters.append(waiter)
+            self._cond.notify_all()
+        return waiter
+
+    # -- batching ----------------------------------------------------------------------
+    def _git_busy(self) -> bool:
+        return os.path.exists(os.path.join(self.root, ".git", "index.lock"))
+
+    def _wait_for_batch(self) -> _Pending | None:
+        """Block until a debounced batch is ready; take it (None when stopping)."""
+        with self._cond:
+            while not self._stopping.is_set():
+                p = self._pending
+                if p.waiters and p.count == 0:
+                    break
+                if p.count:
+                    delay = self._delay(p, time.monotonic())
+                    if delay <= 0:
+                        break
+                    self._cond.wait(delay)
+                else:
+                    self._cond.wait(1.0)
+            else:
+                return None
+            taken, self._pending = self._pending, _Pending()
+            return taken
+
+    def _delay(self, p: _Pending, now: float) -> float:
+        """Seconds to keep collecting ``p`` (<= 0: apply it now)."""
+        storm = p.count >= STORM_EVENTS or p.full
+        quiet = STORM_QUIET_SECONDS if storm else QUIET_SECONDS
+        if self._git_busy() and now - p.first < GIT_BUSY_MAX_SECONDS:
+            return 0.02
+        if p.waiters:
+            return 0.0
+        cap = GIT_BUSY_MAX_SECONDS if storm else MAX_BATCH_SECONDS
+        return min(quiet - (now - p.last), cap - (now - p.first))
+
+    def _apply(self, batch: _Pending) -> None:
+        """Run one batch through ``run_index`` and record what it reflects."""
+        assert self._store is not None
+        t0 = time.perf_counter()
+        try:
+            stats = run_index(self.root, self._store, workers=self.workers)
+        except Exception as exc:  # a failed batch must not kill the daemon: retry it
+            self._failed(batch, exc)
+            return
+        with self._cond:
+            st = self.status
+            st.batches += 1
+            st.last_batch_seconds = round(time.perf_counter() - t0, 4)
+            st.last_event = batch.newest or st.last_event
+            st.last_error = None
+            st.pending = self._pending.count
+            st.freshness = "current" if not self._pending.count else (
+                "unknown" if self._pending.overflow else "stale")
+        self._record_meta()
+        for w in batch.waiters:
+            w.stats = stats
+            w.done.set()
+        self.log(f"batch {st.batches}: {batch.count} events, parsed {stats.parsed}, removed "
+                 f"{stats.removed} in {st.last_batch_seconds:.3f}s")
+
+    def _failed(self, batch: _Pending, exc: BaseException) -> None:
+        self.log(f"batch failed: {type(exc).__name__}: {exc}")
+        with self._cond:
+            self.status.last_error = f"{type(exc).__name__}: {exc}"
+            self.status.freshness = "unknown"
+            self._pending.count += max(batch.count, 1)
+            self._pending.full |= batch.full
+            self._pending.first = self._pending.last = time.monotonic() + RETRY_SECONDS
+            self._pending.newest = self._pending.newest or batch.newest
+            self.status.pending = self._pending.count
+        for w in batch.waiters:
+            w.error = f"{type(exc).__name__}: {exc}"
+            w.done.set()
+
+    def _record_meta(self) -> None:
+        assert self._store is not None
+        st = self.status
+        try:
+            with self._store.transaction():
+                self._store.set_meta({"last_event": st.last_event, "pending": str(st.pending),
+                                      "freshness": st.freshness})
+        except Exception as exc:  # meta is informative: never fatal
+            self.log(f"could not record freshness: {exc}")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def run(self) -> None:
+        """Serve until :meth:`stop` (or SIGTERM/SIGINT when run in the main thread)."""
+        self._store = _open_writer(self.db_path)
+        try:
+            self._start_server()
+            self._start_observer()
+            self._write_pid()
+            self.log(f"watching {self.root} ({self.status.observer}); socket {socket_path(self.db_path)}")
+            self._add(full=True, overflow=True)  # catch up with what changed while nobody watched
+            while True:
+                batch = self._wait_for_batch()
+                if batch is None:
+                    break
+                self._apply(batch)
+        finally:
+            self._shutdown()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return (thread-safe)."""
+        self._stopping.set()
+        with self._cond:
+            self._cond.notify_all()
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT stop the daemon cleanly (call from the main thread)."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop())
+
+    def _start_observer(self) -> None:
+        handler = _Handler(self)
+        logging.getLogger("watchdog.observers.inotify_c").addHandler(self._overflow_log)
+        logging.getLogger("watchdog.observers.inotify").addHandler(self._overflow_log)
+        if not self.polling:
+            try:
+                self._observer = self._make_observer(polling=False)
+                self._observer.schedule(handler, self.root, recursive=True)
+                self._observer.start()
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.ENOSPC, errno.EMFILE):
+                    raise
+                self.log(f"inotify limit reached ({exc}); falling back to polling every {POLL_SECONDS}s")
+                self.status.observer = "polling (inotify watch limit reached)"
+                with contextlib.suppress(Exception):
+                    self._observer.stop()
+        else:
+            self.status.observer = "polling"
+        self._observer = self._make_observer(polling=True)
+        self._observer.schedule(handler, self.root, recursive=True)
+        self._observer.start()
+
+    def _make_observer(self, *, polling: bool) -> Any:
+        """A watchdog observer (tests override this to simulate exhausted inotify watches)."""
+        if polling:
+            from watchdog.observers.polling import PollingObserver
+
+            return PollingObserver(timeout=POLL_SECONDS)
+        from watchdog.observers import Observer
+
+        return Observer()
+
+    def _start_server(self) -> None:
+        path = socket_path(self.db_path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # we hold the index read-write: no other daemon serves it
+        self._server = _Server(path, self)
+        threading.Thread(target=self._server.serve_forever, name="repointel-serve", daemon=True).start()
+
+    def _write_pid(self) -> None:
+        path = pid_path(self.db_path)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            fh.write(f"{os.getpid()}\n")
+        os.replace(tmp, path)
+
+    def _shutdown(self) -> None:
+        for logger in ("watchdog.observers.inotify_c", "watchdog.observers.inotify"):
+            logging.getLogger(logger).removeHandler(self._overflow_log)
+        if self._observer is not None:
+            with contextlib.suppress(Exception):
+                self._observer.stop()
+                self._observer.join(timeout=5)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(socket_path(self.db_path))
+        with contextlib.suppress(OSError, ValueError):
+            with open(pid_path(self.db_path)) as fh:
+                if int(fh.read().strip()) == os.getpid():
+                    os.unlink(pid_path(self.db_path))
+        with self._cond:
+            for w in self._pending.waiters:
+                w.error = "the daemon stopped"
+                w.done.set()
+        if self._store is not None:
+            self._store.close()
+        self.log("stopped")
+
+    # -- reads -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[IndexStore]:
+        """A store answering reads through its own cursor (one per connection thread)."""
+        assert self._store is not None
+        store = copy.copy(self._store)
+        store.con = self._store.con.cursor()
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def live_status(self) -> dict[str, Any]:
+        """The status sent with every answer."""
+        with self._cond:
+            return self.status.as_dict()
+
+
+def _open_writer(db_path: str) -> IndexStore:
+    """Open the index read-write with no file access for the SQL readers send."""
+    os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
+    store = IndexStore(db_path, read_only=False)
+    store.execute("SET enable_external_access = false")
+    return store
+
+
+class _Handler:
+    """watchdog callback: every event becomes :meth:`Daemon.note` calls."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    def dispatch(self, event: Any) -> None:
+        """Called by watchdog for every event."""
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        if event.is_directory and event.event_type == "modified":
+            return  # a directory's own mtime: its entries report themselves
+        self.daemon.note(event.src_path)
+        dest = getattr(event, "dest_path", "")
+        if dest:
+            self.daemon.note(dest)
+
+
+# -- the socket server ----------------------------------------------------------------------------
+class _Server(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, path: str, owner: Daemon) -> None:
+        self.owner = owner
+        super().__init__(path, _Connection)
+        os.chmod(path, 0o600)
+
+
+class _Connection(socketserver.StreamRequestHandler):
+    """One reader: newline-delimited JSON requests, each answered on one line."""
+
+    server: _Server
+
+    def handle(self) -> None:
+        daemon = self.server.owner
+        with daemon.reader() as store:
+            for line in self.rfile:
+                try:
+                    request = json.loads(line)
+                    answer = {"ok": True, "result": _dispatch(daemon, store, request)}
+                except RepointelError as exc:
+                    answer = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+                except Exception as exc:  # bad SQL from a trusted caller, a bad request
+                    answer = {"ok": False, "error": "QueryError", "message": f"{type(exc).__name__}: {exc}"}
+                answer["daemon"] = daemon.live_status()
+                self.wfile.write(json.dumps(answer).encode() + b"\n")
+                self.wfile.flush()
+                if request.get("op") == "stop":
+                    daemon.stop()
+
+
+def _dispatch(daemon: Daemon, store: IndexStore, req: dict[str, Any]) -> Any:
+    op = req.get("op")
+    if op in ("ping", "stop"):
+        return None
+    if op == "meta":
+        st = daemon.live_status()
+        live = {"freshness": st["freshness"], "pending": str(st["pending"]),
+                "last_event": st["last_event"], "daemon_pid": str(st["pid"])}
+        return {**store.meta(), **{k: v for k, v in live.items() if v is not None}}
+    if op == "rows":
+        return encode(store.rows(req["sql"], decode(req.get("params", []))))
+    if op == "dicts":
+        rows = store.dicts(req["sql"], decode(req.get("params", [])))
+        return [list(rows[0]) if rows else [], [encode(list(r.values())) for r in rows]]
+    if op == "table":
+        return encode(store.table(req["name"]))
+    if op == "file_states":
+        return [[p, encode(list(s))] for p, s in store.file_states().items()]
+    if op == "user_query":
+        return _user_query(store, req["sql"], int(req.get("limit", 10_000)))
+    if op == "sync":
+        return _sync(daemon)
+    raise RepointelError(f"unknown request {op!r}")
+
+
+def _user_query(store: IndexStore, sql: str, limit: int) -> Any:
+    """Untrusted SQL on a cursor of a read-write database: inside a transaction rolled back."""
+    store.con.begin()
+    try:
+        names, rows = store.user_query(sql, limit)
+    finally:
+        store.con.rollback()
+    return [names, encode(rows)]
+
+
+def _sync(daemon: Daemon) -> Any:
+    waiter = daemon.request_sync()
+    waiter.done.wait()
+    if waiter.stats is None:
+        raise RepointelError(waiter.error or "sync failed")
+    return waiter.stats.model_dump(mode="json")
