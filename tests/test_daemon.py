@@ -1,0 +1,405 @@
+"""``repointel watch``: real file-system events in tmp git repositories, real daemon processes.
+
+Every test waits for conditions with timeouts (never asserts timings): the daemon's index must
+converge to what a fresh full index of a copy of the work tree holds.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from repointel import Repo
+from repointel.daemon import Daemon, classify_event
+from repointel.store import TABLES, IndexStore
+from repointel.store_client import RemoteStore, connect_daemon, daemon_pid, decode, encode
+
+from .conftest import SMALL_REPO_FILES, git, make_git_repo, run_cli
+
+COMPARED = [t for t in TABLES if t not in ("history", "cochange")]
+TIMEOUT = 180.0
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+def _strip(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    idx = [c for c, _ in TABLES["files"]].index("mtime_ns")
+    return {t: ([r[:idx] + r[idx + 1:] for r in rows] if t == "files" else rows) for t, rows in tables.items()}
+
+
+def _snapshot(store: IndexStore) -> dict[str, list[tuple[Any, ...]]]:
+    return _strip({t: store.table(t) for t in COMPARED})
+
+
+def _fresh(root: Path) -> dict[str, list[tuple[Any, ...]]]:
+    copy = root.parent / f"fresh-{random.random()}"
+    shutil.copytree(root, copy, symlinks=True, ignore=shutil.ignore_patterns(".repointel"))
+    try:
+        with Repo.open(copy) as repo:
+            repo.index(workers=1)
+            store = IndexStore(repo.db_path, read_only=True)
+            try:
+                return _snapshot(store)
+            finally:
+                store.close()
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+def _db(root: Path) -> str:
+    return str(root / ".repointel" / "index.duckdb")
+
+
+def _wait(cond: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _daemon_snapshot(root: Path) -> dict[str, list[tuple[Any, ...]]] | None:
+    remote = connect_daemon(_db(root))
+    if remote is None:
+        return None
+    try:
+        return _snapshot(remote)
+    finally:
+        remote.close()
+
+
+def _converges(root: Path, what: str) -> None:
+    """Once quiet, the daemon's index equals a fresh full index of the work tree."""
+    want = _fresh(root)
+    last: list[Any] = [None]
+
+    def same() -> bool:
+        last[0] = _daemon_snapshot(root)
+        return last[0] == want
+
+    try:
+        _wait(same, what)
+    except AssertionError:
+        got = last[0] or {}
+        diff = {t: (sorted(set(got.get(t, [])) ^ set(want[t])))[:5] for t in want if got.get(t) != want[t]}
+        raise AssertionError(f"{what}: daemon index differs from a fresh one: {diff}") from None
+
+
+def _status(root: Path) -> dict[str, Any]:
+    remote = connect_daemon(_db(root))
+    assert remote is not None, "no daemon"
+    try:
+        return remote.status()
+    finally:
+        remote.close()
+
+
+def _start(root: Path, *extra: str) -> subprocess.Popen[bytes]:
+    log = open(root.parent / f"daemon-{root.name}.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "repointel", "watch", str(root), "--workers", "1", *extra],
+                            stdout=log, stderr=log)
+    _wait(lambda: connect_daemon(_db(root)) is not None or proc.poll() is not None, "the daemon to listen")
+    assert proc.poll() is None, (root.parent / f"daemon-{root.name}.log").read_text()
+    _wait(lambda: _status(root)["batches"] >= 1, "the catch-up batch")
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def watched(small_repo: Path) -> Iterator[Path]:
+    """The small repository with a daemon watching it."""
+    proc = _start(small_repo)
+    try:
+        yield small_repo
+    finally:
+        _stop(proc)
+
+
+def _symbols(root: Path, path: str) -> list[str]:
+    with Repo.open(root) as repo:
+        return [d.name for d in repo.symbols(path=path)]
+
+
+# -- unit pieces -------------------------------------------------------------------------------------
+def test_values_survive_the_wire() -> None:
+    import datetime as dt
+    import decimal
+
+    values = [None, True, False, 1, 2**70, 1.5, float("inf"), "x", b"\x00\xffraw", ["a", None],
+              {"k": [1, 2]}, dt.datetime(2026, 1, 2, 3, 4, 5), dt.date(2026, 1, 2),
+              decimal.Decimal("1.25"), dt.timedelta(days=1, seconds=3)]
+    assert decode(json.loads(json.dumps(encode(values)))) == values
+
+
+def test_event_classes() -> None:
+    assert classify_event(".repointel/index.duckdb.wal") == "ignore"
+    assert classify_event(".git/objects/ab/cdef") == "ignore"
+    assert classify_event(".git/index.lock") == "ignore"
+    assert classify_event(".git/HEAD") == "full"
+    assert classify_event(".git/refs/heads/main") == "full"
+    assert classify_event("sub/.gitignore") == "full"
+    assert classify_event("pkg/a.py") == "path"
+
+
+# -- editor saves, deletes, renames ---------------------------------------------------------------
+def test_atomic_and_vim_saves(watched: Path) -> None:
+    target = watched / "pkg/money.py"
+    tmp = watched / "pkg/.money.py.tmp.4242"  # atomic save: temp file renamed over the target
+    tmp.write_text("class Money:\n    pass\n\n\ndef atomic_saved():\n    return 1\n")
+    os.replace(tmp, target)
+    _wait(lambda: "atomic_saved" in _symbols(watched, "pkg/money.py"), "the atomic save")
+    # vim: writability probe 4913, backup file~, swap file, new file written, backup removed
+    probe = watched / "pkg/4913"
+    probe.write_text("")
+    probe.unlink()
+    swap = watched / "pkg/.money.py.swp"
+    swap.write_bytes(b"b0VIM 9.0\x00" * 10)
+    os.rename(target, watched / "pkg/money.py~")
+    target.write_text("class Money:\n    pass\n\n\ndef vim_saved():\n    return 2\n")
+    (watched / "pkg/money.py~").unlink()
+    swap.unlink()
+    _wait(lambda: "vim_saved" in _symbols(watched, "pkg/money.py"), "the vim save")
+    _converges(watched, "editor saves")
+    with Repo.open(watched) as repo:  # Repo.index() asks the daemon instead of opening the file
+        assert repo.index().scanned == 5
+        assert repo.status().freshness in ("current", "stale")
+
+
+def test_delete_rename_file_and_directories(watched: Path) -> None:
+    (watched / "README.md").unlink()
+    _converges(watched, "a deletion")
+    os.rename(watched / "pkg/money.py", watched / "pkg/cash.py")
+    _converges(watched, "a file rename")
+    os.rename(watched / "pkg", watched / "billing")
+    _wait(lambda: "Money" in _symbols(watched, "billing/cash.py"), "the directory rename")
+    _converges(watched, "a directory rename")
+    (watched / "new/deep/er").mkdir(parents=True)
+    (watched / "new/deep/er/mod.py").write_text("def in_new_dir():\n    return 1\n")
+    (watched / "new/top.py").write_text("def top():\n    return 1\n")
+    _converges(watched, "new directories")
+    shutil.rmtree(watched / "new")
+    _converges(watched, "a directory deletion")
+
+
+def test_gitignore_changes_what_is_indexed(watched: Path) -> None:
+    (watched / "build").mkdir()
+    (watched / "build/gen.py").write_text("def generated():\n    return 1\n")
+    _wait(lambda: _symbols(watched, "build/gen.py") == ["generated"], "the untracked file")
+    (watched / ".gitignore").write_text("build/\n")
+    _wait(lambda: _symbols(watched, "build/gen.py") == [], "the ignored directory to leave")
+    _converges(watched, "a .gitignore change")
+    (watched / ".gitignore").write_text("# nothing ignored\n")
+    _wait(lambda: _symbols(watched, "build/gen.py") == ["generated"], "the directory to return")
+    _converges(watched, "a .gitignore change back")
+
+
+def test_checkout_storm(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {f"mod{i // 40}/m{i}.py": f"def base_{i}():\n    return {i}\n"
+                                     for i in range(340)}
+    root = make_git_repo(tmp_path / "storm", files)
+    git(root, "checkout", "-q", "-b", "other")
+    for i in range(340):
+        if i % 17 == 0:
+            (root / f"mod{i // 40}/m{i}.py").unlink()
+        else:
+            (root / f"mod{i // 40}/m{i}.py").write_text(f"def other_{i}():\n    return -{i}\n")
+    for i in range(30):
+        (root / f"added/a{i}.py").parent.mkdir(exist_ok=True)
+        (root / f"added/a{i}.py").write_text(f"def added_{i}():\n    return {i}\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "other")
+    git(root, "checkout", "-q", "main")
+    proc = _start(root)
+    try:
+        for branch in ("other", "main", "other"):
+            git(root, "checkout", "-q", branch)
+            _converges(root, f"checkout {branch}")
+            head = git(root, "rev-parse", "HEAD").strip()
+            _wait(lambda h=head: Repo.open(root).status().commit == h, "the new commit in meta")  # type: ignore[misc]
+    finally:
+        _stop(proc)
+
+
+# -- a random storm ------------------------------------------------------------------------------
+def _storm(root: Path, rng: random.Random, ops: int) -> None:
+    live = [p.relative_to(root).as_posix() for p in root.rglob("*.py") if ".repointel" not in p.parts]
+    for n in range(ops):
+        op = rng.random()
+        if op < 0.35 and live:
+            p = rng.choice(live)
+            (root / p).write_text(f"def edited_{n}():\n    return {n}\n\n\nclass K{n}:\n    pass\n")
+        elif op < 0.6 or not live:
+            p = f"d{rng.randrange(12)}/s{rng.randrange(3)}/n{n}.py"
+            (root / p).parent.mkdir(parents=True, exist_ok=True)
+            (root / p).write_text(f"from d0 import x\n\n\ndef created_{n}():\n    return {n}\n")
+            live.append(p)
+        elif op < 0.8:
+            p = live.pop(rng.randrange(len(live)))
+            (root / p).unlink()
+        elif op < 0.97:
+            p = live.pop(rng.randrange(len(live)))
+            q = f"d{rng.randrange(12)}/r{n}.py"
+            (root / q).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(root / p, root / q)
+            live.append(q)
+        else:  # rename a whole directory
+            d = f"d{rng.randrange(12)}"
+            if (root / d).is_dir():
+                os.rename(root / d, root / f"{d}-{n}")
+                live = [f"{d}-{n}/{p[len(d) + 1:]}" if p.startswith(d + "/") else p for p in live]
+
+
+def test_random_storm_equals_fresh_index(small_repo: Path) -> None:
+    proc = _start(small_repo)
+    try:
+        _storm(small_repo, random.Random(7), 1200)
+        _converges(small_repo, "a random storm of 1,200 operations")
+        assert _status(small_repo)["freshness"] == "current"
+    finally:
+        _stop(proc)
+
+
+# -- readers in other processes -----------------------------------------------------------------------
+_READER = r"""
+import json, sys, time
+from repointel import Repo
+root, out, stop = sys.argv[1], sys.argv[2], sys.argv[3]
+seen, errors = [], []
+import os
+while not os.path.exists(stop):
+    try:
+        with Repo.open(root) as repo:
+            r = repo.query("SELECT (SELECT count(*) FROM files WHERE path LIKE 'gen/%'), "
+                           "(SELECT list(name ORDER BY name) FROM symbols WHERE path LIKE 'gen/%')")
+            names = sorted(d.name for d in repo.symbols(path="gen"))
+        seen.append([r["rows"][0][0], r["rows"][0][1] or [], names])
+    except Exception as exc:
+        errors.append(f"{type(exc).__name__}: {exc}")
+json.dump({"seen": seen, "errors": errors}, open(out, "w"))
+"""
+
+
+def test_readers_in_other_processes_never_fail(small_repo: Path, tmp_path: Path) -> None:
+    proc = _start(small_repo)
+    script = tmp_path / "reader.py"
+    script.write_text(_READER)
+    stop, out = tmp_path / "stop", tmp_path / "seen.json"
+    reader = subprocess.Popen([sys.executable, str(script), str(small_repo), str(out), str(stop)])
+    try:
+        (small_repo / "gen").mkdir()
+        for i in range(100):
+            before = _status(small_repo)["batches"]
+            (small_repo / f"gen/f{i:03d}.py").write_text(f"def f{i:03d}():\n    return {i}\n")
+            _wait(lambda b=before: _status(small_repo)["batches"] > b  # type: ignore[misc]
+                  and _status(small_repo)["pending"] == 0, f"batch {i}")
+        stop.write_text("")
+        reader.wait(TIMEOUT)
+    finally:
+        stop.write_text("")
+        _stop(proc)
+    result = json.loads(out.read_text())
+    assert result["errors"] == []
+    assert len(result["seen"]) >= 20
+    valid = [[f"f{i:03d}" for i in range(n)] for n in range(101)]
+    for count, names, api_names in result["seen"]:
+        assert names == valid[count], (count, names)  # one statement: exactly one applied batch
+        assert api_names in valid
+    assert _daemon_snapshot(small_repo) is None  # stopped cleanly
+    assert daemon_pid(_db(small_repo)) is None
+
+
+# -- crashes -------------------------------------------------------------------------------------------
+def test_kill_9_mid_batch_then_restart(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {f"pkg/mod{i}.py": f"class K{i}:\n    def run(self):\n        return {i}\n" * 30
+                                     for i in range(300)}
+    root = make_git_repo(tmp_path / "crash", files)
+    rng = random.Random(3)
+    for round_ in range(3):
+        proc = _start(root)
+        for i in range(0, 300, 2):
+            (root / f"pkg/mod{i}.py").write_text(f"def changed_{round_}_{i}():\n    return {i}\n" * 20)
+        _wait(lambda: _status(root)["pending"] > 0 or _status(root)["batches"] > 1, "the batch to start")
+        time.sleep(rng.uniform(0.0, 0.8))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        store = IndexStore(_db(root), read_only=True)  # the file opens: a whole previous batch or this one
+        assert store.rows("SELECT count(*) FROM files")[0][0] == 300
+        store.close()
+        with Repo.open(root) as repo:  # stale pid file and socket: readers open the file directly
+            assert repo.status().files == 300
+    proc = _start(root)
+    try:
+        _converges(root, "a restart after kill -9")
+    finally:
+        _stop(proc)
+
+
+# -- in-process: inotify limits and queue overflow ---------------------------------------------------------
+class _NoInotify(Daemon):
+    def _make_observer(self, *, polling: bool) -> Any:
+        if not polling:
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+        return super()._make_observer(polling=True)
+
+
+def test_watch_limit_falls_back_to_polling_and_overflow_rescans(small_repo: Path) -> None:
+    db = _db(small_repo)
+    daemon = _NoInotify(str(small_repo), db, workers=1)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        _wait(lambda: connect_daemon(db) is not None and _status(small_repo)["batches"] >= 1, "the daemon")
+        assert _status(small_repo)["observer"].startswith("polling")
+        run_cli("status", "--repo", str(small_repo)).stdout.index("polling")
+        (small_repo / "pkg/money.py").write_text("def polled():\n    return 1\n")
+        _wait(lambda: _symbols(small_repo, "pkg/money.py") == ["polled"], "the polled change")
+        before = _status(small_repo)["batches"]
+        logging.getLogger("watchdog.observers.inotify_c").warning(
+            "Inotify queue overflowed; filesystem events were lost")
+        _wait(lambda: _status(small_repo)["batches"] > before, "the rescan after an overflow")
+        _wait(lambda: _status(small_repo)["freshness"] == "current", "freshness after the rescan")
+        remote = RemoteStore(db)
+        assert remote.meta()["freshness"] == "current"
+        remote.close()
+    finally:
+        daemon.stop()
+        thread.join(30)
+    assert not thread.is_alive()
+    assert sorted(SMALL_REPO_FILES) == sorted(
+        p.relative_to(small_repo).as_posix() for p in small_repo.rglob("*") if p.is_file()
+        and ".git" not in p.parts and ".repointel" not in p.parts)
+
+
+def test_cli_detach_status_stop(small_repo: Path) -> None:
+    out = run_cli("watch", str(small_repo), "--detach").stdout
+    assert "watching" in out
+    try:
+        _wait(lambda: "freshness current" in run_cli("status", "--repo", str(small_repo)).stdout, "fresh")
+        assert "daemon: pid" in run_cli("status", "--repo", str(small_repo)).stdout
+        assert run_cli("watch", str(small_repo), check=False).returncode != 0  # one daemon per index
+    finally:
+        run_cli("watch", str(small_repo), "--stop")
+    assert "not running" in run_cli("status", "--repo", str(small_repo)).stdout
