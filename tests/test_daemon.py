@@ -89,7 +89,7 @@ def _converges(root: Path, what: str) -> None:
 
     def same() -> bool:
         last[0] = _daemon_snapshot(root)
-        return last[0] == want
+        return bool(last[0] == want)
 
     try:
         _wait(same, what)
