@@ -204,9 +204,9 @@ def extract_symbols(lang: str, tree: Tree, data: bytes) -> tuple[list[Definition
     # Count every identifier token, then take back the tokens that name a definition (one C-level
     # pass: a Python loop over ~1.5M nodes on the stdlib costs twice as much).
     counts = Counter(data[n.start_byte : n.end_byte] for n in captured.get("r", []))
-    for start, end, typ in def_names:
+    for lo, hi, typ in def_names:
         if typ in _IDENT_TYPES:
-            key = data[start:end]
+            key = data[lo:hi]
             counts[key] -= 1
             if counts[key] <= 0:
                 del counts[key]
