@@ -12,7 +12,8 @@ from functools import lru_cache
 
 __all__ = ["STOPWORDS", "split_identifier", "term_counts", "terms_of"]
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+[A-Za-z_][A-Za-z0-9_]*")
+#: Word characters; runs of digits alone are dropped afterwards (cheaper than a regex alternation).
+_WORD = re.compile(r"[A-Za-z0-9_]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 #: English and code filler words that carry no location signal.
 STOPWORDS = frozenset(
@@ -39,11 +40,13 @@ def split_identifier(word: str) -> tuple[str, ...]:
 
 def term_counts(text: str) -> Counter[str]:
     """Term frequencies of ``text`` (identifiers and their sub-words)."""
-    words = Counter(_WORD.findall(text))
     out: Counter[str] = Counter()
-    for word, n in words.items():
+    get = out.get
+    for word, n in Counter(_WORD.findall(text)).items():
+        if word.isdigit():
+            continue
         for term in split_identifier(word):
-            out[term] += n
+            out[term] = get(term, 0) + n
     return out
 
 
@@ -51,6 +54,8 @@ def terms_of(text: str) -> list[str]:
     """The distinct terms of ``text`` in first-seen order."""
     seen: dict[str, None] = {}
     for word in _WORD.findall(text):
+        if word.isdigit():
+            continue
         for term in split_identifier(word):
             seen.setdefault(term, None)
     return list(seen)
