@@ -51,6 +51,11 @@ STORM_EVENTS = 200
 STORM_QUIET_SECONDS = 0.2
 #: While git holds .git/index.lock (checkout, rebase, merge), hold the batch, up to this long.
 GIT_BUSY_MAX_SECONDS = 30.0
+#: git directories that exist while a multi-step operation runs (rebase, cherry-pick, revert, am).
+GIT_SEQUENCER_DIRS = ("rebase-merge", "rebase-apply", "sequencer")
+#: ... between two of its steps git releases index.lock: hold while it touched it this recently
+#: (a rebase stopped on a conflict holds nothing: the user's edits must not wait).
+GIT_STEP_GAP_SECONDS = 1.0
 #: Seconds between retries when a batch failed.
 RETRY_SECONDS = 1.0
 #: Polling interval of the fallback observer when inotify watches run out.
@@ -64,16 +69,19 @@ def _utcnow() -> str:
 
 
 def classify_event(rel: str) -> str:
-    """What an event on repo-relative posix path ``rel`` means: 'ignore', 'path' or 'full'.
+    """What an event on repo-relative posix path ``rel`` means: 'ignore', 'path', 'full' or 'git'.
 
     'full' marks what changes *which* files are indexed or the commit (ignore files,
-    ``.git/HEAD``, refs); those need the full listing (every batch takes it today).
+    ``.git/HEAD``, refs); those need the full listing (every batch takes it today). 'git' is
+    git taking or releasing its index lock: no change by itself, but a sign git is at work.
     """
     parts = rel.split("/")
     if not rel or rel == "." or parts[0] == INDEX_DIRNAME:
         return "ignore"
     if parts[0] == ".git":
         inner = "/".join(parts[1:])
+        if inner == "index.lock":
+            return "git"
         if inner in ("HEAD", "packed-refs", "info/exclude") or inner.startswith("refs/"):
             return "ignore" if inner.endswith(".lock") else "full"
         return "ignore"
@@ -93,6 +101,12 @@ class DaemonStatus:
     observer: str = "inotify"
     batches: int = 0
     last_batch_seconds: float = 0.0
+    #: Seconds from the batch's first event to the start of its index run (debounce, git holds).
+    last_batch_wait_seconds: float = 0.0
+    #: True while a batch is being applied (a reader still sees the previous one).
+    applying: bool = False
+    #: Inotify queue overflows seen (each one forces a full rescan).
+    overflows: int = 0
     last_error: str | None = None
     started_at: str = field(default_factory=_utcnow)
 
@@ -111,6 +125,7 @@ class _Pending:
     first: float = 0.0
     last: float = 0.0
     newest: str | None = None
+    new_dirs: bool = False  # a directory appeared: inotify needs a watch for it
     waiters: list[_Waiter] = field(default_factory=list)
 
 
@@ -153,23 +168,31 @@ class Daemon:
         self._observer: Any = None
         self._server: _Server | None = None
         self._overflow_log = _OverflowLog(self.on_overflow)
+        self._git_seen = float("-inf")  # when git last took or released .git/index.lock
 
     # -- events ------------------------------------------------------------------------
-    def note(self, path: str | bytes, *, full: bool = False) -> None:
-        """Record one file-system event on absolute ``path``."""
+    def note(self, path: str | bytes, *, full: bool = False, new_dir: bool = False) -> None:
+        """Record one file-system event on absolute ``path`` (``new_dir``: a directory appeared)."""
         rel = os.path.relpath(os.fsdecode(path), self.root).replace(os.sep, "/")
         if rel.startswith("../"):
             return
         kind = classify_event(rel)
-        if kind == "ignore":
+        if kind == "git":
+            self._git_seen = time.monotonic()
+        if kind in ("ignore", "git"):
             return
-        self._add(full=full or kind == "full")
+        self._add(full=full or kind == "full", new_dir=new_dir)
 
     def on_overflow(self) -> None:
         """Events were lost: freshness is unknown until a full rescan finishes."""
+        with self._cond:
+            first = not self._pending.overflow  # watchdog logs one overflow more than once
+            self.status.overflows += first
+        if first:
+            self.log("inotify queue overflowed: events were lost; freshness unknown until a full rescan")
         self._add(full=True, overflow=True)
 
-    def _add(self, *, full: bool = False, overflow: bool = False) -> None:
+    def _add(self, *, full: bool = False, overflow: bool = False, new_dir: bool = False) -> None:
         with self._cond:
             p = self._pending
             now = time.monotonic()
@@ -179,6 +202,7 @@ class Daemon:
             p.last = now
             p.full |= full
             p.overflow |= overflow
+            p.new_dirs |= new_dir
             p.newest = _utcnow()
             self.status.pending = p.count
             if overflow:
@@ -199,7 +223,13 @@ class Daemon:
 
     # -- batching ----------------------------------------------------------------------
     def _git_busy(self) -> bool:
-        return os.path.exists(os.path.join(self.root, ".git", "index.lock"))
+        """git is checking out, merging or between two steps of a rebase: hold the batch."""
+        git_dir = os.path.join(self.root, ".git")
+        if os.path.exists(os.path.join(git_dir, "index.lock")):
+            return True
+        if time.monotonic() - self._git_seen > GIT_STEP_GAP_SECONDS:
+            return False
+        return any(os.path.isdir(os.path.join(git_dir, d)) for d in GIT_SEQUENCER_DIRS)
 
     def _wait_for_batch(self) -> _Pending | None:
         """Block until a debounced batch is ready; take it (None when stopping)."""
@@ -235,6 +265,9 @@ class Daemon:
         """Run one batch through ``run_index`` and record what it reflects."""
         assert self._store is not None
         t0 = time.perf_counter()
+        with self._cond:
+            self.status.applying = True
+            self.status.last_batch_wait_seconds = round(max(0.0, time.monotonic() - batch.first), 4)
         try:
             stats = run_index(self.root, self._store, workers=self.workers)
         except Exception as exc:  # a failed batch must not kill the daemon: retry it
@@ -242,6 +275,7 @@ class Daemon:
             return
         with self._cond:
             st = self.status
+            st.applying = False
             st.batches += 1
             st.last_batch_seconds = round(time.perf_counter() - t0, 4)
             st.last_event = batch.newest or st.last_event
@@ -259,6 +293,7 @@ class Daemon:
     def _failed(self, batch: _Pending, exc: BaseException) -> None:
         self.log(f"batch failed: {type(exc).__name__}: {exc}")
         with self._cond:
+            self.status.applying = False
             self.status.last_error = f"{type(exc).__name__}: {exc}"
             self.status.freshness = "unknown"
             self._pending.count += max(batch.count, 1)
@@ -295,6 +330,8 @@ class Daemon:
                 if batch is None:
                     break
                 self._apply(batch)
+                if batch.new_dirs and self._check_watches():
+                    self._add(full=True, overflow=True)  # events in unwatched directories were lost
         finally:
             self._shutdown()
 
@@ -310,27 +347,46 @@ class Daemon:
             signal.signal(sig, lambda *_: self.stop())
 
     def _start_observer(self) -> None:
-        handler = _Handler(self)
         logging.getLogger("watchdog.observers.inotify_c").addHandler(self._overflow_log)
         logging.getLogger("watchdog.observers.inotify").addHandler(self._overflow_log)
-        if not self.polling:
-            try:
-                self._observer = self._make_observer(polling=False)
-                self._observer.schedule(handler, self.root, recursive=True)
-                self._observer.start()
-                return
-            except OSError as exc:
-                if exc.errno not in (errno.ENOSPC, errno.EMFILE):
-                    raise
-                self.log(f"inotify limit reached ({exc}); falling back to polling every {POLL_SECONDS}s")
-                self.status.observer = "polling (inotify watch limit reached)"
-                with contextlib.suppress(Exception):
-                    self._observer.stop()
-        else:
+        if self.polling:
             self.status.observer = "polling"
-        self._observer = self._make_observer(polling=True)
-        self._observer.schedule(handler, self.root, recursive=True)
+            self._schedule(polling=True)
+            return
+        try:
+            self._schedule(polling=False)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EMFILE):
+                raise
+            self._fall_back(f"inotify limit reached: {exc.strerror}")
+            return
+        self._check_watches()
+
+    def _schedule(self, *, polling: bool) -> None:
+        self._observer = self._make_observer(polling=polling)
+        self._observer.schedule(_Handler(self), self.root, recursive=True)
         self._observer.start()
+
+    def _check_watches(self) -> bool:
+        """Whether inotify failed to watch some directory (watchdog skips those silently)."""
+        if self.status.observer != "inotify":
+            return False
+        short = _watch_shortfall(self.root)
+        if short is None:
+            return False
+        self._fall_back(f"inotify watch limit reached: {short[0]} of {short[1]} directories watched")
+        return True
+
+    def _fall_back(self, why: str) -> None:
+        """Replace the inotify observer with a polling one, and say so in the status."""
+        self.log(f"{why}; falling back to polling every {POLL_SECONDS}s")
+        if self._observer is not None:
+            with contextlib.suppress(Exception):
+                self._observer.stop()
+                self._observer.join(timeout=5)
+        with self._cond:
+            self.status.observer = f"polling ({why})"
+        self._schedule(polling=True)
 
     def _make_observer(self, *, polling: bool) -> Any:
         """A watchdog observer (tests override this to simulate exhausted inotify watches)."""
@@ -398,6 +454,42 @@ class Daemon:
             return self.status.as_dict()
 
 
+def _inotify_watches() -> int | None:
+    """Inotify watches this process holds, from ``/proc/self/fdinfo`` (None: not Linux)."""
+    try:
+        fds = os.listdir("/proc/self/fdinfo")
+    except OSError:
+        return None
+    n = 0
+    for fd in fds:
+        with contextlib.suppress(OSError), open(f"/proc/self/fdinfo/{fd}") as fh:
+            n += sum(line.startswith("inotify wd:") for line in fh)
+    return n
+
+
+def _watchable_dirs(root: str) -> int:
+    """Directories a recursive watch of ``root`` needs (symbolic links are not followed)."""
+    n = 1
+    for top, dirs, _files in os.walk(root):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(top, d))]
+        n += len(dirs)
+    return n
+
+
+def _watch_shortfall(root: str) -> tuple[int, int] | None:
+    """(watched, needed) when fewer directories are watched than exist, twice in a row."""
+    short: tuple[int, int] | None = None
+    for attempt in range(2):
+        if attempt:
+            time.sleep(0.2)  # a directory created a moment ago may not be watched yet
+        watches = _inotify_watches()
+        needed = _watchable_dirs(root)
+        if watches is None or watches >= needed:
+            return None
+        short = (watches, needed)
+    return short
+
+
 def _open_writer(db_path: str) -> IndexStore:
     """Open the index read-write with no file access for the SQL readers send."""
     os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
@@ -418,10 +510,11 @@ class _Handler:
             return
         if event.is_directory and event.event_type == "modified":
             return  # a directory's own mtime: its entries report themselves
-        self.daemon.note(event.src_path)
+        new_dir = event.is_directory and event.event_type in ("created", "moved")
+        self.daemon.note(event.src_path, new_dir=new_dir and event.event_type == "created")
         dest = getattr(event, "dest_path", "")
         if dest:
-            self.daemon.note(dest)
+            self.daemon.note(dest, new_dir=new_dir)
 
 
 # -- the socket server ----------------------------------------------------------------------------
