@@ -6,16 +6,13 @@ converge to what a fresh full index of a copy of the work tree holds.
 
 from __future__ import annotations
 
-import errno
 import json
-import logging
 import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,11 +21,11 @@ from typing import Any
 import pytest
 
 from repointel import Repo
-from repointel.daemon import Daemon, classify_event
+from repointel.daemon import classify_event
 from repointel.store import TABLES, IndexStore
-from repointel.store_client import RemoteStore, connect_daemon, daemon_pid, decode, encode
+from repointel.store_client import connect_daemon, daemon_pid, decode, encode
 
-from .conftest import SMALL_REPO_FILES, git, make_git_repo, run_cli
+from .conftest import git, make_git_repo, run_cli
 
 COMPARED = [t for t in TABLES if t not in ("history", "cochange")]
 TIMEOUT = 180.0
@@ -108,6 +105,23 @@ def _status(root: Path) -> dict[str, Any]:
         remote.close()
 
 
+def _quiet(root: Path, what: str) -> dict[str, Any]:
+    """Wait until the daemon has applied every event it saw; its status then."""
+    last: dict[str, Any] = {}
+
+    def done() -> bool:
+        last.update(_status(root))
+        return bool(last["pending"] == 0 and not last["applying"] and last["freshness"] == "current")
+
+    _wait(done, what)
+    return last
+
+
+def _commit(root: Path) -> str | None:
+    with Repo.open(root) as repo:
+        return repo.status().commit
+
+
 def _start(root: Path, *extra: str) -> subprocess.Popen[bytes]:
     log = open(root.parent / f"daemon-{root.name}.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "repointel", "watch", str(root), "--workers", "1", *extra],
@@ -157,7 +171,8 @@ def test_values_survive_the_wire() -> None:
 def test_event_classes() -> None:
     assert classify_event(".repointel/index.duckdb.wal") == "ignore"
     assert classify_event(".git/objects/ab/cdef") == "ignore"
-    assert classify_event(".git/index.lock") == "ignore"
+    assert classify_event(".git/index.lock") == "git"
+    assert classify_event(".git/HEAD.lock") == "ignore"
     assert classify_event(".git/HEAD") == "full"
     assert classify_event(".git/refs/heads/main") == "full"
     assert classify_event("sub/.gitignore") == "full"
@@ -182,6 +197,14 @@ def test_atomic_and_vim_saves(watched: Path) -> None:
     (watched / "pkg/money.py~").unlink()
     swap.unlink()
     _wait(lambda: "vim_saved" in _symbols(watched, "pkg/money.py"), "the vim save")
+    # vim with backupcopy=yes: the original copied to file~, the target rewritten in place
+    shutil.copy2(target, watched / "pkg/money.py~")
+    with open(target, "r+") as fh:
+        fh.truncate(0)
+        fh.write("class Money:\n    pass\n\n\ndef vim_in_place():\n    return 3\n")
+    _wait(lambda: "vim_in_place" in _symbols(watched, "pkg/money.py"), "the in-place vim save")
+    _converges(watched, "editor saves (with a backup file~ left behind)")
+    (watched / "pkg/money.py~").unlink()
     _converges(watched, "editor saves")
     with Repo.open(watched) as repo:  # Repo.index() asks the daemon instead of opening the file
         assert repo.index().scanned == 5
@@ -216,17 +239,22 @@ def test_gitignore_changes_what_is_indexed(watched: Path) -> None:
     _converges(watched, "a .gitignore change back")
 
 
-def test_checkout_storm(tmp_path: Path) -> None:
-    files: dict[str, str | bytes] = {f"mod{i // 40}/m{i}.py": f"def base_{i}():\n    return {i}\n"
-                                     for i in range(340)}
-    root = make_git_repo(tmp_path / "storm", files)
+def _storm_repo(root: Path, n: int) -> Path:
+    files: dict[str, str | bytes] = {f"mod{i // 100}/m{i}.py": f"def base_{i}():\n    return {i}\n"
+                                     for i in range(n)}
+    return make_git_repo(root, files)
+
+
+def test_checkout_storm_is_one_batch(tmp_path: Path) -> None:
+    """``git checkout`` between commits 1,700 files apart: one batch each way, then fresh."""
+    root = _storm_repo(tmp_path / "storm", 1600)
     git(root, "checkout", "-q", "-b", "other")
-    for i in range(340):
+    for i in range(1600):
         if i % 17 == 0:
-            (root / f"mod{i // 40}/m{i}.py").unlink()
+            (root / f"mod{i // 100}/m{i}.py").unlink()
         else:
-            (root / f"mod{i // 40}/m{i}.py").write_text(f"def other_{i}():\n    return -{i}\n")
-    for i in range(30):
+            (root / f"mod{i // 100}/m{i}.py").write_text(f"def other_{i}():\n    return -{i}\n")
+    for i in range(120):
         (root / f"added/a{i}.py").parent.mkdir(exist_ok=True)
         (root / f"added/a{i}.py").write_text(f"def added_{i}():\n    return {i}\n")
     git(root, "add", "-A")
@@ -235,10 +263,40 @@ def test_checkout_storm(tmp_path: Path) -> None:
     proc = _start(root)
     try:
         for branch in ("other", "main", "other"):
+            before = _quiet(root, "quiet before the checkout")["batches"]
             git(root, "checkout", "-q", branch)
-            _converges(root, f"checkout {branch}")
             head = git(root, "rev-parse", "HEAD").strip()
-            _wait(lambda h=head: Repo.open(root).status().commit == h, "the new commit in meta")  # type: ignore[misc]
+            _wait(lambda h=head: _commit(root) == h, "the new commit in meta")  # type: ignore[misc]
+            _converges(root, f"checkout {branch}")
+            time.sleep(0.5)  # room for a second batch, which would be a failure
+            assert _quiet(root, "quiet after the checkout")["batches"] == before + 1
+    finally:
+        _stop(proc)
+
+
+def test_rebase_storm(tmp_path: Path) -> None:
+    """``git rebase`` replaying 3 commits of 400 files each onto a moved main: fresh after."""
+    root = _storm_repo(tmp_path / "rebase", 1200)
+    git(root, "checkout", "-q", "-b", "topic")
+    for c in range(3):
+        for i in range(c * 400, (c + 1) * 400):
+            (root / f"mod{i // 100}/m{i}.py").write_text(f"def topic_{c}_{i}():\n    return {i}\n")
+        git(root, "commit", "-q", "-am", f"topic {c}")
+    git(root, "checkout", "-q", "main")
+    (root / "main_only.py").write_text("def on_main():\n    return 1\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "main moves")
+    git(root, "checkout", "-q", "topic")
+    proc = _start(root)
+    try:
+        before = _quiet(root, "quiet before the rebase")["batches"]
+        git(root, "rebase", "-q", "main")
+        head = git(root, "rev-parse", "HEAD").strip()
+        _wait(lambda: _commit(root) == head, "the rebased commit in meta")
+        _converges(root, "a rebase")
+        time.sleep(0.5)
+        batches = _quiet(root, "quiet after the rebase")["batches"] - before
+        assert batches == 1, f"a rebase of 3 commits took {batches} batches"
     finally:
         _stop(proc)
 
@@ -331,25 +389,58 @@ def test_readers_in_other_processes_never_fail(small_repo: Path, tmp_path: Path)
     assert daemon_pid(_db(small_repo)) is None
 
 
+def test_cli_and_mcp_readers_while_the_daemon_runs(watched: Path) -> None:
+    """`repointel map/context/impact/query` and the MCP server in other processes: no lock errors."""
+    from .test_mcp import _ok, _session
+
+    (watched / "pkg/money.py").write_text("class Money:\n    pass\n\n\ndef via_cli():\n    return 1\n")
+    _wait(lambda: "via_cli" in _symbols(watched, "pkg/money.py"), "the change")
+    out = json.loads(run_cli("query", "SELECT name FROM symbols WHERE path = 'pkg/money.py' ORDER BY name",
+                             "--repo", str(watched), "--json").stdout)
+    assert out["rows"] == [["Money"], ["via_cli"]]
+    assert "pkg/money.py" in run_cli("map", "--repo", str(watched), "--budget", "512").stdout
+    assert "pkg/money.py" in run_cli("context", "via_cli is wrong", "--repo", str(watched)).stdout
+    assert "pkg/billing.py" in run_cli("impact", "pkg/money.py", "--repo", str(watched)).stdout
+
+    async def body(session: Any) -> None:
+        found = (await _ok(session, "find_symbol", {"name": "via_cli"}))["result"]
+        assert [d["path"] for d in found] == ["pkg/money.py"]
+        (watched / "pkg/refunds.py").write_text("def refund(invoice):\n    return invoice\n")
+        found = (await _ok(session, "find_symbol", {"name": "refund"}))["result"]  # synced by the daemon
+        assert [d["path"] for d in found] == ["pkg/refunds.py"]
+        status = await _ok(session, "index_status")
+        assert status["files"] == 6
+
+    _session(watched, body)
+    assert _status(watched)["pid"] == daemon_pid(_db(watched))  # the daemon kept the index throughout
+
+
 # -- crashes -------------------------------------------------------------------------------------------
 def test_kill_9_mid_batch_then_restart(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {f"pkg/mod{i}.py": f"class K{i}:\n    def run(self):\n        return {i}\n" * 30
                                      for i in range(300)}
     root = make_git_repo(tmp_path / "crash", files)
     rng = random.Random(3)
+    killed_mid_batch = 0
     for round_ in range(3):
         proc = _start(root)
-        for i in range(0, 300, 2):
+        before = _quiet(root, "the catch-up batch")["batches"]
+        for i in range(round_ % 2, 300, 2):
             (root / f"pkg/mod{i}.py").write_text(f"def changed_{round_}_{i}():\n    return {i}\n" * 20)
-        _wait(lambda: _status(root)["pending"] > 0 or _status(root)["batches"] > 1, "the batch to start")
-        time.sleep(rng.uniform(0.0, 0.8))
+        _wait(lambda: _status(root)["applying"], "the batch to start")
+        time.sleep(rng.uniform(0.0, 0.3))
+        st = _status(root)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        killed_mid_batch += st["applying"] and st["batches"] == before
         store = IndexStore(_db(root), read_only=True)  # the file opens: a whole previous batch or this one
+        changed = store.rows("SELECT count(DISTINCT path) FROM symbols WHERE name LIKE ?", [f"changed_{round_}_%"])
         assert store.rows("SELECT count(*) FROM files")[0][0] == 300
+        assert changed[0][0] in (0, 150), "a batch is applied whole or not at all"
         store.close()
         with Repo.open(root) as repo:  # stale pid file and socket: readers open the file directly
             assert repo.status().files == 300
+    assert killed_mid_batch >= 1, "no kill landed while a batch was being applied"
     proc = _start(root)
     try:
         _converges(root, "a restart after kill -9")
@@ -357,40 +448,108 @@ def test_kill_9_mid_batch_then_restart(tmp_path: Path) -> None:
         _stop(proc)
 
 
-# -- in-process: inotify limits and queue overflow ---------------------------------------------------------
-class _NoInotify(Daemon):
-    def _make_observer(self, *, polling: bool) -> Any:
-        if not polling:
-            raise OSError(errno.ENOSPC, "inotify watch limit reached")
-        return super()._make_observer(polling=True)
-
-
-def test_watch_limit_falls_back_to_polling_and_overflow_rescans(small_repo: Path) -> None:
-    db = _db(small_repo)
-    daemon = _NoInotify(str(small_repo), db, workers=1)
-    thread = threading.Thread(target=daemon.run, daemon=True)
-    thread.start()
+# -- freshness: never silently old ------------------------------------------------------------------
+def test_readers_see_stale_while_a_batch_is_held(watched: Path) -> None:
+    """While git holds its index lock the batch waits: readers are told their files are stale."""
+    lock = watched / ".git/index.lock"
+    lock.write_text("")
     try:
-        _wait(lambda: connect_daemon(db) is not None and _status(small_repo)["batches"] >= 1, "the daemon")
-        assert _status(small_repo)["observer"].startswith("polling")
-        run_cli("status", "--repo", str(small_repo)).stdout.index("polling")
+        (watched / "pkg/money.py").write_text("class Money:\n    pass\n\n\ndef held_back():\n    return 1\n")
+        _wait(lambda: _status(watched)["pending"] > 0, "the event to arrive")
+        with Repo.open(watched) as repo:
+            status = repo.status()
+            assert status.freshness == "stale" and status.stale_paths == ["pkg/money.py"]
+            assert "held_back" not in _symbols(watched, "pkg/money.py")
+            packet = repo.context("Money in pkg/money.py is wrong", budget=4096)
+            items = [i for i in packet.items if i.path == "pkg/money.py"]
+            assert items and all(i.freshness == "stale" for i in items)
+        assert "freshness stale" in run_cli("status", "--repo", str(watched)).stdout
+    finally:
+        lock.unlink()
+    _wait(lambda: "held_back" in _symbols(watched, "pkg/money.py"), "the held batch")
+    st = _quiet(watched, "freshness current")
+    with Repo.open(watched) as repo:
+        assert repo.status().freshness == "current"
+        packet = repo.context("Money in pkg/money.py is wrong", budget=4096)
+        assert all(i.freshness == "current" for i in packet.items)
+    out = json.loads(run_cli("query", "SELECT key, value FROM meta WHERE key IN ('last_event', 'freshness')"
+                             " ORDER BY key", "--repo", str(watched), "--json").stdout)
+    assert out["rows"] == [["freshness", "current"], ["last_event", st["last_event"]]]
+
+
+# -- inotify queue overflow and watch limits: real kernel limits ------------------------------------------
+def test_inotify_overflow_rescans(watched: Path) -> None:
+    """The daemon stopped while >max_queued_events events happen: the kernel drops events."""
+    queued = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    pid = _status(watched)["pid"]
+    lock = watched / ".git/index.lock"  # holds the rescan so that 'unknown' can be observed
+    target = watched / "pkg/money.py"
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        lock.write_text("")
+        for i in range(queued + 100):  # open, modify, close_write: 3 events each
+            target.write_text(f"def overflowed_{i}():\n    return {i}\n")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    try:
+        _wait(lambda: _status(watched)["overflows"] >= 1, "the overflow to be noticed")
+        assert _status(watched)["freshness"] == "unknown"
+        with Repo.open(watched) as repo:
+            assert repo.status().freshness == "unknown"
+    finally:
+        lock.unlink()
+    _wait(lambda: _symbols(watched, "pkg/money.py") == [f"overflowed_{queued + 99}"], "the rescan")
+    _quiet(watched, "freshness current after the rescan")
+    _converges(watched, "a rescan after an overflow")
+
+
+def _start_limited(root: Path, watches: int) -> subprocess.Popen[bytes]:
+    """The daemon in a user namespace allowed only ``watches`` inotify watches (a real limit)."""
+    probe = subprocess.run(["unshare", "--user", "--map-root-user", "sh", "-c",
+                            "echo 1 > /proc/sys/user/max_inotify_watches"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no user namespaces to lower the inotify limit in: {probe.stderr.decode()[:200]}")
+    cmd = f"echo {watches} > /proc/sys/user/max_inotify_watches && exec \"$@\""
+    log = open(root.parent / f"daemon-{root.name}.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen(["unshare", "--user", "--map-root-user", "sh", "-c", cmd, "sh", sys.executable,
+                             "-m", "repointel", "watch", str(root), "--workers", "1"], stdout=log, stderr=log)
+    _wait(lambda: connect_daemon(_db(root)) is not None or proc.poll() is not None, "the daemon to listen")
+    assert proc.poll() is None, (root.parent / f"daemon-{root.name}.log").read_text()
+    _wait(lambda: _status(root)["batches"] >= 1, "the catch-up batch")
+    return proc
+
+
+def _dirs(root: Path) -> int:
+    return 1 + sum(1 for p in root.rglob("*") if p.is_dir() and not p.is_symlink())
+
+
+def test_watch_limit_at_start_falls_back_to_polling(small_repo: Path) -> None:
+    proc = _start_limited(small_repo, 3)
+    try:
+        observer = _status(small_repo)["observer"]
+        assert observer.startswith("polling (inotify watch limit reached: 3 of"), observer
+        assert "polling (inotify watch limit reached" in run_cli("status", "--repo", str(small_repo)).stdout
         (small_repo / "pkg/money.py").write_text("def polled():\n    return 1\n")
         _wait(lambda: _symbols(small_repo, "pkg/money.py") == ["polled"], "the polled change")
-        before = _status(small_repo)["batches"]
-        logging.getLogger("watchdog.observers.inotify_c").warning(
-            "Inotify queue overflowed; filesystem events were lost")
-        _wait(lambda: _status(small_repo)["batches"] > before, "the rescan after an overflow")
-        _wait(lambda: _status(small_repo)["freshness"] == "current", "freshness after the rescan")
-        remote = RemoteStore(db)
-        assert remote.meta()["freshness"] == "current"
-        remote.close()
+        _converges(small_repo, "polling")
     finally:
-        daemon.stop()
-        thread.join(30)
-    assert not thread.is_alive()
-    assert sorted(SMALL_REPO_FILES) == sorted(
-        p.relative_to(small_repo).as_posix() for p in small_repo.rglob("*") if p.is_file()
-        and ".git" not in p.parts and ".repointel" not in p.parts)
+        _stop(proc)
+
+
+def test_watch_limit_while_running_falls_back_to_polling(small_repo: Path) -> None:
+    run_cli("index", str(small_repo))  # .repointel/ exists: it is watched too
+    proc = _start_limited(small_repo, _dirs(small_repo) + 2)
+    try:
+        assert _status(small_repo)["observer"] == "inotify"
+        for i in range(6):
+            (small_repo / f"more{i}/deep").mkdir(parents=True)
+            (small_repo / f"more{i}/deep/m.py").write_text(f"def more_{i}():\n    return {i}\n")
+        _wait(lambda: _status(small_repo)["observer"].startswith("polling (inotify watch limit"), "the fallback")
+        (small_repo / "more5/deep/late.py").write_text("def late():\n    return 1\n")
+        _wait(lambda: _symbols(small_repo, "more5/deep/late.py") == ["late"], "a change in an unwatched directory")
+        _converges(small_repo, "a fallback to polling while running")
+    finally:
+        _stop(proc)
 
 
 def test_cli_detach_status_stop(small_repo: Path) -> None:
