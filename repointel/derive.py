@@ -25,20 +25,35 @@ MIN_REF_NAME = 3
 
 _REFERENCE_EDGES_SQL = f"""
 INSERT INTO file_edges
-WITH scope AS (SELECT unnest(?) AS path), defs AS (
+WITH scope AS (SELECT unnest(?) AS path), used AS (
+    SELECT DISTINCT name FROM refs WHERE ? OR path IN (SELECT path FROM scope)
+), defs AS (
     SELECT DISTINCT name, path FROM symbols
     WHERE kind NOT IN ('variable', 'field') AND length(name) >= {MIN_REF_NAME}
+      AND name IN (SELECT name FROM used)
 ), definers AS (
     SELECT name, count(*) AS n FROM defs GROUP BY name HAVING count(*) <= {MAX_DEFINERS}
 ), imported AS (
     SELECT DISTINCT path AS src, resolved AS dst FROM imports WHERE resolved IS NOT NULL
 )
-SELECT r.path, d.path, 'reference',
-       sum(sqrt(r.count) / dn.n) * CASE WHEN i.src IS NULL THEN 1 ELSE {IMPORTED_REFERENCE_BOOST} END
+SELECT r.path, d.path, 'reference',  -- rounded: a float sum's last bit depends on the order
+       round(sum(sqrt(r.count) / dn.n) * CASE WHEN i.src IS NULL THEN 1 ELSE {IMPORTED_REFERENCE_BOOST} END, 9)
 FROM refs r JOIN definers dn ON r.name = dn.name JOIN defs d ON r.name = d.name
 LEFT JOIN imported i ON i.src = r.path AND i.dst = d.path
 WHERE r.path <> d.path AND (? OR r.path IN (SELECT path FROM scope))
 GROUP BY r.path, d.path, i.src
+"""
+
+#: Files whose reference edges a change of ``names`` can move: users of a name that can carry an
+#: edge before or after the change (at most MAX_DEFINERS definers then; the touched files moved
+#: each count by at most their number, the second parameter's margin).
+_EDGE_USERS_SQL = f"""
+WITH changed AS (SELECT DISTINCT unnest(?) AS name), counts AS (
+    SELECT c.name, count(DISTINCT s.path) AS n FROM changed c
+    LEFT JOIN symbols s ON s.name = c.name AND s.kind NOT IN ('variable', 'field')
+    WHERE length(c.name) >= {MIN_REF_NAME} GROUP BY c.name
+)
+SELECT DISTINCT r.path FROM refs r JOIN counts k ON r.name = k.name WHERE k.n <= ?
 """
 
 _IMPORT_EDGES_SQL = """
@@ -100,12 +115,11 @@ def _build_edges(store: IndexStore, change: Change) -> None:
     store.execute("DELETE FROM file_edges WHERE kind = 'import' AND (? OR src IN (SELECT unnest(?)))",
                   [everything, scope])
     store.execute(_IMPORT_EDGES_SQL, [everything, scope])
-    users = [r[0] for r in store.rows(
-        "SELECT DISTINCT path FROM refs WHERE name IN (SELECT unnest(?))", [sorted(change.names)])]
+    users = [r[0] for r in store.rows(_EDGE_USERS_SQL, [sorted(change.names), MAX_DEFINERS + len(scope)])]
     ref_scope = sorted(set(scope) | set(users))  # when files come or go, resolution (and boosts) move
     store.execute("DELETE FROM file_edges WHERE kind = 'reference' AND (? OR src IN (SELECT unnest(?)))",
                   [everything, ref_scope])
-    store.execute(_REFERENCE_EDGES_SQL, [ref_scope, everything])
+    store.execute(_REFERENCE_EDGES_SQL, [ref_scope, everything, everything])
 
 
 def _build_doclen(store: IndexStore, change: Change) -> None:
@@ -115,28 +129,56 @@ def _build_doclen(store: IndexStore, change: Change) -> None:
                   "WHERE path IN (SELECT unnest(?)) GROUP BY path", [scope])
 
 
-def _build_tests(store: IndexStore, files: list[tuple[str, str | None]]) -> None:
+def _tests_to_relink(store: IndexStore, change: Change) -> list[str] | None:
+    """The test files whose links this change can move, or None for all of them.
+
+    Naming depends on the file set; import links on test files' imports and fan-in (both move
+    only when a test file changes); reference links on the names a test uses and who defines
+    them (top-level definitions), which moved only for the top-level names the touched files
+    defined before or after."""
+    from .extract.testmap import is_test_path
+
+    if change.set_changed or any(is_test_path(p) for p in change.touched):
+        return None
+    return [r[0] for r in store.rows(
+        "SELECT DISTINCT r.path FROM refs r JOIN files f ON f.path = r.path "
+        "WHERE f.is_test AND f.status = 'indexed' AND r.name IN (SELECT unnest(?))",
+        [sorted(change.top_names)])]
+
+
+def _build_tests(store: IndexStore, files: list[tuple[str, str | None]], change: Change) -> None:
     from .extract.testmap import focused_test_command, link_tests
     from .models import ImportRecord
 
+    only = _tests_to_relink(store, change)
+    if only is not None and not only:
+        return
     imports: dict[str, list[ImportRecord]] = {}
-    for path, module, resolved in store.rows(
-        "SELECT path, module, resolved FROM imports WHERE resolved IS NOT NULL"
+    for path, module, resolved in store.rows(  # only test files' imports make test links
+        "SELECT path, module, resolved FROM imports WHERE resolved IS NOT NULL "
+        "AND path IN (SELECT path FROM files WHERE is_test)"
     ):
         imports.setdefault(path, []).append(ImportRecord(path=path, module=module, resolved=resolved))
-    tests = {p for p, in store.rows("SELECT path FROM files WHERE is_test AND status = 'indexed'")}
+    tests = only if only is not None else [p for p, in store.rows(
+        "SELECT path FROM files WHERE is_test AND status = 'indexed'")]
     refs: dict[str, dict[str, int]] = {}
     for path, name, count in store.rows(
         "SELECT path, name, count FROM refs WHERE path IN (SELECT unnest(?))", [sorted(tests)]
     ):
         refs.setdefault(path, {})[name] = count
     by_name: dict[str, list[str]] = {}
-    for name, path in store.rows("SELECT DISTINCT name, path FROM symbols WHERE parent IS NULL"):
+    for name, path in store.rows(
+        "SELECT DISTINCT name, path FROM symbols WHERE parent IS NULL AND name IN "
+        "(SELECT DISTINCT name FROM refs WHERE path IN (SELECT unnest(?)))", [sorted(tests)]
+    ):
         by_name.setdefault(name, []).append(path)
-    links = link_tests([p for p, _ in files], imports, refs, by_name, focused_test_command)
-    store.replace_table("test_links", [
-        (t.test_path, t.source_path, t.test_name, t.reason, t.confidence, t.command) for t in links
-    ])
+    links = link_tests([p for p, _ in files], imports, refs, by_name, focused_test_command, only=only)
+    rows = [(t.test_path, t.source_path, t.test_name, t.reason, t.confidence, t.command) for t in links]
+    if only is None:
+        store.replace_table("test_links", rows)
+    else:
+        store.execute("DELETE FROM test_links WHERE test_path IN (SELECT unnest(?))", [sorted(only)])
+        store.insert("test_links", rows)
 
 
 def _build_risks(root: str, store: IndexStore, change: Change) -> None:
@@ -150,27 +192,53 @@ def _build_risks(root: str, store: IndexStore, change: Change) -> None:
     store.replace_rows("risks", scope, rows)
 
 
-def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str | None]]) -> None:
+def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str | None]],
+                      change: Change) -> None:
+    """Builds (cheap, read from manifests) always; owners and conventions, which depend on a file's
+    own path and bytes (and on CODEOWNERS), only for the touched files unless the file set moved."""
     from .extract.build import detect_builds
-    from .extract.conventions import detect_conventions
-    from .extract.owners import find_codeowners, parse_codeowners
 
-    paths = [p for p, _ in files]
-    every = [r[0] for r in store.rows("SELECT path FROM files ORDER BY path")]
-    owners_rows: list[tuple[Any, ...]] = []
-    found = find_codeowners(root)
-    if found is not None:
-        text = _reader(root)(found) or ""
-        rules = parse_codeowners(text)
-        for p in every:
-            rec = rules.owners_for(p)
-            owners_rows.append((p, list(rec.owners), rec.rule, found, rec.line))
-    store.replace_table("owners", owners_rows)
     store.replace_table("builds", [
         (b.tool, b.manifest, list(b.modules), b.unit_command, b.full_command, list(b.entry_points))
-        for b in detect_builds(root, paths)
+        for b in detect_builds(root, [p for p, _ in files])
     ])
-    store.replace_table("conventions", [(c.path, c.kind, c.governs) for c in detect_conventions(root, every)])
+    every = [r[0] for r in store.rows("SELECT path FROM files ORDER BY path")]
+    if change.set_changed:
+        scope = None
+    else:
+        present = set(every)
+        scope = sorted(change.touched)
+        every = [p for p in scope if p in present]
+    _build_owners(root, store, every, scope)
+    _build_conventions(root, store, every, scope)
+
+
+def _build_owners(root: str, store: IndexStore, paths: list[str], scope: list[str] | None) -> None:
+    from .extract.owners import find_codeowners, parse_codeowners
+
+    if scope is not None and any(os.path.basename(p) == "CODEOWNERS" for p in scope):
+        paths, scope = [r[0] for r in store.rows("SELECT path FROM files ORDER BY path")], None
+    rows: list[tuple[Any, ...]] = []
+    found = find_codeowners(root)
+    if found is not None:
+        rules = parse_codeowners(_reader(root)(found) or "")
+        for p in paths:
+            rec = rules.owners_for(p)
+            rows.append((p, list(rec.owners), rec.rule, found, rec.line))
+    if scope is None:
+        store.replace_table("owners", rows)
+    else:
+        store.replace_rows("owners", scope, rows)
+
+
+def _build_conventions(root: str, store: IndexStore, paths: list[str], scope: list[str] | None) -> None:
+    from .extract.conventions import detect_conventions
+
+    rows = [(c.path, c.kind, c.governs) for c in detect_conventions(root, paths)]
+    if scope is None:
+        store.replace_table("conventions", rows)
+    else:
+        store.replace_rows("conventions", scope, rows)
 
 
 def _build_history(root: str, store: IndexStore) -> None:
@@ -186,11 +254,12 @@ def _build_history(root: str, store: IndexStore) -> None:
 @dataclass
 class Change:
     """What an index run changed: the paths written or removed, whether the set of paths
-    changed, and every symbol name those files defined before or after."""
+    changed, every symbol name those files defined before or after, and the top-level ones."""
 
     touched: set[str] = field(default_factory=set)
     set_changed: bool = True
     names: set[str] = field(default_factory=set)
+    top_names: set[str] = field(default_factory=set)
 
 
 def rebuild_derived(root: str, store: IndexStore, change: Change, *, history: bool) -> None:
@@ -199,8 +268,8 @@ def rebuild_derived(root: str, store: IndexStore, change: Change, *, history: bo
     _build_doclen(store, change)
     _build_imports(root, store, files, change)
     _build_edges(store, change)
-    _build_tests(store, files)
-    _build_repo_facts(root, store, files)
+    _build_tests(store, files, change)
+    _build_repo_facts(root, store, files, change)
     _build_risks(root, store, change)
     if history:
         _build_history(root, store)

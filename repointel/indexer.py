@@ -158,10 +158,11 @@ def _change(store: IndexStore, plan: _Plan, rows: dict[str, list[tuple[Any, ...]
     touched = set(plan.remove) | {r[0] for r in rows["files"]}
     now_indexed = {r[0] for r in rows["files"] if r[status] == "indexed"}
     was_indexed = {p for p in touched if p in old and old[p][3] == "indexed"}
-    old_names = {r[0] for r in store.rows(
-        "SELECT DISTINCT name FROM symbols WHERE path IN (SELECT unnest(?))", [sorted(touched)])}
+    before = store.rows("SELECT DISTINCT name, parent IS NULL FROM symbols WHERE path IN (SELECT unnest(?))",
+                        [sorted(touched)])
     set_changed = everything or now_indexed != was_indexed  # the resolver's file set moved
-    return Change(touched=touched, set_changed=set_changed, names=old_names)
+    return Change(touched=touched, set_changed=set_changed, names={n for n, _ in before},
+                  top_names={n for n, top in before if top})
 
 
 def run_index(root: str, store: IndexStore, *, workers: int | None = None,
@@ -201,6 +202,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         store.replace_files(remove=plan.remove, rows=rows, touch=plan.touch)
         if changed or force_derived or head_moved or "indexed_at" not in meta:
             change.names |= {r[1] for r in rows["symbols"]}
+            change.top_names |= {r[1] for r in rows["symbols"] if r[-1] is None}
             rebuild_derived(root, store, change, history=head_moved or force_derived)
         store.set_meta({
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),

@@ -210,6 +210,10 @@ class IndexStore:
         self.con.execute(f"DELETE FROM {table} WHERE path IN (SELECT unnest(?))", [list(paths)])
         self._insert(table, rows)
 
+    def insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        """Append rows to a table in one bulk write."""
+        self._insert(table, rows)
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Run one trusted internal statement (used for set-based derived maps)."""
         self.con.execute(sql, list(params))

@@ -113,3 +113,68 @@ def test_extractor_upgrade_reparses_everything(small_repo: Path) -> None:
         stats = repo.index(workers=1)
         assert stats.parsed == 5 and stats.unchanged == 0
         assert repo.index(workers=1).parsed == 0
+
+
+_POOL = ["alpha", "beta", "gamma", "delta", "shared", "common", "Widget", "Gadget", "compute", "render"]
+
+
+def _source(rng: random.Random) -> str:
+    """A module defining pool names at top level, as methods, or as constants."""
+    out = []
+    for name in rng.sample(_POOL, rng.randint(1, 5)):
+        form = rng.choice(["def", "class", "method", "const"])
+        if form == "def":
+            out.append(f"def {name}(x):\n    return {rng.choice(_POOL)}(x)\n")
+        elif form == "class":
+            out.append(f"class {name}:\n    def run(self):\n        return {rng.choice(_POOL)}\n")
+        elif form == "method":
+            out.append(f"class Holder{rng.randint(0, 99)}:\n    def {name}(self):\n        return 1\n")
+        else:
+            out.append(f"{name.upper()} = {rng.randint(0, 9)}\n")
+    return "\n\n".join(out)
+
+
+def _test_source(rng: random.Random) -> str:
+    mods = rng.sample(range(10), rng.randint(0, 3))
+    lines = [f"from pkg import mod{m}" for m in mods]
+    body = ", ".join(rng.sample(_POOL, rng.randint(1, 6)))
+    return "\n".join(lines) + f"\n\n\ndef test_it():\n    assert [{body}]\n"
+
+
+def _edit(root: Path, rng: random.Random) -> None:
+    kind = rng.choice(["source", "source", "source", "test", "test", "owners", "convention", "set"])
+    if kind == "source":
+        (root / f"pkg/mod{rng.randrange(10)}.py").write_text(_source(rng))
+    elif kind == "test":
+        (root / f"tests/test_mod{rng.randrange(6)}.py").write_text(_test_source(rng))
+    elif kind == "owners":
+        rules = [f"pkg/mod{rng.randrange(10)}.py @team{rng.randrange(3)}" for _ in range(rng.randint(0, 4))]
+        (root / ".github/CODEOWNERS").write_text("* @everyone\n" + "\n".join(rules) + "\n")
+    elif kind == "convention":
+        (root / "CONTRIBUTING.md").write_text(f"# Contributing {rng.random()}\n\nRun the tests.\n")
+        (root / "pyproject.toml").write_text(f"[tool.ruff]\nline-length = {rng.choice([88, 100, 120])}\n")
+    else:
+        extra = root / "pkg/extra.py"
+        if extra.exists():
+            extra.unlink()
+        else:
+            extra.write_text(_source(rng))
+
+
+def test_random_content_edits_equal_fresh_index(tmp_path: Path) -> None:
+    """Edits that keep the file set take the scoped paths (test links, owners, conventions, edges
+    of only what can move); after each batch the index must still equal a fresh one."""
+    rng = random.Random(11)
+    files = {f"pkg/mod{i}.py": _source(rng) for i in range(10)}
+    files |= {f"pkg/many{i}.py": "def common():\n    return 1\n" for i in range(8)}  # at MAX_DEFINERS
+    files |= {f"tests/test_mod{i}.py": _test_source(rng) for i in range(6)}
+    files |= {"pkg/__init__.py": "", ".github/CODEOWNERS": "* @everyone\n", "CONTRIBUTING.md": "# C\n",
+              "pyproject.toml": "[tool.ruff]\nline-length = 88\n"}
+    root = make_git_repo(tmp_path / "r", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        for step in range(24):
+            for _ in range(rng.randint(1, 2)):
+                _edit(root, rng)
+            repo.index(workers=1)
+            assert _snapshot(repo.db_path) == _fresh(root, tmp_path), f"step {step}"

@@ -21,7 +21,8 @@ import posixpath
 import re
 import shlex
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import lru_cache
 
 from ..models import ImportRecord, TestLink
 from .deps import shared_prefix
@@ -93,12 +94,14 @@ _NEUTRAL_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testi
                            "main", "lib", "java", "kotlin", "python", "integration", "source"})
 
 
+@lru_cache(maxsize=1 << 16)
 def is_test_path(path: str) -> bool:
     """True when ``path`` follows a test-file convention of a supported language (test_*.py,
     *_test.py, tests/ dirs, *.test.ts, *.spec.js, *_test.go, *Test.java, *_spec.rb, *Tests.cs…)."""
     return bool(_TEST_PATH.search(path))
 
 
+@lru_cache(maxsize=1 << 16)
 def _family(path: str) -> str | None:
     return _FAMILY.get(posixpath.splitext(path)[1].lower())
 
@@ -219,13 +222,19 @@ def _reference_links(tests: list[str], references: Mapping[str, dict[str, int]],
                      definitions_by_name: Mapping[str, list[str]]) -> list[tuple[str, str, float]]:
     """(test, source, confidence) where the test uses names that only a few source files define."""
     out: list[tuple[str, str, float]] = []
+    definers_of: dict[tuple[str, str | None], set[str]] = {}  # (name, family) → source definers
+    family: dict[str, str | None] = {}
     for t in tests:
         fam = _family(t)
         score: dict[str, float] = defaultdict(float)
         for name in references.get(t, {}):
             if len(name) < MIN_NAME:
                 continue
-            definers = {p for p in definitions_by_name.get(name, ()) if not is_test_path(p) and _family(p) == fam}
+            definers = definers_of.get((name, fam))
+            if definers is None:
+                definers = {p for p in definitions_by_name.get(name, ())
+                            if not is_test_path(p) and _cached_family(p, family) == fam}
+                definers_of[(name, fam)] = definers
             if 0 < len(definers) <= MAX_DEFINERS:
                 for p in definers:
                     score[p] += 1.0 / len(definers)
@@ -236,33 +245,46 @@ def _reference_links(tests: list[str], references: Mapping[str, dict[str, int]],
     return out
 
 
+def _cached_family(path: str, memo: dict[str, str | None]) -> str | None:
+    if path not in memo:
+        memo[path] = _family(path)
+    return memo[path]
+
+
 def link_tests(
     files: Sequence[str],
     imports: Mapping[str, list[ImportRecord]],
     references: Mapping[str, dict[str, int]] | None = None,
     definitions_by_name: Mapping[str, list[str]] | None = None,
     test_command: Callable[[str, str | None], str | None] | None = None,
+    only: Collection[str] | None = None,
 ) -> list[TestLink]:
     """One :class:`TestLink` per (test file, source file) from naming, imports and references.
 
     ``imports`` holds each file's resolved import records; ``references`` each file's used names
     with counts; ``definitions_by_name`` the files defining each top-level name. The best reason
     wins; two or more agreeing reasons add :data:`AGREEMENT_BONUS`. Sorted by test, then confidence.
+    ``only`` restricts the output to those test files (an incremental update); import fan-in is
+    still counted over every test, so their links equal those of a full run.
     """
     index = _Index(files)
+    only_set = None if only is None else set(only)
+    wanted = [t for t in index.tests if only_set is None or t in only_set]
     found: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
 
     def add(reason: str, t: str, s: str, conf: float) -> None:
         if s != t:
             found[(t, s)][reason] = max(conf, found[(t, s)].get(reason, 0.0))
 
-    for t in index.tests:
+    keep = set(wanted)
+    for t in wanted:
         for s, conf in index.naming(t):
             add("naming", t, s, conf)
     for t, s, conf in _import_links(index.tests, imports):
-        add("import", t, s, conf)
+        if t in keep:
+            add("import", t, s, conf)
     if references and definitions_by_name:
-        for t, s, conf in _reference_links(index.tests, references, definitions_by_name):
+        for t, s, conf in _reference_links(wanted, references, definitions_by_name):
             add("reference", t, s, conf)
     links: list[TestLink] = []
     commands: dict[str, str | None] = {}
