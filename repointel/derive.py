@@ -12,7 +12,7 @@ from typing import Any
 
 from .store import IndexStore
 
-__all__ = ["Change", "rebuild_derived"]
+__all__ = ["EDGELESS_KINDS", "Change", "rebuild_derived"]
 
 #: Reference edges ignore names defined in more files than this: such names say nothing about where.
 MAX_DEFINERS = 8
@@ -22,6 +22,8 @@ HISTORY_COMMITS = 2000
 IMPORTED_REFERENCE_BOOST = 3.0
 #: Reference edges ignore names shorter than this (i, x, fn … are everywhere).
 MIN_REF_NAME = 3
+#: Definition kinds that never carry a reference edge (a local name says nothing about where).
+EDGELESS_KINDS = ("variable", "field")
 
 _REFERENCE_EDGES_SQL = f"""
 INSERT INTO file_edges
@@ -29,7 +31,7 @@ WITH scope AS (SELECT unnest(?) AS path), used AS (
     SELECT DISTINCT name FROM refs WHERE ? OR path IN (SELECT path FROM scope)
 ), defs AS (
     SELECT DISTINCT name, path FROM symbols
-    WHERE kind NOT IN ('variable', 'field') AND length(name) >= {MIN_REF_NAME}
+    WHERE kind NOT IN {EDGELESS_KINDS} AND length(name) >= {MIN_REF_NAME}
       AND name IN (SELECT name FROM used)
 ), definers AS (
     SELECT name, count(*) AS n FROM defs GROUP BY name HAVING count(*) <= {MAX_DEFINERS}
@@ -50,7 +52,7 @@ GROUP BY r.path, d.path, i.src
 _EDGE_USERS_SQL = f"""
 WITH changed AS (SELECT DISTINCT unnest(?) AS name), counts AS (
     SELECT c.name, count(DISTINCT s.path) AS n FROM changed c
-    LEFT JOIN symbols s ON s.name = c.name AND s.kind NOT IN ('variable', 'field')
+    LEFT JOIN symbols s ON s.name = c.name AND s.kind NOT IN {EDGELESS_KINDS}
     WHERE length(c.name) >= {MIN_REF_NAME} GROUP BY c.name
 )
 SELECT DISTINCT r.path FROM refs r JOIN counts k ON r.name = k.name WHERE k.n <= ?
@@ -107,9 +109,10 @@ def _build_imports(root: str, store: IndexStore, files: list[tuple[str, str | No
 
 
 def _build_edges(store: IndexStore, change: Change) -> None:
-    """Import edges out of re-resolved files; reference edges out of every file that uses a name
-    the change defined or undefined (their definer counts, hence weights, moved too), or out of
-    every file when the set of files changed (resolution, hence the import boost, may move)."""
+    """Import edges out of re-resolved files; reference edges out of the touched files and every
+    file that uses a name some touched file started or stopped defining (its definers, hence the
+    weights, moved), or out of every file when the set of files changed (resolution, hence the
+    import boost, may move). An edit inside a function body moves no name."""
     everything = change.set_changed
     scope = sorted(change.touched)
     store.execute("DELETE FROM file_edges WHERE kind = 'import' AND (? OR src IN (SELECT unnest(?)))",
@@ -196,12 +199,7 @@ def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str |
                       change: Change) -> None:
     """Builds (cheap, read from manifests) always; owners and conventions, which depend on a file's
     own path and bytes (and on CODEOWNERS), only for the touched files unless the file set moved."""
-    from .extract.build import detect_builds
-
-    store.replace_table("builds", [
-        (b.tool, b.manifest, list(b.modules), b.unit_command, b.full_command, list(b.entry_points))
-        for b in detect_builds(root, [p for p, _ in files])
-    ])
+    _build_builds(root, store, files, change)
     every = [r[0] for r in store.rows("SELECT path FROM files ORDER BY path")]
     if change.set_changed:
         scope = None
@@ -211,6 +209,25 @@ def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str |
         every = [p for p in scope if p in present]
     _build_owners(root, store, every, scope)
     _build_conventions(root, store, every, scope)
+
+
+def _build_builds(root: str, store: IndexStore, files: list[tuple[str, str | None]],
+                  change: Change) -> None:
+    """Builds depend on the file list and the bytes of the files the detectors read (recorded in
+    meta ``build_inputs``): skipped when neither moved."""
+    import json
+
+    from .extract.build import detect_builds
+
+    inputs = store.meta().get("build_inputs")
+    if not change.set_changed and inputs is not None and not change.touched & set(json.loads(inputs)):
+        return
+    read: set[str] = set()
+    store.replace_table("builds", [
+        (b.tool, b.manifest, list(b.modules), b.unit_command, b.full_command, list(b.entry_points))
+        for b in detect_builds(root, [p for p, _ in files], read)
+    ])
+    store.set_meta({"build_inputs": json.dumps(sorted(read))})
 
 
 def _build_owners(root: str, store: IndexStore, paths: list[str], scope: list[str] | None) -> None:
@@ -251,15 +268,32 @@ def _build_history(root: str, store: IndexStore) -> None:
     store.replace_table("cochange", [(h.path, p, n) for h in records for p, n in h.cochange])
 
 
+_SymbolRow = tuple[str, str, str, bool]  # (path, name, kind, is top-level)
+
+
 @dataclass
 class Change:
-    """What an index run changed: the paths written or removed, whether the set of paths
-    changed, every symbol name those files defined before or after, and the top-level ones."""
+    """What an index run changed: the paths written or removed, whether the set of paths changed,
+    the names whose set of defining files moved (``names``: definitions that can carry reference
+    edges; ``top_names``: top-level definitions, which test links use)."""
 
     touched: set[str] = field(default_factory=set)
     set_changed: bool = True
     names: set[str] = field(default_factory=set)
     top_names: set[str] = field(default_factory=set)
+
+    @classmethod
+    def between(cls, touched: set[str], set_changed: bool, before: list[_SymbolRow],
+                after: list[_SymbolRow]) -> Change:
+        """The change, from the touched files' definitions before and after: a name moved when
+        some touched file started or stopped defining it (an edit inside a body moves none)."""
+        def pairs(rows: list[_SymbolRow], top: bool) -> set[tuple[str, str]]:
+            return {(p, n) for p, n, kind, is_top in rows
+                    if (is_top if top else kind not in EDGELESS_KINDS)}
+
+        return cls(touched=touched, set_changed=set_changed,
+                   names={n for _, n in pairs(before, False) ^ pairs(after, False)},
+                   top_names={n for _, n in pairs(before, True) ^ pairs(after, True)})
 
 
 def rebuild_derived(root: str, store: IndexStore, change: Change, *, history: bool) -> None:

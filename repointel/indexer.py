@@ -153,16 +153,17 @@ def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, raw: bytes,
 
 def _change(store: IndexStore, plan: _Plan, rows: dict[str, list[tuple[Any, ...]]],
             old: dict[str, tuple[Any, ...]], everything: bool) -> Change:
-    """The change this run makes, with the names the touched files defined before it."""
+    """The change this run makes: the touched paths, whether the file set moved, and the names
+    whose defining files moved (from the touched files' definitions before and after)."""
     status = _FILE_COLS.index("status")
     touched = set(plan.remove) | {r[0] for r in rows["files"]}
     now_indexed = {r[0] for r in rows["files"] if r[status] == "indexed"}
     was_indexed = {p for p in touched if p in old and old[p][3] == "indexed"}
-    before = store.rows("SELECT DISTINCT name, parent IS NULL FROM symbols WHERE path IN (SELECT unnest(?))",
-                        [sorted(touched)])
+    before = store.rows("SELECT DISTINCT path, name, kind, parent IS NULL FROM symbols "
+                        "WHERE path IN (SELECT unnest(?))", [sorted(touched)])
+    after = [(r[0], r[1], r[3], r[-1] is None) for r in rows["symbols"]]
     set_changed = everything or now_indexed != was_indexed  # the resolver's file set moved
-    return Change(touched=touched, set_changed=set_changed, names={n for n, _ in before},
-                  top_names={n for n, top in before if top})
+    return Change.between(touched, set_changed, before, after)
 
 
 def run_index(root: str, store: IndexStore, *, workers: int | None = None,
@@ -201,8 +202,6 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         change = _change(store, plan, rows, old, force_derived or "indexed_at" not in meta)
         store.replace_files(remove=plan.remove, rows=rows, touch=plan.touch)
         if changed or force_derived or head_moved or "indexed_at" not in meta:
-            change.names |= {r[1] for r in rows["symbols"]}
-            change.top_names |= {r[1] for r in rows["symbols"] if r[-1] is None}
             rebuild_derived(root, store, change, history=head_moved or force_derived)
         store.set_meta({
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),

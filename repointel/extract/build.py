@@ -612,13 +612,17 @@ _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
 ]
 
 
-def detect_builds(root: str, files: Sequence[str]) -> list[BuildInfo]:
+def detect_builds(root: str, files: Sequence[str], read: set[str] | None = None) -> list[BuildInfo]:
     """Every build system among ``files`` (repo-relative posix paths): project builds first
-    (by manifest depth, then path), then containers and CI."""
+    (by manifest depth, then path), then containers and CI. ``read``, when given, receives every
+    file whose content the detectors looked at: only the file list and those files' bytes
+    decide the result."""
     repo = _Repo(root, list(files))
     out: list[BuildInfo] = []
     for detect in _DETECTORS:
         out.extend(detect(repo))
+    if read is not None:
+        read.update(repo._cache)
     late = {"docker", "docker-compose", "github_actions", "gitlab_ci"}
     return sorted(out, key=lambda b: (b.tool in late, b.manifest.count("/"), b.manifest))
 
