@@ -27,22 +27,23 @@ EDGELESS_KINDS = ("variable", "field")
 
 _REFERENCE_EDGES_SQL = f"""
 INSERT INTO file_edges
-WITH scope AS (SELECT unnest(?) AS path), used AS (
-    SELECT DISTINCT name FROM refs WHERE ? OR path IN (SELECT path FROM scope)
+WITH scope AS (SELECT unnest($scope) AS path), r AS (
+    SELECT path, name, count FROM refs WHERE $all OR path IN (SELECT path FROM scope)
 ), defs AS (
     SELECT DISTINCT name, path FROM symbols
     WHERE kind NOT IN {EDGELESS_KINDS} AND length(name) >= {MIN_REF_NAME}
-      AND name IN (SELECT name FROM used)
+      AND name IN (SELECT name FROM r)
 ), definers AS (
     SELECT name, count(*) AS n FROM defs GROUP BY name HAVING count(*) <= {MAX_DEFINERS}
 ), imported AS (
-    SELECT DISTINCT path AS src, resolved AS dst FROM imports WHERE resolved IS NOT NULL
+    SELECT DISTINCT path AS src, resolved AS dst FROM imports
+    WHERE resolved IS NOT NULL AND ($all OR path IN (SELECT path FROM scope))
 )
 SELECT r.path, d.path, 'reference',  -- rounded: a float sum's last bit depends on the order
        round(sum(sqrt(r.count) / dn.n) * CASE WHEN i.src IS NULL THEN 1 ELSE {IMPORTED_REFERENCE_BOOST} END, 9)
-FROM refs r JOIN definers dn ON r.name = dn.name JOIN defs d ON r.name = d.name
+FROM r JOIN definers dn ON r.name = dn.name JOIN defs d ON r.name = d.name
 LEFT JOIN imported i ON i.src = r.path AND i.dst = d.path
-WHERE r.path <> d.path AND (? OR r.path IN (SELECT path FROM scope))
+WHERE r.path <> d.path
 GROUP BY r.path, d.path, i.src
 """
 
@@ -122,7 +123,7 @@ def _build_edges(store: IndexStore, change: Change) -> None:
     ref_scope = sorted(set(scope) | set(users))  # when files come or go, resolution (and boosts) move
     store.execute("DELETE FROM file_edges WHERE kind = 'reference' AND (? OR src IN (SELECT unnest(?)))",
                   [everything, ref_scope])
-    store.execute(_REFERENCE_EDGES_SQL, [ref_scope, everything, everything])
+    store.execute(_REFERENCE_EDGES_SQL, {"scope": ref_scope, "all": everything})
 
 
 def _build_doclen(store: IndexStore, change: Change) -> None:

@@ -214,9 +214,10 @@ class IndexStore:
         """Append rows to a table in one bulk write."""
         self._insert(table, rows)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one trusted internal statement (used for set-based derived maps)."""
-        self.con.execute(sql, list(params))
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
+        """Run one trusted internal statement (used for set-based derived maps); ``params`` are
+        positional, or named (``$name``) when a dict."""
+        self.con.execute(sql, params if isinstance(params, dict) else list(params))
 
     def set_meta(self, values: dict[str, str | None]) -> None:
         """Set (or with None, delete) meta keys."""
