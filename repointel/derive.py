@@ -185,17 +185,6 @@ def _build_tests(store: IndexStore, files: list[tuple[str, str | None]], change:
         store.insert("test_links", rows)
 
 
-def _build_risks(root: str, store: IndexStore, change: Change) -> None:
-    """Risk tags depend only on a file's own path and bytes: re-tag the touched files."""
-    from .extract.risk import tag_risks
-
-    scope = sorted(change.touched)
-    present = [r[0] for r in store.rows(
-        "SELECT path FROM files WHERE path IN (SELECT unnest(?)) ORDER BY path", [scope])]
-    rows = [(r.path, r.tag, r.rule) for r in tag_risks(present, read_text=_reader(root))]
-    store.replace_rows("risks", scope, rows)
-
-
 def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str | None]],
                       change: Change) -> None:
     """Builds (cheap, read from manifests) always; owners and conventions, which depend on a file's
@@ -305,6 +294,5 @@ def rebuild_derived(root: str, store: IndexStore, change: Change, *, history: bo
     _build_edges(store, change)
     _build_tests(store, files, change)
     _build_repo_facts(root, store, files, change)
-    _build_risks(root, store, change)
     if history:
         _build_history(root, store)

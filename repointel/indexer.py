@@ -49,7 +49,10 @@ class _Plan:
 
 
 def _scan_skip_facts(e: Entry) -> FileFacts:
+    from .extract.risk import tag_risks
+
     return {
+        "risks": [(t.tag, t.rule) for t in tag_risks([e.path])],  # path rules only: bytes unread
         "path": e.path, "language": None, "size": 0, "sha256": None, "mtime_ns": 0, "lines": 0,
         "is_test": False, "is_generated": False, "is_vendored": False, "is_binary": False,
         "status": "skipped", "skip_reason": e.skip_reason, "parse_errors": False,
@@ -141,6 +144,7 @@ def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, raw: bytes,
     path = facts["path"]
     rec = dict(facts, raw_path=raw)
     rows["files"].append(tuple(rec[c] for c in _FILE_COLS))
+    rows["risks"].extend((path, tag, rule) for tag, rule in facts["risks"])
     if parsed is None:
         return
     rows["terms"].extend((path, term, tf) for term, tf in parsed["terms"].items())

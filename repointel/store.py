@@ -5,9 +5,10 @@ Schema (documented in docs/index-schema.md; version in ``meta.schema_version``):
 - ``meta(key, value)``: schema_version, root, commit, dirty, indexed_at, last_event.
 - ``files``: the file map, one row per listed file (indexed or skipped with a reason).
 - ``symbols``: definitions; ``refs``: identifier references per file with counts.
+- ``risks``: risk tags per file (from its path and bytes, found while the file is examined).
 - ``imports``: raw import statements per file, with what they resolve to.
 - ``file_edges``: file → file dependency edges (kind ``import`` or ``reference``, weighted).
-- ``test_links``, ``owners``, ``history``, ``cochange``, ``builds``, ``risks``, ``conventions``:
+- ``test_links``, ``owners``, ``history``, ``cochange``, ``builds``, ``conventions``:
   repository-wide maps, recomputed from the per-file tables in the same transaction.
 
 Every index run writes in ONE transaction: a crash leaves the previous committed index.
@@ -72,10 +73,10 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "conventions": [("path", "VARCHAR"), ("kind", "VARCHAR"), ("governs", "VARCHAR")],
 }
 #: Tables keyed by a file path: rows for a changed or removed file are replaced.
-PER_FILE_TABLES = ("files", "symbols", "refs", "terms", "imports")
+PER_FILE_TABLES = ("files", "symbols", "refs", "terms", "imports", "risks")
 #: Tables rebuilt whole from the per-file ones whenever anything changed.
 DERIVED_TABLES = ("doclen", "file_edges", "test_links", "owners", "history", "cochange", "builds",
-                  "risks", "conventions")
+                  "conventions")
 _WRITE_SQL = re.compile(
     r"\b(insert|update|delete|create|drop|alter|attach|detach|copy|export|import|install|load|"
     r"pragma|set|checkpoint|vacuum|call|truncate|replace)\b",

@@ -87,38 +87,50 @@ def _count_lines(data: bytes) -> int:
 
 def examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
             want_parse: bool = True) -> tuple[FileFacts, dict[str, Any] | None]:
-    """Read, hash, classify and (when parseable) parse one file into plain-data results."""
+    """Read, hash, classify and (when parseable) parse one file into plain-data results.
+
+    ``facts["risks"]`` holds the file's risk tags as (tag, rule): they depend only on the path
+    and the bytes, so they are found here, in the worker, while the text is in memory."""
+    from .risk import tag_risks
+
+    facts, parsed, text = _examine(root, path, raw, size, mtime_ns, want_parse)
+    facts["risks"] = [(t.tag, t.rule) for t in tag_risks([path], read_text=lambda _: text)]
+    return facts, parsed
+
+
+def _examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
+             want_parse: bool) -> tuple[FileFacts, dict[str, Any] | None, str | None]:
     lang = language_for_path(path)
     facts = _facts(path, size, mtime_ns, lang)
     full = os.path.join(root, os.fsdecode(raw))
     try:
         if size > MAX_FILE_BYTES:
             facts.update(sha256=_hash_stream(full), status="skipped", skip_reason="too_large")
-            return facts, None
+            return facts, None, None
         with open(full, "rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         facts.update(status="skipped", skip_reason="vanished")
-        return facts, None
+        return facts, None, None
     except OSError:
         facts.update(status="skipped", skip_reason="unreadable")
-        return facts, None
+        return facts, None, None
     facts.update(sha256=hashlib.sha256(data).hexdigest(), size=len(data), lines=_count_lines(data))
     problem = _content_problem(data, lang)
     if problem is not None:
         facts.update(status="skipped", skip_reason=problem, is_binary=problem == "binary")
-        return facts, None
+        return facts, None, None if problem == "binary" else data.decode("utf-8", "replace")
     if not facts["is_generated"] and _GENERATED_MARK.search(data[:2048]):
         facts["is_generated"] = True
-    if not want_parse or facts["is_vendored"] or not _is_text_doc(path, lang):
-        return facts, None
     text = data.decode("utf-8")
+    if not want_parse or facts["is_vendored"] or not _is_text_doc(path, lang):
+        return facts, None, text
     if lang is None:
-        return facts, {"terms": term_counts(path + "\n" + text)}
+        return facts, {"terms": term_counts(path + "\n" + text)}, text
     parsed = extract_parsed(lang, data)
     parsed["terms"] = term_counts(path + "\n" + text)
     facts["parse_errors"] = parsed["parse_errors"]
-    return facts, parsed
+    return facts, parsed, text
 
 
 def extract_parsed(lang: str, data: bytes) -> dict[str, Any]:
