@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..models import RiskTag
@@ -282,7 +282,8 @@ _TOKEN_SPECS: list[tuple[str, str, tuple[str, ...]]] = [
                               r"(?P<v>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])", ("aws",)),
     ("github_token", r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
     ("github_token", r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b", ("github_pat_",)),
-    ("gitlab_token", r"\bgl(?:pat|dt|ptt|rt|cbt|soat)-[A-Za-z0-9_-]{20,}", ("gl",)),
+    ("gitlab_token", r"\bgl(?:pat|dt|ptt|rt|cbt|soat)-[A-Za-z0-9_-]{20,}",
+     ("glpat-", "gldt-", "glptt-", "glrt-", "glcbt-", "glsoat-")),
     ("slack_token", r"\bxox[abposre]-(?:[0-9]+-)*[A-Za-z0-9-]{10,}", ("xox",)),
     ("slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9_/]{20,}",
      ("hooks.slack.com",)),
@@ -321,6 +322,12 @@ _TOKEN_SPECS: list[tuple[str, str, tuple[str, ...]]] = [
                         r"(?P<v>[^\s:/@'\"<>]{3,200})@[A-Za-z0-9.\[\]-]", ("://",)),
 ]
 _TOKEN_PATTERNS = [(kind, re.compile(rx), hints) for kind, rx, hints in _TOKEN_SPECS]
+#: Cheap necessary conditions for patterns whose hints are common in code: each starts with a
+#: literal, which the regex engine finds fast; the full pattern runs only when its gate matches.
+_TOKEN_GATES: dict[str, re.Pattern[str]] = {
+    "url_credentials": re.compile(r"://[^\s:/@'\"<>]{1,100}:[^\s:/@'\"<>]{3,200}@"),
+    "twilio_key": re.compile(r"SK[0-9a-f]{32}"),
+}
 
 #: ``name = "literal"`` in most languages and formats (with an optional type annotation);
 #: the name is judged afterwards by :data:`_STRONG_NAME` / :data:`_WEAK_NAME`.
@@ -394,9 +401,39 @@ def _name(text: str, m: re.Match[str]) -> str:
     return (head.group() if head else "") + m.group("tail")
 
 
-def _assignment_spans(text: str) -> Iterable[tuple[int, int, str]]:
+#: Every :data:`_ASSIGNMENT` match starts with one of these (lower-cased) words.
+_ASSIGNMENT_WORDS = ("pass", "secret", "pwd", "pw", "token", "key", "auth", "credential", "dsn",
+                     "conn", "salt", "bearer")
+
+
+def _assignment_matches(text: str, lower: str) -> Iterator[re.Match[str]]:
+    """``_ASSIGNMENT.finditer(text)``, trying the regex only where a match can start (a word of
+    :data:`_ASSIGNMENT_WORDS`): ~20× faster on code, where the alternation at every position
+    dominated. Falls back to the plain scan when lower-casing changed the text's length."""
+    if len(lower) != len(text):
+        yield from _ASSIGNMENT.finditer(text)
+        return
+    starts: set[int] = set()
+    for word in _ASSIGNMENT_WORDS:
+        pos = lower.find(word)
+        while pos >= 0:
+            starts.add(pos)
+            pos = lower.find(word, pos + 1)
+    end = 0
+    for pos in sorted(starts):
+        if pos < end:
+            continue
+        m = _ASSIGNMENT.match(text, pos)
+        if m is not None:
+            yield m
+            end = m.end()
+
+
+def _assignment_spans(text: str, lower: str | None = None) -> Iterable[tuple[int, int, str]]:
+    lower = text.lower() if lower is None else lower
     for regex, bare in ((_ASSIGNMENT, False), (_BARE, True), (_XML, False)):
-        for m in regex.finditer(text):
+        found = _assignment_matches(text, lower) if regex is _ASSIGNMENT else regex.finditer(text)
+        for m in found:
             kind = _secret_name_kind(_name(text, m))
             if kind is None:
                 continue
@@ -422,6 +459,9 @@ def find_secret_spans(text: str) -> list[tuple[int, int, str]]:
     for kind, regex, hints in _TOKEN_PATTERNS:
         if not any(h in (lower if h.islower() else text) for h in hints):
             continue
+        gate = _TOKEN_GATES.get(kind)
+        if gate is not None and not gate.search(text):
+            continue
         for m in regex.finditer(text):
             if "v" in regex.groupindex:
                 if kind == "url_credentials" and _is_trivial(m.group("v")):
@@ -429,7 +469,7 @@ def find_secret_spans(text: str) -> list[tuple[int, int, str]]:
                 spans.append((m.start("v"), m.end("v"), kind))
             else:
                 spans.append((m.start(), m.end(), kind))
-    spans.extend(_assignment_spans(text))
+    spans.extend(_assignment_spans(text, lower))
     spans.sort(key=lambda s: (s[0], -s[1]))
     out: list[tuple[int, int, str]] = []
     for span in spans:
