@@ -379,6 +379,7 @@ def test_readers_in_other_processes_never_fail(small_repo: Path, tmp_path: Path)
         stop.write_text("")
         _stop(proc)
     result = json.loads(out.read_text())
+    print(f"reader: {len(result['seen'])} reads across 100 batches, {len(result['errors'])} errors")
     assert result["errors"] == []
     assert len(result["seen"]) >= 20
     valid = [[f"f{i:03d}" for i in range(n)] for n in range(101)]
