@@ -23,6 +23,9 @@ __all__ = ["build_packet"]
 HEADER_FILES = 10
 #: Files whose whole text is at most this many tokens go in whole: cutting them saves little.
 WHOLE_FILE_TOKENS = 1200
+#: Bytes above which a file is not counted for the whole-file rule: source code runs 3-4 bytes a
+#: token, so 8 bytes a token is far beyond any real file of WHOLE_FILE_TOKENS.
+WHOLE_FILE_BYTES = 8 * WHOLE_FILE_TOKENS
 #: Top files that get snippets (tier 1); later files appear as outlines only.
 SNIPPET_FILES = 6
 #: Largest single definition snippet; bigger definitions are cut to their head.
@@ -31,6 +34,8 @@ MAX_SNIPPET_TOKENS = 1500
 DEPS_PER_FILE = 3
 #: Tests pulled in per top file (tier 3).
 TESTS_PER_FILE = 2
+#: Ranked files after the snippet files that get an outline when room remains (tier 4).
+OUTLINED_FILES = 10
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
@@ -44,43 +49,71 @@ class _Source:
     fresh: bool
 
 
-def _read(root: str, store: IndexStore, path: str, cache: dict[str, _Source | None]) -> _Source | None:
-    if path in cache:
-        return cache[path]
-    src = None
-    row = store.rows("SELECT raw_path, sha256 FROM files WHERE path = ?", [path])
-    if row:
-        full = os.path.join(os.fsencode(root), row[0][0])
+_Def = tuple[str, str, str, int, int, str, str | None]  # name, qualname, kind, start, end, sig, parent
+
+
+class _Files:
+    """The packet's view of files: index rows and definitions loaded in batches (one query per
+    batch, not per file), each file's bytes read once, secret files withheld."""
+
+    def __init__(self, root: str, store: IndexStore) -> None:
+        self.root, self.store = root, store
+        self.rows: dict[str, tuple[bytes, str | None, bool]] = {}  # path → (raw path, sha, secret)
+        self.defs: dict[str, list[_Def]] = {}
+        self.sources: dict[str, _Source | None] = {}
+
+    def preload(self, paths: list[str]) -> None:
+        """Fetch the index rows and definitions of ``paths`` not loaded yet."""
+        todo = sorted({p for p in paths if p not in self.rows})
+        if not todo:
+            return
+        for path, raw, sha, secret in self.store.rows(
+            "SELECT f.path, f.raw_path, f.sha256, EXISTS (SELECT 1 FROM risks r WHERE r.path = f.path "
+            "AND r.tag = 'secrets') FROM files f WHERE f.path IN (SELECT unnest(?))", [todo]
+        ):
+            self.rows[path] = (raw, sha, bool(secret))
+        for p in todo:
+            self.defs[p] = []
+        for row in self.store.rows(
+            "SELECT path, name, qualname, kind, start_line, end_line, signature, parent FROM symbols "
+            "WHERE path IN (SELECT unnest(?)) ORDER BY path, start_line", [todo]
+        ):
+            self.defs[row[0]].append(tuple(row[1:]))
+
+    def source(self, path: str) -> _Source | None:
+        """The file's current bytes, or None when unreadable, unknown or holding a secret."""
+        if path not in self.sources:
+            self.preload([path])
+            self.sources[path] = self._read(path)
+        return self.sources[path]
+
+    def _read(self, path: str) -> _Source | None:
+        row = self.rows.get(path)
+        if row is None:
+            return None
+        raw, sha, secret = row
         try:
-            with open(full, "rb") as fh:
+            with open(os.path.join(os.fsencode(self.root), raw), "rb") as fh:
                 data = fh.read()
-            if _is_secret(path, data):
-                cache[path] = None  # a file holding a secret never enters a packet, not even in part
-                return None
-            src = _Source(path, data, data.splitlines(keepends=True),
-                          hashlib.sha256(data).hexdigest() == row[0][1])
         except OSError:
-            src = None
-    cache[path] = src
-    return src
+            return None
+        fresh = hashlib.sha256(data).hexdigest() == sha
+        # the index's verdict holds for the bytes it saw; changed bytes are scanned now
+        if secret or _is_secret_name(path) or (not fresh and _has_secret(data)):
+            return None  # a file holding a secret never enters a packet, not even in part
+        return _Source(path, data, data.splitlines(keepends=True), fresh)
 
 
-#: Secret-scan verdicts kept by content hash: scanning runs at ~2 MB/s, files repeat across packets.
-_SECRET_CACHE_SIZE = 20_000
-_SECRET_CACHE: dict[str, bool] = {}
+def _is_secret_name(path: str) -> bool:
+    from ..extract.risk import is_secret_file
+
+    return is_secret_file(path)
 
 
-def _is_secret(path: str, data: bytes) -> bool:
-    from ..extract.risk import find_secret_spans, is_secret_file
+def _has_secret(data: bytes) -> bool:
+    from ..extract.risk import find_secret_spans
 
-    if is_secret_file(path):
-        return True
-    key = hashlib.sha256(data).hexdigest()
-    if key not in _SECRET_CACHE:
-        if len(_SECRET_CACHE) >= _SECRET_CACHE_SIZE:
-            _SECRET_CACHE.clear()
-        _SECRET_CACHE[key] = bool(find_secret_spans(data.decode("utf-8", "replace")))
-    return _SECRET_CACHE[key]
+    return bool(find_secret_spans(data.decode("utf-8", "replace")))
 
 
 def _item(src: _Source, start: int, end: int, kind: str, commit: str | None, score: float,
@@ -96,12 +129,6 @@ def _item(src: _Source, start: int, end: int, kind: str, commit: str | None, sco
         freshness="current" if src.fresh else "stale", score=round(score, 4), reasons=reasons,
         flags=flags,
     )
-
-
-def _definitions(store: IndexStore, path: str) -> list[tuple[str, str, str, int, int, str, str | None]]:
-    return [tuple(r) for r in store.rows(
-        "SELECT name, qualname, kind, start_line, end_line, signature, parent FROM symbols "
-        "WHERE path = ? ORDER BY start_line", [path])]
 
 
 def _outline(src: _Source, defs: list[Any]) -> str:
@@ -168,7 +195,10 @@ class _Packer:
 def _add_file(pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms, cand: Candidate,
               commit: str | None) -> None:
     n_lines = len(src.lines)
-    if n_lines and pk.tok.count(src.data.decode("utf-8", "replace")) <= WHOLE_FILE_TOKENS:
+    # a file over WHOLE_FILE_BYTES cannot be that few tokens in practice: skip counting it
+    small = (len(src.data) <= WHOLE_FILE_BYTES
+             and pk.tok.count(src.data.decode("utf-8", "replace")) <= WHOLE_FILE_TOKENS)
+    if n_lines and small:
         pk.add(_item(src, 1, n_lines, "source_snippet", commit, cand.score, cand.reasons + ["whole_file"]))
         return
     for start, end, qual in _relevant_spans(defs, terms):
@@ -254,12 +284,13 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     head = render_header(packet) if fmt != "json" else packet.model_dump_json(indent=1)
     pk = _Packer(tok, budget - tok.count(head) - 16, fmt)
     commit = packet.commit
-    cache: dict[str, _Source | None] = {}
+    files = _Files(root, store)
+    files.preload([c.path for c in ranked[: SNIPPET_FILES + OUTLINED_FILES]] + [t for _, t, _ in tests])
     for cand in ranked[:SNIPPET_FILES]:
-        src = _read(root, store, cand.path, cache)
+        src = files.source(cand.path)
         if src is not None:
-            _add_file(pk, src, _definitions(store, cand.path), terms, cand, commit)
-    _add_tier2_3(root, store, pk, ranked, tests, commit, cache)
+            _add_file(pk, src, files.defs[cand.path], terms, cand, commit)
+    _add_tier2_3(store, pk, ranked, tests, commit, files)
     packet.items = pk.items
     return _finish(packet, tok, fmt)
 
@@ -275,26 +306,26 @@ def _capped(pairs: list[tuple[str, str]], per_key: int) -> list[tuple[str, str]]
     return out
 
 
-def _add_tier2_3(root: str, store: IndexStore, pk: _Packer, ranked: list[Candidate],
-                 tests: list[tuple[str, str, str | None]], commit: str | None,
-                 cache: dict[str, _Source | None]) -> None:
+def _add_tier2_3(store: IndexStore, pk: _Packer, ranked: list[Candidate],
+                 tests: list[tuple[str, str, str | None]], commit: str | None, files: _Files) -> None:
     """Dependencies of the top files as outlines, then their tests, then more ranked outlines."""
     top = [c.path for c in ranked[:3]]
     deps = [(s, d) for s, d, _w in store.rows(
         "SELECT src, dst, sum(weight) w FROM file_edges WHERE src IN (SELECT unnest(?)) "
         "GROUP BY src, dst ORDER BY src, w DESC", [top]) if d not in pk.spans]
-    for srcp, dst in _capped(deps, DEPS_PER_FILE):
-        _add_outline(root, store, pk, dst, commit, "symbol_outline", 0.0, [f"dependency_of:{srcp}"], cache)
+    deps = _capped(deps, DEPS_PER_FILE)
+    files.preload([d for _, d in deps])
+    for srcp, dst in deps:
+        _add_outline(pk, files, dst, commit, "symbol_outline", 0.0, [f"dependency_of:{srcp}"])
     for source, test in _capped([(s, t) for s, t, _c in tests], TESTS_PER_FILE):
-        _add_outline(root, store, pk, test, commit, "test", 0.0, [f"tests:{source}"], cache)
-    for cand in ranked[SNIPPET_FILES : SNIPPET_FILES + 10]:
-        _add_outline(root, store, pk, cand.path, commit, "symbol_outline", cand.score,
-                     cand.reasons + ["outline"], cache)
+        _add_outline(pk, files, test, commit, "test", 0.0, [f"tests:{source}"])
+    for cand in ranked[SNIPPET_FILES : SNIPPET_FILES + OUTLINED_FILES]:
+        _add_outline(pk, files, cand.path, commit, "symbol_outline", cand.score, cand.reasons + ["outline"])
 
 
-def _add_outline(root: str, store: IndexStore, pk: _Packer, path: str, commit: str | None,
-                 kind: str, score: float, reasons: list[str], cache: dict[str, _Source | None]) -> None:
-    src = _read(root, store, path, cache)
-    defs = _definitions(store, path) if src is not None else []
+def _add_outline(pk: _Packer, files: _Files, path: str, commit: str | None, kind: str, score: float,
+                 reasons: list[str]) -> None:
+    src = files.source(path)
+    defs = files.defs.get(path, []) if src is not None else []
     if src is not None and defs:
         pk.add(_item(src, 1, len(src.lines), kind, commit, score, reasons, content=_outline(src, defs)))

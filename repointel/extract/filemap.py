@@ -16,7 +16,10 @@ from ..parse import language_for_path, parse
 from .terms import term_counts
 from .testmap import is_test_path
 
-__all__ = ["FileFacts", "examine", "is_generated_path", "is_test_path", "is_vendored_path"]
+__all__ = ["SECRET_VALUE_RULE", "FileFacts", "examine", "is_generated_path", "is_test_path", "is_vendored_path"]
+
+#: Risk rule recorded (tag ``secrets``) for a file whose text holds a secret value.
+SECRET_VALUE_RULE = "secret_value"
 
 # (path, size, mtime_ns, sha256, lines, language, status, skip_reason, flags..., parse_errors)
 FileFacts = dict[str, Any]
@@ -90,11 +93,16 @@ def examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
     """Read, hash, classify and (when parseable) parse one file into plain-data results.
 
     ``facts["risks"]`` holds the file's risk tags as (tag, rule): they depend only on the path
-    and the bytes, so they are found here, in the worker, while the text is in memory."""
-    from .risk import tag_risks
+    and the bytes, so they are found here, in the worker, while the text is in memory. A secret
+    value in the text (see :func:`~repointel.extract.risk.find_secret_spans`) adds
+    ``("secrets", SECRET_VALUE_RULE)``."""
+    from .risk import find_secret_spans, tag_risks
 
     facts, parsed, text = _examine(root, path, raw, size, mtime_ns, want_parse)
-    facts["risks"] = [(t.tag, t.rule) for t in tag_risks([path], read_text=lambda _: text)]
+    risks = [(t.tag, t.rule) for t in tag_risks([path], read_text=lambda _: text)]
+    if text and not any(tag == "secrets" for tag, _ in risks) and find_secret_spans(text):
+        risks.append(("secrets", SECRET_VALUE_RULE))  # packets exclude the file without rescanning it
+    facts["risks"] = risks
     return facts, parsed
 
 
