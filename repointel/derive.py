@@ -136,18 +136,29 @@ def _build_doclen(store: IndexStore, change: Change) -> None:
 def _tests_to_relink(store: IndexStore, change: Change) -> list[str] | None:
     """The test files whose links this change can move, or None for all of them.
 
-    Naming depends on the file set; import links on test files' imports and fan-in (both move
-    only when a test file changes); reference links on the names a test uses and who defines
-    them (top-level definitions), which moved only for the top-level names the touched files
-    defined before or after."""
+    Naming depends on the file set (all move when it does). Reference links depend on the names a
+    test uses and their non-test top-level definers: they move for users of a top-level name some
+    touched file started or stopped defining. Import links depend on a test's own imports, on the
+    helpers it imports, and on import fan-in: they move for a touched test, the tests importing
+    it, and the tests importing anything a touched test started or stopped importing."""
     from .extract.testmap import is_test_path
 
-    if change.set_changed or any(is_test_path(p) for p in change.touched):
+    if change.set_changed:
         return None
-    return [r[0] for r in store.rows(
+    relink = {r[0] for r in store.rows(
         "SELECT DISTINCT r.path FROM refs r JOIN files f ON f.path = r.path "
         "WHERE f.is_test AND f.status = 'indexed' AND r.name IN (SELECT unnest(?))",
-        [sorted(change.top_names)])]
+        [sorted(change.top_names)])}
+    tests = sorted(p for p in change.touched if is_test_path(p))
+    if tests:
+        now = set(store.rows("SELECT DISTINCT path, resolved FROM imports WHERE resolved IS NOT NULL "
+                             "AND path IN (SELECT unnest(?))", [tests]))
+        before = {(p, r) for p, r in change.old_targets if p in set(tests)}
+        moved = sorted(set(tests) | {r for _, r in now ^ before})
+        relink |= set(tests) | {r[0] for r in store.rows(
+            "SELECT DISTINCT i.path FROM imports i JOIN files f ON f.path = i.path "
+            "WHERE f.is_test AND i.resolved IN (SELECT unnest(?))", [moved])}
+    return sorted(relink)
 
 
 def _build_tests(store: IndexStore, files: list[tuple[str, str | None]], change: Change) -> None:
@@ -265,12 +276,14 @@ _SymbolRow = tuple[str, str, str, bool]  # (path, name, kind, is top-level)
 class Change:
     """What an index run changed: the paths written or removed, whether the set of paths changed,
     the names whose set of defining files moved (``names``: definitions that can carry reference
-    edges; ``top_names``: top-level definitions, which test links use)."""
+    edges; ``top_names``: top-level definitions, which test links use), and the (path, resolved)
+    imports the touched files had before the run."""
 
     touched: set[str] = field(default_factory=set)
     set_changed: bool = True
     names: set[str] = field(default_factory=set)
     top_names: set[str] = field(default_factory=set)
+    old_targets: set[tuple[str, str]] = field(default_factory=set)  # touched files' resolved imports before
 
     @classmethod
     def between(cls, touched: set[str], set_changed: bool, before: list[_SymbolRow],

@@ -167,7 +167,11 @@ def _change(store: IndexStore, plan: _Plan, rows: dict[str, list[tuple[Any, ...]
                         "WHERE path IN (SELECT unnest(?))", [sorted(touched)])
     after = [(r[0], r[1], r[3], r[-1] is None) for r in rows["symbols"]]
     set_changed = everything or now_indexed != was_indexed  # the resolver's file set moved
-    return Change.between(touched, set_changed, before, after)
+    change = Change.between(touched, set_changed, before, after)
+    change.old_targets = {(p, r) for p, r in store.rows(
+        "SELECT DISTINCT path, resolved FROM imports WHERE resolved IS NOT NULL "
+        "AND path IN (SELECT unnest(?))", [sorted(touched)])}
+    return change
 
 
 def run_index(root: str, store: IndexStore, *, workers: int | None = None,

@@ -131,13 +131,15 @@ def _source(rng: random.Random) -> str:
             out.append(f"class Holder{rng.randint(0, 99)}:\n    def {name}(self):\n        return 1\n")
         else:
             out.append(f"{name.upper()} = {rng.randint(0, 9)}\n")
+    out += [f"def solo{k}():\n    return 0\n" for k in rng.sample(range(4), rng.randint(0, 2))]
     return "\n\n".join(out)
 
 
 def _test_source(rng: random.Random) -> str:
     mods = rng.sample(range(10), rng.randint(0, 3))
     lines = [f"from pkg import mod{m}" for m in mods]
-    body = ", ".join(rng.sample(_POOL, rng.randint(1, 6)))
+    lines += [f"from tests import test_mod{h}" for h in rng.sample(range(6), rng.randint(0, 1))]  # helpers
+    body = ", ".join(rng.sample(_POOL, rng.randint(1, 6)) + [f"solo{k}" for k in rng.sample(range(4), 3)])
     return "\n".join(lines) + f"\n\n\ndef test_it():\n    assert [{body}]\n"
 
 
@@ -168,8 +170,8 @@ def test_random_content_edits_equal_fresh_index(tmp_path: Path) -> None:
     files = {f"pkg/mod{i}.py": _source(rng) for i in range(10)}
     files |= {f"pkg/many{i}.py": "def common():\n    return 1\n" for i in range(8)}  # at MAX_DEFINERS
     files |= {f"tests/test_mod{i}.py": _test_source(rng) for i in range(6)}
-    files |= {"pkg/__init__.py": "", ".github/CODEOWNERS": "* @everyone\n", "CONTRIBUTING.md": "# C\n",
-              "pyproject.toml": "[tool.ruff]\nline-length = 88\n"}
+    files |= {"pkg/__init__.py": "", "tests/__init__.py": "", ".github/CODEOWNERS": "* @everyone\n",
+              "CONTRIBUTING.md": "# C\n", "pyproject.toml": "[tool.ruff]\nline-length = 88\n"}
     root = make_git_repo(tmp_path / "r", files)
     with Repo.open(root) as repo:
         repo.index(workers=1)
