@@ -94,6 +94,9 @@ def _arrow_type(sql_type: str) -> pa.DataType:
 class IndexStore:
     """A connection to one index file, read-only or read-write."""
 
+    #: Whole tables can be read in bulk (:meth:`arrow`) cheaply: the file is local.
+    bulk_reads = True
+
     def __init__(self, db_path: str, read_only: bool = False) -> None:
         self.db_path = db_path
         self.read_only = read_only
@@ -236,6 +239,13 @@ class IndexStore:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a trusted internal SELECT and return its rows."""
         return self.con.execute(sql, list(params)).fetchall()
+
+    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """Run a trusted internal SELECT and return its rows as an Arrow table (for bulk reads)."""
+        rel = self.con.sql(sql, params=list(params))
+        fetch = getattr(rel, "to_arrow_table", None) or getattr(rel, "arrow")  # duckdb 2.x / 1.x
+        table: pa.Table = fetch()
+        return table
 
     def dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a trusted internal SELECT and return its rows as dicts."""

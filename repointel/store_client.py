@@ -189,6 +189,9 @@ class RemoteStore(IndexStore):
     ``observer`` (inotify or polling) and ``batches``.
     """
 
+    #: Whole-table reads cross a socket here: callers prefer set-based queries.
+    bulk_reads = False
+
     def __init__(self, db_path: str, *, timeout: float = READ_TIMEOUT) -> None:  # noqa: D107
         # Deliberately no IndexStore.__init__: this process must not open the DuckDB file.
         self.db_path = db_path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ..store import IndexStore
 
@@ -24,6 +25,18 @@ class FileGraph:
         self.index = {p: i for i, p in enumerate(nodes)}
         self.edges = [(self.index[s], self.index[d], w) for s, d, w in edges
                       if s in self.index and d in self.index]
+        self._rx: Any = None  # the rustworkx graph, built on first use and kept with this graph
+
+    def rx_graph(self) -> Any:
+        """The graph as a ``rustworkx.PyDiGraph`` (node i is ``nodes[i]``), built once."""
+        if self._rx is None:
+            import rustworkx as rx
+
+            g = rx.PyDiGraph(multigraph=False)
+            g.add_nodes_from(self.nodes)
+            g.add_edges_from(self.edges)
+            self._rx = g
+        return self._rx
 
     def neighbours(self, path: str) -> dict[str, float]:
         """Out- and in-neighbours of ``path`` with summed edge weights."""
@@ -73,13 +86,11 @@ def pagerank(graph: FileGraph, personalization: Mapping[str, float] | None = Non
 
     if not graph.nodes:
         return {}
-    g = rx.PyDiGraph(multigraph=False)
-    g.add_nodes_from(graph.nodes)
-    g.add_edges_from([(s, d, w) for s, d, w in graph.edges])
+    g = graph.rx_graph()
     pers = None
     if personalization:
         pers = {graph.index[p]: w for p, w in personalization.items() if p in graph.index and w > 0}
         pers = pers or None
-    scores = rx.pagerank(g, alpha=DAMPING, weight_fn=lambda w: float(w),
+    scores = rx.pagerank(g, alpha=DAMPING, weight_fn=float,
                          personalization=pers, tol=1e-6, max_iter=100)
     return {graph.nodes[i]: float(scores[i]) for i in scores}
