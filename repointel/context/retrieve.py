@@ -9,18 +9,13 @@ from dataclasses import dataclass, field
 
 from ..extract.terms import split_identifier
 from ..rank.graph import load_graph, pagerank
+from ..rank.lexical import bm25_scores
 from ..rank.seeds import task_seeds
 from ..rank.task import TaskTerms
 from ..store import IndexStore
 
 __all__ = ["Candidate", "rank_files"]
 
-#: BM25 term-frequency saturation (the usual Okapi value).
-BM25_K1 = 1.2
-#: BM25 length normalisation (the usual Okapi value).
-BM25_B = 0.75
-#: Query terms are capped at this many repeats: an issue repeating a word is not 10× about it.
-MAX_QUERY_TF = 3
 #: Weight of the normalised BM25 score (0..1): lexical overlap is the most reliable single
 #: signal on the dev set (grid search in benchmarks/tune_weights.py).
 W_BM25 = 1.5
@@ -52,26 +47,8 @@ class Candidate:
 
 
 def bm25(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
-    """Okapi BM25 of every file containing at least one query term."""
-    if not terms:
-        return {}
-    qterms = sorted(terms)
-    qtf = [min(terms[t], MAX_QUERY_TF) for t in qterms]
-    rows = store.rows(
-        f"""
-        WITH q AS (SELECT unnest(?) AS term, unnest(?) AS qtf),
-        stats AS (SELECT count(*) AS n, avg(len) AS avgdl FROM doclen),
-        df AS (SELECT term, count(*) AS df FROM terms WHERE term IN (SELECT term FROM q) GROUP BY term)
-        SELECT t.path, sum(q.qtf * ln(1 + (stats.n - df.df + 0.5) / (df.df + 0.5))
-               * t.tf * ({BM25_K1} + 1)
-               / (t.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * d.len / stats.avgdl)))
-        FROM terms t JOIN q ON t.term = q.term JOIN df ON t.term = df.term
-        JOIN doclen d ON d.path = t.path, stats
-        GROUP BY t.path
-        """,
-        [qterms, qtf],
-    )
-    return {p: float(s) for p, s in rows}
+    """Okapi BM25 of every file containing at least one query term (see :mod:`repointel.rank.lexical`)."""
+    return bm25_scores(store, terms)
 
 
 def _normalise(scores: Mapping[str, float]) -> dict[str, float]:
