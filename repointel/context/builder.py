@@ -36,6 +36,14 @@ DEPS_PER_FILE = 3
 TESTS_PER_FILE = 2
 #: Ranked files after the snippet files that get an outline when room remains (tier 4).
 OUTLINED_FILES = 10
+#: No real source text averages this many characters a token (code runs 3-4): a text longer than
+#: this many times the free tokens is rejected without counting it (counting costs ~1 ms per 4 KB).
+MAX_CHARS_PER_TOKEN = 12
+#: Characters an outline line adds to its signature (line number, indent, newline).
+OUTLINE_LINE_CHARS = 12
+#: Files whose definitions stay cached for the next packet on the same index state (hub files
+#: recur across tasks); a few MB at most.
+SHARED_DEF_FILES = 256
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
@@ -50,6 +58,36 @@ class _Source:
 
 
 _Def = tuple[str, str, str, int, int, str, str | None]  # name, qualname, kind, start, end, sig, parent
+_NOT_OUTLINED = ("variable", "field")  # kinds an outline leaves out
+
+
+class _IndexState:
+    """What packets built on one index state share: outline sizes and recently used definitions."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self.outline_chars: dict[str, int] = dict(store.rows(
+            f"SELECT path, sum(length(coalesce(signature, name)) + {OUTLINE_LINE_CHARS})::BIGINT "
+            f"FROM symbols WHERE kind NOT IN {_NOT_OUTLINED} GROUP BY path"))
+        self.defs: dict[str, list[_Def]] = {}
+
+    def keep(self, paths: list[str], defs: dict[str, list[_Def]]) -> None:
+        """Remember the definitions of ``paths`` (the oldest are dropped beyond SHARED_DEF_FILES)."""
+        for p in paths:
+            self.defs.pop(p, None)
+            self.defs[p] = defs[p]
+        while len(self.defs) > SHARED_DEF_FILES:
+            self.defs.pop(next(iter(self.defs)))
+
+
+_STATES: dict[tuple[str, str], _IndexState] = {}
+
+
+def _state(store: IndexStore) -> _IndexState:
+    key = (store.db_path, store.meta().get("indexed_at", ""))
+    if key not in _STATES:
+        _STATES.clear()  # one index state at a time: an older one is never read again
+        _STATES[key] = _IndexState(store)
+    return _STATES[key]
 
 
 class _Files:
@@ -60,25 +98,52 @@ class _Files:
         self.root, self.store = root, store
         self.rows: dict[str, tuple[bytes, str | None, bool]] = {}  # path → (raw path, sha, secret)
         self.defs: dict[str, list[_Def]] = {}
+        self.named_defs: dict[str, list[_Def]] = {}  # only the task's names, for files too big to outline
+        self.state = _state(store)
         self.sources: dict[str, _Source | None] = {}
 
     def preload(self, paths: list[str]) -> None:
-        """Fetch the index rows and definitions of ``paths`` not loaded yet."""
+        """Fetch the index rows of ``paths`` not loaded yet, with the size of their outlines."""
         todo = sorted({p for p in paths if p not in self.rows})
         if not todo:
             return
         for path, raw, sha, secret in self.store.rows(
-            "SELECT f.path, f.raw_path, f.sha256, EXISTS (SELECT 1 FROM risks r WHERE r.path = f.path "
-            "AND r.tag = 'secrets') FROM files f WHERE f.path IN (SELECT unnest(?))", [todo]
+            "SELECT f.path, f.raw_path, f.sha256, f.path IN (SELECT path FROM risks WHERE tag = 'secrets' "
+            "AND path IN (SELECT unnest(?))) FROM files f WHERE f.path IN (SELECT unnest(?))", [todo, todo]
         ):
             self.rows[path] = (raw, sha, bool(secret))
+
+    def load_defs(self, paths: list[str], named: set[str] | None = None) -> None:
+        """Fetch the definitions of ``paths`` not loaded yet, in one query; with ``named``, only
+        those whose lower-cased name or qualified name is in it (kept apart: never outlined)."""
+        target = self.defs if named is None else self.named_defs
+        if named is None:  # whole lists are shared by packets built on the same index state
+            target.update((p, self.state.defs[p]) for p in paths if p in self.state.defs)
+        todo = sorted({p for p in paths if p not in target})
+        if not todo:
+            return
         for p in todo:
-            self.defs[p] = []
+            target[p] = []
+        only, params = "", [todo]
+        if named is not None:
+            only = "AND (lower(name) IN (SELECT unnest(?)) OR lower(qualname) IN (SELECT unnest(?)))"
+            params += [sorted(named), sorted(named)]
         for row in self.store.rows(
             "SELECT path, name, qualname, kind, start_line, end_line, signature, parent FROM symbols "
-            "WHERE path IN (SELECT unnest(?)) ORDER BY path, start_line", [todo]
+            f"WHERE path IN (SELECT unnest(?)) {only} ORDER BY path, start_line", params,
         ):
-            self.defs[row[0]].append(tuple(row[1:]))
+            target[row[0]].append(tuple(row[1:]))
+        if named is None:
+            self.state.keep(todo, target)
+
+    def fits(self, path: str, room: int) -> bool:
+        """Whether the outline of ``path`` could fit in ``room`` tokens (see MAX_CHARS_PER_TOKEN)."""
+        return self.state.outline_chars.get(path, 0) <= MAX_CHARS_PER_TOKEN * room
+
+    def definitions(self, path: str) -> list[_Def]:
+        """The file's definitions in line order (fetched on first use)."""
+        self.load_defs([path])
+        return self.defs[path]
 
     def source(self, path: str) -> _Source | None:
         """The file's current bytes, or None when unreadable, unknown or holding a secret."""
@@ -134,15 +199,20 @@ def _item(src: _Source, start: int, end: int, kind: str, commit: str | None, sco
 def _outline(src: _Source, defs: list[Any]) -> str:
     out = []
     for name, _q, kind, start, _end, sig, parent in defs:
-        if kind in ("variable", "field"):
+        if kind in _NOT_OUTLINED:
             continue
         out.append(f"{start:>5}: {'    ' if parent else ''}{sig or name}")
     return "\n".join(out) + "\n"
 
 
-def _relevant_spans(defs: list[Any], terms: TaskTerms) -> list[tuple[int, int, str]]:
+def _wanted(terms: TaskTerms) -> set[str]:
+    """Lower-cased names whose definitions a packet shows as snippets."""
     wanted = {w.lower() for w in list(terms.identifiers) + list(terms.code_identifiers)}
-    wanted |= {t for t, n in terms.terms.items() if n >= 2 and len(t) >= 4}
+    return wanted | {t for t, n in terms.terms.items() if n >= 2 and len(t) >= 4}
+
+
+def _relevant_spans(defs: list[Any], terms: TaskTerms) -> list[tuple[int, int, str]]:
+    wanted = _wanted(terms)
     spans = []
     for name, qualname, kind, start, end, _sig, _parent in defs:
         if kind in ("variable", "field", "class", "module", "namespace"):
@@ -171,10 +241,17 @@ class _Packer:
     def overlaps(self, path: str, start: int, end: int) -> bool:
         return any(s <= end and start <= e for s, e in self.spans.get(path, []))
 
-    def cost(self, item: ContextItem) -> int:
-        if self.fmt == "json":
-            return self.tok.count(item.model_dump_json(indent=1)) + 4
-        return self.tok.count(render_item(item))
+    @property
+    def room(self) -> int:
+        """Tokens still free."""
+        return self.budget - self.used
+
+    def cost(self, item: ContextItem) -> int | None:
+        """The item's exact token count, or None when its text is too long to fit at all."""
+        text = item.model_dump_json(indent=1) if self.fmt == "json" else render_item(item)
+        if len(text) > MAX_CHARS_PER_TOKEN * self.room:
+            return None
+        return self.tok.count(text) + (4 if self.fmt == "json" else 0)
 
     def add(self, item: ContextItem | None) -> bool:
         if item is None:
@@ -183,7 +260,7 @@ class _Packer:
         if self.overlaps(item.path, start, end):
             return False
         n = self.cost(item)
-        if self.used + n > self.budget:
+        if n is None or self.used + n > self.budget:
             return False
         item.id = f"ctx-{len(self.items) + 1:05d}"
         self.items.append(item)
@@ -193,7 +270,9 @@ class _Packer:
 
 
 def _add_file(pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms, cand: Candidate,
-              commit: str | None) -> None:
+              commit: str | None, outline: bool = True) -> None:
+    """Tier 1 for one file: the whole file when small, else the task's definitions, then (when
+    ``defs`` holds every definition) the file's outline."""
     n_lines = len(src.lines)
     # a file over WHOLE_FILE_BYTES cannot be that few tokens in practice: skip counting it
     small = (len(src.data) <= WHOLE_FILE_BYTES
@@ -209,7 +288,7 @@ def _add_file(pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms, cand
             item = _item(src, start, max(start, last), "source_snippet", commit, cand.score,
                          cand.reasons + [f"defines:{qual}", "truncated"])
         pk.add(item)
-    if defs:
+    if defs and outline:
         pk.add(_item(src, 1, n_lines, "symbol_outline", commit, cand.score, cand.reasons + ["outline"],
                      content=_outline(src, defs)))
 
@@ -286,10 +365,16 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     commit = packet.commit
     files = _Files(root, store)
     files.preload([c.path for c in ranked[: SNIPPET_FILES + OUTLINED_FILES]] + [t for _, t, _ in tests])
+    top_paths = [c.path for c in ranked[:SNIPPET_FILES]]
+    whole = [p for p in top_paths if files.fits(p, pk.room)]  # an outline of the others cannot fit
+    files.load_defs(whole)
+    files.load_defs([p for p in top_paths if p not in whole], named=_wanted(terms))
     for cand in ranked[:SNIPPET_FILES]:
         src = files.source(cand.path)
         if src is not None:
-            _add_file(pk, src, files.defs[cand.path], terms, cand, commit)
+            outline = cand.path in files.defs
+            defs = files.defs[cand.path] if outline else files.named_defs[cand.path]
+            _add_file(pk, src, defs, terms, cand, commit, outline)
     _add_tier2_3(store, pk, ranked, tests, commit, files)
     packet.items = pk.items
     return _finish(packet, tok, fmt)
@@ -315,6 +400,9 @@ def _add_tier2_3(store: IndexStore, pk: _Packer, ranked: list[Candidate],
         "GROUP BY src, dst ORDER BY src, w DESC", [top]) if d not in pk.spans]
     deps = _capped(deps, DEPS_PER_FILE)
     files.preload([d for _, d in deps])
+    outlined = [d for _, d in deps] + [t for _, t, _ in tests] + [
+        c.path for c in ranked[SNIPPET_FILES : SNIPPET_FILES + OUTLINED_FILES]]
+    files.load_defs([p for p in outlined if files.fits(p, pk.room)])  # the rest cannot fit now or later
     for srcp, dst in deps:
         _add_outline(pk, files, dst, commit, "symbol_outline", 0.0, [f"dependency_of:{srcp}"])
     for source, test in _capped([(s, t) for s, t, _c in tests], TESTS_PER_FILE):
@@ -325,7 +413,9 @@ def _add_tier2_3(store: IndexStore, pk: _Packer, ranked: list[Candidate],
 
 def _add_outline(pk: _Packer, files: _Files, path: str, commit: str | None, kind: str, score: float,
                  reasons: list[str]) -> None:
+    if not files.fits(path, pk.room):
+        return
     src = files.source(path)
-    defs = files.defs.get(path, []) if src is not None else []
+    defs = files.definitions(path) if src is not None else []
     if src is not None and defs:
         pk.add(_item(src, 1, len(src.lines), kind, commit, score, reasons, content=_outline(src, defs)))
