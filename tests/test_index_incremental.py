@@ -180,3 +180,21 @@ def test_random_content_edits_equal_fresh_index(tmp_path: Path) -> None:
                 _edit(root, rng)
             repo.index(workers=1)
             assert _snapshot(repo.db_path) == _fresh(root, tmp_path), f"step {step}"
+
+
+def test_resolution_config_edit_equals_fresh_index(tmp_path: Path) -> None:
+    """Editing tsconfig.json, package.json or go.mod moves other files' resolved imports."""
+    files = {
+        "tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": {"@app/*": ["src/*"]}}}',
+        "src/a.ts": 'import { b } from "@app/b";\nexport const a = b;\n',
+        "src/b.ts": "export const b = 1;\n", "lib/b.ts": "export const b = 2;\n",
+        "go.mod": "module example.com/x\n", "cmd/main.go": 'package main\n\nimport "example.com/x/util"\n',
+        "util/u.go": "package util\n", "other/util/u.go": "package util\n",
+    }
+    root = make_git_repo(tmp_path / "r", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        (root / "tsconfig.json").write_text('{"compilerOptions": {"baseUrl": ".", "paths": {"@app/*": ["lib/*"]}}}')
+        (root / "go.mod").write_text("module example.com/x/other\n")
+        repo.index(workers=1)
+        assert _snapshot(repo.db_path) == _fresh(root, tmp_path)
