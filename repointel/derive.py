@@ -27,8 +27,8 @@ EDGELESS_KINDS = ("variable", "field")
 
 _REFERENCE_EDGES_SQL = f"""
 INSERT INTO file_edges
-WITH scope AS (SELECT unnest($scope) AS path), r AS (
-    SELECT path, name, count FROM refs WHERE $all OR path IN (SELECT path FROM scope)
+WITH r AS (  -- list_contains filters faster than IN (subquery) for a few paths
+    SELECT path, name, count FROM refs WHERE $all OR list_contains($scope, path)
 ), defs AS (
     SELECT DISTINCT name, path FROM symbols
     WHERE kind NOT IN {EDGELESS_KINDS} AND length(name) >= {MIN_REF_NAME}
@@ -37,7 +37,7 @@ WITH scope AS (SELECT unnest($scope) AS path), r AS (
     SELECT name, count(*) AS n FROM defs GROUP BY name HAVING count(*) <= {MAX_DEFINERS}
 ), imported AS (
     SELECT DISTINCT path AS src, resolved AS dst FROM imports
-    WHERE resolved IS NOT NULL AND ($all OR path IN (SELECT path FROM scope))
+    WHERE resolved IS NOT NULL AND ($all OR list_contains($scope, path))
 )
 SELECT r.path, d.path, 'reference',  -- rounded: a float sum's last bit depends on the order
        round(sum(sqrt(r.count) / dn.n) * CASE WHEN i.src IS NULL THEN 1 ELSE {IMPORTED_REFERENCE_BOOST} END, 9)
