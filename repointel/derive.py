@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .store import IndexStore
 
@@ -158,6 +158,12 @@ def _build_doclen(store: IndexStore, change: Change) -> None:
                   "WHERE path IN (SELECT unnest(?)) GROUP BY path", [scope])
 
 
+class _Target(NamedTuple):
+    """A resolved import as test linking reads it (thousands per run: no validation needed)."""
+
+    resolved: str | None
+
+
 def _tests_to_relink(store: IndexStore, change: Change) -> list[str] | None:
     """The test files whose links this change can move, or None for all of them.
 
@@ -188,17 +194,16 @@ def _tests_to_relink(store: IndexStore, change: Change) -> list[str] | None:
 
 def _build_tests(store: IndexStore, files: list[tuple[str, str | None]], change: Change) -> None:
     from .extract.testmap import focused_test_command, link_tests
-    from .models import ImportRecord
 
     only = _tests_to_relink(store, change)
     if only is not None and not only:
         return
-    imports: dict[str, list[ImportRecord]] = {}
+    imports: dict[str, list[_Target]] = {}
     for path, module, resolved in store.rows(  # only test files' imports make test links
         "SELECT path, module, resolved FROM imports WHERE resolved IS NOT NULL "
         "AND path IN (SELECT path FROM files WHERE is_test)"
     ):
-        imports.setdefault(path, []).append(ImportRecord(path=path, module=module, resolved=resolved))
+        imports.setdefault(path, []).append(_Target(resolved))
     tests = only if only is not None else [p for p, in store.rows(
         "SELECT path FROM files WHERE is_test AND status = 'indexed'")]
     refs: dict[str, dict[str, int]] = {}

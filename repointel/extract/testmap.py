@@ -23,11 +23,12 @@ import shlex
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
+from typing import Protocol
 
-from ..models import ImportRecord, TestLink
+from ..models import TestLink
 from .deps import shared_prefix
 
-__all__ = ["focused_test_command", "is_test_path", "link_tests", "source_candidates"]
+__all__ = ["Resolved", "focused_test_command", "is_test_path", "link_tests", "source_candidates"]
 
 #: Colocated test and source with matching names (foo_test.go next to foo.go): unambiguous.
 NAMING_SAME_DIR = 0.9
@@ -197,17 +198,28 @@ def _pick_named(test: str, cands: list[str]) -> list[tuple[str, float]]:
 
 
 
-def _resolved_targets(path: str, imports: Mapping[str, list[ImportRecord]]) -> set[str]:
+class Resolved(Protocol):
+    """What test linking reads of an import: the file it resolves to (an :class:`ImportRecord`
+    has it; callers with many rows may pass lighter records)."""
+
+    @property
+    def resolved(self) -> str | None: ...
+
+
+def _resolved_targets(path: str, imports: Mapping[str, Sequence[Resolved]]) -> set[str]:
     return {r.resolved for r in imports.get(path, ()) if r.resolved and r.resolved != path}
 
 
-def _import_links(tests: list[str], imports: Mapping[str, list[ImportRecord]]) -> list[tuple[str, str, float]]:
-    """(test, source, confidence) for direct imports and imports one hop through a local helper."""
+def _import_links(tests: list[str], imports: Mapping[str, Sequence[Resolved]],
+                  wanted: Collection[str] | None = None) -> list[tuple[str, str, float]]:
+    """(test, source, confidence) for direct imports and imports one hop through a local helper,
+    for the ``wanted`` tests (default all); fan-in counts every test."""
     direct = {t: _resolved_targets(t, imports) for t in tests}
     fan_in = Counter(s for targets in direct.values() for s in targets)
     cutoff = max(MIN_UBIQUITOUS, UBIQUITOUS_SHARE * len(tests))
     out: list[tuple[str, str, float]] = []
-    for t, targets in direct.items():
+    for t in direct if wanted is None else wanted:
+        targets = direct.get(t, set())
         here = posixpath.dirname(t)
         for s in targets:
             if not is_test_path(s):
@@ -253,7 +265,7 @@ def _cached_family(path: str, memo: dict[str, str | None]) -> str | None:
 
 def link_tests(
     files: Sequence[str],
-    imports: Mapping[str, list[ImportRecord]],
+    imports: Mapping[str, Sequence[Resolved]],
     references: Mapping[str, dict[str, int]] | None = None,
     definitions_by_name: Mapping[str, list[str]] | None = None,
     test_command: Callable[[str, str | None], str | None] | None = None,
@@ -276,13 +288,11 @@ def link_tests(
         if s != t:
             found[(t, s)][reason] = max(conf, found[(t, s)].get(reason, 0.0))
 
-    keep = set(wanted)
     for t in wanted:
         for s, conf in index.naming(t):
             add("naming", t, s, conf)
-    for t, s, conf in _import_links(index.tests, imports):
-        if t in keep:
-            add("import", t, s, conf)
+    for t, s, conf in _import_links(index.tests, imports, None if only is None else wanted):
+        add("import", t, s, conf)
     if references and definitions_by_name:
         for t, s, conf in _reference_links(wanted, references, definitions_by_name):
             add("reference", t, s, conf)
