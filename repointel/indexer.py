@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import repeat
 from typing import Any
 
 from .config import EXTRACTOR_VERSION, PARALLEL_MIN_BYTES
@@ -139,33 +140,59 @@ def _examine_all(root: str, entries: list[Entry], workers: int | None,
                 progress("parse", done, len(entries))
 
 
-def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, raw: bytes,
-              rows: dict[str, list[tuple[Any, ...]]]) -> None:
+class _Columns:
+    """Per-file rows of one run, held column by column: the big tables (terms, refs) are appended
+    as whole dict key/value runs, and the store turns each column into one Arrow array."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[list[Any]]] = {t: [[] for _ in TABLES[t]] for t in PER_FILE_TABLES}
+
+    def row(self, table: str, values: tuple[Any, ...]) -> None:
+        for col, value in zip(self.cols[table], values):
+            col.append(value)
+
+    def keyed(self, table: str, path: str, counts: dict[str, int]) -> None:
+        """(path, key, count) rows for every item of ``counts``."""
+        paths, keys, values = self.cols[table]
+        paths.extend(repeat(path, len(counts)))
+        keys.extend(counts)
+        values.extend(counts.values())
+
+    def column(self, table: str, name: str) -> list[Any]:
+        return self.cols[table][[c for c, _ in TABLES[table]].index(name)]
+
+
+def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, raw: bytes, rows: _Columns) -> None:
     path = facts["path"]
     rec = dict(facts, raw_path=raw)
-    rows["files"].append(tuple(rec[c] for c in _FILE_COLS))
-    rows["risks"].extend((path, tag, rule) for tag, rule in facts["risks"])
+    rows.row("files", tuple(rec[c] for c in _FILE_COLS))
+    for tag, rule in facts["risks"]:
+        rows.row("risks", (path, tag, rule))
     if parsed is None:
         return
-    rows["terms"].extend((path, term, tf) for term, tf in parsed["terms"].items())
+    rows.keyed("terms", path, parsed["terms"])
     if "definitions" not in parsed:
         return
-    rows["symbols"].extend((path, *d) for d in parsed["definitions"])
-    rows["refs"].extend((path, name, count) for name, count in parsed["references"].items())
-    rows["imports"].extend((path, *imp, None, None) for imp in parsed["imports"])
+    for d in parsed["definitions"]:
+        rows.row("symbols", (path, *d))
+    rows.keyed("refs", path, parsed["references"])
+    for imp in parsed["imports"]:
+        rows.row("imports", (path, *imp, None, None))
 
 
-def _change(store: IndexStore, plan: _Plan, rows: dict[str, list[tuple[Any, ...]]],
+def _change(store: IndexStore, plan: _Plan, rows: _Columns,
             old: dict[str, tuple[Any, ...]], everything: bool) -> Change:
     """The change this run makes: the touched paths, whether the file set moved, and the names
     whose defining files moved (from the touched files' definitions before and after)."""
-    status = _FILE_COLS.index("status")
-    touched = set(plan.remove) | {r[0] for r in rows["files"]}
-    now_indexed = {r[0] for r in rows["files"] if r[status] == "indexed"}
+    written = list(zip(rows.column("files", "path"), rows.column("files", "status")))
+    touched = set(plan.remove) | {p for p, _ in written}
+    now_indexed = {p for p, status in written if status == "indexed"}
     was_indexed = {p for p in touched if p in old and old[p][3] == "indexed"}
     before = store.rows("SELECT DISTINCT path, name, kind, parent IS NULL FROM symbols "
                         "WHERE path IN (SELECT unnest(?))", [sorted(touched)])
-    after = [(r[0], r[1], r[3], r[-1] is None) for r in rows["symbols"]]
+    after = [(p, n, k, parent is None) for p, n, k, parent in zip(
+        rows.column("symbols", "path"), rows.column("symbols", "name"), rows.column("symbols", "kind"),
+        rows.column("symbols", "parent"))]
     set_changed = everything or now_indexed != was_indexed  # the resolver's file set moved
     change = Change.between(touched, set_changed, before, after)
     change.old_targets = {(p, r) for p, r in store.rows(
@@ -189,16 +216,15 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         force_derived = True  # other extractors wrote these rows: re-examine every file
         old = {p: (-1, -1, None, *st[3:]) for p, st in old.items()}
     plan = _plan(root, result.entries, old)
-    rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in PER_FILE_TABLES}
+    rows = _Columns()
     skipped: dict[str, int] = {}
     raw_of = {e.path: e.raw for e in plan.parse}
     for facts in plan.static:
         _rows_for(facts, None, os.fsencode(facts["path"]), rows)
     for facts, parsed in _examine_all(root, plan.parse, workers, progress):
         _rows_for(facts, parsed, raw_of[facts["path"]], rows)
-    for facts_row in rows["files"]:
-        if facts_row[_FILE_COLS.index("status")] == "skipped":
-            reason = facts_row[_FILE_COLS.index("skip_reason")]
+    for status, reason in zip(rows.column("files", "status"), rows.column("files", "skip_reason")):
+        if status == "skipped":
             skipped[reason] = skipped.get(reason, 0) + 1
     commit, dirty = git_head(root)
     changed = bool(plan.parse or plan.static or plan.remove or plan.renames)
@@ -208,7 +234,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         return _stats(result, plan, raw_of, skipped, t0, commit, dirty)  # nothing to write
     with store.transaction():
         change = _change(store, plan, rows, old, force_derived or "indexed_at" not in meta)
-        store.replace_files(remove=plan.remove, rows=rows, touch=plan.touch)
+        store.replace_files(remove=plan.remove, columns=rows.cols, touch=plan.touch)
         if changed or force_derived or head_moved or "indexed_at" not in meta:
             rebuild_derived(root, store, change, history=head_moved or force_derived)
         store.set_meta({

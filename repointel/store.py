@@ -160,12 +160,14 @@ class IndexStore:
 
     # -- writes -----------------------------------------------------------------
     def _insert(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
-        if not rows:
-            return
+        if rows:
+            self._insert_columns(table, [[r[i] for r in rows] for i in range(len(TABLES[table]))])
+
+    def _insert_columns(self, table: str, columns: Sequence[Sequence[Any]]) -> None:
         cols = TABLES[table]
-        arrays = [
-            pa.array([r[i] for r in rows], type=_arrow_type(typ)) for i, (_, typ) in enumerate(cols)
-        ]
+        if not columns or not columns[0]:
+            return
+        arrays = [pa.array(values, type=_arrow_type(typ)) for values, (_, typ) in zip(columns, cols)]
         batch = pa.Table.from_arrays(arrays, names=[c for c, _ in cols])
         self.con.register("_batch", batch)
         try:
@@ -195,12 +197,14 @@ class IndexStore:
             self.con.rollback()
             raise
 
-    def replace_files(self, *, remove: Iterable[str], rows: dict[str, list[tuple[Any, ...]]],
+    def replace_files(self, *, remove: Iterable[str], columns: dict[str, list[list[Any]]],
                       touch: list[tuple[str, int]]) -> None:
-        """Per-file tables: drop removed/changed paths, insert new rows, update touched mtimes."""
+        """Per-file tables: drop removed/changed paths, insert new rows (given column by column,
+        in :data:`TABLES` order), update touched mtimes."""
         self._delete_paths(remove)
         for table in PER_FILE_TABLES:
-            self._insert(table, rows.get(table, []))
+            if table in columns:
+                self._insert_columns(table, columns[table])
         if touch:
             self._touch(touch)
 
