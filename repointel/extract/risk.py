@@ -406,24 +406,34 @@ _ASSIGNMENT_WORDS = ("pass", "secret", "pwd", "pw", "token", "key", "auth", "cre
                      "conn", "salt", "bearer")
 
 
-def _assignment_matches(text: str, lower: str) -> Iterator[re.Match[str]]:
-    """``_ASSIGNMENT.finditer(text)``, trying the regex only where a match can start (a word of
-    :data:`_ASSIGNMENT_WORDS`): ~20× faster on code, where the alternation at every position
-    dominated. Falls back to the plain scan when lower-casing changed the text's length."""
-    if len(lower) != len(text):
-        yield from _ASSIGNMENT.finditer(text)
-        return
+def _keyword_positions(lower: str) -> list[int]:
+    """Sorted offsets of every :data:`_ASSIGNMENT_WORDS` occurrence in the lower-cased text."""
     starts: set[int] = set()
     for word in _ASSIGNMENT_WORDS:
         pos = lower.find(word)
         while pos >= 0:
             starts.add(pos)
             pos = lower.find(word, pos + 1)
+    return sorted(starts)
+
+
+def _candidate_matches(text: str, lower: str, regex: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """``regex.finditer(text)`` for :data:`_ASSIGNMENT` and :data:`_BARE`, trying the regex only
+    where a match that can name a secret may start: an assignment starts at a word of
+    :data:`_ASSIGNMENT_WORDS`; a bare ``name=value`` line holds one in its name. ~20× faster on
+    code, where trying every position (every line) dominated. Falls back to the plain scan when
+    lower-casing changed the text's length (offsets would not line up)."""
+    if len(lower) != len(text):
+        yield from regex.finditer(text)
+        return
+    starts = _keyword_positions(lower)
+    if regex is _BARE:  # one match at most per line, from its start
+        starts = sorted({text.rfind("\n", 0, pos) + 1 for pos in starts})
     end = 0
-    for pos in sorted(starts):
+    for pos in starts:
         if pos < end:
             continue
-        m = _ASSIGNMENT.match(text, pos)
+        m = regex.match(text, pos)
         if m is not None:
             yield m
             end = m.end()
@@ -432,7 +442,7 @@ def _assignment_matches(text: str, lower: str) -> Iterator[re.Match[str]]:
 def _assignment_spans(text: str, lower: str | None = None) -> Iterable[tuple[int, int, str]]:
     lower = text.lower() if lower is None else lower
     for regex, bare in ((_ASSIGNMENT, False), (_BARE, True), (_XML, False)):
-        found = _assignment_matches(text, lower) if regex is _ASSIGNMENT else regex.finditer(text)
+        found = regex.finditer(text) if regex is _XML else _candidate_matches(text, lower, regex)
         for m in found:
             kind = _secret_name_kind(_name(text, m))
             if kind is None:
