@@ -82,7 +82,7 @@ def main() -> None:
             target.write_text(target.read_text() + f"\n# edit {i}\n")
             one.append(timed(lambda: repo.index(workers=args.workers)))
         repo.close()
-        maps = {b: [timed(lambda: Repo.open(lib).map(budget=b)) for _ in range(3)] for b in (1024, 8192)}
+        maps = {b: [timed(lambda b=b: Repo.open(lib).map(budget=b)) for _ in range(3)] for b in (1024, 8192)}
         task = "json encoder fails on nested dict with sort_keys and indent in JSONEncoder.iterencode"
         tmap = [timed(lambda: Repo.open(lib).map(task, budget=1024)) for _ in range(3)]
         rows = [

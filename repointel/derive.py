@@ -199,8 +199,8 @@ def _build_tests(store: IndexStore, files: list[tuple[str, str | None]], change:
     if only is not None and not only:
         return
     imports: dict[str, list[_Target]] = {}
-    for path, module, resolved in store.rows(  # only test files' imports make test links
-        "SELECT path, module, resolved FROM imports WHERE resolved IS NOT NULL "
+    for path, resolved in store.rows(  # only test files' imports make test links
+        "SELECT path, resolved FROM imports WHERE resolved IS NOT NULL "
         "AND path IN (SELECT path FROM files WHERE is_test)"
     ):
         imports.setdefault(path, []).append(_Target(resolved))

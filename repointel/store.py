@@ -247,7 +247,7 @@ class IndexStore:
     def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         """Run a trusted internal SELECT and return its rows as an Arrow table (for bulk reads)."""
         rel = self.con.sql(sql, params=list(params))
-        fetch = getattr(rel, "to_arrow_table", None) or getattr(rel, "arrow")  # duckdb 2.x / 1.x
+        fetch = getattr(rel, "to_arrow_table", None) or rel.arrow  # duckdb 2.x / 1.x
         table: pa.Table = fetch()
         return table
 
