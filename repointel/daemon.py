@@ -37,6 +37,7 @@ from .config import INDEX_DIRNAME
 from .errors import RepointelError
 from .indexer import run_index
 from .models import IndexStats
+from .scan import ScanResult, rescan_paths, scan
 from .store import IndexStore
 from .store_client import decode, encode, pid_path, socket_path
 
@@ -126,6 +127,7 @@ class _Pending:
     last: float = 0.0
     newest: str | None = None
     new_dirs: bool = False  # a directory appeared: inotify needs a watch for it
+    paths: set[str] = field(default_factory=set)  # repository-relative paths the events named
     waiters: list[_Waiter] = field(default_factory=list)
 
 
@@ -163,6 +165,7 @@ class Daemon:
         self.status = DaemonStatus()
         self._cond = threading.Condition()
         self._pending = _Pending()
+        self._listing: ScanResult | None = None  # the file listing the last applied batch used
         self._stopping = threading.Event()
         self._store: IndexStore | None = None
         self._observer: Any = None
@@ -181,7 +184,7 @@ class Daemon:
             self._git_seen = time.monotonic()
         if kind in ("ignore", "git"):
             return
-        self._add(full=full or kind == "full", new_dir=new_dir)
+        self._add(full=full or kind == "full", new_dir=new_dir, path=rel)
 
     def on_overflow(self) -> None:
         """Events were lost: freshness is unknown until a full rescan finishes."""
@@ -192,13 +195,16 @@ class Daemon:
             self.log("inotify queue overflowed: events were lost; freshness unknown until a full rescan")
         self._add(full=True, overflow=True)
 
-    def _add(self, *, full: bool = False, overflow: bool = False, new_dir: bool = False) -> None:
+    def _add(self, *, full: bool = False, overflow: bool = False, new_dir: bool = False,
+             path: str | None = None) -> None:
         with self._cond:
             p = self._pending
             now = time.monotonic()
             if p.count == 0 and not p.waiters:
                 p.first = now
             p.count += 1
+            if path is not None:
+                p.paths.add(path)
             p.last = now
             p.full |= full
             p.overflow |= overflow
@@ -269,8 +275,11 @@ class Daemon:
             self.status.applying = True
             self.status.last_batch_wait_seconds = round(max(0.0, time.monotonic() - batch.first), 4)
         try:
-            stats = run_index(self.root, self._store, workers=self.workers)
+            listing = self._listing_for(batch)
+            stats = run_index(self.root, self._store, workers=self.workers, scanned=listing)
+            self._listing = listing
         except Exception as exc:  # a failed batch must not kill the daemon: retry it
+            self._listing = None
             self._failed(batch, exc)
             return
         with self._cond:
@@ -289,6 +298,15 @@ class Daemon:
             w.done.set()
         self.log(f"batch {st.batches}: {batch.count} events, parsed {stats.parsed}, removed "
                  f"{stats.removed} in {st.last_batch_seconds:.3f}s")
+
+    def _listing_for(self, batch: _Pending) -> ScanResult:
+        """The file listing for a batch: the last one with just the event paths looked at again
+        (an edit or save of known files: no full walk), else a full scan."""
+        if self._listing is not None and batch.paths and not (batch.full or batch.overflow or batch.new_dirs):
+            listing = rescan_paths(self.root, self._listing, batch.paths)
+            if listing is not None:
+                return listing
+        return scan(self.root)
 
     def _failed(self, batch: _Pending, exc: BaseException) -> None:
         self.log(f"batch failed: {type(exc).__name__}: {exc}")

@@ -12,12 +12,12 @@ import os
 import re
 import stat
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .config import IGNORE_FILENAME, INDEX_DIRNAME
 
-__all__ = ["Entry", "IgnoreRules", "ScanResult", "decode_path", "git_head", "scan"]
+__all__ = ["Entry", "IgnoreRules", "ScanResult", "decode_path", "git_head", "rescan_paths", "scan"]
 
 _ALWAYS_SKIP_DIRS = frozenset({".git", INDEX_DIRNAME, ".hg", ".svn"})
 
@@ -245,3 +245,27 @@ def scan(root: str) -> ScanResult:
     real_root = os.path.realpath(root)
     entries = [_classify(root_b, n, real_root) for n in names]
     return ScanResult([e for e in entries if e is not None], used_git)
+
+
+def rescan_paths(root: str, previous: ScanResult, paths: Iterable[str]) -> ScanResult | None:
+    """``previous`` with only ``paths`` (repository-relative) looked at again, or None when a full
+    scan is needed.
+
+    A listed path is re-statted (or dropped when it is gone). A path that is not listed and no
+    longer exists (an editor's temporary file) or is a directory changes nothing. A path that is
+    not listed but exists as a file is new: whether it is ignored needs the full rules, so None.
+    """
+    root_b = os.fsencode(root)
+    real_root = os.path.realpath(root)
+    listed = {e.path: e for e in previous.entries}
+    fresh: dict[str, Entry | None] = {}
+    for rel in set(paths):
+        old = listed.get(rel)
+        if old is None:
+            full = os.path.join(root, rel)
+            if not os.path.lexists(full) or (os.path.isdir(full) and not os.path.islink(full)):
+                continue
+            return None
+        fresh[rel] = _classify(root_b, old.raw, real_root)
+    entries = [fresh[e.path] if e.path in fresh else e for e in previous.entries]
+    return ScanResult([e for e in entries if e is not None], previous.used_git)
