@@ -4,18 +4,20 @@
     python benchmarks/tune_weights.py fit --features /tmp/features.jsonl
 
 ``dump`` walks the dev set like benchmarks/localization.py (one clone per repository, moved from
-commit to commit, indexed incrementally) and saves every candidate's feature values; ``fit``
-grid-searches the fusion weights offline and prints the best settings by Acc@5 then Acc@1.
-The chosen values go, by hand and with a reason, into repointel/context/retrieve.py.
+commit to commit, indexed incrementally) and saves every candidate's feature values (the
+``Candidate.features`` of repointel/context/retrieve.py); ``fit`` fits the fusion weights
+offline with a listwise logistic model (softmax over one task's candidates, the gold files as
+targets, small L2), prints in-sample and leave-one-repository-out Acc@k, and the weights.
+The chosen values go, rounded and with a reason, into repointel/context/retrieve.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -23,6 +25,8 @@ sys.path.insert(0, str(HERE))
 import localization as L  # noqa: E402
 
 TOP_CANDIDATES = 300
+FEATURES = ("bm25", "mentioned", "graph", "pathmatch", "title", "code", "defmax", "hub", "dotted",
+            "weak", "init", "minor", "loose", "aux")
 
 
 def dump(args: argparse.Namespace) -> None:
@@ -40,36 +44,69 @@ def dump(args: argparse.Namespace) -> None:
             repo.index()
             ranked = rank_files(repo._reader(), analyse_task(inst.problem_statement))
             repo.close()
-            feats = [{"file": c.path, **c.features} for c in ranked[:TOP_CANDIDATES]]
+            gold = set(inst.gold_files)
+            feats = [{"file": c.path, **c.features} for i, c in enumerate(ranked)
+                     if i < TOP_CANDIDATES or c.path in gold]
             out.write(json.dumps({"id": inst.instance_id, "repo": inst.repo,
                                   "gold": inst.gold_files, "cands": feats}) + "\n")
             out.flush()
             print(inst.instance_id, file=sys.stderr)
 
 
-def score(rows: list[dict], w: dict[str, float], aux: float) -> tuple[float, float]:
-    acc1 = acc5 = 0
+def _matrices(rows: list[dict], feats: list[str]) -> list[tuple[Any, Any, dict]]:
+    import numpy as np
+
+    out = []
     for row in rows:
-        scored = sorted(row["cands"], key=lambda c: -sum(w[k] * c.get(k, 0.0) for k in w)
-                        * (aux if c.get("aux") else 1.0))
-        top = [c["file"] for c in scored]
-        acc1 += set(row["gold"]) <= set(top[:1])
-        acc5 += set(row["gold"]) <= set(top[:5])
-    return 100 * acc5 / len(rows), 100 * acc1 / len(rows)
+        y = np.array([1.0 if c["file"] in row["gold"] else 0.0 for c in row["cands"]])
+        if y.sum():
+            out.append((np.array([[c.get(k, 0.0) for k in feats] for c in row["cands"]]), y, row))
+    return out
+
+
+def train(ms: list[tuple[Any, Any, dict]], n_feats: int, l2: float, iters: int = 600) -> Any:
+    """Listwise logistic weights (Adam on the mean -log softmax probability of the gold files)."""
+    import numpy as np
+
+    w, m, v = np.zeros(n_feats), np.zeros(n_feats), np.zeros(n_feats)
+    for t in range(1, iters + 1):
+        g = l2 * w * len(ms)
+        for x, y, _ in ms:
+            s = x @ w
+            p = np.exp(s - s.max())
+            g += x.T @ (p / p.sum()) - (x.T @ y) / y.sum()
+        g /= len(ms)
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        w -= 0.05 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+    return w
+
+
+def accuracy(w: Any, ms: list[tuple[Any, Any, dict]]) -> dict[int, int]:
+    """How many tasks have all their gold files in the top k, for k in 1, 3, 5, 10."""
+    import numpy as np
+
+    hits = dict.fromkeys((1, 3, 5, 10), 0)
+    for x, _y, row in ms:
+        top = [row["cands"][i]["file"] for i in np.argsort(-(x @ w), kind="stable")]
+        for k in hits:
+            hits[k] += set(row["gold"]) <= set(top[:k])
+    return hits
 
 
 def fit(args: argparse.Namespace) -> None:
     rows = [json.loads(line) for line in args.features.open()]
-    grid = {"bm25": [0.5, 1.0, 1.5], "mentioned": [0.6, 1.0, 1.5, 2.0, 3.0],
-            "graph": [0.0, 0.15, 0.3, 0.6], "pathmatch": [0.0, 0.2, 0.4, 0.8, 1.2]}
-    results = []
-    for values in itertools.product(*grid.values()):
-        w = dict(zip(grid, values))
-        for aux in (0.3, 0.5, 1.0):
-            results.append((*score(rows, w, aux), w, aux))
-    results.sort(key=lambda r: (-r[0], -r[1]))
-    for acc5, acc1, w, aux in results[:15]:
-        print(f"Acc@5 {acc5:.1f} Acc@1 {acc1:.1f} weights {w} aux {aux}")
+    feats = args.feats.split(",")
+    ms = _matrices(rows, feats)
+    n = len(rows)
+    w = train(ms, len(feats), args.l2)
+    print("in-sample", {k: round(100 * v / n, 1) for k, v in accuracy(w, ms).items()})
+    loro = dict.fromkeys((1, 3, 5, 10), 0)
+    for repo in sorted({r["repo"] for r in rows}):
+        wr = train([m for m in ms if m[2]["repo"] != repo], len(feats), args.l2, iters=300)
+        for k, v in accuracy(wr, [m for m in ms if m[2]["repo"] == repo]).items():
+            loro[k] += v
+    print("leave-one-repository-out", {k: round(100 * v / n, 1) for k, v in loro.items()})
+    print("weights", {k: round(float(x), 2) for k, x in zip(feats, w)})
 
 
 def main() -> None:
@@ -82,6 +119,8 @@ def main() -> None:
     d.add_argument("--limit", type=int, default=None)
     f = sub.add_parser("fit")
     f.add_argument("--features", type=Path, required=True)
+    f.add_argument("--feats", default=",".join(FEATURES), help="comma-separated feature names")
+    f.add_argument("--l2", type=float, default=0.001)
     args = ap.parse_args()
     dump(args) if args.cmd == "dump" else fit(args)
 

@@ -7,32 +7,56 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..extract.terms import split_identifier
-from ..rank.graph import load_graph, pagerank
-from ..rank.lexical import bm25_scores
-from ..rank.seeds import task_seeds
+from ..extract.terms import split_identifier, term_counts
+from ..rank.graph import FileGraph, load_graph, pagerank
+from ..rank.lexical import BM25_B, BM25_K1, MAX_QUERY_TF, bm25_scores
+from ..rank.seeds import task_seed_parts
 from ..rank.task import TaskTerms
 from ..store import IndexStore
 
 __all__ = ["Candidate", "rank_files"]
 
-#: Weight of the normalised BM25 score (0..1): lexical overlap is the most reliable single
-#: signal on the dev set (grid search in benchmarks/tune_weights.py).
-W_BM25 = 1.5
-#: Weight of direct task seeds (path, frame, symbol mentions), normalised to 0..1.
+# Fusion: a candidate's score is the weighted sum of the features below (each normalised to
+# 0..1 per task, or a 0/1 flag). The weights come from a listwise logistic fit (softmax over a
+# task's candidates, gold files as targets) on the dev set only: benchmarks/tune_weights.py fit;
+# leave-one-repository-out keeps most of the gain, so they are not per-repository artefacts.
+#: Okapi BM25 of the whole task text against each file: broad lexical overlap.
+W_BM25 = 1.1
+#: Direct task seeds (paths, frames, dotted names, symbol names), log-damped: explicit pointers.
 W_SEED = 1.0
-#: Weight of personalised PageRank (normalised to 0..1): neighbours of strong candidates.
-W_GRAPH = 0.6
-#: Weight of the share of a file's path the task names (normalised to 0..1).
-W_PATH = 0.8
+#: Personalised PageRank from the seeds and top BM25 hits: neighbours of strong candidates.
+W_GRAPH = 0.9
+#: Share of a file's path (rare parts weighing more) the task names: issues name their module.
+W_PATH = 2.0
+#: BM25 of the issue title alone: the title states the subject, the body adds noise.
+W_TITLE = 2.6
+#: BM25 of the task's code spans and blocks alone: the code a reporter ran names the API.
+W_CODE = 1.7
+#: BM25 of the file's best single definition (name, signature, docstring): a focused match
+#: beats terms scattered over a big file.
+W_DEF = 2.7
+#: Uniform PageRank (how central a file is), subtracted: hubs match every task a little.
+W_HUB = -1.1
+#: Dotted-name seeds again, subtracted: ``pkg.mod`` names a package's ``__init__``/entry point
+#: more often than the file to change, so they count less than other seeds.
+W_DOTTED = -0.8
+#: Plain words naming a symbol defined in at most two files: weak, but it adds to the seeds.
+W_WEAK = 0.6
+#: A package ``__init__.py``: re-exports match many names but rarely hold the fix.
+W_INIT = -0.6
+#: A file outside the repository's main language that the task never names (bundled JS).
+W_MINOR = -1.9
+#: A Python file outside any package (setup.py, release scripts, conf.py): rarely the fix.
+W_LOOSE = -1.9
+#: Files under docs/ examples/ benchmarks/ scripts/: rarely what must change.
+W_AUX = -1.5
 #: Path parts named in the title count this much more.
 TITLE_PATH_BOOST = 2.0
 #: Files seeding PageRank beyond the direct seeds: the top BM25 hits.
 PAGERANK_BM25_SEEDS = 10
-#: Test files are kept out of the production ranking (they are pulled in by the test map).
-TEST_PENALTY = 0.0
-#: Files under docs/ examples/ benchmarks/ are rarely what must change.
-AUX_DIR_FACTOR = 0.4
+#: Definition-level BM25 is computed for this many best candidates (it reads their symbols):
+#: the rest cannot climb into the ranks that matter.
+DEF_CANDIDATES = 150
 _AUX_DIRS = ("doc/", "docs/", "example/", "examples/", "benchmarks/", "bench/", "scripts/")
 
 
@@ -76,41 +100,128 @@ def path_match(prod: set[str], terms: TaskTerms) -> dict[str, float]:
     return out
 
 
-def _eligible(store: IndexStore) -> tuple[set[str], set[str]]:
+def _eligible(store: IndexStore) -> tuple[set[str], set[str], dict[str, str]]:
     rows = store.rows(
-        "SELECT path, is_test FROM files WHERE status = 'indexed' AND language IS NOT NULL "
+        "SELECT path, is_test, language FROM files WHERE status = 'indexed' AND language IS NOT NULL "
         "AND NOT is_vendored AND NOT is_generated")
-    return {p for p, t in rows if not t}, {p for p, t in rows if t}
+    return {p for p, t, _ in rows if not t}, {p for p, t, _ in rows if t}, {p: lang for p, _, lang in rows}
+
+
+def minor_language_files(prod: set[str], langs: Mapping[str, str], terms: TaskTerms) -> set[str]:
+    """Production files not in the repository's main language whose extension the task never
+    names (a Python project's bundled JavaScript, say)."""
+    counts: dict[str, int] = {}
+    for p in prod:
+        counts[langs[p]] = counts.get(langs[p], 0) + 1
+    if not counts:
+        return set()
+    main = max(counts, key=lambda k: (counts[k], k))
+    named = {m.rsplit(".", 1)[-1].lower() for m in terms.paths}
+    return {p for p in prod if langs[p] != main and p.rsplit(".", 1)[-1].lower() not in named}
 
 
 #: The fused features and their weights, in one place (tuned on the dev set only).
-WEIGHTS: dict[str, float] = {"bm25": W_BM25, "mentioned": W_SEED, "graph": W_GRAPH, "pathmatch": W_PATH}
+WEIGHTS: dict[str, float] = {
+    "bm25": W_BM25, "mentioned": W_SEED, "graph": W_GRAPH, "pathmatch": W_PATH, "title": W_TITLE,
+    "code": W_CODE, "defmax": W_DEF, "hub": W_HUB, "dotted": W_DOTTED, "weak": W_WEAK,
+    "init": W_INIT, "minor": W_MINOR, "loose": W_LOOSE, "aux": W_AUX,
+}
+
+
+def _idf(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
+    """Okapi idf of each query term over the indexed files."""
+    if not terms:
+        return {}
+    n = store.rows("SELECT count(*) FROM doclen")[0][0] or 1
+    rows = store.rows("SELECT term, count(*) FROM terms WHERE term IN (SELECT unnest(?)) GROUP BY term",
+                      [sorted(terms)])
+    return {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in rows}
+
+
+def definition_scores(store: IndexStore, paths: list[str], terms: Mapping[str, int]) -> dict[str, float]:
+    """Per file, the BM25 of its best-matching definition (qualified name, signature, docstring)
+    against the task: one focused definition beats terms scattered over a big file."""
+    if not paths or not terms:
+        return {}
+    idf = _idf(store, terms)
+    rows = store.rows("SELECT path, qualname, signature, doc FROM symbols WHERE path IN (SELECT unnest(?))",
+                      [paths])
+    docs = [(p, term_counts(f"{q} {sig or ''} {doc or ''}")) for p, q, sig, doc in rows]
+    avg = sum(sum(d.values()) for _, d in docs) / max(len(docs), 1) or 1.0
+    out: dict[str, float] = {}
+    for p, d in docs:
+        dl = sum(d.values())
+        s = sum(min(terms[t], MAX_QUERY_TF) * idf[t] * d[t] * (BM25_K1 + 1)
+                / (d[t] + BM25_K1 * (1 - BM25_B + BM25_B * dl / avg)) for t in d if t in idf)
+        if s > out.get(p, 0.0):
+            out[p] = s
+    return out
+
+
+_GLOBAL_PR: dict[tuple[str, str], dict[str, float]] = {}
+
+
+def _global_pagerank(store: IndexStore, graph: FileGraph) -> dict[str, float]:
+    """Uniform PageRank of the graph (how central each file is), cached per index state."""
+    key = (store.db_path, store.meta().get("indexed_at", ""))
+    if key not in _GLOBAL_PR:
+        _GLOBAL_PR.clear()
+        _GLOBAL_PR[key] = pagerank(graph, None)
+    return _GLOBAL_PR[key]
+
+
+def _in_prod(scores: Mapping[str, float], prod: set[str]) -> dict[str, float]:
+    return _normalise({p: s for p, s in scores.items() if p in prod})
 
 
 def rank_files(store: IndexStore, terms: TaskTerms,
                weights: dict[str, float] | None = None) -> list[Candidate]:
     """Production source files ranked for the task, best first."""
     w = weights or WEIGHTS
-    prod, tests = _eligible(store)
-    lexical = _normalise({p: s for p, s in bm25(store, terms.terms).items() if p in prod})
+    prod, _tests, langs = _eligible(store)
+    lexical = _in_prod(bm25(store, terms.terms), prod)
     graph = load_graph(store)
-    seeds_raw = {p: s for p, s in task_seeds(store, graph.nodes, terms).items() if p in prod}
-    seeds = _normalise({p: math.log1p(s) for p, s in seeds_raw.items()})
+    parts = task_seed_parts(store, graph.nodes, terms)
+    seeds_raw: dict[str, float] = {}
+    for part in parts.values():
+        for p, v in part.items():
+            seeds_raw[p] = seeds_raw.get(p, 0.0) + v
+    seeds = _in_prod({p: math.log1p(s) for p, s in seeds_raw.items()}, prod)
     pers = dict(seeds)
     for p, s in sorted(lexical.items(), key=lambda kv: -kv[1])[:PAGERANK_BM25_SEEDS]:
         pers[p] = pers.get(p, 0.0) + s
-    ranks = _normalise({p: s for p, s in pagerank(graph, pers or None).items() if p in prod})
+    features = {
+        "bm25": lexical, "mentioned": seeds,
+        "graph": _in_prod(pagerank(graph, pers or None), prod),
+        "pathmatch": _normalise(path_match(prod, terms)),
+        "title": _in_prod(bm25(store, dict.fromkeys(terms.title_terms, 1)), prod),
+        "code": _in_prod(bm25(store, terms.code_terms), prod),
+        "dotted": _in_prod({p: math.log1p(v) for p, v in parts["dotted"].items()}, prod),
+        "weak": _in_prod({p: math.log1p(v) for p, v in parts["weak"].items()}, prod),
+    }
     out: dict[str, Candidate] = {}
-    paths = _normalise(path_match(prod, terms))
-    for name, part in (("bm25", lexical), ("mentioned", seeds), ("graph", ranks), ("pathmatch", paths)):
+    for name, part in features.items():
         for p, s in part.items():
             c = out.setdefault(p, Candidate(p))
             c.features[name] = s
-            c.score += w[name] * s
-            if s >= 0.2:
+            if s >= 0.2 and name not in ("dotted", "weak"):
                 c.reasons.append(f"{name}:{s:.2f}")
+    hub = _in_prod(_global_pagerank(store, graph), prod)
+    minor = minor_language_files(prod, langs, terms)
+    packages = {p.rsplit("/", 1)[0] for p in prod if p.endswith("/__init__.py")}
     for c in out.values():
-        if c.path.startswith(_AUX_DIRS) or "/examples/" in c.path:
-            c.score *= AUX_DIR_FACTOR
-            c.features["aux"] = 1.0
+        c.features["hub"] = hub.get(c.path, 0.0)
+        c.features["init"] = float(c.path.endswith("__init__.py"))
+        c.features["minor"] = float(c.path in minor)
+        c.features["loose"] = float(c.path.endswith(".py") and (
+            "/" not in c.path or c.path.rsplit("/", 1)[0] not in packages))
+        c.features["aux"] = float(c.path.startswith(_AUX_DIRS) or "/examples/" in c.path)
+        c.score = sum(w.get(k, 0.0) * v for k, v in c.features.items())
+    best = sorted(out.values(), key=lambda c: -c.score)[:DEF_CANDIDATES]
+    defs = _normalise(definition_scores(store, [c.path for c in best], terms.terms))
+    for c in best:
+        c.features["defmax"] = defs.get(c.path, 0.0)
+        c.score += w.get("defmax", 0.0) * c.features["defmax"]
+        if c.features["defmax"] >= 0.2:
+            c.reasons.append(f"definition:{c.features['defmax']:.2f}")
     return sorted(out.values(), key=lambda c: (-c.score, c.path))

@@ -9,7 +9,7 @@ from collections import defaultdict
 from ..store import IndexStore
 from .task import TaskTerms, is_identifier_like
 
-__all__ = ["task_seeds"]
+__all__ = ["task_seed_parts", "task_seeds"]
 
 #: A path or stack frame naming the file is the strongest evidence there is.
 PATH_MENTION = 8.0
@@ -85,16 +85,17 @@ def _dotted_seeds(store: IndexStore, paths: list[str], terms: TaskTerms, out: di
     modules = _module_suffixes(paths)
     for dotted in terms.dotted:
         parts = dotted.split(".")
+        share = terms.dotted_weight.get(dotted, 1.0)
         for k in range(len(parts), 0, -1):
             files = modules.get("/".join(parts[:k]), [])
             if not files or len(files) > 3:
                 continue
             rest = parts[k:]
             for f in files:
-                out[f] += (DOTTED_MODULE if not rest else DOTTED_MODULE / 2) / len(files)
+                out[f] += share * (DOTTED_MODULE if not rest else DOTTED_MODULE / 2) / len(files)
                 if rest:
                     for target in _defining_files(store, f, rest[0]):
-                        out[target] += DOTTED_SYMBOL / len(files)
+                        out[target] += share * DOTTED_SYMBOL / len(files)
             break
 
 
@@ -120,9 +121,22 @@ def _strong_names(terms: TaskTerms) -> set[str]:
     return {n for n in names if len(n) >= 3}
 
 
-def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float]) -> None:
-    strong = _strong_names(terms)
+def project_names(paths: list[str]) -> set[str]:
+    """The repository's own top-level package names (``pkg/__init__.py``, ``src/pkg/__init__.py``),
+    lower-cased: an issue names its project everywhere, so they say nothing about where."""
+    out = set()
+    for p in paths:
+        parts = p.split("/")
+        if parts[-1] == "__init__.py" and (len(parts) == 2 or (len(parts) == 3 and parts[0] == "src")):
+            out.add(parts[-2].lower().lstrip("_"))
+    return out
+
+
+def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float],
+                  weak_out: dict[str, float], own: set[str]) -> None:
+    strong = {n for n in _strong_names(terms) if n.lower().lstrip("_") not in own}
     weak = ({n for n in terms.identifiers if len(n) >= 3} | set(terms.words)) - strong
+    weak = {n for n in weak if n.lower().lstrip("_") not in own}
     if not strong and not weak:
         return
     rows = store.rows(
@@ -144,18 +158,36 @@ def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float]) ->
             else:
                 out[p] += weight
     for p, v in weak_sum.items():
-        out[p] += min(v, WEAK_CAP)
+        weak_out[p] += min(v, WEAK_CAP)
+
+
+def task_seed_parts(store: IndexStore, paths: list[str], terms: TaskTerms) -> dict[str, dict[str, float]]:
+    """Files the task points at, per kind of evidence: ``path`` (paths, frames, file names),
+    ``dotted`` (dotted names), ``symbol`` (names that look like code), ``weak`` (plain words)."""
+    parts: dict[str, dict[str, float]] = {}
+    path: dict[str, float] = defaultdict(float)
+    _mention_seeds(paths, terms, path)
+    stems = {posixpath.basename(p): p for p in paths}
+    for mention in terms.paths:
+        base = posixpath.basename(mention)
+        if base in stems and stems[base] not in path:
+            path[stems[base]] += STEM_MENTION
+    parts["path"] = dict(path)
+    dotted: dict[str, float] = defaultdict(float)
+    _dotted_seeds(store, paths, terms, dotted)
+    parts["dotted"] = dict(dotted)
+    strong: dict[str, float] = defaultdict(float)
+    weak: dict[str, float] = defaultdict(float)
+    _symbol_seeds(store, terms, strong, weak, project_names(paths))
+    parts["symbol"] = dict(strong)
+    parts["weak"] = dict(weak)
+    return parts
 
 
 def task_seeds(store: IndexStore, paths: list[str], terms: TaskTerms) -> dict[str, float]:
     """Files the task points at, with a strength per file."""
     out: dict[str, float] = defaultdict(float)
-    _mention_seeds(paths, terms, out)
-    _dotted_seeds(store, paths, terms, out)
-    stems = {posixpath.basename(p): p for p in paths}
-    for mention in terms.paths:
-        base = posixpath.basename(mention)
-        if base in stems and stems[base] not in out:
-            out[stems[base]] += STEM_MENTION
-    _symbol_seeds(store, terms, out)
+    for part in task_seed_parts(store, paths, terms).values():
+        for p, v in part.items():
+            out[p] += v
     return dict(out)

@@ -28,6 +28,9 @@ _IMPORT_AS = re.compile(r"^\s*import\s+([\w.]+)\s+as\s+(\w+)", re.M)
 _FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w, ]+)", re.M)
 _EXTENSIONS = frozenset("py pyi js ts tsx go java rs c h cc cpp hpp rb cs cfg toml ini rst md txt json yml yaml html".split())
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
+#: A line naming this many distinct dotted names is an inventory (an environment report, a
+#: list of enabled plugins), not the subject: each of its names counts 1/n.
+INVENTORY_MIN = 3
 
 
 @dataclass
@@ -43,6 +46,8 @@ class TaskTerms:
     title_terms: set[str] = field(default_factory=set)
     aliases: dict[str, str] = field(default_factory=dict)
     terms: Counter[str] = field(default_factory=Counter)
+    dotted_weight: dict[str, float] = field(default_factory=dict)
+    code_terms: Counter[str] = field(default_factory=Counter)
 
 
 def is_identifier_like(word: str) -> bool:
@@ -59,6 +64,17 @@ def _expand_alias(dotted: str, aliases: dict[str, str]) -> str:
 
 def _code_parts(text: str) -> list[str]:
     return [m.group(1) for m in _FENCE.finditer(text)] + [m.group(1) for m in _CODE_SPAN.finditer(text)]
+
+
+def _dotted_weights(text: str, aliases: dict[str, str]) -> dict[str, float]:
+    """Per dotted name, the most a line mentioning it gives it: 1, or 1/n on an inventory line."""
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        names = {_expand_alias(m.group(1), aliases) for m in _DOTTED.finditer(line)}
+        weight = 1.0 if len(names) < INVENTORY_MIN else 1.0 / len(names)
+        for name in names:
+            out[name] = max(out.get(name, 0.0), weight)
+    return out
 
 
 def analyse_task(text: str) -> TaskTerms:
@@ -82,6 +98,7 @@ def analyse_task(text: str) -> TaskTerms:
         if not re.fullmatch(r"[\d.]+", d) and d.rsplit(".", 1)[1] not in _EXTENSIONS
     ))
     out.dotted += [v for v in out.aliases.values() if "." in v and v not in out.dotted]
+    out.dotted_weight = _dotted_weights(text, out.aliases)
     for part in _code_parts(text):
         for word in _IDENT.findall(part):
             if word.lower() not in STOPWORDS:
@@ -94,4 +111,5 @@ def analyse_task(text: str) -> TaskTerms:
         elif len(word) >= 4 and word.lower() not in STOPWORDS:
             out.words[word] += 1  # plain words: maybe a function name written without backticks
     out.terms = term_counts(text)
+    out.code_terms = term_counts("\n".join(_code_parts(text)))
     return out

@@ -1,0 +1,88 @@
+"""Ranking signals: task analysis, seeds, fused file ranking (repointel.rank, context.retrieve)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from repointel import Repo
+from repointel.context.retrieve import WEIGHTS, minor_language_files, rank_files
+from repointel.rank.seeds import project_names
+from repointel.rank.task import analyse_task
+
+from .conftest import make_git_repo
+
+ISSUE = """Wrong rounding in Invoice.total
+When the discount is zero, `shop.billing.Invoice.total` rounds the amount wrongly.
+
+Environment: shop.ext.alpha, shop.ext.beta, shop.ext.gamma, shop.ext.delta
+"""
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    files = {
+        "shop/__init__.py": "from .core import Shop\n",
+        "shop/core.py": "class Shop:\n    \"\"\"The shop application: every module registers here.\"\"\"\n",
+        "shop/billing.py": (
+            "from .money import Money\n\n\nclass Invoice:\n"
+            "    def total(self, discount):\n        \"\"\"Total amount after the discount, rounded.\"\"\"\n"
+            "        return Money(round(100 - discount))\n"),
+        "shop/money.py": "class Money:\n    def __init__(self, amount):\n        self.amount = amount\n",
+        "shop/ext/__init__.py": "",
+        **{f"shop/ext/{n}.py": f"def setup_{n}(shop):\n    return shop\n"
+           for n in ("alpha", "beta", "gamma", "delta")},
+        "shop/static/widget-1.2.3.js": "function total(amount, discount) { return amount - discount; }\n",
+        "setup.py": "# invoice total discount rounding amount\nfrom setuptools import setup\nsetup()\n",
+        "tests/test_billing.py": "from shop.billing import Invoice\n\ndef test_total():\n    Invoice().total(0)\n",
+    }
+    root = make_git_repo(tmp_path_factory.mktemp("rank") / "shop", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+    return root
+
+
+def test_inventory_lines_share_their_weight() -> None:
+    terms = analyse_task(ISSUE)
+    assert terms.dotted_weight["shop.billing.Invoice.total"] == 1.0
+    assert terms.dotted_weight["shop.ext.alpha"] == pytest.approx(0.25)
+    assert "invoice" in terms.title_terms
+    assert "discount" in terms.code_terms or "invoice" in terms.code_terms
+
+
+def test_project_names() -> None:
+    assert project_names(["shop/__init__.py", "shop/ext/__init__.py", "src/_tool/__init__.py",
+                          "setup.py"]) == {"shop", "tool"}
+
+
+def test_minor_language_files_unless_named() -> None:
+    prod = {"a/x.py", "a/y.py", "a/z.js"}
+    langs = {"a/x.py": "python", "a/y.py": "python", "a/z.js": "javascript"}
+    assert minor_language_files(prod, langs, analyse_task("bug in total")) == {"a/z.js"}
+    assert minor_language_files(prod, langs, analyse_task("bug in static/z.js")) == set()
+
+
+def test_every_weight_is_used() -> None:
+    assert set(WEIGHTS) == {"bm25", "mentioned", "graph", "pathmatch", "title", "code", "defmax", "hub",
+                            "dotted", "weak", "init", "minor", "loose", "aux"}
+
+
+def first_score(ranked: list) -> float:
+    return float(ranked[0].score)
+
+
+def test_rank_files_puts_the_subject_first(shop: Path) -> None:
+    with Repo.open(shop) as repo:
+        ranked = rank_files(repo._reader(), analyse_task(ISSUE))
+    paths = [c.path for c in ranked]
+    assert paths[0] == "shop/billing.py"
+    assert not any(p.startswith("tests/") for p in paths)  # tests come through the test map
+    setup = next(c for c in ranked if c.path == "setup.py")  # matches every word, but a loose script
+    assert setup.features["loose"] == 1.0 and setup.score < first_score(ranked) / 2
+    assert paths.index("shop/static/widget-1.2.3.js") > paths.index("shop/billing.py")
+    first = ranked[0]
+    assert first.features["defmax"] == 1.0 and first.features["title"] > 0
+    for c in ranked:  # ext modules named only on the inventory line do not outrank the subject
+        if c.path.startswith("shop/ext/"):
+            assert c.score < first.score
