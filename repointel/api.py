@@ -196,6 +196,9 @@ class Repo:
         from .rank.repomap import build_map
 
         _check_budget(budget)
+        built = self._built("map", task=task, budget=budget, tokenizer=tokenizer)
+        if built is not None:
+            return RepoMap.model_validate(built)
         return build_map(self._reader(), task, budget, tokenizer)
 
     def context(self, task: str, *, budget: int = 8192, tokenizer: str = DEFAULT_TOKENIZER,
@@ -206,7 +209,17 @@ class Repo:
         _check_budget(budget)
         if fmt not in ("markdown", "json"):
             raise BudgetError(f"unknown format {fmt!r}")
+        built = self._built("context", task=task, budget=budget, tokenizer=tokenizer, fmt=fmt)
+        if built is not None:
+            return ContextPacket.model_validate(built)
         return build_packet(self.root, self._reader(), task, budget, tokenizer, fmt)
+
+    def _built(self, op: str, **args: Any) -> dict[str, Any] | None:
+        """The result built by a running daemon (it keeps the caches warm), or None."""
+        from .store_client import RemoteStore
+
+        store = self._reader()
+        return store.built(op, **args) if isinstance(store, RemoteStore) else None
 
     def _known_file(self, path: str) -> str:
         rel = self.safe_path(path)

@@ -591,7 +591,22 @@ def _dispatch(daemon: Daemon, store: IndexStore, req: dict[str, Any]) -> Any:
         return _user_query(store, req["sql"], int(req.get("limit", 10_000)))
     if op == "sync":
         return _sync(daemon)
+    if op in ("map", "context"):
+        return _build(daemon, store, op, req)
     raise RepointelError(f"unknown request {op!r}")
+
+
+def _build(daemon: Daemon, store: IndexStore, op: str, req: dict[str, Any]) -> Any:
+    """A map or packet built here: the graph, postings and definitions stay cached in this process
+    across index states, where a client would pull whole tables through the socket each time."""
+    if op == "map":
+        from .rank.repomap import build_map
+
+        return build_map(store, req.get("task"), int(req["budget"]), str(req["tokenizer"])).model_dump(mode="json")
+    from .context.builder import build_packet
+
+    return build_packet(daemon.root, store, str(req["task"]), int(req["budget"]), str(req["tokenizer"]),
+                        str(req["fmt"])).model_dump(mode="json")
 
 
 def _user_query(store: IndexStore, sql: str, limit: int) -> Any:

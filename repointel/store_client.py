@@ -290,6 +290,12 @@ class RemoteStore(IndexStore):
             return self._fallback().file_states()
         return {str(p): (s[0], s[1], s[2], s[3], s[4]) for p, s in out}
 
+    def built(self, op: str, **args: Any) -> dict[str, Any] | None:
+        """A map or packet (``op`` "map"/"context") built inside the daemon, next to its caches, as
+        JSON; None when the daemon is gone (the caller builds it from the fallback store)."""
+        out = self._read(op, **args)
+        return None if out is _LOCAL else dict(out)
+
     def user_query(self, sql: str, limit: int = 10_000) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run untrusted read-only SQL (checked and run by the daemon on a rolled-back cursor)."""
         out = self._read("user_query", sql=sql, limit=limit)

@@ -23,7 +23,7 @@ import pytest
 from repointel import Repo
 from repointel.daemon import classify_event
 from repointel.store import TABLES, IndexStore
-from repointel.store_client import connect_daemon, daemon_pid, decode, encode
+from repointel.store_client import RemoteStore, connect_daemon, daemon_pid, decode, encode
 
 from .conftest import git, make_git_repo, run_cli
 
@@ -414,6 +414,23 @@ def test_cli_and_mcp_readers_while_the_daemon_runs(watched: Path) -> None:
 
     _session(watched, body)
     assert _status(watched)["pid"] == daemon_pid(_db(watched))  # the daemon kept the index throughout
+
+
+def test_maps_and_packets_built_in_the_daemon_equal_local_ones(small_repo: Path) -> None:
+    """Repo.map/context are built inside a running daemon (its caches stay warm): same result."""
+    task = "Invoice total is wrong when discount is zero"
+    with Repo.open(small_repo) as repo:
+        repo.index(workers=1)
+        local_map, local_packet = repo.map(task, budget=400), repo.context(task, budget=2000, fmt="json")
+    proc = _start(small_repo)
+    try:
+        with Repo.open(small_repo) as repo:
+            assert isinstance(repo._reader(), RemoteStore)
+            assert repo.map(task, budget=400) == local_map
+            remote = repo.context(task, budget=2000, fmt="json")
+        assert remote == local_packet
+    finally:
+        _stop(proc)
 
 
 # -- crashes -------------------------------------------------------------------------------------------
