@@ -4,6 +4,7 @@ symbols), and personalised PageRank over the file graph, fused into one score.""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -48,7 +49,7 @@ W_INIT = -0.6
 W_MINOR = -1.9
 #: A Python file outside any package (setup.py, release scripts, conf.py): rarely the fix.
 W_LOOSE = -1.9
-#: Files under docs/ examples/ benchmarks/ scripts/: rarely what must change.
+#: Files under docs/ examples/ benchmarks/ scripts/ or bundled copies: rarely what must change.
 W_AUX = -1.5
 #: Path parts named in the title count this much more.
 TITLE_PATH_BOOST = 2.0
@@ -58,6 +59,9 @@ PAGERANK_BM25_SEEDS = 10
 #: the rest cannot climb into the ranks that matter.
 DEF_CANDIDATES = 150
 _AUX_DIRS = ("doc/", "docs/", "example/", "examples/", "benchmarks/", "bench/", "scripts/")
+#: Copies of other projects bundled inside a package (requests/packages/urllib3, astropy/extern):
+#: the index's vendored rule misses these names, and fixes go upstream, not into the copy.
+_BUNDLED = re.compile(r"(^|/)(packages|extern|externals)/")
 
 
 @dataclass
@@ -215,7 +219,8 @@ def rank_files(store: IndexStore, terms: TaskTerms,
         c.features["minor"] = float(c.path in minor)
         c.features["loose"] = float(c.path.endswith(".py") and (
             "/" not in c.path or c.path.rsplit("/", 1)[0] not in packages))
-        c.features["aux"] = float(c.path.startswith(_AUX_DIRS) or "/examples/" in c.path)
+        c.features["aux"] = float(c.path.startswith(_AUX_DIRS) or "/examples/" in c.path
+                                  or bool(_BUNDLED.search(c.path)))
         c.score = sum(w.get(k, 0.0) * v for k, v in c.features.items())
     best = sorted(out.values(), key=lambda c: -c.score)[:DEF_CANDIDATES]
     defs = _normalise(definition_scores(store, [c.path for c in best], terms.terms))
