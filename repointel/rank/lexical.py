@@ -11,12 +11,12 @@ a query then touches only its terms' postings (~1 ms). Scores equal the SQL defi
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..store import IndexStore
 
-__all__ = ["BM25_B", "BM25_K1", "MAX_QUERY_TF", "TermIndex", "bm25_scores", "load_term_index"]
+__all__ = ["BM25_B", "BM25_K1", "MAX_QUERY_TF", "TermIndex", "bm25_scores", "document_frequencies", "load_term_index"]
 
 #: BM25 term-frequency saturation: the usual 1.2 (a term's 3rd occurrence adds little).
 BM25_K1 = 1.2
@@ -114,3 +114,14 @@ def bm25_scores(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]
     q = sorted(terms)
     rows = store.rows(_SQL, [q, [min(terms[t], MAX_QUERY_TF) for t in q]])
     return {p: float(s) for p, s in rows}
+
+
+def document_frequencies(store: IndexStore, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
+    """(number of documents, {term: files holding it}) for the terms the index knows."""
+    wanted = sorted(set(terms))
+    if store.bulk_reads:
+        index = load_term_index(store)
+        return index.n, {t: index.span[t][1] - index.span[t][0] for t in wanted if t in index.span}
+    n = store.rows("SELECT count(*) FROM doclen")[0][0] or 0
+    rows = store.rows("SELECT term, count(*) FROM terms WHERE term IN (SELECT unnest(?)) GROUP BY term", [wanted])
+    return int(n), {str(t): int(df) for t, df in rows}
