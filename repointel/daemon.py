@@ -55,8 +55,9 @@ GIT_BUSY_MAX_SECONDS = 30.0
 #: git directories that exist while a multi-step operation runs (rebase, cherry-pick, revert, am).
 GIT_SEQUENCER_DIRS = ("rebase-merge", "rebase-apply", "sequencer")
 #: ... between two of its steps git releases index.lock: hold while it touched it this recently
-#: (a rebase stopped on a conflict holds nothing: the user's edits must not wait).
-GIT_STEP_GAP_SECONDS = 1.0
+#: (a rebase stopped on a conflict holds edits at most this long). One step of a 400-file commit
+#: can take over a second on a loaded 2-core machine, so 1 s split rebases into two batches.
+GIT_STEP_GAP_SECONDS = 3.0
 #: Seconds between retries when a batch failed.
 RETRY_SECONDS = 1.0
 #: Polling interval of the fallback observer when inotify watches run out.
