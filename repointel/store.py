@@ -77,6 +77,8 @@ PER_FILE_TABLES = ("files", "symbols", "refs", "terms", "imports", "risks")
 #: Tables rebuilt whole from the per-file ones whenever anything changed.
 DERIVED_TABLES = ("doclen", "file_edges", "test_links", "owners", "history", "cochange", "builds",
                   "conventions")
+#: Up to this many paths are deleted with a list parameter; more go through a registered Arrow table.
+_SMALL_DELETE = 64
 _WRITE_SQL = re.compile(
     r"\b(insert|update|delete|create|drop|alter|attach|detach|copy|export|import|install|load|"
     r"pragma|set|checkpoint|vacuum|call|truncate|replace)\b",
@@ -153,10 +155,10 @@ class IndexStore:
         return {str(k): str(v) for k, v in rows}
 
     def _set_meta(self, values: dict[str, str | None]) -> None:
-        for key, value in values.items():
-            self.con.execute("DELETE FROM meta WHERE key = ?", [key])
-            if value is not None:
-                self.con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+        self.con.execute("DELETE FROM meta WHERE list_contains(?, key)", [list(values)])
+        kept = [(k, v) for k, v in values.items() if v is not None]
+        if kept:
+            self.con.execute("INSERT INTO meta SELECT unnest(?), unnest(?)", [[k for k, _ in kept], [v for _, v in kept]])
 
     # -- writes -----------------------------------------------------------------
     def _insert(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -178,6 +180,10 @@ class IndexStore:
     def _delete_paths(self, paths: Iterable[str]) -> None:
         keys = sorted(set(paths))
         if not keys:
+            return
+        if len(keys) <= _SMALL_DELETE:  # a parameter list: no Arrow registration for a few paths
+            for table in PER_FILE_TABLES:
+                self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, path)", [keys])
             return
         self.con.register("_gone", pa.table({"path": pa.array(keys, type=pa.string())}))
         try:
