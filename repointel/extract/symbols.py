@@ -201,14 +201,17 @@ def extract_symbols(lang: str, tree: Tree, data: bytes) -> tuple[list[Definition
         assigns = _python_assignments(tree, data)
         def_names.update((d.start_byte, d.start_byte + len(d.name.encode()), "identifier") for d in assigns)
         defs = sorted(defs + assigns, key=lambda d: (d.start_byte, -d.end_byte))
-    # Count every identifier token, then take back the tokens that name a definition (one C-level
-    # pass: a Python loop over ~1.5M nodes on the stdlib costs twice as much).
-    counts = Counter(data[n.start_byte : n.end_byte] for n in captured.get("r", []))
+    return defs, _count_refs(captured.get("r", []), data, def_names)
+
+
+def _count_refs(idents: list[Node], data: bytes, def_names: set[tuple[int, int, str]]) -> dict[str, int]:
+    """Identifier tokens by text, less the tokens that name a definition: counted in one C-level
+    pass (a Python loop over ~1.5M nodes on the stdlib costs twice as much)."""
+    counts = Counter(data[n.start_byte : n.end_byte] for n in idents)
     for lo, hi, typ in def_names:
         if typ in _IDENT_TYPES:
             key = data[lo:hi]
             counts[key] -= 1
             if counts[key] <= 0:
                 del counts[key]
-    refs = {k.decode("utf-8", "replace"): v for k, v in counts.items()}
-    return defs, refs
+    return {k.decode("utf-8", "replace"): v for k, v in counts.items()}
