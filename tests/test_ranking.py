@@ -51,6 +51,34 @@ def test_inventory_lines_share_their_weight() -> None:
     assert "discount" in terms.code_terms or "invoice" in terms.code_terms
 
 
+REPORT = """xr.where drops attributes
+Calling `xr.where(cond, a, b)` loses `attrs`.
+
+INSTALLED VERSIONS
+------------------
+commit: None
+python: 3.8.5 (default, Sep 4 2020, 07:30:14)
+OS: Linux
+machine: x86_64
+
+zarr: 2.8.1
+netCDF4: 1.5.6
+sphinx: None
+pytest==7.1
+"""
+
+
+def test_environment_reports_are_dropped() -> None:
+    terms = analyse_task(REPORT + "\nimport xarray as xr\n")
+    assert "zarr" not in terms.terms and "netcdf4" not in terms.terms and "machine" not in terms.terms
+    assert "attrs" in terms.terms and terms.title == "xr.where drops attributes"
+    assert "xarray.where" in terms.dotted
+    # three lines are a config snippet, not a report: they stay
+    assert "jobs" in analyse_task("bug\njobs: 4\nignore: foo\nfail-under: 10\n").terms
+    title = analyse_task(terms.title, terms.aliases)  # the title alone, with the body's aliases
+    assert title.dotted == ["xarray.where"]
+
+
 def test_project_names() -> None:
     assert project_names(["shop/__init__.py", "shop/ext/__init__.py", "src/_tool/__init__.py",
                           "setup.py"]) == {"shop", "tool"}
@@ -65,7 +93,7 @@ def test_minor_language_files_unless_named() -> None:
 
 def test_every_weight_is_used() -> None:
     assert set(WEIGHTS) == {"bm25", "mentioned", "graph", "pathmatch", "title", "code", "defmax", "hub",
-                            "dotted", "weak", "init", "minor", "loose", "aux"}
+                            "dotted", "weak", "init", "minor", "loose", "aux", "tseed"}
 
 
 def first_score(ranked: list) -> float:

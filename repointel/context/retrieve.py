@@ -12,7 +12,7 @@ from ..extract.terms import split_identifier, term_counts
 from ..rank.graph import FileGraph, load_graph, pagerank
 from ..rank.lexical import BM25_B, BM25_K1, MAX_QUERY_TF, bm25_scores, document_frequencies
 from ..rank.seeds import task_seed_parts
-from ..rank.task import TaskTerms
+from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
 
 __all__ = ["Candidate", "rank_files"]
@@ -22,35 +22,38 @@ __all__ = ["Candidate", "rank_files"]
 # task's candidates, gold files as targets) on the dev set only: benchmarks/tune_weights.py fit;
 # leave-one-repository-out keeps most of the gain, so they are not per-repository artefacts.
 #: Okapi BM25 of the whole task text against each file: broad lexical overlap.
-W_BM25 = 1.1
+W_BM25 = 1.7
 #: Direct task seeds (paths, frames, dotted names, symbol names), log-damped: explicit pointers.
-W_SEED = 1.0
+W_SEED = 0.5
 #: Personalised PageRank from the seeds and top BM25 hits: neighbours of strong candidates.
-W_GRAPH = 0.9
+W_GRAPH = 0.95
 #: Share of a file's path (rare parts weighing more) the task names: issues name their module.
-W_PATH = 2.0
+W_PATH = 2.2
 #: BM25 of the issue title alone: the title states the subject, the body adds noise.
-W_TITLE = 2.6
+W_TITLE = 2.2
 #: BM25 of the task's code spans and blocks alone: the code a reporter ran names the API.
-W_CODE = 1.7
+W_CODE = 1.45
 #: BM25 of the file's best single definition (name, signature, docstring): a focused match
 #: beats terms scattered over a big file.
-W_DEF = 2.7
+W_DEF = 2.5
 #: Uniform PageRank (how central a file is), subtracted: hubs match every task a little.
-W_HUB = -1.1
+W_HUB = -1.15
 #: Dotted-name seeds again, subtracted: ``pkg.mod`` names a package's ``__init__``/entry point
 #: more often than the file to change, so they count less than other seeds.
-W_DOTTED = -0.8
+W_DOTTED = -0.85
 #: Plain words naming a symbol defined in at most two files: weak, but it adds to the seeds.
-W_WEAK = 0.6
+W_WEAK = 0.4
 #: A package ``__init__.py``: re-exports match many names but rarely hold the fix.
-W_INIT = -0.6
+W_INIT = -0.55
 #: A file outside the repository's main language that the task never names (bundled JS).
-W_MINOR = -1.9
+W_MINOR = -1.7
 #: A Python file outside any package (setup.py, release scripts, conf.py): rarely the fix.
-W_LOOSE = -1.9
+W_LOOSE = -1.4
 #: Files under docs/ examples/ benchmarks/ scripts/ or bundled copies: rarely what must change.
-W_AUX = -1.5
+W_AUX = -2.2
+#: Seeds (paths, dotted names, symbols) found in the issue title alone, again: the title names
+#: the subject, the body also names what was tried and what is around it.
+W_TITLE_SEED = 1.1
 #: Path parts named in the title count this much more.
 TITLE_PATH_BOOST = 2.0
 #: Files seeding PageRank beyond the direct seeds: the top BM25 hits.
@@ -128,7 +131,7 @@ def minor_language_files(prod: set[str], langs: Mapping[str, str], terms: TaskTe
 WEIGHTS: dict[str, float] = {
     "bm25": W_BM25, "mentioned": W_SEED, "graph": W_GRAPH, "pathmatch": W_PATH, "title": W_TITLE,
     "code": W_CODE, "defmax": W_DEF, "hub": W_HUB, "dotted": W_DOTTED, "weak": W_WEAK,
-    "init": W_INIT, "minor": W_MINOR, "loose": W_LOOSE, "aux": W_AUX,
+    "init": W_INIT, "minor": W_MINOR, "loose": W_LOOSE, "aux": W_AUX, "tseed": W_TITLE_SEED,
 }
 
 
@@ -194,6 +197,14 @@ def _global_pagerank(store: IndexStore, graph: FileGraph) -> dict[str, float]:
     return _GLOBAL_PR[key]
 
 
+def _summed(parts: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in parts.values():
+        for p, v in part.items():
+            out[p] = out.get(p, 0.0) + v
+    return out
+
+
 def _in_prod(scores: Mapping[str, float], prod: set[str]) -> dict[str, float]:
     return _normalise({p: s for p, s in scores.items() if p in prod})
 
@@ -206,11 +217,9 @@ def rank_files(store: IndexStore, terms: TaskTerms,
     lexical = _in_prod(bm25(store, terms.terms), prod)
     graph = load_graph(store)
     parts = task_seed_parts(store, graph.nodes, terms)
-    seeds_raw: dict[str, float] = {}
-    for part in parts.values():
-        for p, v in part.items():
-            seeds_raw[p] = seeds_raw.get(p, 0.0) + v
+    seeds_raw = _summed(parts)
     seeds = _in_prod({p: math.log1p(s) for p, s in seeds_raw.items()}, prod)
+    title_seeds = _summed(task_seed_parts(store, graph.nodes, analyse_task(terms.title, terms.aliases)))
     pers = dict(seeds)
     for p, s in sorted(lexical.items(), key=lambda kv: -kv[1])[:PAGERANK_BM25_SEEDS]:
         pers[p] = pers.get(p, 0.0) + s
@@ -222,13 +231,14 @@ def rank_files(store: IndexStore, terms: TaskTerms,
         "code": _in_prod(bm25(store, terms.code_terms), prod),
         "dotted": _in_prod({p: math.log1p(v) for p, v in parts["dotted"].items()}, prod),
         "weak": _in_prod({p: math.log1p(v) for p, v in parts["weak"].items()}, prod),
+        "tseed": _in_prod({p: math.log1p(v) for p, v in title_seeds.items()}, prod),
     }
     out: dict[str, Candidate] = {}
     for name, part in features.items():
         for p, s in part.items():
             c = out.setdefault(p, Candidate(p))
             c.features[name] = s
-            if s >= 0.2 and name not in ("dotted", "weak"):
+            if s >= 0.2 and name not in ("dotted", "weak", "tseed"):
                 c.reasons.append(f"{name}:{s:.2f}")
     hub = _in_prod(_global_pagerank(store, graph), prod)
     minor = minor_language_files(prod, langs, terms)

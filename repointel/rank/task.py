@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..extract.terms import STOPWORDS, term_counts
 
-__all__ = ["TaskTerms", "analyse_task", "is_identifier_like"]
+__all__ = ["TaskTerms", "analyse_task", "drop_reports", "is_identifier_like"]
 
 #: Only the first 200k characters of a task are analysed: a bigger paste is log noise.
 MAX_TASK_CHARS = 200_000
@@ -28,6 +28,12 @@ _IMPORT_AS = re.compile(r"^\s*import\s+([\w.]+)\s+as\s+(\w+)", re.M)
 _FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w, ]+)", re.M)
 _EXTENSIONS = frozenset("py pyi js ts tsx go java rs c h cc cpp hpp rb cs cfg toml ini rst md txt json yml yaml html".split())
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
+#: A ``key: value`` line with a one-word value (``numpy: 1.21.0``, ``LC_ALL: None``,
+#: ``pytest==7.1``, ``python: 3.8.5 (default, ...)``): one line of an environment or version report when it comes in a run.
+_REPORT_LINE = re.compile(r"^\s*[-*]?\s*[\w.\-]+\s*(?::|==|>=|<=|=)\s*\S{1,40}(?:\s+\(.*\))?\s*$")
+#: This many report lines in a row are an environment report (``show_versions()``, ``pip
+#: freeze``): it names every dependency and says nothing about where the bug is.
+REPORT_MIN_LINES = 4
 #: A line naming this many distinct dotted names is an inventory (an environment report, a
 #: list of enabled plugins), not the subject: each of its names counts 1/n.
 INVENTORY_MIN = 3
@@ -46,6 +52,7 @@ class TaskTerms:
     title_terms: set[str] = field(default_factory=set)
     aliases: dict[str, str] = field(default_factory=dict)
     terms: Counter[str] = field(default_factory=Counter)
+    title: str = ""
     dotted_weight: dict[str, float] = field(default_factory=dict)
     code_terms: Counter[str] = field(default_factory=Counter)
 
@@ -77,13 +84,34 @@ def _dotted_weights(text: str, aliases: dict[str, str]) -> dict[str, float]:
     return out
 
 
-def analyse_task(text: str) -> TaskTerms:
-    """Paths, stack frames, dotted names, identifiers and BM25 terms of a task text."""
-    text = _HTML_COMMENT.sub(" ", text[:MAX_TASK_CHARS])  # hidden template text on GitHub
+def drop_reports(text: str) -> str:
+    """The text without its environment reports: runs of ``REPORT_MIN_LINES`` or more
+    ``key: version`` lines (blank lines inside a run do not end it)."""
+    lines = text.split("\n")
+    keep = [True] * len(lines)
+    run: list[int] = []
+    for i, line in enumerate([*lines, "<end>"]):
+        if line.strip() and _REPORT_LINE.match(line) and i < len(lines):
+            run.append(i)
+        elif line.strip() or i == len(lines):
+            if len(run) >= REPORT_MIN_LINES:
+                for j in run:
+                    keep[j] = False
+            run = []
+    return "\n".join(line for line, k in zip(lines, keep) if k)
+
+
+def analyse_task(text: str, aliases: dict[str, str] | None = None) -> TaskTerms:
+    """Paths, stack frames, dotted names, identifiers and BM25 terms of a task text.
+
+    ``aliases`` (``np`` → ``numpy``) are known from elsewhere, e.g. the body of an issue whose
+    title is analysed alone."""
+    text = drop_reports(_HTML_COMMENT.sub(" ", text[:MAX_TASK_CHARS]))  # hidden template text
     out = TaskTerms()
-    title = text.strip().split("\n", 1)[0]
-    out.title_terms = set(term_counts(title))
-    out.aliases = {m.group(2): m.group(1) for m in _IMPORT_AS.finditer(text)}
+    out.title = text.strip().split("\n", 1)[0]
+    out.title_terms = set(term_counts(out.title))
+    out.aliases = dict(aliases or {})
+    out.aliases.update({m.group(2): m.group(1) for m in _IMPORT_AS.finditer(text)})
     for m in _FROM_IMPORT.finditer(text):  # from pkg.mod import name → pkg.mod.name is mentioned
         for name in (n.strip() for n in m.group(2).split(",")):
             if name:
