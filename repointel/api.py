@@ -293,7 +293,12 @@ class Repo:
                             owners=owners, risks=risks)
 
     def query(self, sql: str, *, limit: int = 10_000) -> dict[str, Any]:
-        """Run read-only SQL over the documented schema: ``{"columns": [...], "rows": [...]}``."""
+        """Run read-only SQL over the documented schema: ``{"columns": [...], "rows": [...],
+        "index": {...}}``, where ``index`` says what the rows reflect (commit, dirty, indexed_at,
+        freshness, and the indexed files changed on disk since: ``stale_paths``)."""
         cols, rows = self._reader().user_query(sql, limit)
-        return {"columns": cols, "rows": [list(r) for r in rows]}
+        st = self.status()
+        index = {"commit": st.commit, "dirty": st.dirty, "indexed_at": st.indexed_at,
+                 "freshness": st.freshness, "stale_paths": st.stale_paths}
+        return {"columns": cols, "rows": [list(r) for r in rows], "index": index}
 

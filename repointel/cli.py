@@ -179,6 +179,12 @@ def query(sql: str, repo_path: str, as_json: bool) -> None:
     click.echo("\t".join(result["columns"]))
     for row in result["rows"]:
         click.echo("\t".join("" if v is None else str(v) for v in row))
+    index = result["index"]
+    if index["freshness"] != "current":
+        stale = index["stale_paths"]
+        click.echo(f"warning: the index is {index['freshness']}"
+                   + (f"; changed on disk since indexing: {', '.join(stale[:5])}"
+                      + (f" and {len(stale) - 5} more" if len(stale) > 5 else "") if stale else ""), err=True)
 
 
 @main.command()

@@ -198,3 +198,27 @@ def test_resolution_config_edit_equals_fresh_index(tmp_path: Path) -> None:
         (root / "go.mod").write_text("module example.com/x/other\n")
         repo.index(workers=1)
         assert _snapshot(repo.db_path) == _fresh(root, tmp_path)
+
+
+def test_query_results_say_what_they_reflect(tmp_path: Path) -> None:
+    from .conftest import SMALL_REPO_FILES
+
+    root = make_git_repo(tmp_path / "q", SMALL_REPO_FILES)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        out = repo.query("SELECT path FROM files WHERE path = 'pkg/money.py'")
+        assert out["rows"] == [["pkg/money.py"]]
+        assert out["index"]["freshness"] == "current" and out["index"]["stale_paths"] == []
+        assert out["index"]["commit"] == git(root, "rev-parse", "HEAD").strip()
+    money = root / "pkg" / "money.py"
+    money.write_text(money.read_text() + "\n\ndef cents(x):\n    return x * 100\n")
+    with Repo.open(root) as repo:  # changed after indexing: the rows are labelled stale
+        out = repo.query("SELECT count(*) FROM symbols WHERE path = 'pkg/money.py'")
+        assert out["index"]["freshness"] == "stale" and out["index"]["stale_paths"] == ["pkg/money.py"]
+    proc = run_cli("query", "SELECT path FROM files ORDER BY path", "--repo", str(root))
+    assert "warning: the index is stale; changed on disk since indexing: pkg/money.py" in proc.stderr
+    assert "pkg/money.py" in proc.stdout
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+    proc = run_cli("query", "SELECT path FROM files", "--repo", str(root))
+    assert proc.stderr == ""

@@ -92,7 +92,9 @@ def _api(root: Path) -> dict[str, Any]:
             "impact_sym": r.impact("Money").model_dump(mode="json"),
             "tests": [t.model_dump(mode="json") for t in r.tests_for("pkg/billing.py")],
             "owners": r.owners("pkg/billing.py").model_dump(mode="json"),
-            "query": r.query("SELECT path, language, lines FROM files ORDER BY path"),
+            # freshness ("index" in the API) is on every MCP result's provenance line instead
+            "query": {k: v for k, v in r.query("SELECT path, language, lines FROM files ORDER BY path").items()
+                      if k != "index"},
             "status": r.status().model_dump(mode="json"),
         }
 
