@@ -79,6 +79,15 @@ def test_environment_reports_are_dropped() -> None:
     assert title.dotted == ["xarray.where"]
 
 
+def test_names_made_up_for_the_example_are_not_evidence() -> None:
+    terms = analyse_task("Cross-references fail in property annotations\n```py\nclass Point:\n    x: int\n\n"
+                         "class Square(Shape):\n    @property\n    def end(self) -> Point:\n        return Point()\n"
+                         "\ndef make_square():\n    return Square()\n```\n")
+    assert terms.example_names == {"Point", "Square", "make_square"}
+    assert "point" not in terms.code_terms and "square" not in terms.terms and "Point" not in terms.identifiers
+    assert {"shape", "property", "end"} <= set(terms.code_terms)  # the project's names stay
+
+
 def test_project_names() -> None:
     assert project_names(["shop/__init__.py", "shop/ext/__init__.py", "src/_tool/__init__.py",
                           "setup.py"]) == {"shop", "tool"}

@@ -27,6 +27,9 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _IMPORT_AS = re.compile(r"^\s*import\s+([\w.]+)\s+as\s+(\w+)", re.M)
 _FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w, ]+)", re.M)
 _EXTENSIONS = frozenset("py pyi js ts tsx go java rs c h cc cpp hpp rb cs cfg toml ini rst md txt json yml yaml html".split())
+#: ``class Foo`` (any depth) and top-level ``def bar`` in the task's code: names the reporter made
+#: up for the example (an indented ``def`` may override the project's method: it stays).
+_CODE_DEF = re.compile(r"^(?:[ \t]*(?:>>>|\.\.\.)?[ \t]*class|(?:>>> |\.\.\. )?(?:async\s+)?def)\s+([A-Za-z_]\w*)", re.M)
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
 #: A ``key: value`` line with a one-word value (``numpy: 1.21.0``, ``LC_ALL: None``,
 #: ``pytest==7.1``, ``python: 3.8.5 (default, ...)``): one line of an environment or version report when it comes in a run.
@@ -55,6 +58,7 @@ class TaskTerms:
     title: str = ""
     dotted_weight: dict[str, float] = field(default_factory=dict)
     code_terms: Counter[str] = field(default_factory=Counter)
+    example_names: set[str] = field(default_factory=set)
 
 
 def is_identifier_like(word: str) -> bool:
@@ -127,7 +131,13 @@ def analyse_task(text: str, aliases: dict[str, str] | None = None) -> TaskTerms:
     ))
     out.dotted += [v for v in out.aliases.values() if "." in v and v not in out.dotted]
     out.dotted_weight = _dotted_weights(text, out.aliases)
-    for part in _code_parts(text):
+    code = _code_parts(text)
+    out.example_names = {m.group(1) for part in code for m in _CODE_DEF.finditer(part)}
+    if out.example_names:  # the example's own classes and functions say nothing about the project
+        made_up = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(out.example_names))) + r")\b")
+        code = [made_up.sub(" ", part) for part in code]
+        text = made_up.sub(" ", text)
+    for part in code:
         for word in _IDENT.findall(part):
             if word.lower() not in STOPWORDS:
                 out.code_identifiers[word] += 1
@@ -139,5 +149,5 @@ def analyse_task(text: str, aliases: dict[str, str] | None = None) -> TaskTerms:
         elif len(word) >= 4 and word.lower() not in STOPWORDS:
             out.words[word] += 1  # plain words: maybe a function name written without backticks
     out.terms = term_counts(text)
-    out.code_terms = term_counts("\n".join(_code_parts(text)))
+    out.code_terms = term_counts("\n".join(code))
     return out
