@@ -144,7 +144,8 @@ def _build_edges(store: IndexStore, change: Change) -> None:
     store.execute("DELETE FROM file_edges WHERE kind = 'import' AND (? OR src IN (SELECT unnest(?)))",
                   [everything, scope])
     store.execute(_IMPORT_EDGES_SQL, [everything, scope])
-    users = [r[0] for r in store.rows(_EDGE_USERS_SQL, [sorted(change.names), MAX_DEFINERS + len(scope)])]
+    users = [r[0] for r in store.rows(_EDGE_USERS_SQL, [sorted(change.names), MAX_DEFINERS + len(scope)])
+             ] if change.names and not everything else []  # no name moved: no other file's edges move
     ref_scope = sorted(set(scope) | set(users))  # when files come or go, resolution (and boosts) move
     store.execute("DELETE FROM file_edges WHERE kind = 'reference' AND (? OR src IN (SELECT unnest(?)))",
                   [everything, ref_scope])
@@ -179,7 +180,7 @@ def _tests_to_relink(store: IndexStore, change: Change) -> list[str] | None:
     relink = {r[0] for r in store.rows(
         "SELECT DISTINCT r.path FROM refs r JOIN files f ON f.path = r.path "
         "WHERE f.is_test AND f.status = 'indexed' AND r.name IN (SELECT unnest(?))",
-        [sorted(change.top_names)])}
+        [sorted(change.top_names)])} if change.top_names else set()
     tests = sorted(p for p in change.touched if is_test_path(p))
     if tests:
         now = set(store.rows("SELECT DISTINCT path, resolved FROM imports WHERE resolved IS NOT NULL "
@@ -231,13 +232,10 @@ def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str |
     """Builds (cheap, read from manifests) always; owners and conventions, which depend on a file's
     own path and bytes (and on CODEOWNERS), only for the touched files unless the file set moved."""
     _build_builds(root, store, files, change)
-    every = [r[0] for r in store.rows("SELECT path FROM files ORDER BY path")]
-    if change.set_changed:
-        scope = None
-    else:
-        present = set(every)
-        scope = sorted(change.touched)
-        every = [p for p in scope if p in present]
+    scope = None if change.set_changed else sorted(change.touched)
+    every = [r[0] for r in store.rows(
+        "SELECT path FROM files WHERE ? OR path IN (SELECT unnest(?)) ORDER BY path",
+        [scope is None, scope or []])]
     _build_owners(root, store, every, scope)
     _build_conventions(root, store, every, scope)
 
