@@ -63,6 +63,19 @@ def _mention_seeds(paths: list[str], terms: TaskTerms, out: dict[str, float]) ->
 
 
 
+#: Per-path-list lookups (module suffixes, base names), kept for the last list seen: packets on
+#: one index state share the graph's node list (~15 ms a packet on sympy). The list itself is
+#: held, so its identity cannot be reused by another list.
+_PATH_TABLES: list[tuple[list[str], dict[str, list[str]], dict[str, str]]] = []
+
+
+def _path_tables(paths: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """(module suffixes, base name → path) of ``paths``, cached for the last list."""
+    if not _PATH_TABLES or _PATH_TABLES[0][0] is not paths:
+        _PATH_TABLES[:] = [(paths, _module_suffixes(paths), {posixpath.basename(p): p for p in paths})]
+    return _PATH_TABLES[0][1], _PATH_TABLES[0][2]
+
+
 def _module_suffixes(paths: list[str]) -> dict[str, list[str]]:
     """'a/b/c' (every trailing run of a module path, no extension) → the files it names."""
     out: dict[str, list[str]] = defaultdict(list)
@@ -82,7 +95,7 @@ def _dotted_seeds(store: IndexStore, paths: list[str], terms: TaskTerms, out: di
     """a.b.c → module a/b/c.py; a.b.name → where a/b defines ``name`` or imports it from."""
     if not terms.dotted:
         return
-    modules = _module_suffixes(paths)
+    modules = _path_tables(paths)[0]
     for dotted in terms.dotted:
         parts = dotted.split(".")
         share = terms.dotted_weight.get(dotted, 1.0)
@@ -167,7 +180,7 @@ def task_seed_parts(store: IndexStore, paths: list[str], terms: TaskTerms) -> di
     parts: dict[str, dict[str, float]] = {}
     path: dict[str, float] = defaultdict(float)
     _mention_seeds(paths, terms, path)
-    stems = {posixpath.basename(p): p for p in paths}
+    stems = _path_tables(paths)[1]
     for mention in terms.paths:
         base = posixpath.basename(mention)
         if base in stems and stems[base] not in path:
