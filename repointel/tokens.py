@@ -43,6 +43,12 @@ _PATTERNS = {"cl100k_base": _CL100K_PAT, "o200k_base": _O200K_PAT}
 
 #: Tokenizer names accepted everywhere a budget is taken.
 TOKENIZERS = tuple(_PATTERNS)
+#: Texts of MEMO_MIN_CHARS..MEMO_MAX_CHARS characters have their counts remembered (shorter ones
+#: cost less to count than to look up; longer ones are rare), at most MEMO_MAX_ENTRIES of them,
+#: dropped all at once when full: at most 64 MB of text held.
+MEMO_MIN_CHARS = 512
+MEMO_MAX_CHARS = 65_536
+MEMO_MAX_ENTRIES = 1024
 
 
 def _load_ranks(name: str) -> dict[bytes, int]:
@@ -64,14 +70,23 @@ class Tokenizer:
         import tiktoken
 
         self.name = name
+        self._memo: dict[str, int] = {}
         self._enc: Any = tiktoken.Encoding(
             name=name, pat_str=_PATTERNS[name],
             mergeable_ranks=_load_ranks(name), special_tokens=_SPECIALS[name],
         )
 
     def count(self, text: str) -> int:
-        """Exact number of tokens in ``text``."""
-        return len(self._enc.encode_ordinary(text))
+        """Exact number of tokens in ``text`` (long texts are remembered: packets on one index
+        count the same files and snippets again and again)."""
+        if not MEMO_MIN_CHARS <= len(text) <= MEMO_MAX_CHARS:
+            return len(self._enc.encode_ordinary(text))
+        n = self._memo.get(text)
+        if n is None:
+            if len(self._memo) >= MEMO_MAX_ENTRIES:
+                self._memo.clear()
+            n = self._memo[text] = len(self._enc.encode_ordinary(text))
+        return n
 
     def count_many(self, texts: list[str]) -> list[int]:
         """Exact counts for many texts, using tiktoken's threads."""

@@ -134,3 +134,16 @@ def test_cli_context_reads_stdin_both_formats(indexed_small: Path) -> None:
     assert packet["tokens"]["used"] == get_tokenizer().count(out.stdout)
     md = run_cli("context", TASK, "--repo", str(indexed_small), "--budget", "3000").stdout
     assert md.startswith("# Context packet") and get_tokenizer().count(md) <= 3000
+
+
+def test_remembered_counts_are_exact() -> None:
+    from repointel import tokens
+
+    tok = get_tokenizer("cl100k_base")
+    texts = [f"def f{i}(x):\n    return x * {i}  # naïve 計算\n" * (20 + i) for i in range(40)]
+    want = [len(tok._enc.encode_ordinary(t)) for t in texts]
+    assert [tok.count(t) for t in texts] == want  # first sight
+    assert [tok.count(t) for t in texts] == want  # remembered
+    assert all(tokens.MEMO_MIN_CHARS <= len(t) for t in texts) and texts[0] in tok._memo
+    big = "x = 1\n" * (tokens.MEMO_MAX_CHARS // 6 + 1)
+    assert tok.count(big) == len(tok._enc.encode_ordinary(big)) and big not in tok._memo
