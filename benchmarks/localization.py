@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -159,6 +160,7 @@ class RepointelSystem:
         self._repo: Any = None
         self._path: Path | None = None
         self._packets: dict[tuple[str, int], Any] = {}
+        self.last_work: dict[str, int] = {}  # what the last index update did (files parsed, ...)
 
     def prepare(self, path: Path) -> None:
         import repointel
@@ -168,7 +170,8 @@ class RepointelSystem:
             self._repo = repointel.Repo.open(path)
             self._path = path
         self._packets.clear()
-        self._repo.index()
+        stats = self._repo.index()
+        self.last_work = {"parsed": stats.parsed, "removed": stats.removed, "renamed": stats.renamed}
 
     def _packet(self, task: str, budget: int) -> Any:
         key = (task, budget)
@@ -359,6 +362,8 @@ def run_system(
         ranked = _dedupe(system.rank(inst.problem_statement))
         t2 = time.perf_counter()
         rec.update(t_index=t1 - t0, t_packet=t2 - t1)
+        if getattr(system, "last_work", None):
+            rec["index_work"] = dict(system.last_work)
         if system.has_packet:
             rec["packet_gold"] = {
                 b: sorted(set(system.packet_files(inst.problem_statement, b)) & set(inst.gold_files))
@@ -443,6 +448,25 @@ def aggregate(records: Sequence[Mapping[str, Any]], name: str) -> dict[str, Any]
     times = [s["t_index"] + s["t_packet"] for _, s in recs if not s["error"]]
     out["time_mean"] = sum(times) / len(times) if times else math.nan
     out["time_p95"] = percentile(times, 95)
+    out["index_work"] = _index_work(recs)
+    return out
+
+
+#: Buckets of files re-parsed by an index update, for the update-cost table.
+WORK_BUCKETS = ((0, 0), (1, 9), (10, 99), (100, 999), (1000, 10**9))
+
+
+def _index_work(recs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> list[tuple[str, int, float, float]]:
+    """Per bucket of files re-parsed: (label, instances, median index seconds, median ms per file)."""
+    out = []
+    for lo, hi in WORK_BUCKETS:
+        rows = [(s["t_index"], s["index_work"]["parsed"]) for _, s in recs
+                if "index_work" in s and lo <= s["index_work"]["parsed"] <= hi and not s["error"]]
+        if rows:
+            label = str(lo) if lo == hi else (f"{lo}-{hi}" if hi < 10**9 else f"{lo}+")
+            per_file = [1000 * t / n for t, n in rows if n]
+            out.append((label, len(rows), statistics.median(t for t, _ in rows),
+                        statistics.median(per_file) if per_file else math.nan))
     return out
 
 
@@ -498,6 +522,13 @@ def render_markdown(aggs: Mapping[str, Mapping[str, Any]], meta: Mapping[str, An
         count = max(c[0] for c in cells)
         lines.append(f"| {repo} | {count} | " + " | ".join(_pct(c[1]) for c in cells) + " |")
     lines += ["", "Time per instance = index update + packet build (BM25: index rebuild + ranking)."]
+    for name, a in aggs.items():
+        if a.get("index_work"):
+            lines += ["", f"{name}: index update from the previous instance's commit, by files re-parsed:", "",
+                      "| files re-parsed | instances | median update s | median ms per re-parsed file |",
+                      "| --- | --- | --- | --- |"]
+            lines += [f"| {lab} | {n} | {t:.2f} | {'n/a' if math.isnan(pf) else f'{pf:.1f}'} |"
+                      for lab, n, t, pf in a["index_work"]]
     return "\n".join(lines) + "\n"
 
 
