@@ -14,6 +14,7 @@ import hashlib
 import multiprocessing
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,7 +25,7 @@ from .config import EXTRACTOR_VERSION, PARALLEL_MIN_BYTES
 from .derive import Change, rebuild_derived
 from .extract.filemap import FileFacts, examine
 from .models import IndexStats
-from .scan import Entry, ScanResult, git_head, scan
+from .scan import Entry, ScanResult, scan, start_git_head
 from .store import PER_FILE_TABLES, TABLES, IndexStore
 
 __all__ = ["Progress", "run_index"]
@@ -209,6 +210,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     ``scanned`` injects a listing made earlier (tests use it to delete files mid-scan).
     """
     t0 = time.perf_counter()
+    git_answer = start_git_head(root)  # runs while the files are examined
     result = scanned if scanned is not None else scan(root)
     meta = store.meta()
     old = store.file_states()
@@ -226,7 +228,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     for status, reason in zip(rows.column("files", "status"), rows.column("files", "skip_reason")):
         if status == "skipped":
             skipped[reason] = skipped.get(reason, 0) + 1
-    commit, dirty = git_head(root)
+    commit, dirty = git_answer()
     changed = bool(plan.parse or plan.static or plan.remove or plan.renames)
     head_moved = meta.get("commit") != (commit or "")
     unchanged_meta = meta.get("dirty") == str(dirty).lower() and not head_moved
@@ -234,13 +236,14 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         return _stats(result, plan, raw_of, skipped, t0, commit, dirty)  # nothing to write
     with store.transaction():
         change = _change(store, plan, rows, old, force_derived or "indexed_at" not in meta)
+        change.previous_run, change.run_id = meta.get("run_id"), uuid.uuid4().hex
         store.replace_files(remove=plan.remove, columns=rows.cols, touch=plan.touch)
         if changed or force_derived or head_moved or "indexed_at" not in meta:
             rebuild_derived(root, store, change, history=head_moved or force_derived)
         store.set_meta({
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            "extractor_version": EXTRACTOR_VERSION,
+            "extractor_version": EXTRACTOR_VERSION, "run_id": change.run_id,
         })
     return _stats(result, plan, raw_of, skipped, t0, commit, dirty)
 
