@@ -165,14 +165,80 @@ class _Target(NamedTuple):
     resolved: str | None
 
 
-def _tests_to_relink(store: IndexStore, change: Change) -> list[str] | None:
+class _Memo:
+    """Repository-wide inputs that one run leaves mostly unchanged, kept between the runs of one
+    process (a daemon applies one-file batches): the indexed file list, the test files' resolved
+    imports and the test-link file index. Each is patched from the touched files' rows.
+
+    ``stamp`` is the run id the memo reflects. A run that finds another id in ``meta`` (another
+    writer ran, or the run that stamped it rolled back) starts from an empty memo."""
+
+    def __init__(self) -> None:
+        self.stamp: str | None = None
+        self.files: list[tuple[str, str | None]] | None = None
+        self.test_imports: dict[str, list[_Target]] | None = None
+        self.link_index: tuple[int, Any] | None = None
+
+    def indexed_files(self, store: IndexStore, change: Change) -> list[tuple[str, str | None]]:
+        """(path, language) of every indexed file, sorted by path."""
+        if self.files is None:
+            self.files = _indexed_files(store)
+        elif change.touched:
+            kept = {p: lang for p, lang in self.files if p not in change.touched}
+            kept.update((r[0], r[1]) for r in store.rows(
+                "SELECT path, language FROM files WHERE status = 'indexed' AND list_contains(?, path)",
+                [sorted(change.touched)]))
+            self.files = sorted(kept.items())
+        return self.files
+
+    def imports_of_tests(self, store: IndexStore, change: Change) -> dict[str, list[_Target]]:
+        """Test file → its resolved imports (only test files' imports make test links)."""
+        if self.test_imports is None:
+            self.test_imports = {}
+            scope: list[str] | None = None
+        else:
+            scope = sorted(change.touched)
+            for path in scope:
+                self.test_imports.pop(path, None)
+            if not scope:
+                return self.test_imports
+        for path, resolved in store.rows(
+            "SELECT path, resolved FROM imports WHERE resolved IS NOT NULL AND (? OR list_contains(?, path)) "
+            "AND path IN (SELECT path FROM files WHERE is_test)", [scope is None, scope or []]
+        ):
+            self.test_imports.setdefault(path, []).append(_Target(resolved))
+        return self.test_imports
+
+    def index_for(self, files: list[tuple[str, str | None]]) -> Any:
+        """The test-link file index of ``files`` (rebuilt when the list moved)."""
+        from .extract.testmap import LinkIndex
+
+        key = hash(tuple(p for p, _ in files))
+        if self.link_index is None or self.link_index[0] != key:
+            self.link_index = (key, LinkIndex([p for p, _ in files]))
+        return self.link_index[1]
+
+
+#: One memo per index file (by path): valid while its stamp is the run id recorded in ``meta``.
+_MEMOS: dict[str, _Memo] = {}
+
+
+def _memo_for(store: IndexStore, change: Change) -> _Memo:
+    memo = _MEMOS.get(store.db_path)
+    if memo is None or change.set_changed or change.previous_run is None or memo.stamp != change.previous_run:
+        memo = _MEMOS[store.db_path] = _Memo()
+    return memo
+
+
+def _tests_to_relink(store: IndexStore, change: Change, imports: dict[str, list[_Target]]) -> list[str] | None:
     """The test files whose links this change can move, or None for all of them.
 
     Naming depends on the file set (all move when it does). Reference links depend on the names a
     test uses and their non-test top-level definers: they move for users of a top-level name some
     touched file started or stopped defining. Import links depend on a test's own imports, on the
     helpers it imports, and on import fan-in: they move for a touched test, the tests importing
-    it, and the tests importing anything a touched test started or stopped importing."""
+    it, and the tests importing anything a touched test started or stopped importing.
+    ``imports`` is every test file's resolved imports, as this run leaves them."""
     from .extract.testmap import is_test_path
 
     if change.set_changed:
@@ -183,28 +249,22 @@ def _tests_to_relink(store: IndexStore, change: Change) -> list[str] | None:
         [sorted(change.top_names)])} if change.top_names else set()
     tests = sorted(p for p in change.touched if is_test_path(p))
     if tests:
-        now = set(store.rows("SELECT DISTINCT path, resolved FROM imports WHERE resolved IS NOT NULL "
-                             "AND path IN (SELECT unnest(?))", [tests]))
+        now = {(p, t.resolved) for p in tests for t in imports.get(p, ())}
         before = {(p, r) for p, r in change.old_targets if p in set(tests)}
-        moved = sorted(set(tests) | {r for _, r in now ^ before})
-        relink |= set(tests) | {r[0] for r in store.rows(
-            "SELECT DISTINCT i.path FROM imports i JOIN files f ON f.path = i.path "
-            "WHERE f.is_test AND i.resolved IN (SELECT unnest(?))", [moved])}
+        moved = set(tests) | {r for _, r in now ^ before}
+        relink |= set(tests) | {p for p, targets in imports.items()
+                                if any(t.resolved in moved for t in targets)}
     return sorted(relink)
 
 
-def _build_tests(store: IndexStore, files: list[tuple[str, str | None]], change: Change) -> None:
+def _build_tests(store: IndexStore, files: list[tuple[str, str | None]], change: Change,
+                 memo: _Memo) -> None:
     from .extract.testmap import focused_test_command, link_tests
 
-    only = _tests_to_relink(store, change)
+    imports = memo.imports_of_tests(store, change)  # patched every run: the memo stays true
+    only = _tests_to_relink(store, change, imports)
     if only is not None and not only:
         return
-    imports: dict[str, list[_Target]] = {}
-    for path, resolved in store.rows(  # only test files' imports make test links
-        "SELECT path, resolved FROM imports WHERE resolved IS NOT NULL "
-        "AND path IN (SELECT path FROM files WHERE is_test)"
-    ):
-        imports.setdefault(path, []).append(_Target(resolved))
     tests = only if only is not None else [p for p, in store.rows(
         "SELECT path FROM files WHERE is_test AND status = 'indexed'")]
     refs: dict[str, dict[str, int]] = {}
@@ -213,12 +273,14 @@ def _build_tests(store: IndexStore, files: list[tuple[str, str | None]], change:
     ):
         refs.setdefault(path, {})[name] = count
     by_name: dict[str, list[str]] = {}
-    for name, path in store.rows(
-        "SELECT DISTINCT name, path FROM symbols WHERE parent IS NULL AND name IN "
-        "(SELECT DISTINCT name FROM refs WHERE path IN (SELECT unnest(?)))", [sorted(tests)]
+    used = "SELECT unnest(?)" if only is not None else "SELECT DISTINCT name FROM refs WHERE path IN (SELECT unnest(?))"
+    for name, path in store.rows(  # a few tests: their names as a list, not a second refs scan
+        f"SELECT DISTINCT name, path FROM symbols WHERE parent IS NULL AND name IN ({used})",
+        [sorted({n for names in refs.values() for n in names}) if only is not None else sorted(tests)]
     ):
         by_name.setdefault(name, []).append(path)
-    links = link_tests([p for p, _ in files], imports, refs, by_name, focused_test_command, only=only)
+    links = link_tests([p for p, _ in files], imports, refs, by_name, focused_test_command, only=only,
+                       index=memo.index_for(files))
     rows = [(t.test_path, t.source_path, t.test_name, t.reason, t.confidence, t.command) for t in links]
     if only is None:
         store.replace_table("test_links", rows)
@@ -312,6 +374,9 @@ class Change:
     names: set[str] = field(default_factory=set)
     top_names: set[str] = field(default_factory=set)
     old_targets: set[tuple[str, str]] = field(default_factory=set)  # touched files' resolved imports before
+    #: The id of the run that wrote the index this run starts from (meta ``run_id``), and this run's.
+    previous_run: str | None = None
+    run_id: str | None = None
 
     @classmethod
     def between(cls, touched: set[str], set_changed: bool, before: list[_SymbolRow],
@@ -338,11 +403,14 @@ def rebuild_derived(root: str, store: IndexStore, change: Change, *, history: bo
     """Bring every repository-wide map up to date with ``change`` (history when HEAD moved)."""
     if any(resolver_input(p) for p in change.touched):
         change.set_changed = True  # resolution config moved: recompute as for a new file set
-    files = _indexed_files(store)
+    memo = _memo_for(store, change)
+    memo.stamp = None  # until every step below has patched it
+    files = memo.indexed_files(store, change)
     _build_doclen(store, change)
     _build_imports(root, store, files, change)
     _build_edges(store, change)
-    _build_tests(store, files, change)
+    _build_tests(store, files, change, memo)
     _build_repo_facts(root, store, files, change)
     if history:
         _build_history(root, store)
+    memo.stamp = change.run_id  # valid for the next run only if this one commits

@@ -222,3 +222,27 @@ def test_query_results_say_what_they_reflect(tmp_path: Path) -> None:
         repo.index(workers=1)
     proc = run_cli("query", "SELECT path FROM files", "--repo", str(root))
     assert proc.stderr == ""
+
+
+def test_another_writer_between_runs_equals_fresh_index(tmp_path: Path) -> None:
+    """A process keeps the test files' imports and the file list between its own runs (a daemon's
+    one-file batches); a run by another process in between must not leave it using stale ones."""
+    files = {f"pkg/mod{i}.py": f"def name{i}():\n    return {i}\n" for i in range(4)}
+    files |= {"pkg/__init__.py": "", "tests/__init__.py": "",
+              "tests/test_a.py": "from pkg import mod0\n\n\ndef test_a():\n    assert name0\n",
+              "tests/test_b.py": "from pkg import mod1\n\n\ndef test_b():\n    assert name1\n"}
+    root = make_git_repo(tmp_path / "r", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        (root / "tests/test_a.py").write_text("from pkg import mod2\n\n\ndef test_a():\n    assert name2\n")
+        repo.index(workers=1)  # this process now remembers test_a's imports and the file list
+        # another writer: a separate process adds a module and moves test_b's imports
+        (root / "pkg/mod9.py").write_text("def name9():\n    return 9\n")
+        (root / "tests/test_b.py").write_text("from pkg import mod3\n\n\ndef test_b():\n    assert name3\n")
+        assert run_cli("index", str(root), "--workers", "1").returncode == 0
+        # back in this process: a test now imports the module only the other writer has seen
+        (root / "tests/test_a.py").write_text("from pkg import mod9\n\n\ndef test_a():\n    assert name9\n")
+        repo.index(workers=1)
+        snap = _snapshot(repo.db_path)
+    assert ("tests/test_a.py", "pkg/mod9.py", "import") in {(r[0], r[1], r[3]) for r in snap["test_links"]}
+    assert snap == _fresh(root, tmp_path)

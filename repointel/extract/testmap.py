@@ -28,7 +28,8 @@ from typing import Protocol
 from ..models import TestLink
 from .deps import shared_prefix
 
-__all__ = ["Resolved", "focused_test_command", "is_test_path", "link_tests", "source_candidates"]
+__all__ = ["LinkIndex", "Resolved", "focused_test_command", "is_test_path", "link_tests",
+           "source_candidates"]
 
 #: Colocated test and source with matching names (foo_test.go next to foo.go): unambiguous.
 NAMING_SAME_DIR = 0.9
@@ -147,8 +148,11 @@ def _mirror_score(test: str, source: str) -> int:
     return n
 
 
-class _Index:
-    """Test and source files of the repository, and sources by (family, lower-cased stem)."""
+class LinkIndex:
+    """Test and source files of the repository, and sources by (family, lower-cased stem).
+
+    Built once per file list; :func:`link_tests` takes a prebuilt one (a daemon applying one-file
+    batches keeps it while the file list stays the same)."""
 
     def __init__(self, files: Sequence[str]) -> None:
         self.tests: list[str] = []
@@ -270,6 +274,7 @@ def link_tests(
     definitions_by_name: Mapping[str, list[str]] | None = None,
     test_command: Callable[[str, str | None], str | None] | None = None,
     only: Collection[str] | None = None,
+    index: LinkIndex | None = None,
 ) -> list[TestLink]:
     """One :class:`TestLink` per (test file, source file) from naming, imports and references.
 
@@ -277,9 +282,10 @@ def link_tests(
     with counts; ``definitions_by_name`` the files defining each top-level name. The best reason
     wins; two or more agreeing reasons add :data:`AGREEMENT_BONUS`. Sorted by test, then confidence.
     ``only`` restricts the output to those test files (an incremental update); import fan-in is
-    still counted over every test, so their links equal those of a full run.
+    still counted over every test, so their links equal those of a full run. ``index`` is
+    ``LinkIndex(files)`` when the caller already holds it.
     """
-    index = _Index(files)
+    index = index if index is not None else LinkIndex(files)
     only_set = None if only is None else set(only)
     wanted = [t for t in index.tests if only_set is None or t in only_set]
     found: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
