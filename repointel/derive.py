@@ -7,6 +7,7 @@ replaces one table. They run in dependency order (imports before edges before te
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -47,16 +48,10 @@ WHERE r.path <> d.path
 GROUP BY r.path, d.path, i.src
 """
 
-#: Files whose reference edges a change of ``names`` can move: users of a name that can carry an
-#: edge before or after the change (at most MAX_DEFINERS definers then; the touched files moved
-#: each count by at most their number, the second parameter's margin).
-_EDGE_USERS_SQL = f"""
-WITH changed AS (SELECT DISTINCT unnest(?) AS name), counts AS (
-    SELECT c.name, count(DISTINCT s.path) AS n FROM changed c
-    LEFT JOIN symbols s ON s.name = c.name AND s.kind NOT IN {EDGELESS_KINDS}
-    WHERE length(c.name) >= {MIN_REF_NAME} GROUP BY c.name
-)
-SELECT DISTINCT r.path FROM refs r JOIN counts k ON r.name = k.name WHERE k.n <= ?
+#: How many files define each of some names with a kind that can carry a reference edge.
+_DEFINER_COUNTS_SQL = f"""
+SELECT name, count(DISTINCT path) FROM symbols
+WHERE kind NOT IN {EDGELESS_KINDS} AND name IN (SELECT unnest(?)) GROUP BY name
 """
 
 _IMPORT_EDGES_SQL = """
@@ -102,6 +97,7 @@ def _build_imports(root: str, store: IndexStore, files: list[tuple[str, str | No
         lang = lang_of.get(path)
         res = resolver.resolve(path, lang, rec) if lang else rec
         out.append((path, module, names, line, level, kind, res.resolved, res.external))
+    change.new_targets = Counter((r[0], r[6]) for r in out if r[6] is not None)
     if change.set_changed:
         store.replace_table("imports", out)
     else:
@@ -141,22 +137,41 @@ def _build_edges(store: IndexStore, change: Change) -> None:
     import boost, may move). An edit inside a function body moves no name."""
     everything = change.set_changed
     scope = sorted(change.touched)
-    store.execute("DELETE FROM file_edges WHERE kind = 'import' AND (? OR src IN (SELECT unnest(?)))",
-                  [everything, scope])
-    store.execute(_IMPORT_EDGES_SQL, [everything, scope])
-    users = [r[0] for r in store.rows(_EDGE_USERS_SQL, [sorted(change.names), MAX_DEFINERS + len(scope)])
-             ] if change.names and not everything else []  # no name moved: no other file's edges move
+    if everything or change.new_targets != change.old_targets:  # else the same import edges
+        store.execute("DELETE FROM file_edges WHERE kind = 'import' AND (? OR src IN (SELECT unnest(?)))",
+                      [everything, scope])
+        store.execute(_IMPORT_EDGES_SQL, [everything, scope])
+    users = _edge_users(store, change) if change.names and not everything else set()
     ref_scope = sorted(set(scope) | set(users))  # when files come or go, resolution (and boosts) move
     store.execute("DELETE FROM file_edges WHERE kind = 'reference' AND (? OR src IN (SELECT unnest(?)))",
                   [everything, ref_scope])
     store.execute(_REFERENCE_EDGES_SQL, {"scope": ref_scope, "all": everything})
 
 
+def _name_users(store: IndexStore, change: Change) -> dict[str, set[str]]:
+    """name → the files that use it, for every name that moved (one refs scan for edges and tests)."""
+    if change.name_users is None:
+        change.name_users = {}
+        for path, name in store.rows("SELECT DISTINCT path, name FROM refs WHERE name IN (SELECT unnest(?))",
+                                     [sorted(change.names | change.top_names)]):
+            change.name_users.setdefault(name, set()).add(path)
+    return change.name_users
+
+
+def _edge_users(store: IndexStore, change: Change) -> set[str]:
+    """Files whose reference edges a change of ``names`` can move: users of a name that can carry
+    an edge before or after the change (at most MAX_DEFINERS definers then; the touched files moved
+    each count by at most their number, hence the margin)."""
+    names = sorted(n for n in change.names if len(n) >= MIN_REF_NAME)
+    definers = dict(store.rows(_DEFINER_COUNTS_SQL, [names]))
+    margin = MAX_DEFINERS + len(change.touched)
+    users = _name_users(store, change)
+    return {p for n in names if definers.get(n, 0) <= margin for p in users.get(n, ())}
+
+
 def _build_doclen(store: IndexStore, change: Change) -> None:
-    scope = sorted(change.touched)
-    store.execute("DELETE FROM doclen WHERE path IN (SELECT unnest(?))", [scope])
-    store.execute("INSERT INTO doclen SELECT path, sum(tf)::INTEGER FROM terms "
-                  "WHERE path IN (SELECT unnest(?)) GROUP BY path", [scope])
+    store.execute("DELETE FROM doclen WHERE path IN (SELECT unnest(?))", [sorted(change.touched)])
+    store.insert("doclen", sorted(change.doclen.items()))
 
 
 class _Target(NamedTuple):
@@ -243,10 +258,8 @@ def _tests_to_relink(store: IndexStore, change: Change, imports: dict[str, list[
 
     if change.set_changed:
         return None
-    relink = {r[0] for r in store.rows(
-        "SELECT DISTINCT r.path FROM refs r JOIN files f ON f.path = r.path "
-        "WHERE f.is_test AND f.status = 'indexed' AND r.name IN (SELECT unnest(?))",
-        [sorted(change.top_names)])} if change.top_names else set()
+    users = _name_users(store, change) if change.top_names else {}
+    relink = {p for n in change.top_names for p in users.get(n, ()) if is_test_path(p)}  # refs: indexed files
     tests = sorted(p for p in change.touched if is_test_path(p))
     if tests:
         now = {(p, t.resolved) for p in tests for t in imports.get(p, ())}
@@ -298,7 +311,11 @@ def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str |
     every = [r[0] for r in store.rows(
         "SELECT path FROM files WHERE ? OR path IN (SELECT unnest(?)) ORDER BY path",
         [scope is None, scope or []])]
-    _build_owners(root, store, every, scope)
+    codeowners_moved = any(os.path.basename(p) == "CODEOWNERS" for p in change.touched)
+    if scope is None or codeowners_moved or change.listed_moved:  # else: same paths, same rules
+        owned = None if scope is None else sorted(change.listed_moved)
+        _build_owners(root, store, [p for p in every if owned is None or p in change.listed_moved],
+                      owned, codeowners_moved)
     _build_conventions(root, store, every, scope)
 
 
@@ -321,10 +338,13 @@ def _build_builds(root: str, store: IndexStore, files: list[tuple[str, str | Non
     store.set_meta({"build_inputs": json.dumps(sorted(read))})
 
 
-def _build_owners(root: str, store: IndexStore, paths: list[str], scope: list[str] | None) -> None:
+def _build_owners(root: str, store: IndexStore, paths: list[str], scope: list[str] | None,
+                  rules_moved: bool) -> None:
+    """Owners of ``paths`` (the rows of ``scope``; None: every file). A file's owners depend only
+    on its path and the CODEOWNERS rules: all of them move when the rules do."""
     from .extract.owners import find_codeowners, parse_codeowners
 
-    if scope is not None and any(os.path.basename(p) == "CODEOWNERS" for p in scope):
+    if scope is not None and rules_moved:
         paths, scope = [r[0] for r in store.rows("SELECT path FROM files ORDER BY path")], None
     rows: list[tuple[Any, ...]] = []
     found = find_codeowners(root)
@@ -373,10 +393,18 @@ class Change:
     set_changed: bool = True
     names: set[str] = field(default_factory=set)
     top_names: set[str] = field(default_factory=set)
-    old_targets: set[tuple[str, str]] = field(default_factory=set)  # touched files' resolved imports before
+    #: The touched files' resolved imports before the run, and after it: (path, resolved) → count.
+    old_targets: Counter[tuple[str, str]] = field(default_factory=Counter)
+    new_targets: Counter[tuple[str, str]] | None = None
+    #: Terms per touched file (the sum of its term frequencies): BM25's document lengths.
+    doclen: dict[str, int] = field(default_factory=dict)
     #: The id of the run that wrote the index this run starts from (meta ``run_id``), and this run's.
     previous_run: str | None = None
     run_id: str | None = None
+    #: Touched paths that gained or lost their ``files`` row (owners are keyed by path alone).
+    listed_moved: set[str] = field(default_factory=set)
+    #: name → files using it, for ``names | top_names`` (read once, when first needed).
+    name_users: dict[str, set[str]] | None = None
 
     @classmethod
     def between(cls, touched: set[str], set_changed: bool, before: list[_SymbolRow],

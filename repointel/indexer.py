@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -186,6 +187,7 @@ def _change(store: IndexStore, plan: _Plan, rows: _Columns,
     """The change this run makes: the touched paths, whether the file set moved, and the names
     whose defining files moved (from the touched files' definitions before and after)."""
     written = list(zip(rows.column("files", "path"), rows.column("files", "status")))
+    written_paths = {p for p, _ in written}
     touched = set(plan.remove) | {p for p, _ in written}
     now_indexed = {p for p, status in written if status == "indexed"}
     was_indexed = {p for p in touched if p in old and old[p][3] == "indexed"}
@@ -196,9 +198,13 @@ def _change(store: IndexStore, plan: _Plan, rows: _Columns,
         rows.column("symbols", "parent"))]
     set_changed = everything or now_indexed != was_indexed  # the resolver's file set moved
     change = Change.between(touched, set_changed, before, after)
-    change.old_targets = {(p, r) for p, r in store.rows(
-        "SELECT DISTINCT path, resolved FROM imports WHERE resolved IS NOT NULL "
-        "AND path IN (SELECT unnest(?))", [sorted(touched)])}
+    change.listed_moved = {p for p in touched if (p in old) != (p in written_paths)}
+    change.old_targets = Counter({(p, r): n for p, r, n in store.rows(
+        "SELECT path, resolved, count(*) FROM imports WHERE resolved IS NOT NULL "
+        "AND path IN (SELECT unnest(?)) GROUP BY path, resolved", [sorted(touched)])})
+    change.doclen = {}
+    for path, tf in zip(rows.column("terms", "path"), rows.column("terms", "tf")):
+        change.doclen[path] = change.doclen.get(path, 0) + tf
     return change
 
 
@@ -213,11 +219,15 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     git_answer = start_git_head(root)  # runs while the files are examined
     result = scanned if scanned is not None else scan(root)
     meta = store.meta()
-    old = store.file_states()
-    if meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION:
+    upgrade = meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION
+    only = None if upgrade or force_derived else result.changed  # a rescan: only these can differ
+    old = store.file_states(only)
+    if upgrade:
         force_derived = True  # other extractors wrote these rows: re-examine every file
         old = {p: (-1, -1, None, *st[3:]) for p, st in old.items()}
-    plan = _plan(root, result.entries, old)
+    entries = result.entries if only is None else [e for e in result.entries if e.path in only]
+    plan = _plan(root, entries, old)
+    plan.unchanged += len(result.entries) - len(entries)
     rows = _Columns()
     skipped: dict[str, int] = {}
     raw_of = {e.path: e.raw for e in plan.parse}
