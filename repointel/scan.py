@@ -45,6 +45,9 @@ class ScanResult:
 
     entries: list[Entry] = field(default_factory=list)
     used_git: bool = False
+    #: Set by :func:`rescan_paths`: the only paths looked at again. Every other entry is as the
+    #: listing it was derived from saw it, which the index already reflects (None: a full scan).
+    changed: frozenset[str] | None = None
 
 
 def _pattern_regex(pattern: str) -> tuple[re.Pattern[str], bool, bool] | None:
@@ -282,7 +285,8 @@ def scan(root: str) -> ScanResult:
 
 def rescan_paths(root: str, previous: ScanResult, paths: Iterable[str]) -> ScanResult | None:
     """``previous`` with only ``paths`` (repository-relative) looked at again, or None when a full
-    scan is needed.
+    scan is needed. ``previous`` must be the listing of the last successful index run: the
+    result's ``changed`` tells the indexer that nothing else can differ from the index.
 
     A listed path is re-statted (or dropped when it is gone). A path that is not listed and no
     longer exists (an editor's temporary file) or is a directory changes nothing. A path that is
@@ -301,4 +305,4 @@ def rescan_paths(root: str, previous: ScanResult, paths: Iterable[str]) -> ScanR
             return None
         fresh[rel] = _classify(root_b, old.raw, real_root)
     entries = [fresh[e.path] if e.path in fresh else e for e in previous.entries]
-    return ScanResult([e for e in entries if e is not None], previous.used_git)
+    return ScanResult([e for e in entries if e is not None], previous.used_git, frozenset(fresh))

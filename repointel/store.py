@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import duckdb
@@ -267,10 +267,14 @@ class IndexStore:
         cols = ", ".join(c for c, _ in TABLES[name])
         return self.con.execute(f"SELECT {cols} FROM {name} ORDER BY ALL").fetchall()
 
-    def file_states(self) -> dict[str, tuple[int, int, str | None, str, str | None]]:
-        """path → (size, mtime_ns, sha256, status, skip_reason) for every recorded file."""
+    def file_states(self, paths: Collection[str] | None = None
+                    ) -> dict[str, tuple[int, int, str | None, str, str | None]]:
+        """path → (size, mtime_ns, sha256, status, skip_reason) for every recorded file (or for
+        those of ``paths`` that are recorded)."""
         rows = self.con.execute(
             "SELECT path, size, mtime_ns, sha256, status, skip_reason FROM files"
+            + ("" if paths is None else " WHERE list_contains(?, path)"),
+            [] if paths is None else [sorted(paths)],
         ).fetchall()
         return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
 

@@ -21,7 +21,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from .errors import IndexLockedError, IndexMissingError, QueryError, RepointelError
@@ -283,12 +283,15 @@ class RemoteStore(IndexStore):
         out = self._read("table", name=name)
         return self._fallback().table(name) if out is _LOCAL else [_row(r) for r in out]
 
-    def file_states(self) -> dict[str, tuple[int, int, str | None, str, str | None]]:
-        """path → (size, mtime_ns, sha256, status, skip_reason) for every recorded file."""
+    def file_states(self, paths: Collection[str] | None = None
+                    ) -> dict[str, tuple[int, int, str | None, str, str | None]]:
+        """path → (size, mtime_ns, sha256, status, skip_reason) for every recorded file (or for
+        those of ``paths`` that are recorded)."""
         out = self._read("file_states")
         if out is _LOCAL:
-            return self._fallback().file_states()
-        return {str(p): (s[0], s[1], s[2], s[3], s[4]) for p, s in out}
+            return self._fallback().file_states(paths)
+        wanted = None if paths is None else set(paths)
+        return {str(p): (s[0], s[1], s[2], s[3], s[4]) for p, s in out if wanted is None or p in wanted}
 
     def built(self, op: str, **args: Any) -> dict[str, Any] | None:
         """A map or packet (``op`` "map"/"context") built inside the daemon, next to its caches, as

@@ -15,8 +15,11 @@ def test_rescan_matches_a_full_scan_or_declines(tmp_path: Path) -> None:
     before = scan(str(root))
     (root / "a.py").write_text("x = 1\nz = 3\n")  # an edit
     (root / "pkg/b.py").unlink()  # a deletion
-    assert rescan_paths(str(root), before, ["a.py", "pkg/b.py", "pkg"]) == scan(str(root))
-    assert rescan_paths(str(root), before, [".a.py.swp"]) == before  # came and went: nothing to do
+    after = rescan_paths(str(root), before, ["a.py", "pkg/b.py", "pkg"])
+    assert after is not None and after.entries == scan(str(root)).entries
+    assert after.changed == {"a.py", "pkg/b.py"}  # what the indexer must compare with the index
+    again = rescan_paths(str(root), before, [".a.py.swp"])  # came and went: nothing to do
+    assert again is not None and again.entries == before.entries and again.changed == set()
     (root / "new.py").write_text("n = 1\n")
     assert rescan_paths(str(root), before, ["new.py"]) is None  # new: ignore rules decide
     (root / "debug.log").write_text("ignored\n")
