@@ -335,7 +335,10 @@ def test_random_storm_equals_fresh_index(small_repo: Path) -> None:
     try:
         _storm(small_repo, random.Random(7), 1200)
         _converges(small_repo, "a random storm of 1,200 operations")
-        assert _status(small_repo)["freshness"] == "current"
+        # a late batch (events of a file already applied) may still be pending: once it is
+        # applied the status is current and the index still equals a fresh one
+        assert _quiet(small_repo, "quiet after the storm")["freshness"] == "current"
+        _converges(small_repo, "the storm, once quiet")
     finally:
         _stop(proc)
 
