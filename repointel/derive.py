@@ -327,7 +327,7 @@ def _build_builds(root: str, store: IndexStore, files: list[tuple[str, str | Non
 
     from .extract.build import detect_builds
 
-    inputs = store.meta().get("build_inputs")
+    inputs = change.meta.get("build_inputs") if change.meta else store.meta().get("build_inputs")
     if not change.set_changed and inputs is not None and not change.touched & set(json.loads(inputs)):
         return
     read: set[str] = set()
@@ -401,6 +401,8 @@ class Change:
     #: The id of the run that wrote the index this run starts from (meta ``run_id``), and this run's.
     previous_run: str | None = None
     run_id: str | None = None
+    #: ``meta`` as the run found it.
+    meta: dict[str, str] = field(default_factory=dict)
     #: Touched paths that gained or lost their ``files`` row (owners are keyed by path alone).
     listed_moved: set[str] = field(default_factory=set)
     #: name → files using it, for ``names | top_names`` (read once, when first needed).

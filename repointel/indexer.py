@@ -182,26 +182,27 @@ def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, raw: bytes, rows:
         rows.row("imports", (path, *imp, None, None))
 
 
-def _change(store: IndexStore, plan: _Plan, rows: _Columns,
-            old: dict[str, tuple[Any, ...]], everything: bool) -> Change:
+#: What a run reads of the rows it replaces: the touched files' definitions and resolved imports.
+_BEFORE = {"symbols": "path, name, kind, parent IS NULL", "imports": "path, resolved"}
+
+
+def _change(plan: _Plan, rows: _Columns, old: dict[str, tuple[Any, ...]], everything: bool,
+            gone: dict[str, list[tuple[Any, ...]]]) -> Change:
     """The change this run makes: the touched paths, whether the file set moved, and the names
-    whose defining files moved (from the touched files' definitions before and after)."""
+    whose defining files moved (from the touched files' definitions before, ``gone``, and after)."""
     written = list(zip(rows.column("files", "path"), rows.column("files", "status")))
     written_paths = {p for p, _ in written}
     touched = set(plan.remove) | {p for p, _ in written}
     now_indexed = {p for p, status in written if status == "indexed"}
     was_indexed = {p for p in touched if p in old and old[p][3] == "indexed"}
-    before = store.rows("SELECT DISTINCT path, name, kind, parent IS NULL FROM symbols "
-                        "WHERE path IN (SELECT unnest(?))", [sorted(touched)])
+    before: list[Any] = gone["symbols"]
     after = [(p, n, k, parent is None) for p, n, k, parent in zip(
         rows.column("symbols", "path"), rows.column("symbols", "name"), rows.column("symbols", "kind"),
         rows.column("symbols", "parent"))]
     set_changed = everything or now_indexed != was_indexed  # the resolver's file set moved
     change = Change.between(touched, set_changed, before, after)
     change.listed_moved = {p for p in touched if (p in old) != (p in written_paths)}
-    change.old_targets = Counter({(p, r): n for p, r, n in store.rows(
-        "SELECT path, resolved, count(*) FROM imports WHERE resolved IS NOT NULL "
-        "AND path IN (SELECT unnest(?)) GROUP BY path, resolved", [sorted(touched)])})
+    change.old_targets = Counter((p, r) for p, r in gone["imports"] if r is not None)
     change.doclen = {}
     for path, tf in zip(rows.column("terms", "path"), rows.column("terms", "tf")):
         change.doclen[path] = change.doclen.get(path, 0) + tf
@@ -245,9 +246,9 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     if not changed and not plan.touch and unchanged_meta and "indexed_at" in meta and not force_derived:
         return _stats(result, plan, raw_of, skipped, t0, commit, dirty)  # nothing to write
     with store.transaction():
-        change = _change(store, plan, rows, old, force_derived or "indexed_at" not in meta)
-        change.previous_run, change.run_id = meta.get("run_id"), uuid.uuid4().hex
-        store.replace_files(remove=plan.remove, columns=rows.cols, touch=plan.touch)
+        gone = store.replace_files(remove=plan.remove, columns=rows.cols, touch=plan.touch, returning=_BEFORE)
+        change = _change(plan, rows, old, force_derived or "indexed_at" not in meta, gone)
+        change.previous_run, change.run_id, change.meta = meta.get("run_id"), uuid.uuid4().hex, meta
         if changed or force_derived or head_moved or "indexed_at" not in meta:
             rebuild_derived(root, store, change, history=head_moved or force_derived)
         store.set_meta({

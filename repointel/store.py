@@ -174,20 +174,26 @@ class IndexStore:
         # cost more than a one-file insert itself.
         self.con.from_arrow(pa.Table.from_arrays(arrays, names=[c for c, _ in cols])).insert_into(table)
 
-    def _delete_paths(self, paths: Iterable[str]) -> None:
+    def _delete_paths(self, paths: Iterable[str], returning: dict[str, str]
+                      ) -> dict[str, list[tuple[Any, ...]]]:
         keys = sorted(set(paths))
+        gone: dict[str, list[tuple[Any, ...]]] = {t: [] for t in returning}
         if not keys:
-            return
-        if len(keys) <= _SMALL_DELETE:  # a parameter list: no Arrow registration for a few paths
-            for table in PER_FILE_TABLES:
-                self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, path)", [keys])
-            return
-        self.con.register("_gone", pa.table({"path": pa.array(keys, type=pa.string())}))
+            return gone
+        small = len(keys) <= _SMALL_DELETE  # a parameter list: no Arrow registration for a few paths
+        if not small:
+            self.con.register("_gone", pa.table({"path": pa.array(keys, type=pa.string())}))
         try:
             for table in PER_FILE_TABLES:
-                self.con.execute(f"DELETE FROM {table} WHERE path IN (SELECT path FROM _gone)")
+                where = "list_contains(?, path)" if small else "path IN (SELECT path FROM _gone)"
+                ret = f" RETURNING {returning[table]}" if table in returning else ""
+                cur = self.con.execute(f"DELETE FROM {table} WHERE {where}{ret}", [keys] if small else [])
+                if ret:
+                    gone[table] = cur.fetchall()
         finally:
-            self.con.unregister("_gone")
+            if not small:
+                self.con.unregister("_gone")
+        return gone
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -201,15 +207,18 @@ class IndexStore:
             raise
 
     def replace_files(self, *, remove: Iterable[str], columns: dict[str, list[list[Any]]],
-                      touch: list[tuple[str, int]]) -> None:
+                      touch: list[tuple[str, int]], returning: dict[str, str] | None = None
+                      ) -> dict[str, list[tuple[Any, ...]]]:
         """Per-file tables: drop removed/changed paths, insert new rows (given column by column,
-        in :data:`TABLES` order), update touched mtimes."""
-        self._delete_paths(remove)
+        in :data:`TABLES` order), update touched mtimes. ``returning`` maps a table to the
+        expressions (SQL) to return of each row deleted from it: the state being replaced."""
+        gone = self._delete_paths(remove, returning or {})
         for table in PER_FILE_TABLES:
             if table in columns:
                 self._insert_columns(table, columns[table])
         if touch:
             self._touch(touch)
+        return gone
 
     def replace_table(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         """Replace every row of a repository-wide table."""
