@@ -11,6 +11,8 @@ On a git copy of CPython's ``Lib`` (minus site-packages): index once, start
   a reader, asking the daemon's status every ``--poll-ms`` and then querying, sees the new
   symbol; every ``--maps``-th save also times until a ``Repo.map`` built from that index
   (personalised by the new name) is returned;
+- save one large file (``--same-file``) ``--same-saves`` times in a row: after the first save the
+  daemon reparses it incrementally from the tree it kept;
 - commit a change of 300 files and ``git checkout`` back and forth, timing each checkout until
   the index reflects the new commit with freshness ``current``;
 - with ``--checkout-repo``: clone that real repository into a temporary directory, index it at
@@ -81,7 +83,7 @@ def _committed_at(st: dict[str, object]) -> float:
 
 
 def _saves(root: Path, remote: RemoteStore, n: int, every_map: int,
-           poll: float) -> dict[str, list[float]]:
+           poll: float, fixed: str | None = None) -> dict[str, list[float]]:
     """Save ``n`` files; per save: until a reader (polling the daemon's status every ``poll``
     seconds, a cheap ping, then confirming with a query) sees the new symbol, and until the
     daemon's commit of it (its wall clock: what any reader can see from then on)."""
@@ -91,8 +93,8 @@ def _saves(root: Path, remote: RemoteStore, n: int, every_map: int,
         "AND path NOT LIKE 'test/%' AND size < 60000 ORDER BY path")]
     out: dict[str, list[float]] = {k: [] for k in ("seen", "commit", "wait", "run", "map")}
     for i in range(n):
-        rel = rng.choice(candidates)
-        name = f"bench_saved_{i}_x"
+        rel = fixed or rng.choice(candidates)
+        name = f"bench_saved_{i}_{'f' if fixed else 'x'}"
         batches = remote.status()["batches"]
         wall0, t0 = time.time(), time.perf_counter()
         _save(root / rel, name)
@@ -173,6 +175,7 @@ def _lib_run(args: argparse.Namespace, tmp: str) -> tuple[str, dict[str, list[fl
         _poll(lambda: remote.status()["freshness"] == "current")
         files = remote.rows("SELECT count(*) FROM files")[0][0]
         saves = _saves(root, remote, args.saves, args.maps, args.poll_ms / 1000)
+        same = _saves(root, remote, args.same_saves, 0, args.poll_ms / 1000, fixed=args.same_file)
         co = _checkouts(root, remote, args.checkouts, *_branch_300(root)) if args.checkouts else []
         remote.close()
     finally:
@@ -182,6 +185,8 @@ def _lib_run(args: argparse.Namespace, tmp: str) -> tuple[str, dict[str, list[fl
                   f"save -> a reader polling /{args.poll_ms:g} ms sees it": saves["seen"],
                   "  daemon: debounce wait": saves["wait"],
                   "  daemon: index run (run_index)": saves["run"], "save -> map reflects it": saves["map"],
+                  f"same file again ({args.same_file}) -> commit": same["commit"][1:],
+                  "  daemon: index run (tree kept, reparsed)": same["run"][1:],
                   "checkout (300 files) -> fresh": co}
 
 
@@ -219,6 +224,9 @@ def main() -> None:
     ap.add_argument("--saves", type=int, default=200)
     ap.add_argument("--maps", type=int, default=10, help="time a map every N saves (0: never)")
     ap.add_argument("--checkouts", type=int, default=4)
+    ap.add_argument("--same-file", default="_pydecimal.py",
+                    help="a large file saved --same-saves times in a row (the daemon keeps its tree)")
+    ap.add_argument("--same-saves", type=int, default=30)
     ap.add_argument("--poll-ms", type=float, default=5.0,
                     help="how often the reader asks the daemon's status while waiting for a save")
     ap.add_argument("--workers", type=int, default=2)

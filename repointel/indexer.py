@@ -102,8 +102,9 @@ def _plan(root: str, entries: list[Entry], old: dict[str, tuple[Any, ...]]) -> _
     return plan
 
 
-def _examine_chunk(root: str, chunk: list[tuple[str, bytes, int, int]]) -> list[tuple[FileFacts, Any]]:
-    return [examine(root, p, raw, size, mtime) for p, raw, size, mtime in chunk]
+def _examine_chunk(root: str, chunk: list[tuple[str, bytes, int, int]],
+                   keep_trees: bool = False) -> list[tuple[FileFacts, Any]]:
+    return [examine(root, p, raw, size, mtime, keep_tree=keep_trees) for p, raw, size, mtime in chunk]
 
 
 def _chunks(entries: Sequence[Entry]) -> Iterator[list[tuple[str, bytes, int, int]]]:
@@ -125,8 +126,8 @@ def _examine_all(root: str, entries: list[Entry], workers: int | None,
     n = workers if workers is not None else (os.cpu_count() or 1)
     done = 0
     if n <= 1 or total_bytes < PARALLEL_MIN_BYTES:
-        for chunk in _chunks(entries):
-            for item in _examine_chunk(root, chunk):
+        for chunk in _chunks(entries):  # in this process: a few files, maybe edited again soon
+            for item in _examine_chunk(root, chunk, keep_trees=True):
                 done += 1
                 yield item
             if progress:

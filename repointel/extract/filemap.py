@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from ..config import BINARY_SNIFF_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES
-from ..parse import language_for_path, parse
+from ..parse import language_for_path, parse, parse_reusing
 from .terms import term_counts
 from .testmap import is_test_path
 
@@ -89,8 +89,11 @@ def _count_lines(data: bytes) -> int:
 
 
 def examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
-            want_parse: bool = True) -> tuple[FileFacts, dict[str, Any] | None]:
+            want_parse: bool = True, keep_tree: bool = False) -> tuple[FileFacts, dict[str, Any] | None]:
     """Read, hash, classify and (when parseable) parse one file into plain-data results.
+
+    ``keep_tree``: reparse incrementally from this process's kept tree of the file, and keep the
+    new one (a long-lived process re-examining files as they are edited).
 
     ``facts["risks"]`` holds the file's risk tags as (tag, rule): they depend only on the path
     and the bytes, so they are found here, in the worker, while the text is in memory. A secret
@@ -98,7 +101,7 @@ def examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
     ``("secrets", SECRET_VALUE_RULE)``."""
     from .risk import find_secret_spans, tag_risks
 
-    facts, parsed, text = _examine(root, path, raw, size, mtime_ns, want_parse)
+    facts, parsed, text = _examine(root, path, raw, size, mtime_ns, want_parse, keep_tree)
     risks = [(t.tag, t.rule) for t in tag_risks([path], read_text=lambda _: text)]
     if text and not any(tag == "secrets" for tag, _ in risks) and find_secret_spans(text):
         risks.append(("secrets", SECRET_VALUE_RULE))  # packets exclude the file without rescanning it
@@ -106,8 +109,8 @@ def examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
     return facts, parsed
 
 
-def _examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
-             want_parse: bool) -> tuple[FileFacts, dict[str, Any] | None, str | None]:
+def _examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int, want_parse: bool,
+             keep_tree: bool = False) -> tuple[FileFacts, dict[str, Any] | None, str | None]:
     lang = language_for_path(path)
     facts = _facts(path, size, mtime_ns, lang)
     full = os.path.join(root, os.fsdecode(raw))
@@ -135,18 +138,21 @@ def _examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
         return facts, None, text
     if lang is None:
         return facts, {"terms": term_counts(path + "\n" + text)}, text
-    parsed = extract_parsed(lang, data)
+    parsed = extract_parsed(lang, data, full if keep_tree else None)
     parsed["terms"] = term_counts(path + "\n" + text)
     facts["parse_errors"] = parsed["parse_errors"]
     return facts, parsed, text
 
 
-def extract_parsed(lang: str, data: bytes) -> dict[str, Any]:
-    """Parse ``data`` and run every per-file extractor; returns plain data for pickling."""
+def extract_parsed(lang: str, data: bytes, keep_as: str | None = None) -> dict[str, Any]:
+    """Parse ``data`` and run every per-file extractor; returns plain data for pickling.
+
+    ``keep_as`` (the file's absolute path) reparses incrementally from the tree kept for it and
+    keeps the new one (see :func:`~repointel.parse.languages.parse_reusing`)."""
     from .imports import extract_imports
     from .symbols import extract_symbols
 
-    tree = parse(lang, data)
+    tree = parse(lang, data) if keep_as is None else parse_reusing(lang, data, keep_as)
     defs, refs = extract_symbols(lang, tree, data)
     imports = extract_imports(lang, tree, data)
     return {

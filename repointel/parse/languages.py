@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections import OrderedDict
 from functools import cache
 
 from tree_sitter import Language, Parser, Tree
 
-__all__ = ["EXTENSIONS", "LANGUAGES", "get_language", "get_parser", "language_for_path", "parse"]
+__all__ = ["EXTENSIONS", "LANGUAGES", "get_language", "get_parser", "language_for_path", "parse",
+           "parse_reusing"]
 
 #: File extension → language name.
 EXTENSIONS: dict[str, str] = {
@@ -65,3 +67,65 @@ def parse(lang: str, data: bytes, old_tree: Tree | None = None) -> Tree:
     """Parse ``data`` as ``lang``; pass ``old_tree`` (already ``edit``-ed) to reparse incrementally."""
     parser = get_parser(lang)
     return parser.parse(data, old_tree) if old_tree is not None else parser.parse(data)
+
+
+#: Trees kept for incremental reparsing (a daemon re-indexing a file being edited), newest last.
+#: A Python tree costs ~30 bytes of memory per byte of source: 16 trees of files up to a few
+#: hundred KB stay well under 100 MB.
+KEEP_TREES = 16
+#: Smaller files are not kept: their full parse takes under ~2 ms (11 MB/s on one core here).
+KEEP_MIN_BYTES = 16 * 1024
+_KEPT: OrderedDict[str, tuple[str, bytes, Tree]] = OrderedDict()
+
+
+def parse_reusing(lang: str, data: bytes, key: str) -> Tree:
+    """Parse ``data`` as ``lang``, reparsing incrementally (``Tree.edit``) from the tree kept for
+    ``key`` (a file's absolute path) when there is one; keep the result for next time.
+
+    A kept tree with syntax errors is not reused, and an incremental result with errors is
+    parsed again from scratch: error recovery may differ between the two, and the index must
+    equal a fresh one."""
+    kept = _KEPT.pop(key, None)
+    tree = None
+    if kept is not None and kept[0] == lang and not kept[2].root_node.has_error:
+        old_data, old_tree = kept[1], kept[2]
+        _apply_edit(old_tree, old_data, data)
+        tree = parse(lang, data, old_tree)
+        if tree.root_node.has_error:
+            tree = None
+    if tree is None:
+        tree = parse(lang, data)
+    if len(data) >= KEEP_MIN_BYTES:
+        _KEPT[key] = (lang, data, tree)
+        while len(_KEPT) > KEEP_TREES:
+            _KEPT.popitem(last=False)
+    return tree
+
+
+def _common_prefix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the longest common prefix of ``a`` and ``b`` (at most ``limit``): a binary
+    search over slice comparisons, each one memcmp in C."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    """(row, column in bytes) of ``offset``."""
+    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+def _apply_edit(tree: Tree, old: bytes, new: bytes) -> None:
+    """Tell ``tree`` (parsed from ``old``) that its text became ``new``: one edit spanning
+    everything between the common prefix and the common suffix."""
+    start = _common_prefix(old, new, min(len(old), len(new)))
+    tail = _common_prefix(old[start:][::-1], new[start:][::-1], min(len(old), len(new)) - start)
+    old_end, new_end = len(old) - tail, len(new) - tail
+    tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end,
+              start_point=_point(old, start), old_end_point=_point(old, old_end),
+              new_end_point=_point(new, new_end))
