@@ -16,6 +16,7 @@ import statistics
 import sysconfig
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from repointel.extract.filemap import extract_parsed
@@ -31,6 +32,14 @@ def _edited(text: bytes, step: int) -> bytes:
         mid += 1  # a top-level position
     unit = f"def bench_edit_{step}(x):\n    return x + {step}\n\n".encode().split(b"\n")
     return b"\n".join(lines[:mid] + unit + lines[mid:])
+
+
+def _reparse(data: bytes, key: str) -> object:
+    return parse_reusing("python", data, key)
+
+
+def _extract_reusing(data: bytes, key: str) -> object:
+    return extract_parsed("python", data, keep_as=key)
 
 
 def _median_ms(fn: Callable[[bytes], object], versions: list[bytes]) -> float:
@@ -61,9 +70,9 @@ def main() -> None:
         for data in versions:  # same results, fresh or reused
             assert extract_parsed("python", data, keep_as=key) == extract_parsed("python", data)
         fresh = _median_ms(lambda d: parse("python", d), versions)
-        reuse = _median_ms(lambda d, k=key: parse_reusing("python", d, k + "#parse"), versions)
+        reuse = _median_ms(partial(_reparse, key=key + "#parse"), versions)
         ex_fresh = _median_ms(lambda d: extract_parsed("python", d), versions)
-        ex_reuse = _median_ms(lambda d, k=key: extract_parsed("python", d, keep_as=k + "#x"), versions)
+        ex_reuse = _median_ms(partial(_extract_reusing, key=key + "#x"), versions)
         print(f"| `{rel}` | {len(versions[0]) // 1024} KB | {fresh:.1f} ms | {reuse:.1f} ms "
               f"| {ex_fresh:.1f} ms | {ex_reuse:.1f} ms |")
 
