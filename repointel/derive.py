@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from .store import IndexStore
 
-__all__ = ["EDGELESS_KINDS", "Change", "rebuild_derived"]
+__all__ = ["EDGELESS_KINDS", "Change", "rebuild_derived", "warm"]
 
 #: Reference edges ignore names defined in more files than this: such names say nothing about where.
 MAX_DEFINERS = 8
@@ -26,14 +26,12 @@ MIN_REF_NAME = 3
 #: Definition kinds that never carry a reference edge (a local name says nothing about where).
 EDGELESS_KINDS = ("variable", "field")
 
-_REFERENCE_EDGES_SQL = f"""
+_REFERENCE_EDGES_TEMPLATE = f"""
 INSERT INTO file_edges
 WITH r AS (  -- list_contains filters faster than IN (subquery) for a few paths
     SELECT path, name, count FROM refs WHERE $all OR list_contains($scope, path)
 ), defs AS (
-    SELECT DISTINCT name, path FROM symbols
-    WHERE kind NOT IN {EDGELESS_KINDS} AND length(name) >= {MIN_REF_NAME}
-      AND name IN (SELECT name FROM r)
+    DEFS
 ), definers AS (
     SELECT name, count(*) AS n FROM defs GROUP BY name HAVING count(*) <= {MAX_DEFINERS}
 ), imported AS (
@@ -47,12 +45,13 @@ LEFT JOIN imported i ON i.src = r.path AND i.dst = d.path
 WHERE r.path <> d.path
 GROUP BY r.path, d.path, i.src
 """
-
-#: How many files define each of some names with a kind that can carry a reference edge.
-_DEFINER_COUNTS_SQL = f"""
-SELECT name, count(DISTINCT path) FROM symbols
-WHERE kind NOT IN {EDGELESS_KINDS} AND name IN (SELECT unnest(?)) GROUP BY name
-"""
+#: Reference edges out of ``$scope`` (or every file), the definitions read from ``symbols``.
+_REFERENCE_EDGES_SQL = _REFERENCE_EDGES_TEMPLATE.replace("DEFS", f"""SELECT DISTINCT name, path FROM symbols
+    WHERE kind NOT IN {EDGELESS_KINDS} AND length(name) >= {MIN_REF_NAME}
+      AND name IN (SELECT name FROM r)""")
+#: ... the (distinct) definitions of the names ``$scope`` uses given as two lists (from the memo).
+_REFERENCE_EDGES_GIVEN_SQL = _REFERENCE_EDGES_TEMPLATE.replace(
+    "DEFS", "SELECT unnest($def_names::VARCHAR[]) AS name, unnest($def_paths::VARCHAR[]) AS path")
 
 _IMPORT_EDGES_SQL = """
 INSERT INTO file_edges
@@ -87,11 +86,10 @@ def _build_imports(root: str, store: IndexStore, files: list[tuple[str, str | No
     lang_of = dict(files)
     resolver = _resolver(root, [p for p, _ in files], change)
     out: list[tuple[Any, ...]] = []
-    scope = sorted(change.touched)
-    for path, module, names, line, level, kind in store.rows(
-        "SELECT path, module, names, line, level, kind FROM imports WHERE ? OR path IN (SELECT unnest(?))",
-        [change.set_changed, scope],
-    ):
+    # The touched files' imports come from the run itself (not yet stored); the others' from the
+    # store when every import is resolved again.
+    stored = store.rows("SELECT path, module, names, line, level, kind FROM imports") if change.set_changed else []
+    for path, module, names, line, level, kind in [*stored, *change.new_imports]:
         rec = ImportRecord(path=path, module=module, names=list(names or []), line=line,
                            level=level, kind=kind)
         lang = lang_of.get(path)
@@ -101,7 +99,7 @@ def _build_imports(root: str, store: IndexStore, files: list[tuple[str, str | No
     if change.set_changed:
         store.replace_table("imports", out)
     else:
-        store.replace_rows("imports", scope, out)
+        store.insert("imports", out)  # the run deleted the touched files' old rows
 
 
 #: The last resolver, reused while the file set and every config file it read stay the same
@@ -130,7 +128,7 @@ def _resolver(root: str, paths: list[str], change: Change) -> Any:
     return resolver
 
 
-def _build_edges(store: IndexStore, change: Change) -> None:
+def _build_edges(store: IndexStore, change: Change, memo: _Memo) -> None:
     """Import edges out of re-resolved files; reference edges out of the touched files and every
     file that uses a name some touched file started or stopped defining (its definers, hence the
     weights, moved), or out of every file when the set of files changed (resolution, hence the
@@ -141,11 +139,20 @@ def _build_edges(store: IndexStore, change: Change) -> None:
         store.execute("DELETE FROM file_edges WHERE kind = 'import' AND (? OR src IN (SELECT unnest(?)))",
                       [everything, scope])
         store.execute(_IMPORT_EDGES_SQL, [everything, scope])
-    users = _edge_users(store, change) if change.names and not everything else set()
+    users = _edge_users(store, change, memo) if change.names and not everything else set()
     ref_scope = sorted(set(scope) | set(users))  # when files come or go, resolution (and boosts) move
     store.execute("DELETE FROM file_edges WHERE kind = 'reference' AND (? OR src IN (SELECT unnest(?)))",
                   [everything, ref_scope])
-    store.execute(_REFERENCE_EDGES_SQL, {"scope": ref_scope, "all": everything})
+    if everything:
+        store.execute(_REFERENCE_EDGES_SQL, {"scope": ref_scope, "all": True})
+        return
+    used = change.ref_names if not users else {r[0] for r in store.rows(
+        "SELECT DISTINCT name FROM refs WHERE list_contains(?, path)", [ref_scope])}
+    defined = memo.edge_definers(store)
+    defs = [(n, p) for n in used if len(n) >= MIN_REF_NAME for p in defined.get(n, ())]
+    if defs:  # no definitions: no edges
+        store.execute(_REFERENCE_EDGES_GIVEN_SQL, {
+            "scope": ref_scope, "all": False, "def_names": [n for n, _ in defs], "def_paths": [p for _, p in defs]})
 
 
 def _name_users(store: IndexStore, change: Change) -> dict[str, set[str]]:
@@ -158,15 +165,15 @@ def _name_users(store: IndexStore, change: Change) -> dict[str, set[str]]:
     return change.name_users
 
 
-def _edge_users(store: IndexStore, change: Change) -> set[str]:
+def _edge_users(store: IndexStore, change: Change, memo: _Memo) -> set[str]:
     """Files whose reference edges a change of ``names`` can move: users of a name that can carry
     an edge before or after the change (at most MAX_DEFINERS definers then; the touched files moved
     each count by at most their number, hence the margin)."""
     names = sorted(n for n in change.names if len(n) >= MIN_REF_NAME)
-    definers = dict(store.rows(_DEFINER_COUNTS_SQL, [names]))
+    defined = memo.edge_definers(store)
     margin = MAX_DEFINERS + len(change.touched)
     users = _name_users(store, change)
-    return {p for n in names if definers.get(n, 0) <= margin for p in users.get(n, ())}
+    return {p for n in names if len(defined.get(n, ())) <= margin for p in users.get(n, ())}
 
 
 def _build_doclen(store: IndexStore, change: Change) -> None:
@@ -193,6 +200,29 @@ class _Memo:
         self.files: list[tuple[str, str | None]] | None = None
         self.test_imports: dict[str, list[_Target]] | None = None
         self.link_index: tuple[int, Any] | None = None
+        self.definers: dict[str, set[str]] | None = None  # name → files defining it (edge kinds)
+
+    def edge_definers(self, store: IndexStore) -> dict[str, set[str]]:
+        """name → the files defining it with a kind that can carry a reference edge."""
+        if self.definers is None:
+            self.definers = {}
+            for name, path in store.rows(
+                    f"SELECT DISTINCT name, path FROM symbols WHERE kind NOT IN {EDGELESS_KINDS}"):
+                self.definers.setdefault(name, set()).add(path)
+        return self.definers
+
+    def patch_definers(self, change: Change) -> None:
+        """Move the touched files' definitions from what they were to what they are."""
+        if self.definers is None:
+            return  # read from the store (as this run leaves it) when first needed
+        for path, name in change.edge_defs[0]:
+            paths = self.definers.get(name)
+            if paths is not None:
+                paths.discard(path)
+                if not paths:
+                    del self.definers[name]
+        for path, name in change.edge_defs[1]:
+            self.definers.setdefault(name, set()).add(path)
 
     def indexed_files(self, store: IndexStore, change: Change) -> list[tuple[str, str | None]]:
         """(path, language) of every indexed file, sorted by path."""
@@ -236,6 +266,24 @@ class _Memo:
 
 #: One memo per index file (by path): valid while its stamp is the run id recorded in ``meta``.
 _MEMOS: dict[str, _Memo] = {}
+
+
+def warm(root: str, store: IndexStore) -> None:
+    """Fill this process's memo (and import resolver) for ``store`` from the index as it stands,
+    unless it is already current: a daemon calls this once it is caught up, so that its first
+    one-file batch does not pay for reading them (~100 ms on the stdlib)."""
+    run_id = store.meta().get("run_id")
+    memo = _MEMOS.get(store.db_path)
+    if run_id is None or (memo is not None and memo.stamp == run_id):
+        return
+    memo = _MEMOS[store.db_path] = _Memo()
+    nothing = Change(set_changed=False)
+    files = memo.indexed_files(store, nothing)
+    memo.imports_of_tests(store, nothing)
+    memo.index_for(files)
+    memo.edge_definers(store)
+    _resolver(root, [p for p, _ in files], nothing)
+    memo.stamp = run_id
 
 
 def _memo_for(store: IndexStore, change: Change) -> _Memo:
@@ -306,17 +354,23 @@ def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str |
                       change: Change) -> None:
     """Builds (cheap, read from manifests) always; owners and conventions, which depend on a file's
     own path and bytes (and on CODEOWNERS), only for the touched files unless the file set moved."""
+    from .extract.conventions import may_declare_conventions
+
     _build_builds(root, store, files, change)
     scope = None if change.set_changed else sorted(change.touched)
+    codeowners_moved = any(os.path.basename(p) == "CODEOWNERS" for p in change.touched)
+    owned = None if scope is None else sorted(change.listed_moved)  # else: same paths, same rules
+    declared = None if scope is None else [p for p in scope if may_declare_conventions(p)]
+    if owned == [] and declared == [] and not codeowners_moved:
+        return  # an edit of files that declare no conventions: nothing here moves
     every = [r[0] for r in store.rows(
         "SELECT path FROM files WHERE ? OR path IN (SELECT unnest(?)) ORDER BY path",
         [scope is None, scope or []])]
-    codeowners_moved = any(os.path.basename(p) == "CODEOWNERS" for p in change.touched)
-    if scope is None or codeowners_moved or change.listed_moved:  # else: same paths, same rules
-        owned = None if scope is None else sorted(change.listed_moved)
+    if owned is None or owned or codeowners_moved:
         _build_owners(root, store, [p for p in every if owned is None or p in change.listed_moved],
                       owned, codeowners_moved)
-    _build_conventions(root, store, every, scope)
+    if declared is None or declared:
+        _build_conventions(root, store, [p for p in every if declared is None or p in declared], declared)
 
 
 def _build_builds(root: str, store: IndexStore, files: list[tuple[str, str | None]],
@@ -401,10 +455,17 @@ class Change:
     #: The id of the run that wrote the index this run starts from (meta ``run_id``), and this run's.
     previous_run: str | None = None
     run_id: str | None = None
+    #: The touched files' imports as extracted (path, module, names, line, level, kind): the run
+    #: leaves them to :func:`rebuild_derived`, which stores them resolved.
+    new_imports: list[tuple[Any, ...]] = field(default_factory=list)
     #: ``meta`` as the run found it.
     meta: dict[str, str] = field(default_factory=dict)
     #: Touched paths that gained or lost their ``files`` row (owners are keyed by path alone).
     listed_moved: set[str] = field(default_factory=set)
+    #: The touched files' (path, name) definitions of kinds that carry edges, before and after.
+    edge_defs: tuple[set[tuple[str, str]], set[tuple[str, str]]] = field(default_factory=lambda: (set(), set()))
+    #: Names the touched files use (their references as this run extracted them).
+    ref_names: set[str] = field(default_factory=set)
     #: name → files using it, for ``names | top_names`` (read once, when first needed).
     name_users: dict[str, set[str]] | None = None
 
@@ -417,9 +478,11 @@ class Change:
             return {(p, n) for p, n, kind, is_top in rows
                     if (is_top if top else kind not in EDGELESS_KINDS)}
 
+        edge_before, edge_after = pairs(before, False), pairs(after, False)
         return cls(touched=touched, set_changed=set_changed,
-                   names={n for _, n in pairs(before, False) ^ pairs(after, False)},
-                   top_names={n for _, n in pairs(before, True) ^ pairs(after, True)})
+                   names={n for _, n in edge_before ^ edge_after},
+                   top_names={n for _, n in pairs(before, True) ^ pairs(after, True)},
+                   edge_defs=(edge_before, edge_after))
 
 
 def resolver_input(path: str) -> bool:
@@ -436,9 +499,10 @@ def rebuild_derived(root: str, store: IndexStore, change: Change, *, history: bo
     memo = _memo_for(store, change)
     memo.stamp = None  # until every step below has patched it
     files = memo.indexed_files(store, change)
+    memo.patch_definers(change)
     _build_doclen(store, change)
     _build_imports(root, store, files, change)
-    _build_edges(store, change)
+    _build_edges(store, change, memo)
     _build_tests(store, files, change, memo)
     _build_repo_facts(root, store, files, change)
     if history:

@@ -247,8 +247,11 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     if not changed and not plan.touch and unchanged_meta and "indexed_at" in meta and not force_derived:
         return _stats(result, plan, raw_of, skipped, t0, commit, dirty)  # nothing to write
     with store.transaction():
-        gone = store.replace_files(remove=plan.remove, columns=rows.cols, touch=plan.touch, returning=_BEFORE)
+        stored = {t: cols for t, cols in rows.cols.items() if t != "imports"}  # stored once resolved
+        gone = store.replace_files(remove=plan.remove, columns=stored, touch=plan.touch, returning=_BEFORE)
         change = _change(plan, rows, old, force_derived or "indexed_at" not in meta, gone)
+        change.new_imports = list(zip(*rows.cols["imports"][:6]))
+        change.ref_names = set(rows.column("refs", "name"))
         change.previous_run, change.run_id, change.meta = meta.get("run_id"), uuid.uuid4().hex, meta
         if changed or force_derived or head_moved or "indexed_at" not in meta:
             rebuild_derived(root, store, change, history=head_moved or force_derived)

@@ -20,7 +20,7 @@ from typing import Any
 from ..models import Convention
 from .build import load_toml
 
-__all__ = ["DOC_FILES", "detect_conventions"]
+__all__ = ["DOC_FILES", "detect_conventions", "may_declare_conventions"]
 
 #: Bytes read from any one config or document.
 _READ_LIMIT = 256_000
@@ -249,6 +249,14 @@ def _one_file(path: str, read: Callable[[str], str | None]) -> list[Convention]:
     if tool in ("flake8", "pylint", "mypy", "isort") and name not in (".editorconfig",):
         out = _ini(path, text) or out
     return out
+
+
+def may_declare_conventions(path: str) -> bool:
+    """Whether ``path`` is a kind of file :func:`detect_conventions` reads at all (by its name
+    and place): for any other file it finds nothing, whatever the bytes."""
+    name = posixpath.basename(path)
+    return (name in ("pyproject.toml", "setup.cfg", "tox.ini") or _doc_kind(path) is not None
+            or _config_kind(name) is not None)
 
 
 def detect_conventions(root: str, files: Iterable[str]) -> list[Convention]:
