@@ -253,12 +253,16 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         change.new_imports = list(zip(*rows.cols["imports"][:6]))
         change.ref_names = set(rows.column("refs", "name"))
         change.previous_run, change.run_id, change.meta = meta.get("run_id"), uuid.uuid4().hex, meta
-        if changed or force_derived or head_moved or "indexed_at" not in meta:
+        derived = changed or force_derived or head_moved or "indexed_at" not in meta
+        if derived:
             rebuild_derived(root, store, change, history=head_moved or force_derived)
         store.set_meta({
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            "extractor_version": EXTRACTOR_VERSION, "run_id": change.run_id,
+            "extractor_version": EXTRACTOR_VERSION,
+            # a new id only when derived inputs moved: a touch (same bytes, new mtime) or a
+            # dirty-flag flip keeps a process's memo of them valid
+            "run_id": change.run_id if derived else meta.get("run_id"),
         })
     return _stats(result, plan, raw_of, skipped, t0, commit, dirty)
 
