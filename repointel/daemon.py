@@ -39,7 +39,7 @@ from .derive import warm as warm_derived
 from .errors import RepointelError
 from .indexer import run_index
 from .models import IndexStats
-from .scan import ScanResult, rescan_paths, scan
+from .scan import ScanResult, git_dirs, rescan_paths, scan
 from .store import IndexStore
 from .store_client import decode, encode, pid_path, socket_path
 
@@ -76,6 +76,10 @@ Log = Callable[[str], None]
 
 def _utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)
 
 
 def classify_event(rel: str) -> str:
@@ -183,13 +187,17 @@ class Daemon:
         self._server: _Server | None = None
         self._overflow_log = _OverflowLog(self.on_overflow)
         self._git_seen = float("-inf")  # when git last took or released .git/index.lock
+        dirs = git_dirs(self.root)
+        #: Where git keeps HEAD and index.lock, and refs: ``.git`` here, elsewhere in a linked
+        #: worktree or a submodule (those are watched too, see :meth:`_git_watches`).
+        self._git_dir, self._common_dir = dirs or (os.path.join(self.root, ".git"),) * 2
         self._gc_due = False  # a batch ran since the last full collection
 
     # -- events ------------------------------------------------------------------------
     def note(self, path: str | bytes, *, full: bool = False, new_dir: bool = False) -> None:
         """Record one file-system event on absolute ``path`` (``new_dir``: a directory appeared)."""
-        rel = os.path.relpath(os.fsdecode(path), self.root).replace(os.sep, "/")
-        if rel.startswith("../"):
+        rel = self._relative(os.fsdecode(path))
+        if rel is None:
             return
         kind = classify_event(rel)
         if kind == "git":
@@ -197,6 +205,27 @@ class Daemon:
         if kind in ("ignore", "git"):
             return
         self._add(full=full or kind == "full", new_dir=new_dir, path=rel)
+
+    def _relative(self, path: str) -> str | None:
+        """The repository-relative posix path of an event, with git's own directories, wherever
+        they are, seen as ``.git/...``; None for anything else outside the root."""
+        for base in (self._git_dir, self._common_dir):
+            if not _inside(base, self.root) and (path == base or path.startswith(base + os.sep)):
+                return ".git/" + os.path.relpath(path, base).replace(os.sep, "/")
+        rel = os.path.relpath(path, self.root).replace(os.sep, "/")
+        return None if rel.startswith("../") else rel
+
+    def _git_watches(self) -> list[tuple[str, bool]]:
+        """(directory, recursive) to watch beside the root: git's directories when they lie
+        outside it (HEAD, index.lock, rebase state; refs, packed-refs and info/exclude)."""
+        out: list[tuple[str, bool]] = []
+        if not _inside(self._git_dir, self.root):
+            out.append((self._git_dir, False))
+        if not _inside(self._common_dir, self.root):
+            if self._common_dir != self._git_dir:
+                out.append((self._common_dir, False))
+            out += [(os.path.join(self._common_dir, d), d == "refs") for d in ("refs", "info")]
+        return [(d, rec) for d, rec in out if os.path.isdir(d)]
 
     def on_overflow(self) -> None:
         """Events were lost: freshness is unknown until a full rescan finishes."""
@@ -242,7 +271,7 @@ class Daemon:
     # -- batching ----------------------------------------------------------------------
     def _git_busy(self) -> bool:
         """git is checking out, merging or between two steps of a rebase: hold the batch."""
-        git_dir = os.path.join(self.root, ".git")
+        git_dir = self._git_dir
         if os.path.exists(os.path.join(git_dir, "index.lock")):
             return True
         if time.monotonic() - self._git_seen > GIT_STEP_GAP_SECONDS:
@@ -426,7 +455,10 @@ class Daemon:
         wanted = [ev.FileCreatedEvent, ev.FileDeletedEvent, ev.FileModifiedEvent, ev.FileAttribEvent,
                   ev.FileMovedEvent, ev.FileClosedEvent, ev.DirCreatedEvent, ev.DirDeletedEvent,
                   ev.DirMovedEvent, ev.DirAttribEvent]
-        self._observer.schedule(_Handler(self), self.root, recursive=True, event_filter=wanted)
+        handler = _Handler(self)
+        self._observer.schedule(handler, self.root, recursive=True, event_filter=wanted)
+        for directory, recursive in self._git_watches():
+            self._observer.schedule(handler, directory, recursive=recursive, event_filter=wanted)
         self._observer.start()
 
     def _check_watches(self) -> bool:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from .config import IGNORE_FILENAME, INDEX_DIRNAME
 
-__all__ = ["Entry", "IgnoreRules", "ScanResult", "decode_path", "git_head", "rescan_paths", "scan",
-           "start_git_head"]
+__all__ = ["Entry", "IgnoreRules", "ScanResult", "decode_path", "git_dirs", "git_head", "rescan_paths",
+           "scan", "start_git_head"]
 
 _ALWAYS_SKIP_DIRS = frozenset({".git", INDEX_DIRNAME, ".hg", ".svn"})
 
@@ -185,6 +185,18 @@ def start_git_head(root: str) -> Callable[[], tuple[str | None, bool]]:
         return head.decode().strip(), bool(status)
 
     return collect
+
+
+def git_dirs(root: str) -> tuple[str, str] | None:
+    """(git dir, common dir) of the work tree at ``root``, as real absolute paths, or None outside
+    git. They differ in a linked worktree (``git worktree add``): HEAD, the index and its lock live
+    in the first, refs and ``info/exclude`` in the second; in a submodule both lie outside."""
+    out = _run_git(root, "rev-parse", "--git-dir", "--git-common-dir")
+    lines = out.decode(errors="surrogateescape").splitlines() if out else []
+    if len(lines) != 2:
+        return None
+    git_dir, common = (os.path.realpath(os.path.join(root, d)) for d in lines)
+    return git_dir, common
 
 
 def _git_list(root: str) -> list[bytes] | None:

@@ -274,6 +274,35 @@ def test_checkout_storm_is_one_batch(tmp_path: Path) -> None:
         _stop(proc)
 
 
+def test_linked_worktree_commits_and_checkouts(tmp_path: Path) -> None:
+    """In a linked worktree (``git worktree add``) HEAD, the index lock and refs live outside the
+    work tree: a commit there still moves the index's commit, and a checkout is one batch."""
+    main = _storm_repo(tmp_path / "main", 400)
+    root = tmp_path / "wt"
+    git(main, "worktree", "add", "-q", "-b", "feature", str(root))
+    git(root, "checkout", "-q", "-b", "wide")
+    for i in range(0, 400, 2):
+        (root / f"mod{i // 100}/m{i}.py").write_text(f"def wide_{i}():\n    return -{i}\n")
+    git(root, "commit", "-q", "-am", "wide")
+    git(root, "checkout", "-q", "feature")
+    proc = _start(root)
+    try:
+        (root / "mod0/m1.py").write_text("def edited():\n    return 1\n")
+        _wait(lambda: "edited" in _symbols(root, "mod0/m1.py"), "the edit")
+        git(root, "commit", "-q", "-am", "edit in the worktree")  # touches no work-tree file
+        head = git(root, "rev-parse", "HEAD").strip()
+        _wait(lambda: _commit(root) == head, "the worktree's new commit in meta")
+        before = _quiet(root, "quiet before the checkout")["batches"]
+        git(root, "checkout", "-q", "wide")
+        head = git(root, "rev-parse", "HEAD").strip()
+        _wait(lambda h=head: _commit(root) == h, "the checked-out commit in meta")  # type: ignore[misc]
+        _converges(root, "a checkout in a worktree")
+        time.sleep(0.5)  # room for a second batch, which would be a failure
+        assert _quiet(root, "quiet after the checkout")["batches"] == before + 1
+    finally:
+        _stop(proc)
+
+
 def test_rebase_storm(tmp_path: Path) -> None:
     """``git rebase`` replaying 3 commits of 400 files each onto a moved main: fresh after."""
     root = _storm_repo(tmp_path / "rebase", 1200)
