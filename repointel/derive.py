@@ -23,6 +23,9 @@ HISTORY_COMMITS = 2000
 IMPORTED_REFERENCE_BOOST = 3.0
 #: Reference edges ignore names shorter than this (i, x, fn … are everywhere).
 MIN_REF_NAME = 3
+#: Languages whose imports can name a package of many files (Go packages, Java wildcard imports,
+#: C# namespaces): one ``imports`` row per file, so importers, edges and impact reach each file.
+PACKAGE_IMPORT_LANGUAGES = ("go", "java", "csharp")
 #: Definition kinds that never carry a reference edge (a local name says nothing about where).
 EDGELESS_KINDS = ("variable", "field")
 
@@ -95,6 +98,10 @@ def _build_imports(root: str, store: IndexStore, files: list[tuple[str, str | No
         lang = lang_of.get(path)
         res = resolver.resolve(path, lang, rec) if lang else rec
         out.append((path, module, names, line, level, kind, res.resolved, res.external))
+        if res.resolved is not None and lang in PACKAGE_IMPORT_LANGUAGES:  # the package's other files
+            out.extend((path, module, names, line, level, kind, other, None)
+                       for other in resolver.resolve_all(path, lang, rec)
+                       if other not in (res.resolved, path))
     change.new_targets = Counter((r[0], r[6]) for r in out if r[6] is not None)
     if change.set_changed:
         store.replace_table("imports", out)

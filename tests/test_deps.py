@@ -7,10 +7,12 @@ or ``ext:<package>`` for an external import, or None for neither.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from repointel import Repo
 from repointel.extract.deps import ImportResolver, parse_jsonc
 from repointel.extract.imports import extract_imports
 from repointel.models import ImportRecord
@@ -238,3 +240,17 @@ def test_go_replace_directive_maps_a_module_to_a_local_directory() -> None:
     r = ImportResolver(files, lambda p: gomod if p == "app/go.mod" else None)
     rec = r.resolve("app/main.go", "go", ImportRecord(module="example.com/lib/util"))
     assert rec.resolved == "lib/util/util.go"
+
+
+def test_index_links_every_file_of_an_imported_package(tmp_path: Path) -> None:
+    """A Go import of a package reaches each of its files: importers, import edges and impact."""
+    root = tmp_path / "go"
+    shutil.copytree(DEPS / "go", root)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        for f in ("internal/cart/cart.go", "internal/cart/item.go"):
+            assert "main.go" in {r.path for r in repo.deps(f).importers}, f
+        edges = {tuple(r) for r in repo.query("SELECT src, dst FROM file_edges WHERE kind = 'import'")["rows"]}
+        assert {("main.go", "internal/cart/cart.go"), ("main.go", "internal/cart/item.go")} <= edges
+        assert [r.resolved for r in repo.deps("main.go").imports if r.module.endswith("/cart")] == [
+            "internal/cart/cart.go", "internal/cart/item.go"]

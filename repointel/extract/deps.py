@@ -8,8 +8,8 @@ Conventions shared by every language:
 
 - ``resolved`` is one repository path. When an import names a whole package spread over many files
   (Go packages, Java wildcard imports, C# namespaces), ``resolved`` is the first of those files in
-  sort order and :meth:`ImportResolver.resolve_all` returns every one of them. The index stores
-  one row per import statement, so its import edges go to that first file only (a known gap).
+  sort order and :meth:`ImportResolver.resolve_all` returns every one of them; the index stores
+  one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
   the Rust crate, the Java package, the Ruby/C# first segment, the C/C++ include's first segment.
