@@ -54,10 +54,14 @@ MAX_BATCH_SECONDS = 0.25
 #: Events in one batch from which it is a storm (checkout, rebase): wait for a longer quiet.
 STORM_EVENTS = 200
 STORM_QUIET_SECONDS = 0.2
-#: The cyclic garbage collector does not run on its own in the daemon: a full collection over
-#: its caches takes 15-60 ms and landed inside batches (6 in 230 one-file batches, measured).
-#: The young generations are collected after every batch, everything once idle this long.
+#: The cyclic garbage collector never runs a full collection on its own in the daemon: one over
+#: its caches takes 15-60 ms and landed inside batches (6 in 230 one-file batches, measured). The
+#: young generations collect as usual; everything is collected once idle this long after a batch,
+#: and at least every FULL_GC_SECONDS (readers allocate too, edits or not).
 IDLE_GC_SECONDS = 2.0
+FULL_GC_SECONDS = 60.0
+#: A full collection's own trigger, out of reach (collections of generation 1 between two full ones).
+_NO_AUTOMATIC_FULL_GC = 1 << 30
 #: While git holds .git/index.lock (checkout, rebase, merge), hold the batch, up to this long.
 GIT_BUSY_MAX_SECONDS = 30.0
 #: git directories that exist while a multi-step operation runs (rebase, cherry-pick, revert, am).
@@ -192,6 +196,7 @@ class Daemon:
         #: worktree or a submodule (those are watched too, see :meth:`_git_watches`).
         self._git_dir, self._common_dir = dirs or (os.path.join(self.root, ".git"),) * 2
         self._gc_due = False  # a batch ran since the last full collection
+        self._gc_last = time.monotonic()  # when the last full collection ran
 
     # -- events ------------------------------------------------------------------------
     def note(self, path: str | bytes, *, full: bool = False, new_dir: bool = False) -> None:
@@ -290,7 +295,7 @@ class Daemon:
                     if delay <= 0:
                         break
                     self._cond.wait(delay)
-                elif self._gc_due:
+                elif self._gc_due or time.monotonic() - self._gc_last > FULL_GC_SECONDS:
                     if not self._cond.wait(IDLE_GC_SECONDS):  # idle since the last batch
                         self._collect_garbage()
                 else:
@@ -309,6 +314,7 @@ class Daemon:
         finally:
             self._cond.acquire()
         self._gc_due = False
+        self._gc_last = time.monotonic()
 
     def _delay(self, p: _Pending, now: float) -> float:
         """Seconds to keep collecting ``p`` (<= 0: apply it now)."""
@@ -392,8 +398,8 @@ class Daemon:
     def run(self) -> None:
         """Serve until :meth:`stop` (or SIGTERM/SIGINT when run in the main thread)."""
         self._store = _open_writer(self.db_path)
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # see IDLE_GC_SECONDS
+        thresholds = gc.get_threshold()
+        gc.set_threshold(thresholds[0], thresholds[1], _NO_AUTOMATIC_FULL_GC)  # see IDLE_GC_SECONDS
         try:
             self._start_server()
             self._start_observer()
@@ -409,14 +415,12 @@ class Daemon:
                 if batch is None:
                     break
                 self._apply(batch)
-                gc.collect(1)  # the young generations: a few ms, after the batch is visible
                 self._gc_due = True
                 if batch.new_dirs and self._check_watches():
                     self._add(full=True, overflow=True)  # events in unwatched directories were lost
         finally:
             self._shutdown()
-            if gc_was_enabled:
-                gc.enable()
+            gc.set_threshold(*thresholds)
 
     def stop(self) -> None:
         """Ask :meth:`run` to return (thread-safe)."""
