@@ -251,7 +251,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         gone = store.replace_files(remove=plan.remove, columns=stored, touch=plan.touch, returning=_BEFORE)
         change = _change(plan, rows, old, force_derived or "indexed_at" not in meta, gone)
         change.new_imports = list(zip(*rows.cols["imports"][:6]))
-        change.ref_names = set(rows.column("refs", "name"))
+        change.new_refs = list(zip(*rows.cols["refs"]))
         change.previous_run, change.run_id, change.meta = meta.get("run_id"), uuid.uuid4().hex, meta
         derived = changed or force_derived or head_moved or "indexed_at" not in meta
         if derived:
