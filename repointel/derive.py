@@ -264,28 +264,28 @@ class _Memo:
             self.files = _indexed_files(store)
         elif change.touched:
             kept = {p: lang for p, lang in self.files if p not in change.touched}
-            kept.update((r[0], r[1]) for r in store.rows(
-                "SELECT path, language FROM files WHERE status = 'indexed' AND list_contains(?, path)",
-                [sorted(change.touched)]))
+            kept.update((p, lang) for p, lang, status in change.written if status == "indexed")
             self.files = sorted(kept.items())
         return self.files
 
     def imports_of_tests(self, store: IndexStore, change: Change) -> dict[str, list[_Target]]:
         """Test file → its resolved imports (only test files' imports make test links)."""
+        from .extract.testmap import is_test_path
+
         if self.test_imports is None:
             self.test_imports = {}
-            scope: list[str] | None = None
-        else:
-            scope = sorted(change.touched)
-            for path in scope:
-                self.test_imports.pop(path, None)
-            if not scope:
-                return self.test_imports
-        for path, resolved in store.rows(
-            "SELECT path, resolved FROM imports WHERE resolved IS NOT NULL AND (? OR list_contains(?, path)) "
-            "AND path IN (SELECT path FROM files WHERE is_test)", [scope is None, scope or []]
-        ):
-            self.test_imports.setdefault(path, []).append(_Target(resolved))
+            for path, resolved in store.rows(
+                "SELECT path, resolved FROM imports WHERE resolved IS NOT NULL "
+                "AND path IN (SELECT path FROM files WHERE is_test)"
+            ):
+                self.test_imports.setdefault(path, []).append(_Target(resolved))
+            return self.test_imports
+        tests = {p for p in change.touched if is_test_path(p)}  # the files map's is_test
+        for path in tests:
+            self.test_imports.pop(path, None)
+        for (path, resolved), n in (change.new_targets or Counter()).items():  # resolved this run
+            if path in tests:
+                self.test_imports.setdefault(path, []).extend([_Target(resolved)] * n)
         return self.test_imports
 
     def index_for(self, files: list[tuple[str, str | None]]) -> Any:
@@ -498,6 +498,8 @@ class Change:
     listed_moved: set[str] = field(default_factory=set)
     #: The touched files' (path, name) definitions of kinds that carry edges, before and after.
     edge_defs: tuple[set[tuple[str, str]], set[tuple[str, str]]] = field(default_factory=lambda: (set(), set()))
+    #: The files this run wrote a row for: (path, language, status).
+    written: list[tuple[str, str | None, str]] = field(default_factory=list)
     #: The touched files' references as this run extracted them: (path, name, count).
     new_refs: list[tuple[str, str, int]] = field(default_factory=list)
     #: name → files using it, for ``names | top_names`` (read once, when first needed).

@@ -252,6 +252,8 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         change = _change(plan, rows, old, force_derived or "indexed_at" not in meta, gone)
         change.new_imports = list(zip(*rows.cols["imports"][:6]))
         change.new_refs = list(zip(*rows.cols["refs"]))
+        change.written = list(zip(rows.column("files", "path"), rows.column("files", "language"),
+                                  rows.column("files", "status")))
         change.previous_run, change.run_id, change.meta = meta.get("run_id"), uuid.uuid4().hex, meta
         derived = changed or force_derived or head_moved or "indexed_at" not in meta
         if derived:
