@@ -97,3 +97,15 @@ def test_at_most_keep_trees_are_kept() -> None:
         extract_parsed("python", big, keep_as=f"/virtual/many{i}.py")
     assert len(languages._KEPT) <= languages.KEEP_TREES
     assert f"/virtual/many{languages.KEEP_TREES + 4}.py" in languages._KEPT
+
+
+def test_kept_source_stays_within_its_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(languages, "KEEP_MAX_SOURCE_BYTES", 100_000)  # a budget, not behaviour
+    big = ("def f():\n    return 1\n" * 1500).encode()  # ~34 KB
+    for i in range(6):
+        extract_parsed("python", big, keep_as=f"/virtual/budget{i}.py")
+    assert sum(len(k[1]) for k in languages._KEPT.values()) <= 100_000
+    assert "/virtual/budget5.py" in languages._KEPT
+    huge = big * 4  # over the whole budget: not kept at all
+    extract_parsed("python", huge, keep_as="/virtual/huge.py")
+    assert "/virtual/huge.py" not in languages._KEPT
