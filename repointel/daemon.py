@@ -215,7 +215,7 @@ class Daemon:
         """The repository-relative posix path of an event, with git's own directories, wherever
         they are, seen as ``.git/...``; None for anything else outside the root."""
         for base in (self._git_dir, self._common_dir):
-            if not _inside(base, self.root) and (path == base or path.startswith(base + os.sep)):
+            if not _inside(base, self.root) and _inside(path, base):
                 return ".git/" + os.path.relpath(path, base).replace(os.sep, "/")
         rel = os.path.relpath(path, self.root).replace(os.sep, "/")
         return None if rel.startswith("../") else rel
@@ -276,12 +276,11 @@ class Daemon:
     # -- batching ----------------------------------------------------------------------
     def _git_busy(self) -> bool:
         """git is checking out, merging or between two steps of a rebase: hold the batch."""
-        git_dir = self._git_dir
-        if os.path.exists(os.path.join(git_dir, "index.lock")):
+        if os.path.exists(os.path.join(self._git_dir, "index.lock")):
             return True
         if time.monotonic() - self._git_seen > GIT_STEP_GAP_SECONDS:
             return False
-        return any(os.path.isdir(os.path.join(git_dir, d)) for d in GIT_SEQUENCER_DIRS)
+        return any(os.path.isdir(os.path.join(self._git_dir, d)) for d in GIT_SEQUENCER_DIRS)
 
     def _wait_for_batch(self) -> _Pending | None:
         """Block until a debounced batch is ready; take it (None when stopping)."""
@@ -455,7 +454,8 @@ class Daemon:
         self._observer = self._make_observer(polling=polling)
         # Only what can change a file's bytes, mode or place. Opens and read-only closes (git
         # status, agents reading, our own packets) would wake the watcher thread dozens of times
-        # per batch for nothing: the inotify mask leaves them in the kernel.
+        # per batch for nothing: the inotify mask leaves them in the kernel. A directory's own
+        # modification is left out too: its entries report themselves.
         wanted = [ev.FileCreatedEvent, ev.FileDeletedEvent, ev.FileModifiedEvent, ev.FileAttribEvent,
                   ev.FileMovedEvent, ev.FileClosedEvent, ev.DirCreatedEvent, ev.DirDeletedEvent,
                   ev.DirMovedEvent, ev.DirAttribEvent]
@@ -603,11 +603,8 @@ class _Handler:
         self.daemon = daemon
 
     def dispatch(self, event: Any) -> None:
-        """Called by watchdog for every event."""
-        if event.event_type in ("opened", "closed_no_write"):
-            return
-        if event.is_directory and event.event_type == "modified":
-            return  # a directory's own mtime: its entries report themselves
+        """Called by watchdog for every event the observer's filter lets through (opens,
+        read-only closes and directory modifications never reach here: see ``_schedule``)."""
         new_dir = event.is_directory and event.event_type in ("created", "moved")
         self.daemon.note(event.src_path, new_dir=new_dir and event.event_type == "created")
         dest = getattr(event, "dest_path", "")

@@ -224,7 +224,8 @@ class _Target(NamedTuple):
 class _Memo:
     """Repository-wide inputs that one run leaves mostly unchanged, kept between the runs of one
     process (a daemon applies one-file batches): the indexed file list, the test files' resolved
-    imports and the test-link file index. Each is patched from the touched files' rows.
+    imports, the test-link file index and the edge definers. Each is patched from the rows the
+    run itself wrote.
 
     ``stamp`` is the run id the memo reflects. A run that finds another id in ``meta`` (another
     writer ran, or the run that stamped it rolled back) starts from an empty memo."""
@@ -232,6 +233,7 @@ class _Memo:
     def __init__(self) -> None:
         self.stamp: str | None = None
         self.files: list[tuple[str, str | None]] | None = None
+        self.files_key = 0  # hash of the file list's paths, kept with it
         self.test_imports: dict[str, list[_Target]] | None = None
         self.link_index: tuple[int, Any] | None = None
         self.definers: dict[str, set[str]] | None = None  # name → files defining it (edge kinds)
@@ -266,6 +268,9 @@ class _Memo:
             kept = {p: lang for p, lang in self.files if p not in change.touched}
             kept.update((p, lang) for p, lang, status in change.written if status == "indexed")
             self.files = sorted(kept.items())
+        else:
+            return self.files
+        self.files_key = hash(tuple(p for p, _ in self.files))
         return self.files
 
     def imports_of_tests(self, store: IndexStore, change: Change) -> dict[str, list[_Target]]:
@@ -288,13 +293,13 @@ class _Memo:
                 self.test_imports.setdefault(path, []).extend([_Target(resolved)] * n)
         return self.test_imports
 
-    def index_for(self, files: list[tuple[str, str | None]]) -> Any:
-        """The test-link file index of ``files`` (rebuilt when the list moved)."""
+    def link_index_of_files(self) -> Any:
+        """The test-link file index of :meth:`indexed_files` (rebuilt when the list moved)."""
         from .extract.testmap import LinkIndex
 
-        key = hash(tuple(p for p, _ in files))
-        if self.link_index is None or self.link_index[0] != key:
-            self.link_index = (key, LinkIndex([p for p, _ in files]))
+        assert self.files is not None, "indexed_files first"
+        if self.link_index is None or self.link_index[0] != self.files_key:
+            self.link_index = (self.files_key, LinkIndex([p for p, _ in self.files]))
         return self.link_index[1]
 
 
@@ -304,8 +309,9 @@ _MEMOS: dict[str, _Memo] = {}
 
 def warm(root: str, store: IndexStore) -> None:
     """Fill this process's memo (and import resolver) for ``store`` from the index as it stands,
-    unless it is already current: a daemon calls this once it is caught up, so that its first
-    one-file batch does not pay for reading them (~100 ms on the stdlib)."""
+    unless it is already current: a daemon calls this before its catch-up batch (which keeps the
+    memo when it changes nothing), so that its first one-file batch does not pay for reading
+    them (~100 ms on the stdlib)."""
     run_id = store.meta().get("run_id")
     memo = _MEMOS.get(store.db_path)
     if run_id is None or (memo is not None and memo.stamp == run_id):
@@ -314,7 +320,7 @@ def warm(root: str, store: IndexStore) -> None:
     nothing = Change(set_changed=False)
     files = memo.indexed_files(store, nothing)
     memo.imports_of_tests(store, nothing)
-    memo.index_for(files)
+    memo.link_index_of_files()
     memo.edge_definers(store)
     _resolver(root, [p for p, _ in files], nothing)
     memo.stamp = run_id
@@ -342,13 +348,12 @@ def _tests_to_relink(store: IndexStore, change: Change, imports: dict[str, list[
         return None
     users = _name_users(store, change) if change.top_names else {}
     relink = {p for n in change.top_names for p in users.get(n, ()) if is_test_path(p)}  # refs: indexed files
-    tests = sorted(p for p in change.touched if is_test_path(p))
+    tests = {p for p in change.touched if is_test_path(p)}
     if tests:
         now = {(p, t.resolved) for p in tests for t in imports.get(p, ())}
-        before = {(p, r) for p, r in change.old_targets if p in set(tests)}
-        moved = set(tests) | {r for _, r in now ^ before}
-        relink |= set(tests) | {p for p, targets in imports.items()
-                                if any(t.resolved in moved for t in targets)}
+        before = {(p, r) for p, r in change.old_targets if p in tests}
+        moved = tests | {r for _, r in now ^ before}
+        relink |= tests | {p for p, targets in imports.items() if any(t.resolved in moved for t in targets)}
     return sorted(relink)
 
 
@@ -375,7 +380,7 @@ def _build_tests(store: IndexStore, files: list[tuple[str, str | None]], change:
     ):
         by_name.setdefault(name, []).append(path)
     links = link_tests([p for p, _ in files], imports, refs, by_name, focused_test_command, only=only,
-                       index=memo.index_for(files))
+                       index=memo.link_index_of_files())
     rows = [(t.test_path, t.source_path, t.test_name, t.reason, t.confidence, t.command) for t in links]
     if only is None:
         store.replace_table("test_links", rows)

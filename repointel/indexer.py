@@ -191,10 +191,11 @@ def _change(plan: _Plan, rows: _Columns, old: dict[str, tuple[Any, ...]], everyt
             gone: dict[str, list[tuple[Any, ...]]]) -> Change:
     """The change this run makes: the touched paths, whether the file set moved, and the names
     whose defining files moved (from the touched files' definitions before, ``gone``, and after)."""
-    written = list(zip(rows.column("files", "path"), rows.column("files", "status")))
-    written_paths = {p for p, _ in written}
-    touched = set(plan.remove) | {p for p, _ in written}
-    now_indexed = {p for p, status in written if status == "indexed"}
+    written = list(zip(rows.column("files", "path"), rows.column("files", "language"),
+                       rows.column("files", "status")))
+    written_paths = {p for p, _, _ in written}
+    touched = set(plan.remove) | written_paths
+    now_indexed = {p for p, _, status in written if status == "indexed"}
     was_indexed = {p for p in touched if p in old and old[p][3] == "indexed"}
     before: list[Any] = gone["symbols"]
     after = [(p, n, k, parent is None) for p, n, k, parent in zip(
@@ -207,6 +208,9 @@ def _change(plan: _Plan, rows: _Columns, old: dict[str, tuple[Any, ...]], everyt
     change.doclen = {}
     for path, tf in zip(rows.column("terms", "path"), rows.column("terms", "tf")):
         change.doclen[path] = change.doclen.get(path, 0) + tf
+    change.written = written
+    change.new_imports = list(zip(*rows.cols["imports"][:6]))  # stored by rebuild_derived, resolved
+    change.new_refs = list(zip(*rows.cols["refs"]))
     return change
 
 
@@ -250,10 +254,6 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         stored = {t: cols for t, cols in rows.cols.items() if t != "imports"}  # stored once resolved
         gone = store.replace_files(remove=plan.remove, columns=stored, touch=plan.touch, returning=_BEFORE)
         change = _change(plan, rows, old, force_derived or "indexed_at" not in meta, gone)
-        change.new_imports = list(zip(*rows.cols["imports"][:6]))
-        change.new_refs = list(zip(*rows.cols["refs"]))
-        change.written = list(zip(rows.column("files", "path"), rows.column("files", "language"),
-                                  rows.column("files", "status")))
         change.previous_run, change.run_id, change.meta = meta.get("run_id"), uuid.uuid4().hex, meta
         derived = changed or force_derived or head_moved or "indexed_at" not in meta
         if derived:
