@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from repointel.extract.risk import (
     DEFAULT_RULES,
     RiskRule,
+    TextHints,
     find_secret_spans,
     glob_regex,
     is_secret_file,
     tag_risks,
 )
+from repointel.extract.terms import WORD, word_counts
 
 from .conftest import FIXTURES
 
@@ -273,3 +277,39 @@ def test_content_hints_never_drop_a_regex_match() -> None:
         for text in texts:
             assert content.search(text), (name, text)  # the sample exercises the regex
             assert rule.content_matches(text), (name, text)  # and the prefilter lets it through
+
+
+# ---------------------------------------------------------------- the hint index is exact
+
+_HINT_ALPHABET = "aAkKsS_-.:/ \n0\u0130\u212aé=\"'"
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet=_HINT_ALPHABET, max_size=60),
+       literal=st.text(alphabet=_HINT_ALPHABET, min_size=1, max_size=6), lowered=st.booleans())
+def test_text_hints_answer_exactly(text: str, literal: str, lowered: bool) -> None:
+    """``TextHints`` says whether a literal occurs exactly as a substring test would, including
+    punctuation-bounded pieces and the two characters whose lower case is ASCII."""
+    if lowered:
+        literal = literal.lower()
+    hints = TextHints(text, set(WORD.findall(text)))
+    assert hints.may_contain(literal, lowered) == (literal in (text.lower() if lowered else text))
+
+
+def test_secret_scan_with_hints_equals_plain_scan() -> None:
+    """The word index gates the same regexes as the text would: identical spans on every text
+    file of the fixtures, with and without a precomputed hint index."""
+    seen = 0
+    for path in sorted(FIXTURES.rglob("*")):
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text("utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        hints = TextHints(text, word_counts(text))
+        assert find_secret_spans(text, hints) == find_secret_spans(text), path
+        for rule in DEFAULT_RULES:
+            assert rule.content_matches(text, hints) == rule.content_matches(text), (path, rule.rule)
+        seen += 1
+    assert seen > 50

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..config import BINARY_SNIFF_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES
 from ..parse import language_for_path, parse, parse_reusing
-from .terms import term_counts
+from .terms import terms_of_words, word_counts
 from .testmap import is_test_path
 
 __all__ = ["SECRET_VALUE_RULE", "FileFacts", "examine", "is_generated_path", "is_test_path", "is_vendored_path"]
@@ -99,49 +99,56 @@ def examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
     and the bytes, so they are found here, in the worker, while the text is in memory. A secret
     value in the text (see :func:`~repointel.extract.risk.find_secret_spans`) adds
     ``("secrets", SECRET_VALUE_RULE)``."""
-    from .risk import find_secret_spans, tag_risks
+    from .risk import TextHints, find_secret_spans, tag_risks
 
-    facts, parsed, text = _examine(root, path, raw, size, mtime_ns, want_parse, keep_tree)
-    risks = [(t.tag, t.rule) for t in tag_risks([path], read_text=lambda _: text)]
-    if text and not any(tag == "secrets" for tag, _ in risks) and find_secret_spans(text):
+    facts, parsed, text, words = _examine(root, path, raw, size, mtime_ns, want_parse, keep_tree)
+    hints = TextHints(text, words) if text else None
+    risks = [(t.tag, t.rule) for t in tag_risks([path], read_text=lambda _: text, hints=hints)]
+    if text and not any(tag == "secrets" for tag, _ in risks) and find_secret_spans(text, hints):
         risks.append(("secrets", SECRET_VALUE_RULE))  # packets exclude the file without rescanning it
     facts["risks"] = risks
     return facts, parsed
 
 
+#: What :func:`_examine` returns: the facts, the parsed results, the text, its word counts.
+_Examined = tuple[FileFacts, dict[str, Any] | None, str | None, dict[str, int] | None]
+
+
 def _examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int, want_parse: bool,
-             keep_tree: bool = False) -> tuple[FileFacts, dict[str, Any] | None, str | None]:
+             keep_tree: bool = False) -> _Examined:
     lang = language_for_path(path)
     facts = _facts(path, size, mtime_ns, lang)
     full = os.path.join(root, os.fsdecode(raw))
     try:
         if size > MAX_FILE_BYTES:
             facts.update(sha256=_hash_stream(full), status="skipped", skip_reason="too_large")
-            return facts, None, None
+            return facts, None, None, None
         with open(full, "rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         facts.update(status="skipped", skip_reason="vanished")
-        return facts, None, None
+        return facts, None, None, None
     except OSError:
         facts.update(status="skipped", skip_reason="unreadable")
-        return facts, None, None
+        return facts, None, None, None
     facts.update(sha256=hashlib.sha256(data).hexdigest(), size=len(data), lines=_count_lines(data))
     problem = _content_problem(data, lang)
     if problem is not None:
         facts.update(status="skipped", skip_reason=problem, is_binary=problem == "binary")
-        return facts, None, None if problem == "binary" else data.decode("utf-8", "replace")
+        return facts, None, None if problem == "binary" else data.decode("utf-8", "replace"), None
     if not facts["is_generated"] and _GENERATED_MARK.search(data[:2048]):
         facts["is_generated"] = True
     text = data.decode("utf-8")
     if not want_parse or facts["is_vendored"] or not _is_text_doc(path, lang):
-        return facts, None, text
+        return facts, None, text, None
+    words = word_counts(text)
+    terms = terms_of_words(word_counts(path), words)  # the path's words are searchable too
     if lang is None:
-        return facts, {"terms": term_counts(path + "\n" + text)}, text
+        return facts, {"terms": terms}, text, words
     parsed = extract_parsed(lang, data, full if keep_tree else None)
-    parsed["terms"] = term_counts(path + "\n" + text)
+    parsed["terms"] = terms
     facts["parse_errors"] = parsed["parse_errors"]
-    return facts, parsed, text
+    return facts, parsed, text, words
 
 
 def extract_parsed(lang: str, data: bytes, keep_as: str | None = None) -> dict[str, Any]:

@@ -19,12 +19,15 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from ..models import RiskTag
+from .terms import WORD
 
 __all__ = [
     "DEFAULT_RULES",
     "RiskRule",
+    "TextHints",
     "find_secret_spans",
     "glob_regex",
     "is_secret_file",
@@ -53,6 +56,82 @@ def glob_regex(glob: str) -> str:
         else:
             out, i = out + re.escape(glob[i]), i + 1
     return out
+
+
+class TextHints:
+    """Which literals may occur in one text, answered from the text's distinct words.
+
+    A literal of word characters occurs only inside one word, so it is looked for in the
+    distinct words joined by newlines (a sixth of the text's size on code). A literal with
+    punctuation is first looked for by its word pieces, each bounded by the newline that stands
+    for the punctuation around it, and only then in the text. The answers are exact; the point is
+    that most literals are absent and an absent one costs a search of the words, not the text.
+    Lower-cased literals are looked for in the lower-cased words; that is exact unless the text
+    holds one of the two characters whose lower case holds an ASCII letter (U+0130, U+212A), and
+    such a text is searched directly. The secret scan and the risk rules ask ~100 such questions
+    of every file."""
+
+    __slots__ = ("_blob", "_lower", "_lower_blob", "_text")
+
+    def __init__(self, text: str, words: Iterable[str] | None = None) -> None:
+        """``words``: the text's distinct words (:data:`~repointel.extract.terms.WORD` matches),
+        when the caller has them already."""
+        self._text = text
+        self._lower: str | None = None
+        self._blob = "\n" + "\n".join(set(WORD.findall(text)) if words is None else words) + "\n"
+        self._lower_blob: str | None = None
+        if text.isascii() or not _LOWERS_TO_ASCII.search(text):
+            self._lower_blob = self._blob.lower()
+
+    @property
+    def lower(self) -> str:
+        """The text, lower-cased (once)."""
+        if self._lower is None:
+            self._lower = self._text.lower()
+        return self._lower
+
+    def may_contain(self, literal: str, lowered: bool = False) -> bool:
+        """Whether ``literal`` is in the text (in its lower-cased form if ``lowered``)."""
+        return self.any_of(_probes((literal,), lowered))
+
+    def any_of(self, probes: tuple[_Probe, ...]) -> bool:
+        """Whether any probe's literal is in the text (see :func:`_probes`)."""
+        for literal, lowered, pieces in probes:
+            blob = self._lower_blob if lowered else self._blob
+            if blob is None:
+                if literal in self.lower:
+                    return True
+                continue
+            if pieces is None:  # word characters only: in the words exactly when in the text
+                if literal in blob:
+                    return True
+            elif all(piece in blob for piece in pieces) and literal in (self.lower if lowered else self._text):
+                return True  # the pieces are a cheap necessary condition; the text decides
+        return False
+
+
+#: The non-ASCII characters whose lower case holds an ASCII letter (İ and the Kelvin sign).
+_LOWERS_TO_ASCII = re.compile("[\u0130\u212a]")
+
+#: (literal, look in the lower-cased text, the word pieces to find first or None when the literal
+#: is all word characters).
+_Probe = tuple[str, bool, tuple[str, ...] | None]
+
+
+@cache
+def _probes(literals: tuple[str, ...], lowered: bool | None = None) -> tuple[_Probe, ...]:
+    """Probes for ``literals``, each looked for in the lower-cased text when ``lowered`` (when
+    None: when the literal itself is lower case)."""
+    out: list[_Probe] = []
+    for literal in literals:
+        low = literal.islower() if lowered is None else lowered
+        if WORD.fullmatch(literal):
+            out.append((literal, low, None))
+            continue
+        pieces = tuple(("\n" if m.start() > 0 else "") + m.group() + ("\n" if m.end() < len(literal) else "")
+                       for m in WORD.finditer(literal))
+        out.append((literal, low, pieces))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -95,13 +174,17 @@ class RiskRule:
                     or (regex is not None and regex.search(path))
                     or (self.predicate is not None and self.predicate(path)))
 
-    def content_matches(self, text: str) -> bool:
-        """Whether the content regex (if any) matches the start of ``text``."""
+    def content_matches(self, text: str, hints: TextHints | None = None) -> bool:
+        """Whether the content regex (if any) matches the start of ``text``; ``hints``, the
+        text's :class:`TextHints`, makes the hint test cheaper."""
         content = self._patterns()[2]
         if content is None:
             return True
         head = text[: self.content_limit]
-        if self.content_hints and not any(h in head for h in self.content_hints):
+        if self.content_hints and not (
+            hints.any_of(_probes(self.content_hints, False)) if hints is not None
+            else any(h in head for h in self.content_hints)
+        ):
             return False
         return bool(content.search(head))
 
@@ -244,11 +327,13 @@ def _read_cached(read_text: Callable[[str], str | None] | None) -> Callable[[str
 
 
 def tag_risks(files: Iterable[str], rules: Sequence[RiskRule] = DEFAULT_RULES,
-              read_text: Callable[[str], str | None] | None = None) -> list[RiskTag]:
+              read_text: Callable[[str], str | None] | None = None,
+              hints: TextHints | None = None) -> list[RiskTag]:
     """Every (path, tag, rule) that fires, one per (path, tag) — the first rule that fires wins.
 
     Content rules need ``read_text`` (repo-relative path -> text or None); without it they
-    never fire.
+    never fire. ``hints``: the :class:`TextHints` of the text ``read_text`` returns, when
+    tagging a single file.
     """
     read = _read_cached(read_text)
     out: list[RiskTag] = []
@@ -259,7 +344,7 @@ def tag_risks(files: Iterable[str], rules: Sequence[RiskRule] = DEFAULT_RULES,
                 continue
             if rule.content_regex is not None:
                 text = read(path)
-                if text is None or not rule.content_matches(text):
+                if text is None or not rule.content_matches(text, hints):
                     continue
             seen.add(rule.tag)
             out.append(RiskTag(path=path, tag=rule.tag, rule=rule.rule))
@@ -406,10 +491,13 @@ _ASSIGNMENT_WORDS = ("pass", "secret", "pwd", "pw", "token", "key", "auth", "cre
                      "conn", "salt", "bearer")
 
 
-def _keyword_positions(lower: str) -> list[int]:
+def _keyword_positions(hints: TextHints) -> list[int]:
     """Sorted offsets of every :data:`_ASSIGNMENT_WORDS` occurrence in the lower-cased text."""
     starts: set[int] = set()
+    lower = hints.lower
     for word in _ASSIGNMENT_WORDS:
+        if not hints.may_contain(word, lowered=True):
+            continue
         pos = lower.find(word)
         while pos >= 0:
             starts.add(pos)
@@ -417,16 +505,16 @@ def _keyword_positions(lower: str) -> list[int]:
     return sorted(starts)
 
 
-def _candidate_matches(text: str, lower: str, regex: re.Pattern[str]) -> Iterator[re.Match[str]]:
+def _candidate_matches(text: str, hints: TextHints, regex: re.Pattern[str]) -> Iterator[re.Match[str]]:
     """``regex.finditer(text)`` for :data:`_ASSIGNMENT` and :data:`_BARE`, trying the regex only
     where a match that can name a secret may start: an assignment starts at a word of
     :data:`_ASSIGNMENT_WORDS`; a bare ``name=value`` line holds one in its name. ~20× faster on
     code, where trying every position (every line) dominated. Falls back to the plain scan when
     lower-casing changed the text's length (offsets would not line up)."""
-    if len(lower) != len(text):
+    if len(hints.lower) != len(text):
         yield from regex.finditer(text)
         return
-    starts = _keyword_positions(lower)
+    starts = _keyword_positions(hints)
     if regex is _BARE:  # one match at most per line, from its start
         starts = sorted({text.rfind("\n", 0, pos) + 1 for pos in starts})
     end = 0
@@ -439,10 +527,9 @@ def _candidate_matches(text: str, lower: str, regex: re.Pattern[str]) -> Iterato
             end = m.end()
 
 
-def _assignment_spans(text: str, lower: str | None = None) -> Iterable[tuple[int, int, str]]:
-    lower = text.lower() if lower is None else lower
+def _assignment_spans(text: str, hints: TextHints) -> Iterable[tuple[int, int, str]]:
     for regex, bare in ((_ASSIGNMENT, False), (_BARE, True), (_XML, False)):
-        found = regex.finditer(text) if regex is _XML else _candidate_matches(text, lower, regex)
+        found = regex.finditer(text) if regex is _XML else _candidate_matches(text, hints, regex)
         for m in found:
             kind = _secret_name_kind(_name(text, m))
             if kind is None:
@@ -455,19 +542,20 @@ def _assignment_spans(text: str, lower: str | None = None) -> Iterable[tuple[int
                 yield m.start(group), m.end(group), f"{kind == 'strong' and 'secret' or 'token'}_assignment"
 
 
-def find_secret_spans(text: str) -> list[tuple[int, int, str]]:
+def find_secret_spans(text: str, hints: TextHints | None = None) -> list[tuple[int, int, str]]:
     """Character spans ``(start, end, kind)`` of secrets in ``text``, sorted, none nested in another.
 
     Recognises provider tokens (AWS, GitHub, GitLab, Slack, Stripe, Google, OpenAI, Anthropic,
     npm, PyPI, Hugging Face, SendGrid, Twilio, DigitalOcean, Shopify, Azure), private key
     blocks, JWTs, credentials embedded in URLs, Authorization headers, and assignments of a
     non-trivial literal to a password/secret name or of a random-looking literal to a
-    token/key name.
+    token/key name. ``hints``, the text's :class:`TextHints`, makes the scan cheaper; the
+    result is the same.
     """
     spans: list[tuple[int, int, str]] = []
-    lower = text.lower()
-    for kind, regex, hints in _TOKEN_PATTERNS:
-        if not any(h in (lower if h.islower() else text) for h in hints):
+    hints = TextHints(text) if hints is None else hints
+    for kind, regex, literals in _TOKEN_PATTERNS:
+        if not hints.any_of(_probes(literals)):
             continue
         gate = _TOKEN_GATES.get(kind)
         if gate is not None and not gate.search(text):
@@ -479,7 +567,7 @@ def find_secret_spans(text: str) -> list[tuple[int, int, str]]:
                 spans.append((m.start("v"), m.end("v"), kind))
             else:
                 spans.append((m.start(), m.end(), kind))
-    spans.extend(_assignment_spans(text, lower))
+    spans.extend(_assignment_spans(text, hints))
     spans.sort(key=lambda s: (s[0], -s[1]))
     out: list[tuple[int, int, str]] = []
     for span in spans:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from functools import lru_cache
 
-__all__ = ["STOPWORDS", "split_identifier", "term_counts", "terms_of"]
+__all__ = ["STOPWORDS", "WORD", "split_identifier", "term_counts", "terms_of", "terms_of_words", "word_counts"]
 
 #: Word characters; runs of digits alone are dropped afterwards (cheaper than a regex alternation).
-_WORD = re.compile(r"[A-Za-z0-9_]+")
+WORD = re.compile(r"[A-Za-z0-9_]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 #: English and code filler words that carry no location signal.
 STOPWORDS = frozenset(
@@ -38,22 +39,33 @@ def split_identifier(word: str) -> tuple[str, ...]:
     return tuple(t for t in out if t not in STOPWORDS)
 
 
-def term_counts(text: str) -> Counter[str]:
-    """Term frequencies of ``text`` (identifiers and their sub-words)."""
+def word_counts(text: str) -> Counter[str]:
+    """Occurrences of each word of ``text`` (a run of ASCII letters, digits and underscores)."""
+    return Counter(WORD.findall(text))
+
+
+def terms_of_words(*word_maps: Mapping[str, int]) -> Counter[str]:
+    """Term frequencies of the texts whose :func:`word_counts` are given."""
     out: Counter[str] = Counter()
     get = out.get
-    for word, n in Counter(_WORD.findall(text)).items():
-        if word.isdigit():
-            continue
-        for term in split_identifier(word):
-            out[term] = get(term, 0) + n
+    for words in word_maps:
+        for word, n in words.items():
+            if word.isdigit():
+                continue
+            for term in split_identifier(word):
+                out[term] = get(term, 0) + n
     return out
+
+
+def term_counts(text: str) -> Counter[str]:
+    """Term frequencies of ``text`` (identifiers and their sub-words)."""
+    return terms_of_words(word_counts(text))
 
 
 def terms_of(text: str) -> list[str]:
     """The distinct terms of ``text`` in first-seen order."""
     seen: dict[str, None] = {}
-    for word in _WORD.findall(text):
+    for word in WORD.findall(text):
         if word.isdigit():
             continue
         for term in split_identifier(word):
