@@ -157,17 +157,13 @@ def extract_parsed(lang: str, data: bytes, keep_as: str | None = None) -> dict[s
     ``keep_as`` (the file's absolute path) reparses incrementally from the tree kept for it and
     keeps the new one (see :func:`~repointel.parse.languages.parse_reusing`)."""
     from .imports import extract_imports
-    from .symbols import extract_symbols
+    from .symbols import extract_symbol_rows
 
     tree = parse(lang, data) if keep_as is None else parse_reusing(lang, data, keep_as)
-    defs, refs = extract_symbols(lang, tree, data)
+    defs, refs = extract_symbol_rows(lang, tree, data)
     imports = extract_imports(lang, tree, data)
     return {
-        "definitions": [
-            (d.name, d.qualname, d.kind, d.start_line, d.end_line, d.start_byte, d.end_byte,
-             d.signature, d.doc, d.parent)
-            for d in defs
-        ],
+        "definitions": [tuple(d) for d in defs],
         "references": refs,
         "imports": [(i.module, list(i.names), i.line, i.level, i.kind) for i in imports],
         "parse_errors": bool(tree.root_node.has_error),

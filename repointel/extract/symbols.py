@@ -9,13 +9,30 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import cache
+from typing import NamedTuple
 
 from tree_sitter import Node, Query, QueryCursor, Tree
 
 from ..models import Definition
 from ..parse import get_language
 
-__all__ = ["extract_symbols"]
+__all__ = ["DefRow", "extract_symbol_rows", "extract_symbols"]
+
+class DefRow(NamedTuple):
+    """A definition as plain data, in the ``symbols`` table's column order (less the path): what
+    indexing workers produce and pickle (~90k on the stdlib, where building models cost 0.4 s)."""
+
+    name: str
+    qualname: str
+    kind: str
+    start_line: int
+    end_line: int
+    start_byte: int
+    end_byte: int
+    signature: str = ""
+    doc: str = ""
+    parent: str | None = None
+
 
 #: Longest signature kept: a header, not a body.
 MAX_SIGNATURE = 200
@@ -133,7 +150,7 @@ def _owner(node: Node, data: bytes, lang: str) -> str | None:
     return None
 
 
-def _python_assignments(tree: Tree, data: bytes) -> list[Definition]:
+def _python_assignments(tree: Tree, data: bytes) -> list[DefRow]:
     """Module-level ``NAME = ...``: constants (ALL_CAPS) and aliases such as ``Matrix = Dense``.
 
     Only the module's own statements can hold them, so they are read directly (no query walk)."""
@@ -147,24 +164,30 @@ def _python_assignments(tree: Tree, data: bytes) -> list[Definition]:
             continue
         name = (name_node.text or b"").decode("utf-8", "replace")
         kind = "constant" if name.isupper() else "variable"
-        line = data[node.start_byte : node.end_byte].split(b"\n", 1)[0]
-        out.append(Definition(
-            name=name, qualname=name, kind=kind, start_line=node.start_point[0] + 1,
-            end_line=node.end_point[0] + 1, start_byte=node.start_byte, end_byte=node.end_byte,
-            signature=" ".join(line.decode("utf-8", "replace").split())[:MAX_SIGNATURE],
+        eol = data.find(b"\n", node.start_byte, node.end_byte)
+        line = data[node.start_byte : eol if eol >= 0 else node.end_byte]
+        out.append(DefRow(
+            name, name, kind, node.start_point[0] + 1, node.end_point[0] + 1, node.start_byte,
+            node.end_byte, " ".join(line.decode("utf-8", "replace").split())[:MAX_SIGNATURE],
         ))
     return out
 
 
 def extract_symbols(lang: str, tree: Tree, data: bytes) -> tuple[list[Definition], dict[str, int]]:
     """Definitions in the file (path left ""), and identifier references: name -> count."""
+    rows, refs = extract_symbol_rows(lang, tree, data)
+    return [Definition(**row._asdict()) for row in rows], refs
+
+
+def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow], dict[str, int]]:
+    """:func:`extract_symbols` as plain rows, sorted by start byte (outer definitions first)."""
     kinds = _DEF_KINDS.get(lang)
     if kinds is None:
         return [], {}
     captured = QueryCursor(_query(lang)).captures(tree.root_node)
     nodes = captured.get("def", [])
     nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
-    defs: list[Definition] = []
+    defs: list[DefRow] = []
     stack: list[tuple[int, str, str]] = []  # (end_byte, qualname, kind) of open definitions
     def_names: set[tuple[int, int, str]] = set()  # (start, end, node type) of definition names
     for node in nodes:
@@ -189,12 +212,10 @@ def extract_symbols(lang: str, tree: Tree, data: bytes) -> tuple[list[Definition
         if node.parent is not None and node.parent.type in _WRAPPERS:
             start = node.parent  # decorators, Go's `type` keyword: the definition starts there
         qual = f"{parent}.{name}" if parent else name
-        defs.append(Definition(
-            name=name, qualname=qual, kind=kind, start_line=start.start_point[0] + 1,
-            end_line=node.end_point[0] + 1, start_byte=start.start_byte, end_byte=node.end_byte,
-            signature=_signature(node, data, lang),
-            doc=_python_doc(node) if lang == "python" else _comment_doc(start),
-            parent=parent,
+        defs.append(DefRow(
+            name, qual, kind, start.start_point[0] + 1, node.end_point[0] + 1, start.start_byte,
+            node.end_byte, _signature(node, data, lang),
+            _python_doc(node) if lang == "python" else _comment_doc(start), parent,
         ))
         stack.append((node.end_byte, qual, kind))
     if lang == "python":
