@@ -60,20 +60,20 @@ def _hash_stream(full: str) -> str:
     return digest.hexdigest()
 
 
-def _content_problem(data: bytes, lang: str | None) -> str | None:
-    """The skip reason for content we will not parse, or None."""
+def _decode(data: bytes, lang: str | None) -> tuple[str | None, str | None]:
+    """(the text, None), or (None, the skip reason) for content we will not parse."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "undecodable"  # UTF-16 with BOM: byte offsets would not match the file
+        return None, "undecodable"  # UTF-16 with BOM: byte offsets would not match the file
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        return "binary"
+        return None, "binary"
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return "undecodable"
+        return None, "undecodable"
     if lang is not None and len(data) > MAX_LINE_BYTES:
-        if max(len(line) for line in data.split(b"\n")) > MAX_LINE_BYTES:
-            return "minified"
-    return None
+        if max(map(len, data.split(b"\n"))) > MAX_LINE_BYTES:
+            return None, "minified"
+    return text, None
 
 
 #: Non-code files whose words are worth searching (docs, configs); others are listed only.
@@ -132,13 +132,12 @@ def _examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int, want_pa
         facts.update(status="skipped", skip_reason="unreadable")
         return facts, None, None, None
     facts.update(sha256=hashlib.sha256(data).hexdigest(), size=len(data), lines=_count_lines(data))
-    problem = _content_problem(data, lang)
-    if problem is not None:
+    text, problem = _decode(data, lang)
+    if text is None:
         facts.update(status="skipped", skip_reason=problem, is_binary=problem == "binary")
         return facts, None, None if problem == "binary" else data.decode("utf-8", "replace"), None
     if not facts["is_generated"] and _GENERATED_MARK.search(data[:2048]):
         facts["is_generated"] = True
-    text = data.decode("utf-8")
     if not want_parse or facts["is_vendored"] or not _is_text_doc(path, lang):
         return facts, None, text, None
     words = word_counts(text)
