@@ -147,3 +147,17 @@ def test_remembered_counts_are_exact() -> None:
     assert all(tokens.MEMO_MIN_CHARS <= len(t) for t in texts) and texts[0] in tok._memo
     big = "x = 1\n" * (tokens.MEMO_MAX_CHARS // 6 + 1)
     assert tok.count(big) == len(tok._enc.encode_ordinary(big)) and big not in tok._memo
+
+
+def test_header_modules_are_code_modules_not_ci_jobs(tmp_path: Path) -> None:
+    """CI jobs and compose services are listed by the build map but are not modules of the code."""
+    root = make_git_repo(tmp_path / "r", {
+        "go.mod": "module example.com/shop\n\ngo 1.22\n",
+        "cart.go": "package shop\n\nfunc Total(prices []int) int { return 0 }\n",
+        ".github/workflows/ci.yml": "jobs:\n  lint:\n    steps:\n      - run: go vet ./...\n  release:\n"
+                                    "    steps:\n      - run: |\n          goreleaser release\n",
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        packet = repo.context("cart total is wrong", budget=2000)
+    assert packet.modules == ["example.com/shop"]

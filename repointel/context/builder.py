@@ -307,14 +307,17 @@ def _header(store: IndexStore, root: str, ranked: list[Candidate], tests: list[s
 
 
 def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
+    from ..extract.build import DELIVERY_TOOLS
+
     langs = [r[0] for r in store.rows(
         "SELECT language FROM files WHERE language IS NOT NULL AND status = 'indexed' "
         "GROUP BY language ORDER BY count(*) DESC LIMIT 5")]
     builds = store.rows("SELECT tool, modules, unit_command, full_command FROM builds")
     commands: dict[str, str] = {}
     modules: list[str] = []
-    for _tool, mods, unit, full in builds:
-        modules += list(mods or [])
+    for tool, mods, unit, full in builds:
+        if tool not in DELIVERY_TOOLS:  # CI jobs and compose services are not code modules
+            modules += list(mods or [])
         if unit and "unit" not in commands:
             commands["unit"] = unit
         if full and "full" not in commands:

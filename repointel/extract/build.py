@@ -39,7 +39,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     except ModuleNotFoundError:
         _toml = None  # type: ignore[assignment]
 
-__all__ = ["LANGUAGE_EXTENSIONS", "detect_builds", "frameworks", "language_stack", "load_toml"]
+__all__ = ["DELIVERY_TOOLS", "LANGUAGE_EXTENSIONS", "detect_builds", "frameworks", "language_stack", "load_toml"]
 
 #: Bytes read from any one manifest.
 _READ_LIMIT = 512_000
@@ -597,7 +597,7 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
     for f in repo.files:
         if re.fullmatch(r"\.github/workflows/[^/]+\.ya?ml", f):
             text = repo.read(f) or ""
-            runs = [" ".join(r.split()) for r in re.findall(r"(?m)^\s*-?\s*run:\s*([^|>\n][^\n]*)$", text)]
+            runs = [" ".join(r.split()) for r in re.findall(r"(?m)^[ \t]*-?[ \t]*run:[ \t]*([^|>\s][^\n]*)$", text)]
             out.append(BuildInfo(tool="github_actions", manifest=f, modules=_yaml_children(text, "jobs"),
                                  entry_points=runs[:_MAX_ENTRY_POINTS]))
         elif f == ".gitlab-ci.yml":
@@ -606,6 +606,9 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
             out.append(BuildInfo(tool="gitlab_ci", manifest=f, modules=jobs))
     return out
 
+
+#: Container and CI definitions: their "modules" are images, services and jobs, not code.
+DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitlab_ci"})
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
     _python, _node, _go, _cargo, _maven, _gradle, _make, _cmake, _docker, _ci,
@@ -623,8 +626,7 @@ def detect_builds(root: str, files: Sequence[str], read: set[str] | None = None)
         out.extend(detect(repo))
     if read is not None:
         read.update(repo._cache)
-    late = {"docker", "docker-compose", "github_actions", "gitlab_ci"}
-    return sorted(out, key=lambda b: (b.tool in late, b.manifest.count("/"), b.manifest))
+    return sorted(out, key=lambda b: (b.tool in DELIVERY_TOOLS, b.manifest.count("/"), b.manifest))
 
 
 # --------------------------------------------------------------------------- language stack
