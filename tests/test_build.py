@@ -105,16 +105,38 @@ def test_make_and_cmake() -> None:
     assert make.entry_points == ["make all", "make test", "make lint", "make clean"]
 
 
+def test_ruby_bundler_projects() -> None:
+    builds = _detect("ruby")
+    gem, app = builds
+    assert gem.tool == "bundler" and gem.manifest == "Gemfile" and gem.modules == ["shop"]
+    assert gem.unit_command == "bundle exec rspec" and gem.full_command == "bundle exec rake"
+    assert gem.entry_points == ["exe/shop"]
+    assert app.manifest == "admin/Gemfile" and app.unit_command == "cd admin && bin/rails test"
+    assert app.entry_points == ["admin/bin/rails", "admin/config.ru"]
+
+
+def test_dotnet_solution_and_standalone_project() -> None:
+    sln, tool = _detect("dotnet")
+    assert sln.tool == "dotnet" and sln.manifest == "Shop.sln"
+    assert sln.modules == ["Shop.Core", "Shop.Api", "Shop.Core.Tests"]  # the solution's order
+    assert sln.unit_command == "dotnet test Shop.sln"
+    assert sln.full_command == "dotnet build Shop.sln && dotnet test Shop.sln --no-build"
+    assert sln.module_commands == {"Shop.Core.Tests": "dotnet test tests/Shop.Core.Tests/Shop.Core.Tests.csproj"}
+    assert sln.entry_points == ["src/Shop.Api/Shop.Api.csproj"]  # a web SDK project runs
+    assert tool.manifest == "tools/Migrate/Migrate.csproj" and tool.unit_command is None  # no solution lists it
+    assert tool.full_command == "dotnet build tools/Migrate/Migrate.csproj"
+
+
 @pytest.mark.parametrize(("name", "stack"), [
     ("python", ["python", "django"]), ("node", ["javascript", "typescript", "react"]), ("go", ["go", "gin"]),
     ("cargo", ["rust", "tokio"]), ("gradle", ["java", "spring_boot"]), ("maven", ["java", "spring_boot"]),
-    ("native", ["cpp"]),
+    ("native", ["cpp"]), ("ruby", ["ruby", "rails", "rspec"]), ("dotnet", ["csharp", "aspnetcore", "xunit"]),
 ])
 def test_language_stack(name: str, stack: list[str]) -> None:
     root = BUILD / name
     assert language_stack(_files(root), str(root)) == stack
     assert language_stack(_files(root)) == [s for s in stack if s in ("python", "javascript", "typescript", "go",
-                                                                     "rust", "java", "cpp")]
+                                                                     "rust", "java", "cpp", "ruby", "csharp")]
 
 
 def test_nested_projects_get_cd_prefixes(tmp_path: Path) -> None:

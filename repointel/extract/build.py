@@ -2,8 +2,8 @@
 
 :func:`detect_builds` reads Python (pyproject.toml / setup.cfg / setup.py), Node
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
-includes), Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions,
-GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
+includes), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), .NET (solutions and projects),
+Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
 
@@ -543,6 +543,97 @@ def _cmake(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- ruby
+
+_GEM_NAME = re.compile(r"""Gem::Specification\.new\s*\(?\s*['"]([\w.-]+)['"]|\.name\s*=\s*['"]([\w.-]+)['"]""")
+
+
+def _gem_name(repo: _Repo, gemspec: str) -> str:
+    m = _GEM_NAME.search(repo.read(gemspec) or "")
+    return next((g for g in m.groups() if g), "") if m else posixpath.basename(gemspec)[: -len(".gemspec")]
+
+
+def _ruby_tests(repo: _Repo, d: str) -> str | None:
+    """The test command of the Ruby project in ``d``: Rails' runner, RSpec, or Rake's test task."""
+    files = list(repo.under(d))
+    spec, test = _join(d, "spec/"), _join(d, "test/")
+    if repo.has(d, "bin/rails") and any(f.startswith(test) for f in files):
+        return "bin/rails test"
+    if repo.has(d, ".rspec") or any(f.startswith(spec) and f.endswith("_spec.rb") for f in files):
+        return "bundle exec rspec"
+    if any(f.startswith(test) and f.endswith(".rb") for f in files):
+        return "bundle exec rake test" if repo.has(d, "Rakefile") else (
+            "bundle exec ruby -Itest -e 'Dir[\"test/**/*_test.rb\"].each { |f| require File.expand_path(f) }'")
+    return None
+
+
+def _ruby(repo: _Repo) -> list[BuildInfo]:
+    """Bundler projects (a Gemfile or gems.rb), with their gems and Rake, RSpec or Rails commands."""
+    out, seen = [], set()
+    for manifest in repo.named("Gemfile", "gems.rb"):
+        d = posixpath.dirname(manifest)
+        if d in seen:
+            continue  # both a Gemfile and a gems.rb: one project
+        seen.add(d)
+        gems = [_gem_name(repo, f) for f in repo.files if posixpath.dirname(f) == d and f.endswith(".gemspec")]
+        unit = _ruby_tests(repo, d)
+        p = _prefix(d)
+        full = "bundle exec rake" if repo.has(d, "Rakefile") else unit
+        entry = [f for f in repo.under(d) if posixpath.dirname(f) in (_join(d, "exe"), _join(d, "bin"))]
+        entry += [f for f in (_join(d, "config.ru"),) if f in repo.fileset]
+        out.append(BuildInfo(tool="bundler", manifest=manifest, modules=gems,
+                             unit_command=p + unit if unit else None, full_command=p + full if full else None,
+                             entry_points=entry[:_MAX_ENTRY_POINTS]))
+    return out
+
+
+# --------------------------------------------------------------------------- .NET
+
+_SLN_PROJECT = re.compile(r'(?m)^Project\("\{[^}]*\}"\)\s*=\s*"([^"]+)",\s*"([^"]+\.(?:cs|fs|vb)proj)"')
+_TEST_SDK = re.compile(r"Microsoft\.NET\.Test\.Sdk|\bxunit\b|\bNUnit\b|MSTest\.TestFramework|<IsTestProject>\s*true",
+                       re.IGNORECASE)
+_DOTNET_EXE = re.compile(r"<OutputType>\s*(?:Win)?Exe\s*</OutputType>|Sdk=\"Microsoft\.NET\.Sdk\.(?:Web|Worker)\"",
+                         re.IGNORECASE)
+
+
+def _sln_projects(repo: _Repo, sln: str) -> list[str]:
+    """The project files a solution lists (``.sln`` text or ``.slnx`` XML), repo-relative."""
+    text, d = repo.read(sln) or "", posixpath.dirname(sln)
+    rels = [rel for _, rel in _SLN_PROJECT.findall(text)]
+    rels += re.findall(r'<Project\s+Path="([^"]+\.(?:cs|fs|vb)proj)"', text)
+    paths = [posixpath.normpath(_join(d, rel.replace("\\", "/"))) for rel in rels]
+    return [p for p in dict.fromkeys(paths) if p in repo.fileset]
+
+
+def _dotnet_info(repo: _Repo, manifest: str, projects: list[str]) -> BuildInfo:
+    q = shlex.quote(manifest)
+    tests = [p for p in projects if _TEST_SDK.search(repo.read(p) or "")]
+    exes = [p for p in projects if _DOTNET_EXE.search(repo.read(p) or "")]
+    name = {p: posixpath.basename(p).rsplit(".", 1)[0] for p in projects}
+    return BuildInfo(
+        tool="dotnet", manifest=manifest, modules=[name[p] for p in projects],
+        unit_command=f"dotnet test {q}" if tests else None,
+        full_command=f"dotnet build {q}" + (f" && dotnet test {q} --no-build" if tests else ""),
+        entry_points=exes[:_MAX_ENTRY_POINTS],
+        module_commands={name[p]: f"dotnet test {shlex.quote(p)}" for p in tests})
+
+
+def _dotnet(repo: _Repo) -> list[BuildInfo]:
+    """.NET solutions (``.sln``/``.slnx``) with their projects; a project no solution lists
+    stands alone. Test projects reference the test SDK or a test framework."""
+    out: list[BuildInfo] = []
+    covered: set[str] = set()
+    for sln in sorted((f for f in repo.files if f.endswith((".sln", ".slnx"))), key=lambda f: (f.count("/"), f)):
+        projects = [p for p in _sln_projects(repo, sln) if p not in covered]
+        if projects:
+            covered.update(projects)
+            out.append(_dotnet_info(repo, sln, projects))
+    for proj in repo.files:
+        if proj.endswith((".csproj", ".fsproj", ".vbproj")) and proj not in covered:
+            out.append(_dotnet_info(repo, proj, [proj]))
+    return out
+
+
 # --------------------------------------------------------------------------- docker / ci
 
 
@@ -611,7 +702,7 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
 DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitlab_ci"})
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
-    _python, _node, _go, _cargo, _maven, _gradle, _make, _cmake, _docker, _ci,
+    _python, _node, _go, _cargo, _maven, _gradle, _ruby, _dotnet, _make, _cmake, _docker, _ci,
 ]
 
 
@@ -661,7 +752,9 @@ _FRAMEWORKS: list[tuple[str, tuple[str, ...], str]] = [
     ("grpc", ("go.mod",), r"google\.golang\.org/grpc\b"),
     ("actix", ("Cargo.toml",), r"(?m)^actix-web\b"), ("axum", ("Cargo.toml",), r"(?m)^axum\b"),
     ("tokio", ("Cargo.toml",), r"(?m)^tokio\b"), ("rails", ("Gemfile",), r"gem ['\"]rails['\"]"),
-    ("laravel", ("composer.json",), r"laravel/framework"), ("aspnetcore", ("*.csproj",), r"Microsoft\.AspNetCore"),
+    ("laravel", ("composer.json",), r"laravel/framework"), ("aspnetcore", ("*.csproj",), r"Microsoft\.AspNetCore|Microsoft\.NET\.Sdk\.Web"),
+    ("sinatra", ("Gemfile", "*.gemspec"), r"""(?:gem|add_(?:runtime_)?dependency)\s*\(?\s*['"]sinatra['"]"""),
+    ("xunit", ("*.csproj",), r'Include="xunit"'), ("rspec", ("Gemfile", "*.gemspec"), r"""['"]rspec['"]"""),
 ]
 
 
