@@ -4,12 +4,14 @@ them into an exact token budget with provenance on every item."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from ..config import SCHEMA_VERSION
+from ..errors import BudgetError
 from ..models import ContextItem, ContextPacket, TokenAccount
 from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
@@ -21,6 +23,12 @@ __all__ = ["build_packet"]
 
 #: Ranked files listed in the header (cheap: paths only).
 HEADER_FILES = 10
+#: Ranked files a packet carries in ``ranked_files``: enough to pack whole files up to 50k tokens
+#: in rank order; the tail below them is every file that matched a word, which adds bytes, not signal.
+RANKED_FILES = 100
+#: Share of the budget the JSON header's ``ranked_files`` may take before it is cut (never below
+#: HEADER_FILES): the items are the payload (on tokio, 505 paths took 6k tokens and every item).
+RANKED_LIST_SHARE = 0.2
 #: Files whose whole text is at most this many tokens go in whole: cutting them saves little.
 WHOLE_FILE_TOKENS = 1200
 #: Bytes above which a file is not counted for the whole-file rule: source code runs 3-4 bytes a
@@ -301,7 +309,8 @@ def _header(store: IndexStore, root: str, ranked: list[Candidate], tests: list[s
     return ContextPacket(
         repository=os.path.basename(root), commit=meta.get("commit") or None,
         dirty=meta.get("dirty") == "true", index_version=SCHEMA_VERSION,
-        likely_files={"production": top, "tests": tests}, ranked_files=[c.path for c in ranked],
+        likely_files={"production": top, "tests": tests},
+        ranked_files=[c.path for c in ranked[:RANKED_FILES]],
         tokens=TokenAccount(tokenizer=tokenizer, budget=budget, used=0), **info,
     )
 
@@ -339,16 +348,31 @@ def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, s
         "ORDER BY source_path, max(confidence) DESC", [paths])]
 
 
+def _fit_ranked(packet: ContextPacket, tok: Tokenizer) -> None:
+    """Halve the JSON header's ``ranked_files`` (not below HEADER_FILES) until the list takes at
+    most RANKED_LIST_SHARE of the budget. Markdown does not render the list."""
+    while len(packet.ranked_files) > HEADER_FILES and (
+        tok.count(json.dumps(packet.ranked_files, indent=1)) > RANKED_LIST_SHARE * packet.tokens.budget
+    ):
+        packet.ranked_files = packet.ranked_files[: max(HEADER_FILES, len(packet.ranked_files) // 2)]
+
+
 def _finish(packet: ContextPacket, tok: Tokenizer, fmt: str) -> ContextPacket:
-    """Set ``tokens.used`` to the exact count of the rendered packet, dropping items if needed."""
+    """Set ``tokens.used`` to the exact count of the rendered packet, dropping items if needed.
+
+    Raises :class:`BudgetError` when even the header alone does not fit: the budget is never
+    exceeded."""
     while True:
         for _ in range(4):
             n = tok.count(render(packet, fmt))
             if n == packet.tokens.used:
                 break
             packet.tokens.used = n
-        if packet.tokens.used <= packet.tokens.budget or not packet.items:
+        if packet.tokens.used <= packet.tokens.budget:
             return packet
+        if not packet.items:
+            raise BudgetError(f"a budget of {packet.tokens.budget} tokens cannot hold this packet's header "
+                              f"({packet.tokens.used} tokens as {fmt}); give a larger budget")
         packet.items.pop()
 
 
@@ -363,6 +387,8 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     packet = _header(store, root, ranked, sorted({t for _, t, _ in tests})[:HEADER_FILES], budget, tokenizer)
     for cmd in [c for _, _, c in tests if c][:3]:
         packet.build_commands.setdefault("focused", cmd)
+    if fmt == "json":
+        _fit_ranked(packet, tok)
     head = render_header(packet) if fmt != "json" else packet.model_dump_json(indent=1)
     pk = _Packer(tok, budget - tok.count(head) - 16, fmt)
     commit = packet.commit
