@@ -68,3 +68,20 @@ def test_references_count_uses_not_definitions() -> None:
     data = b"def f(x):\n    return g(x) + g(1)\n"
     _defs, refs = extract_symbols("python", parse("python", data), data)
     assert refs["g"] == 2 and "f" not in refs
+
+
+@pytest.mark.parametrize(("lang", "source", "expected"), [
+    ("c", b"struct client;\nvoid free_client(struct client *c, enum state s);\n"
+          b"struct conn { int fd; };\ntypedef struct buf buf_t;\ntypedef struct sds { int len; } sds_t;\n",
+     [("conn", "struct"), ("buf_t", "type"), ("sds_t", "type"), ("sds", "struct")]),
+    ("cpp", b"class Engine;\nclass Car { Engine *e; };\nnamespace n { struct Wheel {}; }\n",
+     [("Car", "class"), ("n", "namespace"), ("n.Wheel", "struct")]),
+    ("rust", b"mod std;\npub mod task;\nmod inline { fn run() {} }\n",
+     [("inline", "module"), ("inline.run", "function")]),
+])
+def test_uses_and_declarations_are_not_definitions(lang: str, source: bytes,
+                                                   expected: list[tuple[str, str]]) -> None:
+    """A struct named in a parameter, a forward declaration or ``mod x;`` names something
+    defined elsewhere; a typedef does not scope the struct it defines."""
+    defs, _refs = extract_symbols(lang, parse(lang, source), source)
+    assert [(d.qualname, d.kind) for d in defs] == expected

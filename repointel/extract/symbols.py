@@ -70,6 +70,15 @@ _IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_i
                 "constant", "name")
 #: Parents that belong to the definition they wrap.
 _WRAPPERS = frozenset({"decorated_definition", "type_declaration"})
+#: Nodes that define something only with a body: ``struct foo *p`` in a C parameter list,
+#: ``class Foo;`` and Rust's ``mod x;`` name a type or module defined elsewhere. Counted as
+#: definitions, every C file using ``struct client`` "defined" it, and ``mod std;`` in one file
+#: took every Rust reference to ``std``.
+_NEEDS_BODY = frozenset({"struct_specifier", "enum_specifier", "class_specifier", "union_specifier",
+                         "mod_item"})
+#: Definitions that do not scope what they contain: ``typedef struct s {...} s_t`` defines
+#: ``s``, not ``s_t.s``.
+_NOT_SCOPES = frozenset({"type_definition"})
 
 
 @cache
@@ -191,6 +200,8 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
     stack: list[tuple[int, str, str]] = []  # (end_byte, qualname, kind) of open definitions
     def_names: set[tuple[int, int, str]] = set()  # (start, end, node type) of definition names
     for node in nodes:
+        if node.type in _NEEDS_BODY and node.child_by_field_name("body") is None:
+            continue
         name_node = _name_of(node, lang)
         if name_node is None:
             continue
@@ -217,7 +228,8 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
             node.end_byte, _signature(node, data, lang),
             _python_doc(node) if lang == "python" else _comment_doc(start), parent,
         ))
-        stack.append((node.end_byte, qual, kind))
+        if node.type not in _NOT_SCOPES:
+            stack.append((node.end_byte, qual, kind))
     if lang == "python":
         assigns = _python_assignments(tree, data)
         def_names.update((d.start_byte, d.start_byte + len(d.name.encode()), "identifier") for d in assigns)
