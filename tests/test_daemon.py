@@ -475,8 +475,12 @@ def test_kill_9_mid_batch_then_restart(tmp_path: Path) -> None:
     for round_ in range(3):
         proc = _start(root)
         before = _quiet(root, "the catch-up batch")["batches"]
+        lock = root / ".git/index.lock"  # held by "git": the daemon waits, so the 150 saves make one batch
+        lock.write_text("")  # even when a loaded machine spreads them wider than the quiet window
         for i in range(round_ % 2, 300, 2):
             (root / f"pkg/mod{i}.py").write_text(f"def changed_{round_}_{i}():\n    return {i}\n" * 20)
+        _wait(lambda: _status(root)["pending"] >= 150, "the saves to arrive")
+        lock.unlink()
         _wait(lambda: _status(root)["applying"], "the batch to start")
         time.sleep(rng.uniform(0.0, 0.3))
         st = _status(root)
