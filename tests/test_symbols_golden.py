@@ -85,3 +85,11 @@ def test_uses_and_declarations_are_not_definitions(lang: str, source: bytes,
     defined elsewhere; a typedef does not scope the struct it defines."""
     defs, _refs = extract_symbols(lang, parse(lang, source), source)
     assert [(d.qualname, d.kind) for d in defs] == expected
+
+
+def test_plain_rows_mirror_the_model() -> None:
+    """Workers build ``DefRow`` tuples; the API returns ``Definition`` models: same fields."""
+    from repointel.extract.symbols import DefRow
+    from repointel.models import Definition
+
+    assert DefRow._fields == tuple(f for f in Definition.model_fields if f != "path")
