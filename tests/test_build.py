@@ -127,6 +127,19 @@ def test_dotnet_solution_and_standalone_project() -> None:
     assert tool.full_command == "dotnet build tools/Migrate/Migrate.csproj"
 
 
+def test_pnpm_workspace_reads_only_its_packages_list(tmp_path: Path) -> None:
+    """pnpm-workspace.yaml's other lists (hoistPattern, onlyBuiltDependencies) name packages, not dirs."""
+    write_files(tmp_path, {
+        "package.json": '{"name": "root", "scripts": {"test": "vitest"}}',
+        "pnpm-workspace.yaml": "packages:\n- 'packages/*'\n\nhoistPattern:\n  - postcss\n  - 'pug'\n",
+        "packages/core/package.json": '{"name": "@acme/core"}',
+        "postcss/package.json": '{"name": "not-a-member"}',
+        "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+    })
+    pnpm = _one(detect_builds(str(tmp_path), _files(tmp_path)), "pnpm")
+    assert pnpm.modules == ["packages/core"]
+
+
 @pytest.mark.parametrize(("name", "stack"), [
     ("python", ["python", "django"]), ("node", ["javascript", "typescript", "react"]), ("go", ["go", "gin"]),
     ("cargo", ["rust", "tokio"]), ("gradle", ["java", "spring_boot"]), ("maven", ["java", "spring_boot"]),

@@ -183,3 +183,17 @@ def test_header_modules_are_code_modules_not_ci_jobs(tmp_path: Path) -> None:
         repo.index(workers=1)
         packet = repo.context("cart total is wrong", budget=2000)
     assert packet.modules == ["example.com/shop"]
+
+
+def test_header_modules_leave_out_fixture_members(tmp_path: Path) -> None:
+    """Workspace members under __tests__/fixtures/playground are declared but are not modules."""
+    root = make_git_repo(tmp_path / "r", {
+        "package.json": '{"name": "root", "workspaces": ["packages/*", "packages/**/__tests__/**", "playground/*"]}',
+        "packages/core/package.json": '{"name": "core"}',
+        "packages/core/index.js": "export function total(prices) { return 0 }\n",
+        "packages/core/__tests__/fixtures/dep/package.json": '{"name": "dep"}',
+        "playground/hmr/package.json": '{"name": "hmr"}',
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        assert repo.context("total is wrong", budget=2000).modules == ["packages/core"]

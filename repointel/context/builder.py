@@ -315,6 +315,11 @@ def _header(store: IndexStore, root: str, ranked: list[Candidate], tests: list[s
     )
 
 
+#: Workspace members that are test fixtures, playgrounds or examples: declared (vite's
+#: ``packages/**/__tests__/**``) but not what an agent means by the project's modules.
+_AUX_MODULE = re.compile(r"(?:^|/)(?:__tests__|tests?|fixtures?|playgrounds?|examples?|e2e|benchmarks?)(?:/|$)")
+
+
 def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
     from ..extract.build import DELIVERY_TOOLS
 
@@ -326,7 +331,7 @@ def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
     modules: list[str] = []
     for tool, mods, unit, full in builds:
         if tool not in DELIVERY_TOOLS:  # CI jobs and compose services are not code modules
-            modules += list(mods or [])
+            modules += [m for m in mods or [] if not _AUX_MODULE.search(m)]
         if unit and "unit" not in commands:
             commands["unit"] = unit
         if full and "full" not in commands:

@@ -271,8 +271,8 @@ def _node_workspaces(d: str, data: dict[str, Any], repo: _Repo) -> list[str]:
     ws = data.get("workspaces", [])
     patterns = ws.get("packages", []) if isinstance(ws, dict) else ws
     pnpm = repo.read(_join(d, "pnpm-workspace.yaml")) if repo.has(d, "pnpm-workspace.yaml") else None
-    if pnpm:
-        patterns = list(patterns) + re.findall(r"(?m)^\s*-\s*['\"]?([^'\"\s#!]+)", pnpm)
+    if pnpm:  # only the ``packages:`` list: hoistPattern and friends hold package names, not dirs
+        patterns = list(patterns) + re.findall(r"(?m)^\s*-\s*['\"]?([^'\"\s#!]+)", _yaml_block(pnpm, "packages"))
     pkg_dirs = [posixpath.dirname(p) for p in repo.named("package.json")]
     return [m for m in _glob_dirs([str(p) for p in patterns], pkg_dirs, d) if m != d]
 
@@ -657,6 +657,19 @@ def _docker(repo: _Repo) -> list[BuildInfo]:
             out.append(BuildInfo(tool="docker-compose", manifest=f, modules=services,
                                  full_command=f"docker compose -f {shlex.quote(f)} up --build", entry_points=[f]))
     return out
+
+
+def _yaml_block(text: str, key: str) -> str:
+    """The lines under a top-level ``key:`` up to the next top-level key (a list may sit at the
+    key's own indentation)."""
+    out: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        if line[:1] not in ("", " ", "\t", "-", "#"):
+            inside = line.startswith(f"{key}:")
+        elif inside:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _yaml_children(text: str, key: str) -> list[str]:
