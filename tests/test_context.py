@@ -197,3 +197,18 @@ def test_header_modules_leave_out_fixture_members(tmp_path: Path) -> None:
     with Repo.open(root) as repo:
         repo.index(workers=1)
         assert repo.context("total is wrong", budget=2000).modules == ["packages/core"]
+
+
+def test_focused_command_uses_the_projects_own_runner(tmp_path: Path) -> None:
+    """A Maven project with a wrapper: the focused test runs through ./mvnw, in the packet and in
+    tests_for (found on spring-petclinic, where the packet said plain mvn)."""
+    root = make_git_repo(tmp_path / "r", {
+        "pom.xml": "<project><modelVersion>4.0.0</modelVersion><artifactId>shop</artifactId></project>\n",
+        "mvnw": "#!/bin/sh\n",
+        "src/main/java/acme/Cart.java": "package acme;\npublic class Cart {\n  public int total() { return 0; }\n}\n",
+        "src/test/java/acme/CartTest.java": "package acme;\nclass CartTest {\n  void total() { new Cart().total(); }\n}\n",
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        assert repo.context("Cart total is wrong", budget=3000).build_commands["focused"] == "./mvnw -Dtest=CartTest test"
+        assert [t.command for t in repo.tests_for("src/main/java/acme/Cart.java")] == ["./mvnw -Dtest=CartTest test"]

@@ -9,6 +9,7 @@ from repointel.extract.testmap import (
     IMPORT_DIRECT,
     IMPORT_UBIQUITOUS,
     NAMING_SAME_DIR,
+    focused_command,
     focused_test_command,
     is_test_path,
     link_tests,
@@ -163,3 +164,27 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
 ])
 def test_focused_test_command(path: str, name: str | None, command: str | None) -> None:
     assert focused_test_command(path, name) == command
+
+
+@pytest.mark.parametrize(("test_path", "generic", "builds", "expected"), [
+    ("src/test/java/acme/CartTest.java", "mvn -Dtest=CartTest test",
+     [("maven", "pom.xml", "./mvnw test")], "./mvnw -Dtest=CartTest test"),
+    ("svc/src/test/java/acme/CartTest.java", "mvn -Dtest=CartTest test",
+     [("maven", "pom.xml", "mvn test"), ("gradle", "svc/build.gradle", "cd svc && ./gradlew test")],
+     "cd svc && ./gradlew test --tests CartTest"),  # the nearest build owns the test
+    ("packages/ui/src/cart.test.ts", "npx jest packages/ui/src/cart.test.ts",
+     [("pnpm", "package.json", "pnpm test"), ("npm", "packages/ui/package.json", "cd packages/ui && npm test")],
+     "cd packages/ui && npm test -- src/cart.test.ts"),  # the package's own runner, path from its dir
+    ("web/cart.test.js", "npx jest web/cart.test.js", [("make", "Makefile", "make test")],
+     "npx jest web/cart.test.js"),  # no node build: the generic command
+    ("tests/modules/blocked.c", "ctest -R blocked",
+     [("make", "src/Makefile", "make -C src test"), ("cmake", "deps/lib/CMakeLists.txt", "ctest --test-dir deps/lib/build")],
+     None),  # ctest runs only what a CMake build above the test declares
+    ("tests/cart_test.cc", "ctest -R cart_test", [("cmake", "CMakeLists.txt", "ctest --test-dir build")],
+     "ctest -R cart_test"),
+    ("tests/test_cart.py", "pytest tests/test_cart.py", [("pip", "pyproject.toml", "python -m pytest")],
+     "pytest tests/test_cart.py"),
+])
+def test_focused_command_follows_the_build(test_path: str, generic: str, builds: list[tuple[str, str, str]],
+                                           expected: str | None) -> None:
+    assert focused_command(test_path, generic, builds) == expected

@@ -346,6 +346,20 @@ def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
             "owners": owners, "risk_notes": risks, "conventions": conventions}
 
 
+def _focused(store: IndexStore, tests: list[tuple[str, str, str | None]]) -> str | None:
+    """The command that runs the first linked test, narrowed through the build that owns it."""
+    from ..extract.testmap import focused_command
+
+    if not tests:
+        return None
+    builds = [tuple(r) for r in store.rows("SELECT tool, manifest, unit_command FROM builds")]
+    for _source, test, generic in tests[:3]:
+        cmd = focused_command(test, generic, builds)
+        if cmd:
+            return cmd
+    return None
+
+
 def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, str | None]]:
     return [tuple(r) for r in store.rows(
         "SELECT source_path, test_path, any_value(command) FROM test_links "
@@ -390,8 +404,9 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     top = [c.path for c in ranked[:SNIPPET_FILES]]
     tests = _linked_tests(store, top)
     packet = _header(store, root, ranked, sorted({t for _, t, _ in tests})[:HEADER_FILES], budget, tokenizer)
-    for cmd in [c for _, _, c in tests if c][:3]:
-        packet.build_commands.setdefault("focused", cmd)
+    focused = _focused(store, tests)
+    if focused:
+        packet.build_commands["focused"] = focused
     if fmt == "json":
         _fit_ranked(packet, tok)
     head = render_header(packet) if fmt != "json" else packet.model_dump_json(indent=1)

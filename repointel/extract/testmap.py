@@ -28,7 +28,7 @@ from typing import Protocol
 from ..models import TestLink
 from .deps import shared_prefix
 
-__all__ = ["LinkIndex", "Resolved", "focused_test_command", "is_test_path", "link_tests",
+__all__ = ["LinkIndex", "Resolved", "focused_command", "focused_test_command", "is_test_path", "link_tests",
            "source_candidates"]
 
 #: Colocated test and source with matching names (foo_test.go next to foo.go): unambiguous.
@@ -349,6 +349,48 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     if fam == "c":
         return f"ctest -R {_q(test_name or stem)}"
     return None
+
+
+#: Build tools whose unit command can be narrowed to one test, per file family.
+_NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun")}
+
+
+def _owning_build(test_path: str, builds: Sequence[tuple[str, str, str | None]],
+                  tools: Sequence[str]) -> tuple[str, str, str] | None:
+    """The build of one of ``tools`` with a unit command whose manifest directory is the
+    nearest above ``test_path``."""
+    best: tuple[str, str, str] | None = None
+    for tool, manifest, unit in builds:
+        d = posixpath.dirname(manifest)
+        if tool in tools and unit and (not d or test_path.startswith(d + "/")):
+            if best is None or len(d) > len(posixpath.dirname(best[1])):
+                best = (tool, manifest, unit)
+    return best
+
+
+def focused_command(test_path: str, generic: str | None,
+                    builds: Sequence[tuple[str, str, str | None]]) -> str | None:
+    """The command to run just ``test_path`` in this repository: ``generic`` (from
+    :func:`focused_test_command`) narrowed through the build that owns the test when the build
+    map knows one (``./mvnw -Dtest=Class test``, ``./gradlew test --tests Class``, the package's
+    own ``npm test -- path``, so its configured runner runs); None for C/C++ when no CMake build
+    above the test declares tests (``ctest`` would not run them). ``builds``: (tool, manifest, unit command)."""
+    fam = _family(test_path)
+    owner = _owning_build(test_path, builds, _NARROWABLE.get(fam or "", ()))
+    if owner is not None:
+        tool, manifest, unit = owner
+        stem = posixpath.splitext(posixpath.basename(test_path))[0]
+        if tool == "maven" and unit.endswith(" test"):
+            return f"{unit[:-len(' test')]} -Dtest={_q(stem)} test"
+        if tool == "gradle" and unit.endswith(" test"):
+            return f"{unit} --tests {_q(stem)}"
+        if fam == "js" and unit.endswith(" test"):
+            d = posixpath.dirname(manifest)
+            rel = test_path[len(d) + 1:] if d else test_path
+            return f"{unit}{' --' if tool == 'npm' else ''} {_q(rel)}"
+    if fam == "c" and _owning_build(test_path, builds, ("cmake",)) is None:
+        return None  # only a CMake build above the test, declaring tests, gives ctest something
+    return generic
 
 
 def _cargo_command(test_path: str, stem: str, test_name: str | None) -> str:
