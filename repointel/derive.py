@@ -30,6 +30,11 @@ PACKAGE_IMPORT_LANGUAGES = ("go", "java", "csharp")
 #: Definition kinds that never carry a reference edge (a local name says nothing about where).
 EDGELESS_KINDS = ("variable", "field")
 
+#: Reference shares are summed as whole units of 1e-9: an integer sum does not depend on the order
+#: DuckDB's threads add it in (a float sum's last bit did, and one edge in 96k of the stdlib came
+#: out 1e-9 apart between two cold runs), and the Python path adds the same integers.
+WEIGHT_SCALE = 1_000_000_000
+
 #: Reference edges out of ``$scope`` (or every file): per (file, definer) the sum of
 #: ``sqrt(count) / definers`` over the names the file uses, times the boost when it imports the
 #: definer. One-file batches compute the same in Python (:func:`_scoped_reference_edges`).
@@ -47,8 +52,9 @@ WITH r AS (  -- list_contains filters faster than IN (subquery) for a few paths
     SELECT DISTINCT path AS src, resolved AS dst FROM imports
     WHERE resolved IS NOT NULL AND ($all OR list_contains($scope, path))
 )
-SELECT r.path, d.path, 'reference',  -- rounded: a float sum's last bit depends on the order
-       round(sum(sqrt(r.count) / dn.n) * CASE WHEN i.src IS NULL THEN 1 ELSE {IMPORTED_REFERENCE_BOOST} END, 9)
+SELECT r.path, d.path, 'reference',  -- an integer sum: the same whatever order threads add in
+       round(sum(floor(sqrt(r.count) / dn.n * {WEIGHT_SCALE} + 0.5)::BIGINT)::DOUBLE / {WEIGHT_SCALE}
+             * CASE WHEN i.src IS NULL THEN 1 ELSE {IMPORTED_REFERENCE_BOOST} END, 9)
 FROM r JOIN definers dn ON r.name = dn.name JOIN defs d ON r.name = d.name
 LEFT JOIN imported i ON i.src = r.path AND i.dst = d.path
 WHERE r.path <> d.path
@@ -173,20 +179,21 @@ def _scoped_reference_edges(store: IndexStore, change: Change, memo: _Memo, scop
     else:
         refs, imported = change.new_refs, set(change.new_targets or ())
     defined = memo.edge_definers(store)
-    weights: dict[tuple[str, str], float] = {}
+    weights: dict[tuple[str, str], int] = {}
     for path, name, count in refs:
         definers = defined.get(name, ()) if len(name) >= MIN_REF_NAME else ()
         if not definers or len(definers) > MAX_DEFINERS:
             continue
-        share = math.sqrt(count) / len(definers)
+        units = math.floor(math.sqrt(count) / len(definers) * WEIGHT_SCALE + 0.5)  # as the SQL does
         for target in definers:
             if target != path:
-                weights[(path, target)] = weights.get((path, target), 0.0) + share
+                weights[(path, target)] = weights.get((path, target), 0) + units
     if weights:
         pairs = sorted(weights)
         store.execute(_INSERT_REFERENCE_EDGES_SQL, {
             "src": [a for a, _ in pairs], "dst": [b for _, b in pairs],
-            "weight": [weights[p] * (IMPORTED_REFERENCE_BOOST if p in imported else 1.0) for p in pairs]})
+            "weight": [weights[p] / WEIGHT_SCALE * (IMPORTED_REFERENCE_BOOST if p in imported else 1.0)
+                       for p in pairs]})
 
 
 def _name_users(store: IndexStore, change: Change) -> dict[str, set[str]]:

@@ -145,18 +145,34 @@ def _examine_all(root: str, entries: list[Entry], workers: int | None,
 
 class _Columns:
     """Per-file rows of one run, held column by column: the big tables (terms, refs) are appended
-    as whole dict key/value runs, and the store turns each column into one Arrow array."""
+    as whole dict key/value runs, and the store turns each column into one Arrow array. Single
+    rows (files, symbols, imports, risks) wait as tuples and are turned into columns in one
+    ``zip`` when the columns are read (a per-value append cost 0.6 s on the stdlib's 90k symbols)."""
 
     def __init__(self) -> None:
-        self.cols: dict[str, list[list[Any]]] = {t: [[] for _ in TABLES[t]] for t in PER_FILE_TABLES}
+        self._cols: dict[str, list[list[Any]]] = {t: [[] for _ in TABLES[t]] for t in PER_FILE_TABLES}
+        self._pending: dict[str, list[tuple[Any, ...]]] = {t: [] for t in PER_FILE_TABLES}
+
+    @property
+    def cols(self) -> dict[str, list[list[Any]]]:
+        """Every table's columns, with the rows added so far."""
+        for table, pending in self._pending.items():
+            if pending:
+                for col, values in zip(self._cols[table], zip(*pending)):
+                    col.extend(values)
+                pending.clear()
+        return self._cols
 
     def row(self, table: str, values: tuple[Any, ...]) -> None:
-        for col, value in zip(self.cols[table], values):
-            col.append(value)
+        self._pending[table].append(values)
+
+    def rows(self, table: str, values: list[tuple[Any, ...]]) -> None:
+        """Many rows at once."""
+        self._pending[table].extend(values)
 
     def keyed(self, table: str, path: str, counts: dict[str, int]) -> None:
         """(path, key, count) rows for every item of ``counts``."""
-        paths, keys, values = self.cols[table]
+        paths, keys, values = self._cols[table]
         paths.extend(repeat(path, len(counts)))
         keys.extend(counts)
         values.extend(counts.values())
@@ -176,8 +192,7 @@ def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, raw: bytes, rows:
     rows.keyed("terms", path, parsed["terms"])
     if "definitions" not in parsed:
         return
-    for d in parsed["definitions"]:
-        rows.row("symbols", (path, *d))
+    rows.rows("symbols", [(path, *d) for d in parsed["definitions"]])
     rows.keyed("refs", path, parsed["references"])
     for imp in parsed["imports"]:
         rows.row("imports", (path, *imp, None, None))
