@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from .store import IndexStore
 
-__all__ = ["EDGELESS_KINDS", "Change", "rebuild_derived", "warm"]
+__all__ = ["EDGELESS_KINDS", "QUALIFIER_KINDS", "Change", "carries_edges", "rebuild_derived", "warm"]
 
 #: Reference edges ignore names defined in more files than this: such names say nothing about where.
 MAX_DEFINERS = 8
@@ -29,6 +29,19 @@ MIN_REF_NAME = 3
 PACKAGE_IMPORT_LANGUAGES = ("go", "java", "csharp")
 #: Definition kinds that never carry a reference edge (a local name says nothing about where).
 EDGELESS_KINDS = ("variable", "field")
+#: Module and namespace names are used as path qualifiers (``std::sync::Arc``, ``App.Models``):
+#: as reference targets they drew every use of ``sync`` to the one tokio file with an inline
+#: ``mod sync``. Ruby's modules are mixins (``include Helpers``) and keep their edges; module
+#: relations otherwise come from the imports map.
+QUALIFIER_KINDS = ("module", "namespace")
+#: SQL over ``symbols``: the definitions that can carry a reference edge (see :func:`carries_edges`).
+_EDGE_DEFS_SQL = f"kind NOT IN {EDGELESS_KINDS} AND (kind NOT IN {QUALIFIER_KINDS} OR path LIKE '%.rb')"
+
+
+def carries_edges(kind: str, path: str) -> bool:
+    """Whether a definition of ``kind`` in ``path`` can be the target of a reference edge."""
+    return kind not in EDGELESS_KINDS and (kind not in QUALIFIER_KINDS or path.endswith(".rb"))
+
 
 #: Reference shares are summed as whole units of 1e-9: an integer sum does not depend on the order
 #: DuckDB's threads add it in (a float sum's last bit did, and one edge in 96k of the stdlib came
@@ -44,7 +57,7 @@ WITH r AS (  -- list_contains filters faster than IN (subquery) for a few paths
     SELECT path, name, count FROM refs WHERE $all OR list_contains($scope, path)
 ), defs AS (
     SELECT DISTINCT name, path FROM symbols
-    WHERE kind NOT IN {EDGELESS_KINDS} AND length(name) >= {MIN_REF_NAME}
+    WHERE {_EDGE_DEFS_SQL} AND length(name) >= {MIN_REF_NAME}
       AND name IN (SELECT name FROM r)
 ), definers AS (
     SELECT name, count(*) AS n FROM defs GROUP BY name HAVING count(*) <= {MAX_DEFINERS}
@@ -250,7 +263,7 @@ class _Memo:
         if self.definers is None:
             self.definers = {}
             for name, path in store.rows(
-                    f"SELECT DISTINCT name, path FROM symbols WHERE kind NOT IN {EDGELESS_KINDS}"):
+                    f"SELECT DISTINCT name, path FROM symbols WHERE {_EDGE_DEFS_SQL}"):
                 self.definers.setdefault(name, set()).add(path)
         return self.definers
 
@@ -524,7 +537,7 @@ class Change:
         some touched file started or stopped defining it (an edit inside a body moves none)."""
         def pairs(rows: list[_SymbolRow], top: bool) -> set[tuple[str, str]]:
             return {(p, n) for p, n, kind, is_top in rows
-                    if (is_top if top else kind not in EDGELESS_KINDS)}
+                    if (is_top if top else carries_edges(kind, p))}
 
         edge_before, edge_after = pairs(before, False), pairs(after, False)
         return cls(touched=touched, set_changed=set_changed,

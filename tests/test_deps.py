@@ -254,3 +254,22 @@ def test_index_links_every_file_of_an_imported_package(tmp_path: Path) -> None:
         assert {("main.go", "internal/cart/cart.go"), ("main.go", "internal/cart/item.go")} <= edges
         assert [r.resolved for r in repo.deps("main.go").imports if r.module.endswith("/cart")] == [
             "internal/cart/cart.go", "internal/cart/item.go"]
+
+
+def test_module_names_used_as_qualifiers_carry_no_reference_edge(tmp_path: Path) -> None:
+    """``std::sync::Arc`` names the module sync, not the one file with an inline ``mod sync``;
+    a Ruby module is a mixin (``include Pricing``) and keeps its edge."""
+    from .conftest import make_git_repo
+
+    root = make_git_repo(tmp_path / "r", {
+        "src/loom.rs": "pub(crate) mod sync {\n    pub(crate) use std::sync::Mutex;\n}\n",
+        "src/pool.rs": "use std::sync::Arc;\nuse std::sync::Mutex;\npub fn pool() -> Arc<Mutex<u8>> {\n"
+                       "    let a = std::sync::Arc::new(Mutex::new(0));\n    a\n}\n",
+        "lib/pricing.rb": "module Pricing\n  def total\n    0\n  end\nend\n",
+        "lib/cart.rb": "class Cart\n  include Pricing\n  include Pricing\nend\n",
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        edges = {tuple(r) for r in repo.query("SELECT src, dst FROM file_edges WHERE kind = 'reference'")["rows"]}
+    assert ("src/pool.rs", "src/loom.rs") not in edges
+    assert ("lib/cart.rb", "lib/pricing.rb") in edges
