@@ -26,7 +26,7 @@ import localization as L  # noqa: E402
 
 TOP_CANDIDATES = 300
 FEATURES = ("bm25", "mentioned", "graph", "pathmatch", "title", "code", "defmax", "hub", "dotted",
-            "weak", "init", "minor", "loose", "aux", "tseed")
+            "weak", "init", "minor", "loose", "aux", "tseed", "excl")
 
 
 def dump(args: argparse.Namespace) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from repointel import Repo
-from repointel.context.retrieve import WEIGHTS, minor_language_files, rank_files
-from repointel.rank.seeds import project_names
+from repointel.context.retrieve import WEIGHTS, minor_language_files, rank_files, task_names
+from repointel.rank.seeds import exclusive_definers, project_names
 from repointel.rank.task import analyse_task
 
 from .conftest import make_git_repo
@@ -102,7 +102,7 @@ def test_minor_language_files_unless_named() -> None:
 
 def test_every_weight_is_used() -> None:
     assert set(WEIGHTS) == {"bm25", "mentioned", "graph", "pathmatch", "title", "code", "defmax", "hub",
-                            "dotted", "weak", "init", "minor", "loose", "aux", "tseed"}
+                            "dotted", "weak", "init", "minor", "loose", "aux", "tseed", "excl"}
 
 
 def first_score(ranked: list) -> float:
@@ -123,3 +123,35 @@ def test_rank_files_puts_the_subject_first(shop: Path) -> None:
     for c in ranked:  # ext modules named only on the inventory line do not outrank the subject
         if c.path.startswith("shop/ext/"):
             assert c.score < first.score
+
+
+@pytest.fixture(scope="module")
+def numbers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    files = {
+        "num/__init__.py": "",
+        "num/core.py": ("class Rational:\n    def __init__(self, p, q):\n        self.p, self.q = p, q\n\n\n"
+                        "class Integer(Rational):\n    pass\n\n\ndef gcd(a, b):\n    return a\n"),
+        "num/other.py": "def gcd(a, b):\n    return b\n\n\nclass Helper:\n    def Rational(self):\n        pass\n",
+        "num/third.py": "def gcd(a, b):\n    return 1\n",
+        "num/fourth.py": "def gcd(a, b):\n    return 0\n",
+        "num/wigner.py": "from .core import Rational\n\nvalue = Rational(1, 2) + Rational(1, 3)\n",
+    }
+    root = make_git_repo(tmp_path_factory.mktemp("rank") / "num", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+    return root
+
+
+def test_exclusive_definers(numbers: Path) -> None:
+    with Repo.open(numbers) as repo:
+        store = repo._reader()
+        # one top-level definer: the whole weight; a method of the same name does not count,
+        # and a name with more than EXCL_MAX_DEFINERS definers (gcd: 4) counts nowhere
+        assert exclusive_definers(store, ["Rational", "gcd"]) == {"num/core.py": 1.0}
+        assert exclusive_definers(store, ["Helper", "Integer"]) == {"num/other.py": 1.0, "num/core.py": 1.0}
+        assert exclusive_definers(store, []) == {}
+        terms = analyse_task("Rational calc value error\nRational('0.5', '100') gives 1/100100")
+        assert "Rational" in task_names(terms)
+        ranked = rank_files(store, terms)
+    core = next(c for c in ranked if c.path == "num/core.py")
+    assert core.features["excl"] == 1.0 and "num/wigner.py" not in {c.path for c in ranked if c.features.get("excl")}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ..extract.terms import split_identifier, term_counts
 from ..rank.graph import FileGraph, load_graph, pagerank
 from ..rank.lexical import BM25_B, BM25_K1, MAX_QUERY_TF, bm25_scores, document_frequencies
-from ..rank.seeds import task_seed_parts
+from ..rank.seeds import exclusive_definers, task_seed_parts
 from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
 
@@ -22,38 +22,43 @@ __all__ = ["Candidate", "rank_files"]
 # task's candidates, gold files as targets) on the dev set only: benchmarks/tune_weights.py fit;
 # leave-one-repository-out keeps most of the gain, so they are not per-repository artefacts.
 #: Okapi BM25 of the whole task text against each file: broad lexical overlap.
-W_BM25 = 1.7
+W_BM25 = 1.55
 #: Direct task seeds (paths, frames, dotted names, symbol names), log-damped: explicit pointers.
-W_SEED = 0.5
+#: Refitted to ~0 once ``excl`` came in (0.02): the definers of the names cover its symbol part,
+#: the title seeds (``tseed``) and ``pathmatch`` its paths, and the seeds still steer PageRank.
+W_SEED = 0.0
 #: Personalised PageRank from the seeds and top BM25 hits: neighbours of strong candidates.
-W_GRAPH = 0.95
+W_GRAPH = 0.85
 #: Share of a file's path (rare parts weighing more) the task names: issues name their module.
-W_PATH = 2.2
+W_PATH = 2.05
 #: BM25 of the issue title alone: the title states the subject, the body adds noise.
 W_TITLE = 2.2
 #: BM25 of the task's code spans and blocks alone: the code a reporter ran names the API.
 W_CODE = 1.45
 #: BM25 of the file's best single definition (name, signature, docstring): a focused match
 #: beats terms scattered over a big file.
-W_DEF = 2.5
+W_DEF = 2.55
 #: Uniform PageRank (how central a file is), subtracted: hubs match every task a little.
-W_HUB = -1.15
+W_HUB = -1.2
 #: Dotted-name seeds again, subtracted: ``pkg.mod`` names a package's ``__init__``/entry point
 #: more often than the file to change, so they count less than other seeds.
-W_DOTTED = -0.85
+W_DOTTED = -0.95
 #: Plain words naming a symbol defined in at most two files: weak, but it adds to the seeds.
-W_WEAK = 0.4
+W_WEAK = 0.5
 #: A package ``__init__.py``: re-exports match many names but rarely hold the fix.
-W_INIT = -0.55
+W_INIT = -0.4
 #: A file outside the repository's main language that the task never names (bundled JS).
-W_MINOR = -1.7
+W_MINOR = -1.8
 #: A Python file outside any package (setup.py, release scripts, conf.py): rarely the fix.
 W_LOOSE = -1.4
 #: Files under docs/ examples/ benchmarks/ scripts/ or bundled copies: rarely what must change.
-W_AUX = -2.2
+W_AUX = -2.0
 #: Seeds (paths, dotted names, symbols) found in the issue title alone, again: the title names
 #: the subject, the body also names what was tried and what is around it.
-W_TITLE_SEED = 1.1
+W_TITLE_SEED = 0.85
+#: Files defining (top-level class or function) a name the task writes, by how few files define
+#: it: ``Rational('0.5', '100')`` points at ``class Rational``'s file, not at a short file using it.
+W_EXCL = 1.1
 #: Path parts named in the title count this much more.
 TITLE_PATH_BOOST = 2.0
 #: Files seeding PageRank beyond the direct seeds: the top BM25 hits.
@@ -132,6 +137,7 @@ WEIGHTS: dict[str, float] = {
     "bm25": W_BM25, "mentioned": W_SEED, "graph": W_GRAPH, "pathmatch": W_PATH, "title": W_TITLE,
     "code": W_CODE, "defmax": W_DEF, "hub": W_HUB, "dotted": W_DOTTED, "weak": W_WEAK,
     "init": W_INIT, "minor": W_MINOR, "loose": W_LOOSE, "aux": W_AUX, "tseed": W_TITLE_SEED,
+    "excl": W_EXCL,
 }
 
 
@@ -209,6 +215,14 @@ def _in_prod(scores: Mapping[str, float], prod: set[str]) -> dict[str, float]:
     return _normalise({p: s for p, s in scores.items() if p in prod})
 
 
+def task_names(terms: TaskTerms) -> set[str]:
+    """Every name the task writes: identifiers, code-span names, plain words, dotted-name parts."""
+    names = set(terms.identifiers) | set(terms.code_identifiers) | set(terms.words)
+    for dotted in terms.dotted:
+        names.update(part for part in dotted.split(".") if part)
+    return names
+
+
 def rank_files(store: IndexStore, terms: TaskTerms,
                weights: dict[str, float] | None = None) -> list[Candidate]:
     """Production source files ranked for the task, best first."""
@@ -232,6 +246,8 @@ def rank_files(store: IndexStore, terms: TaskTerms,
         "dotted": _in_prod({p: math.log1p(v) for p, v in parts["dotted"].items()}, prod),
         "weak": _in_prod({p: math.log1p(v) for p, v in parts["weak"].items()}, prod),
         "tseed": _in_prod({p: math.log1p(v) for p, v in title_seeds.items()}, prod),
+        "excl": _in_prod({p: math.log1p(v) for p, v in exclusive_definers(store, task_names(terms)).items()},
+                         prod),
     }
     out: dict[str, Candidate] = {}
     for name, part in features.items():

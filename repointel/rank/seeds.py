@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import posixpath
 from collections import defaultdict
+from collections.abc import Iterable
 
 from ..store import IndexStore
 from .task import TaskTerms, is_identifier_like
 
-__all__ = ["task_seed_parts", "task_seeds"]
+__all__ = ["exclusive_definers", "task_seed_parts", "task_seeds"]
 
 #: A path or stack frame naming the file is the strongest evidence there is.
 PATH_MENTION = 8.0
@@ -33,6 +34,9 @@ WEAK_MAX_DEFINERS = 2
 WEAK_CAP = SYMBOL_MENTION * 0.5
 #: Symbol names mentioned inside code spans or blocks are likelier to be the subject.
 CODE_SPAN_BOOST = 1.5
+#: A name defined (top-level class or function) by more files than this is too common to point
+#: at its definers (``__init__``-like helpers, ``copy``); see :func:`exclusive_definers`.
+EXCL_MAX_DEFINERS = 3
 
 
 def _path_matches(paths: list[str], mention: str) -> list[str]:
@@ -203,4 +207,26 @@ def task_seeds(store: IndexStore, paths: list[str], terms: TaskTerms) -> dict[st
     for part in task_seed_parts(store, paths, terms).values():
         for p, v in part.items():
             out[p] += v
+    return dict(out)
+
+
+def exclusive_definers(store: IndexStore, names: Iterable[str]) -> dict[str, float]:
+    """Per file, the sum over the ``names`` it defines at top level (class or function) of
+    1 / (number of files defining that name), for names with at most EXCL_MAX_DEFINERS definers.
+
+    A task that writes ``Rational('0.5', '100')`` is about ``class Rational``: BM25 favours a short
+    file using the name often over the big file defining it, a name few files define does not."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    definers: dict[str, set[str]] = defaultdict(set)
+    for name, path in store.rows(
+        "SELECT DISTINCT name, path FROM symbols WHERE name IN (SELECT unnest(?)) "
+        "AND parent IS NULL AND kind IN ('class', 'function')", [wanted]):
+        definers[name].add(path)
+    out: dict[str, float] = defaultdict(float)
+    for files in definers.values():
+        if len(files) <= EXCL_MAX_DEFINERS:
+            for p in files:
+                out[p] += 1.0 / len(files)
     return dict(out)
