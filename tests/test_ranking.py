@@ -155,3 +155,31 @@ def test_exclusive_definers(numbers: Path) -> None:
         ranked = rank_files(store, terms)
     core = next(c for c in ranked if c.path == "num/core.py")
     assert core.features["excl"] == 1.0 and "num/wigner.py" not in {c.path for c in ranked if c.features.get("excl")}
+
+
+@pytest.mark.parametrize(("path", "aux"), [
+    ("docs/conf.py", True), ("samples/Shop.Examples/Program.cs", True), ("playground/hmr/main.ts", True),
+    ("packages/ui/demos/cart.tsx", True), ("src/examples/basic.py", True), ("packages/vite/src/node/server.ts", False),
+    ("shop/sample_rate.py", False), ("shop/demography.py", False),
+])
+def test_auxiliary_folders(tmp_path: Path, path: str, aux: bool) -> None:
+    """Docs, examples, samples, demos and playgrounds rarely hold the fix, wherever they sit."""
+    root = make_git_repo(tmp_path / "r", {path: "def checkout_total(cart):\n    return cart\n"})
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        ranked = rank_files(repo._reader(), analyse_task("checkout_total is wrong"))
+    assert [c.features["aux"] for c in ranked if c.path == path] == [float(aux)]
+
+
+def test_bundled_packages_only_inside_a_python_package(tmp_path: Path) -> None:
+    """requests/packages/urllib3 is a bundled copy; a monorepo's top-level packages/ is its code."""
+    root = make_git_repo(tmp_path / "r", {
+        "requests/__init__.py": "", "requests/packages/urllib3/pool.py": "def checkout_total(cart):\n    return 1\n",
+        "packages/shop/src/cart.py": "def checkout_total(cart):\n    return cart\n",
+        "lib/extern/ply/lex.py": "def checkout_total(cart):\n    return 2\n",
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        aux = {c.path: c.features["aux"] for c in rank_files(repo._reader(), analyse_task("checkout_total"))}
+    assert {p: aux[p] for p in aux if p != "requests/__init__.py"} == {
+        "requests/packages/urllib3/pool.py": 1.0, "packages/shop/src/cart.py": 0.0, "lib/extern/ply/lex.py": 1.0}

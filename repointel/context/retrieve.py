@@ -51,7 +51,8 @@ W_INIT = -0.4
 W_MINOR = -1.8
 #: A Python file outside any package (setup.py, release scripts, conf.py): rarely the fix.
 W_LOOSE = -1.4
-#: Files under docs/ examples/ benchmarks/ scripts/ or bundled copies: rarely what must change.
+#: Files under docs/ examples/ samples/ demos/ playgrounds/ benchmarks/ scripts/ or bundled copies:
+#: rarely what must change.
 W_AUX = -2.0
 #: Seeds (paths, dotted names, symbols) found in the issue title alone, again: the title names
 #: the subject, the body also names what was tried and what is around it.
@@ -66,10 +67,22 @@ PAGERANK_BM25_SEEDS = 10
 #: Definition-level BM25 is computed for this many best candidates (it reads their symbols):
 #: the rest cannot climb into the ranks that matter (150 and 80 give the same dev-set top 10s).
 DEF_CANDIDATES = 80
-_AUX_DIRS = ("doc/", "docs/", "example/", "examples/", "benchmarks/", "bench/", "scripts/")
+_AUX_DIRS = ("doc/", "docs/", "example/", "examples/", "benchmarks/", "bench/", "scripts/", "sample/",
+             "samples/", "demo/", "demos/", "playground/", "sandbox/")
+#: The same kinds of folder inside a package (``packages/ui/examples/``, vite's ``playground/``).
+_AUX_ANYWHERE = re.compile(r"/(?:examples?|samples?|demos?|playground)/")
 #: Copies of other projects bundled inside a package (requests/packages/urllib3, astropy/extern):
 #: the index's vendored rule misses these names, and fixes go upstream, not into the copy.
 _BUNDLED = re.compile(r"(^|/)(packages|extern|externals)/")
+
+
+def _bundled(path: str, py_packages: set[str]) -> bool:
+    """A bundled copy: under ``extern/``, or under a ``packages/`` folder inside a Python package.
+    A ``packages/`` folder elsewhere is a monorepo's own code (vite's ``packages/vite/src``)."""
+    m = _BUNDLED.search(path)
+    if m is None:
+        return False
+    return m.group(2) != "packages" or path[: m.start(2)].rstrip("/") in py_packages
 
 
 @dataclass
@@ -265,8 +278,8 @@ def rank_files(store: IndexStore, terms: TaskTerms,
         c.features["minor"] = float(c.path in minor)
         c.features["loose"] = float(c.path.endswith(".py") and (
             "/" not in c.path or c.path.rsplit("/", 1)[0] not in packages))
-        c.features["aux"] = float(c.path.startswith(_AUX_DIRS) or "/examples/" in c.path
-                                  or bool(_BUNDLED.search(c.path)))
+        c.features["aux"] = float(c.path.startswith(_AUX_DIRS) or bool(_AUX_ANYWHERE.search(c.path))
+                                  or _bundled(c.path, packages))
         c.score = sum(w.get(k, 0.0) * v for k, v in c.features.items())
     best = sorted(out.values(), key=lambda c: -c.score)[:DEF_CANDIDATES]
     defs = _normalise(definition_scores(store, [c.path for c in best], terms.terms))
