@@ -106,8 +106,9 @@ def map_cmd(task: str | None, repo_path: str, budget: int, tokenizer: str, no_in
     if as_json:
         _emit(result)
     else:
-        click.echo(result.text, nl=False)
-        click.echo(f"# {len(result.entries)} files, {result.tokens.used}/{budget} {tokenizer} tokens", err=True)
+        click.echo(result.text, nl=False)  # exactly the counted text on stdout
+        sep = "\n" if result.text and not result.text.endswith("\n") else ""  # on a terminal, a line of its own
+        click.echo(f"{sep}# {len(result.entries)} files, {result.tokens.used}/{budget} {tokenizer} tokens", err=True)
 
 
 @main.command()

@@ -93,3 +93,18 @@ def test_plain_rows_mirror_the_model() -> None:
     from repointel.models import Definition
 
     assert DefRow._fields == tuple(f for f in Definition.model_fields if f != "path")
+
+
+@pytest.mark.parametrize(("lang", "source", "expected"), [
+    ("go", b"package x\ntype ResponseWriter interface {\n\tStatus() int\n}\ntype Chain []Handler\n",
+     {"ResponseWriter": "ResponseWriter interface { … }", "Chain": "Chain []Handler"}),
+    ("c", b"typedef struct {\n  int x;\n} point_t;\nstruct s { int y; };\n",
+     {"point_t": "typedef struct { … } point_t;", "s": "struct s"}),
+    ("typescript", b"type Props = {\n  a: string\n};\ninterface I { x: number }\n",
+     {"Props": "type Props = { … };", "I": "interface I"}),
+])
+def test_signatures_stop_at_the_body(lang: str, source: bytes, expected: dict[str, str]) -> None:
+    """A type whose braces are not a ``body`` field shows them as ``{ … }``, not its members
+    run together (gin's map showed a whole interface on one line)."""
+    defs, _refs = extract_symbols(lang, parse(lang, source), source)
+    assert {d.qualname: d.signature for d in defs} == expected

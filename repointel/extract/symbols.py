@@ -109,11 +109,23 @@ def _name_of(node: Node, lang: str) -> Node | None:
     return name
 
 
+#: Longest text kept after a braced block in a signature (``typedef struct {…} name_t;``).
+MAX_SIGNATURE_TAIL = 60
+
+
 def _signature(node: Node, data: bytes, lang: str) -> str:
+    """The definition's header: up to its body, or, for a definition whose braces have no
+    ``body`` field (Go ``type T struct {…}``, C ``typedef struct {…} t;``, TypeScript
+    ``type T = {…}``), its text with the braced block shown as ``{ … }``."""
     body = node.child_by_field_name("body")
     end = body.start_byte if body is not None and body.start_byte > node.start_byte else node.end_byte
     head = data[node.start_byte : min(end, node.start_byte + 4 * MAX_SIGNATURE)]
     text = " ".join(head.decode("utf-8", "replace").split())
+    if body is None and "{" in text:
+        tail = data[node.start_byte : node.end_byte].rsplit(b"}", 1)
+        after = " ".join(tail[1].decode("utf-8", "replace").split()) if len(tail) == 2 else ""
+        text = text[: text.index("{")] + "{ … }" + (" " + after if 0 < len(after) <= MAX_SIGNATURE_TAIL else "")
+        return text.replace(" ;", ";")[:MAX_SIGNATURE]
     return text.rstrip(" {:")[:MAX_SIGNATURE]
 
 
