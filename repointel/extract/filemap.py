@@ -24,7 +24,10 @@ SECRET_VALUE_RULE = "secret_value"
 # (path, size, mtime_ns, sha256, lines, language, status, skip_reason, flags..., parse_errors)
 FileFacts = dict[str, Any]
 
-_VENDORED = re.compile(r"(^|/)(vendor|vendored|third_party|thirdparty|node_modules|external|_vendor)/")
+#: Third-party code copied in: the usual folder names at any depth, and a top-level ``deps/``
+#: (redis, Node.js and mix keep their dependencies' sources there).
+_VENDORED = re.compile(r"(^|/)(vendor|vendored|third_party|third-party|thirdparty|node_modules|external|_vendor)/"
+                       r"|^deps/")
 _GENERATED_PATH = re.compile(
     r"(_pb2(_grpc)?\.pyi?$|\.pb\.go$|\.min\.(js|css)$|\.generated\.\w+$|\.g\.cs$|(^|/)generated/|"
     r"(^|/)(dist|build)/|\.designer\.cs$|_generated\.\w+$)"

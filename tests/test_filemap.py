@@ -1,0 +1,33 @@
+"""File-map flags by path: vendored, generated and test files."""
+
+from __future__ import annotations
+
+import pytest
+
+from repointel.extract.filemap import is_generated_path, is_test_path, is_vendored_path
+
+
+@pytest.mark.parametrize(("path", "vendored"), [
+    ("vendor/github.com/pkg/errors/errors.go", True), ("web/node_modules/react/index.js", True),
+    ("src/third_party/zlib/inflate.c", True), ("third-party/json/json.hpp", True),
+    ("deps/lua/src/lua.h", True),  # redis, Node.js: dependencies' sources at the top level
+    ("src/deps/resolver.py", False), ("lib/dependency.py", False), ("src/server.c", False),
+])
+def test_vendored_paths(path: str, vendored: bool) -> None:
+    assert is_vendored_path(path) is vendored
+
+
+@pytest.mark.parametrize(("path", "generated"), [
+    ("api/v1/user_pb2.py", True), ("dist/app.min.js", True), ("build/lib/pkg/mod.py", True),
+    ("src/builder.py", False),
+])
+def test_generated_paths(path: str, generated: bool) -> None:
+    assert is_generated_path(path) is generated
+
+
+@pytest.mark.parametrize(("path", "test"), [
+    ("tests/test_cart.py", True), ("pkg/cart_test.go", True), ("src/cart.spec.ts", True),
+    ("src/cart.py", False),
+])
+def test_test_paths(path: str, test: bool) -> None:
+    assert is_test_path(path) is test
