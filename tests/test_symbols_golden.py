@@ -108,3 +108,12 @@ def test_signatures_stop_at_the_body(lang: str, source: bytes, expected: dict[st
     run together (gin's map showed a whole interface on one line)."""
     defs, _refs = extract_symbols(lang, parse(lang, source), source)
     assert {d.qualname: d.signature for d in defs} == expected
+
+
+def test_ruby_signature_is_the_header_line() -> None:
+    source = (b"module Shop # A poor man's store.\n  # Implements carts.\n  class Cart < Base\n"
+              b"    def total(prices,\n              discount = 0)\n      0\n    end\n  end\nend\n")
+    defs, _refs = extract_symbols("ruby", parse("ruby", source), source)
+    assert {d.qualname: d.signature for d in defs} == {
+        "Shop": "module Shop # A poor man's store.", "Shop.Cart": "class Cart < Base",
+        "Shop.Cart.total": "def total(prices, discount = 0)"}

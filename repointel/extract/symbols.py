@@ -120,6 +120,10 @@ def _signature(node: Node, data: bytes, lang: str) -> str:
     body = node.child_by_field_name("body")
     end = body.start_byte if body is not None and body.start_byte > node.start_byte else node.end_byte
     head = data[node.start_byte : min(end, node.start_byte + 4 * MAX_SIGNATURE)]
+    if lang == "ruby":  # the header is its first line; comments before the body are not part of it
+        first = head.split(b"\n", 1)[0]
+        if first.count(b"(") == first.count(b")"):
+            head = first
     text = " ".join(head.decode("utf-8", "replace").split())
     if body is None and "{" in text:
         tail = data[node.start_byte : node.end_byte].rsplit(b"}", 1)
