@@ -59,3 +59,22 @@ def test_map_fills_large_budgets_and_follows_the_task(stdlib_part: Path) -> None
 def test_cli_map_budget(stdlib_part: Path, budget: int) -> None:
     out = json.loads(run_cli("map", "--repo", str(stdlib_part), "--budget", str(budget), "--json").stdout)
     assert out["tokens"]["used"] == get_tokenizer("cl100k_base").count(out["text"]) <= budget
+
+
+def test_map_shows_production_code_not_tests_docs_or_examples(tmp_path: Path) -> None:
+    """A playground's ``log`` drew every ``console.log`` user in vite: tests, docs, examples,
+    playgrounds and bundled copies stay out of the map while production code is there."""
+    from .conftest import make_git_repo
+
+    uses = "".join(f"def use_{i}():\n    return log('x{i}') + log('y')\n\n" for i in range(5))
+    root = make_git_repo(tmp_path / "r", {
+        "shop/__init__.py": "", "shop/cart.py": "def total(prices):\n    return sum(prices)\n\n" + uses,
+        "shop/tax.py": "from shop.cart import total\n\ndef with_tax(prices):\n    return total(prices) * 1.2\n",
+        "playground/log.py": "def log(message):\n    return message\n",
+        "docs/conf.py": "def log(message):\n    return message\n",
+        "tests/test_cart.py": "from shop.cart import total\n\ndef test_total():\n    assert total([1]) == 1\n" + uses,
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        paths = [e.path for e in repo.map(budget=2000).entries]
+    assert paths and set(paths) <= {"shop/__init__.py", "shop/cart.py", "shop/tax.py"}

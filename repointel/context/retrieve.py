@@ -4,13 +4,13 @@ symbols), and personalised PageRank over the file graph, fused into one score.""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..extract.terms import split_identifier, term_counts
 from ..rank.graph import FileGraph, load_graph, pagerank
 from ..rank.lexical import BM25_B, BM25_K1, MAX_QUERY_TF, bm25_scores, document_frequencies
+from ..rank.paths import is_auxiliary, python_packages
 from ..rank.seeds import exclusive_definers, task_seed_parts
 from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
@@ -67,22 +67,6 @@ PAGERANK_BM25_SEEDS = 10
 #: Definition-level BM25 is computed for this many best candidates (it reads their symbols):
 #: the rest cannot climb into the ranks that matter (150 and 80 give the same dev-set top 10s).
 DEF_CANDIDATES = 80
-_AUX_DIRS = ("doc/", "docs/", "example/", "examples/", "benchmarks/", "bench/", "scripts/", "sample/",
-             "samples/", "demo/", "demos/", "playground/", "sandbox/")
-#: The same kinds of folder inside a package (``packages/ui/examples/``, vite's ``playground/``).
-_AUX_ANYWHERE = re.compile(r"/(?:examples?|samples?|demos?|playground)/")
-#: Copies of other projects bundled inside a package (requests/packages/urllib3, astropy/extern):
-#: the index's vendored rule misses these names, and fixes go upstream, not into the copy.
-_BUNDLED = re.compile(r"(^|/)(packages|extern|externals)/")
-
-
-def _bundled(path: str, py_packages: set[str]) -> bool:
-    """A bundled copy: under ``extern/``, or under a ``packages/`` folder inside a Python package.
-    A ``packages/`` folder elsewhere is a monorepo's own code (vite's ``packages/vite/src``)."""
-    m = _BUNDLED.search(path)
-    if m is None:
-        return False
-    return m.group(2) != "packages" or path[: m.start(2)].rstrip("/") in py_packages
 
 
 @dataclass
@@ -271,15 +255,14 @@ def rank_files(store: IndexStore, terms: TaskTerms,
                 c.reasons.append(f"{name}:{s:.2f}")
     hub = _in_prod(_global_pagerank(store, graph), prod)
     minor = minor_language_files(prod, langs, terms)
-    packages = {p.rsplit("/", 1)[0] for p in prod if p.endswith("/__init__.py")}
+    packages = python_packages(prod)
     for c in out.values():
         c.features["hub"] = hub.get(c.path, 0.0)
         c.features["init"] = float(c.path.endswith("__init__.py"))
         c.features["minor"] = float(c.path in minor)
         c.features["loose"] = float(c.path.endswith(".py") and (
             "/" not in c.path or c.path.rsplit("/", 1)[0] not in packages))
-        c.features["aux"] = float(c.path.startswith(_AUX_DIRS) or bool(_AUX_ANYWHERE.search(c.path))
-                                  or _bundled(c.path, packages))
+        c.features["aux"] = float(is_auxiliary(c.path, packages))
         c.score = sum(w.get(k, 0.0) * v for k, v in c.features.items())
     best = sorted(out.values(), key=lambda c: -c.score)[:DEF_CANDIDATES]
     defs = _normalise(definition_scores(store, [c.path for c in best], terms.terms))

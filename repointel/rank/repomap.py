@@ -9,6 +9,7 @@ from ..models import MapEntry, RepoMap, TokenAccount
 from ..store import IndexStore
 from ..tokens import get_tokenizer
 from .graph import load_graph, pagerank
+from .paths import is_auxiliary, python_packages
 from .seeds import task_seeds
 from .task import analyse_task
 
@@ -23,13 +24,24 @@ MAX_DEFS_PER_FILE = 40
 MAX_CANDIDATES = 400
 
 
+def _production(store: IndexStore, paths: list[str]) -> set[str]:
+    """``paths`` less tests, generated files, docs, examples, playgrounds and bundled copies: a
+    map shows the code an edit lands in (vite's map opened with a playground's ``log``)."""
+    rows = store.rows("SELECT path, is_test OR is_generated OR is_vendored FROM files "
+                      "WHERE path IN (SELECT unnest(?))", [paths])
+    packages = python_packages(p for p, _ in rows)
+    return {p for p, other in rows if not other and not is_auxiliary(p, packages)}
+
+
 def _ranked(store: IndexStore, task: str | None) -> list[tuple[str, float]]:
     graph = load_graph(store)
     pers = None
     if task:
         pers = task_seeds(store, graph.nodes, analyse_task(task)) or None
     scores = pagerank(graph, pers)
-    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    keep = _production(store, [p for p, _ in ranked])
+    return [(p, s) for p, s in ranked if p in keep][:MAX_CANDIDATES] or ranked[:MAX_CANDIDATES]
 
 
 def _definitions(store: IndexStore, paths: list[str]) -> dict[str, list[str]]:
