@@ -160,7 +160,8 @@ def test_exclusive_definers(numbers: Path) -> None:
 @pytest.mark.parametrize(("path", "aux"), [
     ("docs/conf.py", True), ("samples/Shop.Examples/Program.cs", True), ("playground/hmr/main.ts", True),
     ("packages/ui/demos/cart.tsx", True), ("src/examples/basic.py", True), ("packages/vite/src/node/server.ts", False),
-    ("shop/sample_rate.py", False), ("shop/demography.py", False),
+    ("shop/sample_rate.py", False), ("shop/demography.py", False), ("fixtures/deps/c/src/lib.py", True),
+    ("pkg/parser/testdata/input.go", True), ("src/__fixtures__/cart.ts", True),
 ])
 def test_auxiliary_folders(tmp_path: Path, path: str, aux: bool) -> None:
     """Docs, examples, samples, demos and playgrounds rarely hold the fix, wherever they sit."""

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 
 __all__ = ["is_auxiliary", "python_packages"]
 
-#: Top-level folders of documentation, examples and tooling.
+#: Top-level folders of documentation, examples, test data and tooling.
 AUX_DIRS = ("doc/", "docs/", "example/", "examples/", "benchmarks/", "bench/", "scripts/", "sample/",
-            "samples/", "demo/", "demos/", "playground/", "sandbox/")
-#: The same kinds of folder inside a package (``packages/ui/examples/``, vite's ``playground/``).
-_AUX_ANYWHERE = re.compile(r"/(?:examples?|samples?|demos?|playground)/")
+            "samples/", "demo/", "demos/", "playground/", "sandbox/", "fixtures/", "testdata/")
+#: The same kinds of folder inside a package (``packages/ui/examples/``, vite's ``playground/``,
+#: Go's ``testdata/``, Jest's ``__fixtures__/``).
+_AUX_ANYWHERE = re.compile(r"/(?:examples?|samples?|demos?|playground|fixtures|__fixtures__|testdata)/")
 #: Copies of other projects bundled inside a package (requests/packages/urllib3, astropy/extern):
 #: the index's vendored rule misses these names, and fixes go upstream, not into the copy.
 _BUNDLED = re.compile(r"(^|/)(packages|extern|externals)/")
@@ -37,5 +38,5 @@ def _bundled(path: str, py_packages: set[str]) -> bool:
 
 
 def is_auxiliary(path: str, py_packages: set[str]) -> bool:
-    """Docs, examples, samples, demos, playgrounds, benchmarks, scripts or a bundled copy."""
+    """Docs, examples, samples, demos, playgrounds, test data, benchmarks, scripts or a bundled copy."""
     return path.startswith(AUX_DIRS) or bool(_AUX_ANYWHERE.search(path)) or _bundled(path, py_packages)
