@@ -247,16 +247,14 @@ class Repo:
     def tests_for(self, path: str) -> list[TestLink]:
         """Tests that exercise ``path`` (or, for a test file, the sources it exercises)."""
         rel = self._known_file(path)
-        from .extract.testmap import focused_command
+        from .context.builder import narrowed_commands
 
         store = self._reader()
         rows = store.dicts(
             "SELECT * FROM test_links WHERE source_path = ? OR test_path = ? "
             "ORDER BY confidence DESC, test_path", [rel, rel])
-        builds = [tuple(r) for r in store.rows("SELECT tool, manifest, unit_command FROM builds")]
-        for r in rows:  # narrowed through the build that owns the test (./mvnw, gradle, npm scripts)
-            r["command"] = focused_command(r["test_path"], r["command"], builds)
-        return [TestLink(**r) for r in rows]
+        commands = narrowed_commands(store, [(r["test_path"], r["command"]) for r in rows])
+        return [TestLink(**{**r, "command": c}) for r, c in zip(rows, commands)]
 
     def owners(self, path: str) -> OwnerRecord:
         """CODEOWNERS owners of ``path`` (empty when unowned)."""

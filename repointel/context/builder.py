@@ -19,7 +19,7 @@ from ..tokens import Tokenizer, get_tokenizer
 from .render import render, render_header, render_item
 from .retrieve import Candidate, rank_files
 
-__all__ = ["build_packet"]
+__all__ = ["build_packet", "narrowed_commands"]
 
 #: Ranked files listed in the header (cheap: paths only).
 HEADER_FILES = 10
@@ -346,18 +346,20 @@ def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
             "owners": owners, "risk_notes": risks, "conventions": conventions}
 
 
-def _focused(store: IndexStore, tests: list[tuple[str, str, str | None]]) -> str | None:
-    """The command that runs the first linked test, narrowed through the build that owns it."""
+def narrowed_commands(store: IndexStore, tests: list[tuple[str, str | None]]) -> list[str | None]:
+    """Each (test path, stored generic command) as the command to run in this repository: narrowed
+    through the build that owns the test (see :func:`~repointel.extract.testmap.focused_command`)."""
     from ..extract.testmap import focused_command
 
     if not tests:
-        return None
+        return []
     builds = [tuple(r) for r in store.rows("SELECT tool, manifest, unit_command FROM builds")]
-    for _source, test, generic in tests[:3]:
-        cmd = focused_command(test, generic, builds)
-        if cmd:
-            return cmd
-    return None
+    return [focused_command(test, generic, builds) for test, generic in tests]
+
+
+def _focused(store: IndexStore, tests: list[tuple[str, str, str | None]]) -> str | None:
+    """The command that runs the first linked test that has one."""
+    return next((c for c in narrowed_commands(store, [(t, g) for _, t, g in tests[:3]]) if c), None)
 
 
 def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, str | None]]:
