@@ -675,20 +675,15 @@ def _yaml_block(text: str, key: str) -> str:
 def _yaml_children(text: str, key: str) -> list[str]:
     """Keys one level under a top-level ``key:`` (a line scan, not a YAML parser)."""
     out: list[str] = []
-    inside, indent = False, None
-    for line in text.splitlines():
+    indent = None
+    for line in _yaml_block(text, key).splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         depth = len(line) - len(line.lstrip())
-        if depth == 0:
-            inside = line.rstrip().startswith(f"{key}:")
-            indent = None
-            continue
-        if inside:
-            indent = depth if indent is None else indent
-            m = re.match(r"\s*['\"]?([\w.\-]+)['\"]?\s*:", line)
-            if depth == indent and m:
-                out.append(m.group(1))
+        indent = depth if indent is None else indent
+        m = re.match(r"\s*['\"]?([\w.\-]+)['\"]?\s*:", line)
+        if depth == indent and m:
+            out.append(m.group(1))
     return out
 
 
