@@ -315,9 +315,15 @@ def _header(store: IndexStore, root: str, ranked: list[Candidate], tests: list[s
     )
 
 
-#: Workspace members that are test fixtures, playgrounds or examples: declared (vite's
-#: ``packages/**/__tests__/**``) but not what an agent means by the project's modules.
-_AUX_MODULE = re.compile(r"(?:^|/)(?:__tests__|tests?|fixtures?|playgrounds?|examples?|e2e|benchmarks?)(?:/|$)")
+def _code_module(module: str) -> bool:
+    """False for a workspace member that is tests, fixtures, a playground, examples or docs:
+    declared (vite's ``packages/**/__tests__/**``) but not what an agent means by a module. Judged
+    by the same path rules as files, on a file inside the member's folder."""
+    from ..extract.testmap import is_test_path
+    from ..rank.paths import is_auxiliary
+
+    inside = module.rstrip("/") + "/index"
+    return not (is_test_path(inside) or is_auxiliary(inside, set()))
 
 
 def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
@@ -331,7 +337,7 @@ def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
     modules: list[str] = []
     for tool, mods, unit, full in builds:
         if tool not in DELIVERY_TOOLS:  # CI jobs and compose services are not code modules
-            modules += [m for m in mods or [] if not _AUX_MODULE.search(m)]
+            modules += [m for m in mods or [] if _code_module(m)]
         if unit and "unit" not in commands:
             commands["unit"] = unit
         if full and "full" not in commands:
