@@ -5,8 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from repointel import Repo
-from repointel.rank.lexical import bm25_scores
+from repointel.extract.terms import utf8_word_counts, word_counts
+from repointel.rank import lexical
+from repointel.rank.lexical import QUERIES_BEFORE_LOAD, bm25_scores, document_frequencies
 from repointel.store import IndexStore
 
 from .conftest import FIXTURES
@@ -36,11 +41,30 @@ def test_in_memory_bm25_equals_sql_and_follows_index_state(tmp_path: Path) -> No
     with Repo.open(root) as repo:
         repo.index(workers=1)
         store = repo._reader()
-        for terms in _QUERIES:
-            assert _same(bm25_scores(store, terms), _sql_bm25(store, terms)), terms
+        selective = [bm25_scores(store, terms) for terms in _QUERIES]
+        # one packet's worth of queries reads only their terms' postings: nothing loaded whole
+        assert not any(key[0] == store.db_path for key in lexical._CACHE)
+        for _ in range(QUERIES_BEFORE_LOAD):
+            document_frequencies(store, ["parse"])
+        loaded = [bm25_scores(store, terms) for terms in _QUERIES]
+        assert any(key[0] == store.db_path for key in lexical._CACHE)
+        assert selective == loaded  # the same arrays summed in the same order: equal to the bit
+        for terms, got in zip(_QUERIES, loaded):
+            assert _same(got, _sql_bm25(store, terms)), terms
         first = next(p for p in sorted(root.rglob("*.py")))
         first.write_text(first.read_text() + "\ndef parse_module_import_class():\n    return 1\n")
         repo.index(workers=1)
         store = repo._reader()
-        for terms in _QUERIES:  # a new index state: the cached postings must not be reused
-            assert _same(bm25_scores(store, terms), _sql_bm25(store, terms)), terms
+        for _ in range(2):  # a new index state: selective reads, then its own loaded postings
+            for terms in _QUERIES:
+                assert _same(bm25_scores(store, terms), _sql_bm25(store, terms)), terms
+        assert bm25_scores(store, {"parse_module_import_class": 1})
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=80)
+       | st.text(alphabet="aZ_9 .\t\n\u00e9\u0130\u212a\u4e2d\U0001f600-", max_size=80))
+def test_utf8_word_counts_equal_word_counts(text: str) -> None:
+    """Counting words from the UTF-8 bytes finds exactly the words the regex finds in the text:
+    every byte of a non-ASCII character ends a word, as the character does."""
+    assert utf8_word_counts(text.encode("utf-8")) == word_counts(text)

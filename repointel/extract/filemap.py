@@ -13,7 +13,7 @@ from typing import Any
 
 from ..config import BINARY_SNIFF_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES
 from ..parse import language_for_path, parse, parse_reusing
-from .terms import terms_of_words, word_counts
+from .terms import terms_of_words, utf8_word_counts, word_counts
 from .testmap import is_test_path
 
 __all__ = ["SECRET_VALUE_RULE", "FileFacts", "examine", "is_generated_path", "is_test_path", "is_vendored_path"]
@@ -143,7 +143,7 @@ def _examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int, want_pa
         facts["is_generated"] = True
     if not want_parse or facts["is_vendored"] or not _is_text_doc(path, lang):
         return facts, None, text, None
-    words = word_counts(text)
+    words = utf8_word_counts(data)  # data decoded as strict UTF-8 above: the same words
     terms = terms_of_words(word_counts(path), words)  # the path's words are searchable too
     if lang is None:
         return facts, {"terms": terms}, text, words

@@ -11,10 +11,14 @@ from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
 
-__all__ = ["STOPWORDS", "WORD", "split_identifier", "term_counts", "terms_of", "terms_of_words", "word_counts"]
+__all__ = ["STOPWORDS", "WORD", "split_identifier", "term_counts", "terms_of", "terms_of_words", "utf8_word_counts",
+           "word_counts"]
 
 #: Word characters; runs of digits alone are dropped afterwards (cheaper than a regex alternation).
 WORD = re.compile(r"[A-Za-z0-9_]+")
+#: ``bytes.translate`` table keeping WORD's bytes and blanking every other byte: in UTF-8 every
+#: byte of a non-ASCII character is >= 0x80, so the blanks fall exactly where WORD's runs end.
+_WORD_BYTES = bytes(c if chr(c).isascii() and (chr(c).isalnum() or c == ord("_")) else 32 for c in range(256))
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 #: English and code filler words that carry no location signal.
 STOPWORDS = frozenset(
@@ -42,6 +46,15 @@ def split_identifier(word: str) -> tuple[str, ...]:
 def word_counts(text: str) -> Counter[str]:
     """Occurrences of each word of ``text`` (a run of ASCII letters, digits and underscores)."""
     return Counter(WORD.findall(text))
+
+
+def utf8_word_counts(data: bytes) -> dict[str, int]:
+    """:func:`word_counts` of ``data.decode("utf-8")`` for valid UTF-8 ``data``, from the bytes:
+    a C-level translate and split instead of a regex match object per word (half the time)."""
+    counts = Counter(data.translate(_WORD_BYTES).split())
+    if not counts:
+        return {}
+    return dict(zip(b" ".join(counts).decode("ascii").split(" "), counts.values()))
 
 
 def terms_of_words(*word_maps: Mapping[str, int]) -> Counter[str]:
