@@ -1,8 +1,12 @@
 """Okapi BM25 over the index's ``terms`` table, held in memory as postings arrays.
 
-The SQL form of BM25 scans the whole ``terms`` table for every query (~40 ms on sympy, three
-queries a packet). Here the table is read once per index state into term-sorted numpy arrays;
-a query then touches only its terms' postings (~1 ms). Scores equal the SQL definition:
+A query reads its terms' postings into term-sorted numpy arrays and scores them there (SQL
+selects, numpy sums in a fixed order: DuckDB's threads would add a file's terms in any order).
+A long-lived process (an agent runtime, the daemon's warm caches) asks many queries of one
+index state, so after its first packet's worth it reads the whole ``terms`` table once and
+answers later queries from memory (~1 ms); a one-shot process (the CLI, one packet per commit)
+never pays that load (1.6 s and 600 MB on a 6M-posting index, where one selective read costs
+~60 ms). Scores equal the SQL definition, either way:
 
     sum over query terms t in file f:  qtf(t) * idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(f) / avgdl))
     idf(t) = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5)),  N and avgdl over ``doclen``.
@@ -16,7 +20,8 @@ from typing import Any
 
 from ..store import IndexStore
 
-__all__ = ["BM25_B", "BM25_K1", "MAX_QUERY_TF", "TermIndex", "bm25_scores", "document_frequencies", "load_term_index"]
+__all__ = ["BM25_B", "BM25_K1", "MAX_QUERY_TF", "QUERIES_BEFORE_LOAD", "TermIndex", "bm25_scores",
+           "document_frequencies", "load_term_index"]
 
 #: BM25 term-frequency saturation: the usual 1.2 (a term's 3rd occurrence adds little).
 BM25_K1 = 1.2
@@ -24,6 +29,10 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 #: A query term repeated in the task counts at most this often (stack traces repeat names).
 MAX_QUERY_TF = 3
+#: Queries of one index state answered by selective reads before its whole postings are loaded:
+#: a packet asks four (three BM25 scorings and the document frequencies), so a process building
+#: one packet per index state never loads them and a second packet on the same state does.
+QUERIES_BEFORE_LOAD = 4
 
 
 class TermIndex:
@@ -78,17 +87,48 @@ class TermIndex:
 #: Term indexes kept per (index file, index state): packets reuse the loaded postings.
 _CACHE_SIZE = 2
 _CACHE: dict[tuple[str, str], TermIndex] = {}
+#: Per index state: queries answered so far, and the doclen table the selective reads share.
+_SEEN: dict[tuple[str, str], tuple[int, Any]] = {}
+
+
+def _state(store: IndexStore) -> tuple[str, str]:
+    return (store.db_path, store.meta().get("indexed_at", ""))
 
 
 def load_term_index(store: IndexStore) -> TermIndex:
     """The term index of ``store`` at its current state (loaded once, then cached)."""
-    key = (store.db_path, store.meta().get("indexed_at", ""))
+    key = _state(store)
     if key not in _CACHE:
         while len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = TermIndex(store.arrow("SELECT term, path, tf FROM terms"),
-                                store.arrow("SELECT path, len FROM doclen ORDER BY path"))
+        _CACHE[key] = TermIndex(store.arrow("SELECT term, path, tf FROM terms"), _doclen(store, key))
     return _CACHE[key]
+
+
+def _doclen(store: IndexStore, key: tuple[str, str]) -> Any:
+    seen = _SEEN.get(key)
+    if seen is None:
+        return store.arrow("SELECT path, len FROM doclen ORDER BY path")
+    return seen[1]
+
+
+def _index_for(store: IndexStore, terms: Iterable[str]) -> TermIndex:
+    """The whole term index once this state has answered ``QUERIES_BEFORE_LOAD`` queries;
+    before that, one holding only the postings of ``terms`` (the same scores for them)."""
+    key = _state(store)
+    if key in _CACHE:
+        return _CACHE[key]
+    count, docs = _SEEN.get(key, (0, None))
+    if count >= QUERIES_BEFORE_LOAD:
+        _SEEN.pop(key, None)
+        return load_term_index(store)
+    if docs is None:
+        docs = store.arrow("SELECT path, len FROM doclen ORDER BY path")
+        while len(_SEEN) >= _CACHE_SIZE:
+            _SEEN.pop(next(iter(_SEEN)))
+    _SEEN[key] = (count + 1, docs)
+    postings = store.arrow("SELECT term, path, tf FROM terms WHERE term IN (SELECT unnest(?))", [sorted(terms)])
+    return TermIndex(postings, docs)
 
 
 _SQL = f"""
@@ -105,12 +145,12 @@ GROUP BY t.path
 def bm25_scores(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
     """Okapi BM25 of every file containing at least one query term (term → count in the task).
 
-    In memory when the store reads in bulk cheaply; as one SQL query otherwise (a daemon's
-    socket, where shipping the whole table after every batch would cost more)."""
+    From postings read into memory when the store reads in bulk cheaply (see the module
+    docstring); as one SQL query otherwise (a daemon's socket)."""
     if not terms:
         return {}
     if store.bulk_reads:
-        return load_term_index(store).scores(terms)
+        return _index_for(store, terms).scores(terms)
     q = sorted(terms)
     rows = store.rows(_SQL, [q, [min(terms[t], MAX_QUERY_TF) for t in q]])
     return {p: float(s) for p, s in rows}
@@ -120,7 +160,7 @@ def document_frequencies(store: IndexStore, terms: Iterable[str]) -> tuple[int, 
     """(number of documents, {term: files holding it}) for the terms the index knows."""
     wanted = sorted(set(terms))
     if store.bulk_reads:
-        index = load_term_index(store)
+        index = _index_for(store, wanted)
         return index.n, {t: index.span[t][1] - index.span[t][0] for t in wanted if t in index.span}
     n = store.rows("SELECT count(*) FROM doclen")[0][0] or 0
     rows = store.rows("SELECT term, count(*) FROM terms WHERE term IN (SELECT unnest(?)) GROUP BY term", [wanted])
