@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import hashlib
 import multiprocessing
 import os
+import sys
 import time
 import uuid
 from collections import Counter
@@ -174,7 +175,7 @@ class _Columns:
         """(path, key, count) rows for every item of ``counts``."""
         paths, keys, values = self._cols[table]
         paths.extend(repeat(path, len(counts)))
-        keys.extend(counts)
+        keys.extend(map(sys.intern, counts))  # each file's unpickled copy would be kept otherwise
         values.extend(counts.values())
 
     def column(self, table: str, name: str) -> list[Any]:
