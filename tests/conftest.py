@@ -36,6 +36,16 @@ def make_git_repo(path: Path, files: dict[str, str | bytes]) -> Path:
     return path
 
 
+def make_indexed_repo(path: Path, files: dict[str, str | bytes]) -> Path:
+    """:func:`make_git_repo`, then index it once (one worker, as the tests' index states)."""
+    from repointel import Repo
+
+    make_git_repo(path, files)
+    with Repo.open(path) as repo:
+        repo.index(workers=1)
+    return path
+
+
 def write_files(root: Path, files: dict[str, str | bytes]) -> None:
     """Write text or bytes files under ``root``, creating folders."""
     for rel, content in files.items():

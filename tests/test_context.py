@@ -15,7 +15,7 @@ from repointel import BudgetError, Repo
 from repointel.context.render import render
 from repointel.tokens import get_tokenizer
 
-from .conftest import FIXTURES, git, make_git_repo, run_cli
+from .conftest import FIXTURES, git, make_git_repo, make_indexed_repo, run_cli
 
 TASK = "Invoice total is wrong when discount is zero"
 SECRETS = ["Sup3rS3cretPassw0rd", "sk_live_51HxYzAbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
@@ -42,10 +42,7 @@ def indexed_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
              f"    return x * {i}\n" * (1 + i % 4) for i in range(30)}
     files["pkg/invoice.py"] = (FIXTURES / "secrets_repo/app/billing.py").read_text().replace(
         "from app.settings import database_url", "")
-    root = make_git_repo(tmp_path_factory.mktemp("ctx") / "r", files)
-    with Repo.open(root) as repo:
-        repo.index(workers=1)
-    return root
+    return make_indexed_repo(tmp_path_factory.mktemp("ctx") / "r", files)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,7 +11,7 @@ from repointel.context.retrieve import WEIGHTS, minor_language_files, rank_files
 from repointel.rank.seeds import exclusive_definers, project_names
 from repointel.rank.task import analyse_task
 
-from .conftest import make_git_repo
+from .conftest import make_git_repo, make_indexed_repo
 
 ISSUE = """Wrong rounding in Invoice.total
 When the discount is zero, `shop.billing.Invoice.total` rounds the amount wrongly.
@@ -37,10 +37,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "setup.py": "# invoice total discount rounding amount\nfrom setuptools import setup\nsetup()\n",
         "tests/test_billing.py": "from shop.billing import Invoice\n\ndef test_total():\n    Invoice().total(0)\n",
     }
-    root = make_git_repo(tmp_path_factory.mktemp("rank") / "shop", files)
-    with Repo.open(root) as repo:
-        repo.index(workers=1)
-    return root
+    return make_indexed_repo(tmp_path_factory.mktemp("rank") / "shop", files)
 
 
 def test_inventory_lines_share_their_weight() -> None:
@@ -136,10 +133,7 @@ def numbers(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "num/fourth.py": "def gcd(a, b):\n    return 0\n",
         "num/wigner.py": "from .core import Rational\n\nvalue = Rational(1, 2) + Rational(1, 3)\n",
     }
-    root = make_git_repo(tmp_path_factory.mktemp("rank") / "num", files)
-    with Repo.open(root) as repo:
-        repo.index(workers=1)
-    return root
+    return make_indexed_repo(tmp_path_factory.mktemp("rank") / "num", files)
 
 
 def test_exclusive_definers(numbers: Path) -> None:
