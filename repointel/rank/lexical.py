@@ -95,21 +95,21 @@ def _state(store: IndexStore) -> tuple[str, str]:
     return (store.db_path, store.meta().get("indexed_at", ""))
 
 
+_DOCLEN_SQL = "SELECT path, len FROM doclen ORDER BY path"
+
+
 def load_term_index(store: IndexStore) -> TermIndex:
     """The term index of ``store`` at its current state (loaded once, then cached)."""
-    key = _state(store)
+    return _load(store, _state(store), None)
+
+
+def _load(store: IndexStore, key: tuple[str, str], docs: Any) -> TermIndex:
     if key not in _CACHE:
         while len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = TermIndex(store.arrow("SELECT term, path, tf FROM terms"), _doclen(store, key))
+        docs = store.arrow(_DOCLEN_SQL) if docs is None else docs
+        _CACHE[key] = TermIndex(store.arrow("SELECT term, path, tf FROM terms"), docs)
     return _CACHE[key]
-
-
-def _doclen(store: IndexStore, key: tuple[str, str]) -> Any:
-    seen = _SEEN.get(key)
-    if seen is None:
-        return store.arrow("SELECT path, len FROM doclen ORDER BY path")
-    return seen[1]
 
 
 def _index_for(store: IndexStore, terms: Iterable[str]) -> TermIndex:
@@ -118,14 +118,12 @@ def _index_for(store: IndexStore, terms: Iterable[str]) -> TermIndex:
     key = _state(store)
     if key in _CACHE:
         return _CACHE[key]
-    count, docs = _SEEN.get(key, (0, None))
+    count, docs = _SEEN.pop(key, (0, None))
+    docs = store.arrow(_DOCLEN_SQL) if docs is None else docs
     if count >= QUERIES_BEFORE_LOAD:
-        _SEEN.pop(key, None)
-        return load_term_index(store)
-    if docs is None:
-        docs = store.arrow("SELECT path, len FROM doclen ORDER BY path")
-        while len(_SEEN) >= _CACHE_SIZE:
-            _SEEN.pop(next(iter(_SEEN)))
+        return _load(store, key, docs)
+    while len(_SEEN) >= _CACHE_SIZE:
+        _SEEN.pop(next(iter(_SEEN)))
     _SEEN[key] = (count + 1, docs)
     postings = store.arrow("SELECT term, path, tf FROM terms WHERE term IN (SELECT unnest(?))", [sorted(terms)])
     return TermIndex(postings, docs)
