@@ -135,8 +135,9 @@ def _examine_all(root: str, entries: list[Entry], workers: int | None,
                 progress("parse", done, len(entries))
         return
     with _pool(n) as pool:
-        futures = [pool.submit(_examine_chunk, root, c) for c in _chunks(entries)]
-        for fut in cf.as_completed(futures):
+        # no name holds the futures: as_completed lets go of each one it yields, so a chunk's
+        # results are freed once consumed instead of living until the last chunk is done
+        for fut in cf.as_completed([pool.submit(_examine_chunk, root, c) for c in _chunks(entries)]):
             for item in fut.result():
                 done += 1
                 yield item
