@@ -10,6 +10,7 @@ per-file facts, so an incremental run always equals a fresh one.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -145,19 +146,37 @@ def _examine_all(root: str, entries: list[Entry], workers: int | None,
                 progress("parse", done, len(entries))
 
 
-class _Columns:
-    """Per-file rows of one run, held column by column: the big tables (terms, refs) are appended
-    as whole dict key/value runs, and the store turns each column into one Arrow array. Single
-    rows (files, symbols, imports, risks) wait as tuples and are turned into columns in one
-    ``zip`` when the columns are read (a per-value append cost 0.6 s on the stdlib's 90k symbols)."""
+#: Buffered per-file rows (symbols, references, terms and the rest) at which a run writes them
+#: into its open transaction. It bounds a big run's memory to one batch (~60 MB of Python rows)
+#: instead of the whole tree (~5 MB per MB parsed); the stdlib writes in ~3 batches.
+FLUSH_ROWS = 300_000
 
-    def __init__(self) -> None:
-        self._cols: dict[str, list[list[Any]]] = {t: [[] for _ in TABLES[t]] for t in PER_FILE_TABLES}
-        self._pending: dict[str, list[tuple[Any, ...]]] = {t: [] for t in PER_FILE_TABLES}
+
+class _Columns:
+    """Per-file rows of one run, held column by column until :meth:`flush` writes them: the big
+    tables (terms, refs) are appended as whole dict key/value runs, and the store turns each column
+    into one Arrow array. Single rows (files, symbols, risks) wait as tuples and are turned into
+    columns in one ``zip`` when the columns are read (a per-value append cost 0.6 s on the
+    stdlib's 90k symbols).
+
+    Beside the rows, it keeps what the run's :class:`Change` needs after the rows are written:
+    the files written, document lengths, skip reasons, the imports (stored once resolved) and, for
+    a run that is not rebuilding everything, the definitions written (``after``)."""
+
+    def __init__(self, keep_after: bool) -> None:
+        self._cols: dict[str, list[list[Any]]] = {t: [[] for _ in TABLES[t]] for t in _STREAMED}
+        self._pending: dict[str, list[tuple[Any, ...]]] = {t: [] for t in _STREAMED}
+        self.buffered = 0
+        self.flushed = False
+        self.written: list[tuple[str, str | None, str]] = []
+        self.skipped: Counter[str] = Counter()
+        self.doclen: dict[str, int] = {}
+        self.imports: list[tuple[Any, ...]] = []
+        self.after: list[tuple[str, str, str, bool]] | None = [] if keep_after else None
 
     @property
     def cols(self) -> dict[str, list[list[Any]]]:
-        """Every table's columns, with the rows added so far."""
+        """Every streamed table's columns, with the rows added since the last flush."""
         for table, pending in self._pending.items():
             if pending:
                 for col, values in zip(self._cols[table], zip(*pending)):
@@ -167,10 +186,12 @@ class _Columns:
 
     def row(self, table: str, values: tuple[Any, ...]) -> None:
         self._pending[table].append(values)
+        self.buffered += 1
 
     def rows(self, table: str, values: list[tuple[Any, ...]]) -> None:
         """Many rows at once."""
         self._pending[table].extend(values)
+        self.buffered += len(values)
 
     def keyed(self, table: str, path: str, counts: dict[str, int]) -> None:
         """(path, key, count) rows for every item of ``counts``."""
@@ -178,26 +199,45 @@ class _Columns:
         paths.extend(repeat(path, len(counts)))
         keys.extend(map(sys.intern, counts))  # each file's unpickled copy would be kept otherwise
         values.extend(counts.values())
+        self.buffered += len(counts)
 
-    def column(self, table: str, name: str) -> list[Any]:
-        return self.cols[table][[c for c, _ in TABLES[table]].index(name)]
+    def flush(self, store: IndexStore) -> None:
+        """Write the buffered rows into the store's open transaction and let go of them."""
+        store.replace_files(remove=(), columns=self.cols, touch=[])
+        self._cols = {t: [[] for _ in TABLES[t]] for t in _STREAMED}
+        self.buffered = 0
+        self.flushed = True
+
+
+#: The per-file tables a run writes as it goes; imports wait to be stored resolved.
+_STREAMED = tuple(t for t in PER_FILE_TABLES if t != "imports")
+#: Where a definition row's name, kind and parent sit.
+_SYM_NAME, _SYM_KIND, _SYM_PARENT = (
+    [c for c, _ in TABLES["symbols"]].index(c) for c in ("name", "kind", "parent"))
 
 
 def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, raw: bytes, rows: _Columns) -> None:
     path = facts["path"]
     rec = dict(facts, raw_path=raw)
     rows.row("files", tuple(rec[c] for c in _FILE_COLS))
+    rows.written.append((path, facts["language"], facts["status"]))
+    if facts["status"] == "skipped":
+        rows.skipped[facts["skip_reason"]] += 1
     for tag, rule in facts["risks"]:
         rows.row("risks", (path, tag, rule))
     if parsed is None:
         return
     rows.keyed("terms", path, parsed["terms"])
+    if parsed["terms"]:
+        rows.doclen[path] = sum(parsed["terms"].values())
     if "definitions" not in parsed:
         return
-    rows.rows("symbols", [(path, *d) for d in parsed["definitions"]])
+    symbols = [(path, *d) for d in parsed["definitions"]]
+    rows.rows("symbols", symbols)
+    if rows.after is not None:
+        rows.after.extend((path, s[_SYM_NAME], s[_SYM_KIND], s[_SYM_PARENT] is None) for s in symbols)
     rows.keyed("refs", path, parsed["references"])
-    for imp in parsed["imports"]:
-        rows.row("imports", (path, *imp, None, None))
+    rows.imports.extend((path, *imp) for imp in parsed["imports"])
 
 
 #: What a run reads of the rows it replaces: the touched files' definitions and resolved imports.
@@ -207,39 +247,38 @@ _BEFORE = {"symbols": "path, name, kind, parent IS NULL", "imports": "path, reso
 def _change(plan: _Plan, rows: _Columns, old: dict[str, tuple[Any, ...]], everything: bool,
             gone: dict[str, list[tuple[Any, ...]]]) -> Change:
     """The change this run makes: the touched paths, whether the file set moved, and the names
-    whose defining files moved (from the touched files' definitions before, ``gone``, and after)."""
-    written = list(zip(rows.column("files", "path"), rows.column("files", "language"),
-                       rows.column("files", "status")))
-    written_paths = {p for p, _, _ in written}
+    whose defining files moved (from the touched files' definitions before, ``gone``, and after).
+
+    A run that changes the file set needs no names (and a run that rebuilds everything keeps no
+    ``rows.after``): every file's edges and links are rebuilt. The references are left out when
+    rows were written already (``rows.flushed``): the caller reads them back once all are."""
+    written_paths = {p for p, _, _ in rows.written}
     touched = set(plan.remove) | written_paths
-    now_indexed = {p for p, _, status in written if status == "indexed"}
+    now_indexed = {p for p, _, status in rows.written if status == "indexed"}
     was_indexed = {p for p in touched if p in old and old[p][3] == "indexed"}
-    before: list[Any] = gone["symbols"]
-    after = [(p, n, k, parent is None) for p, n, k, parent in zip(
-        rows.column("symbols", "path"), rows.column("symbols", "name"), rows.column("symbols", "kind"),
-        rows.column("symbols", "parent"))]
     set_changed = everything or now_indexed != was_indexed  # the resolver's file set moved
-    change = Change.between(touched, set_changed, before, after)
+    after = rows.after if rows.after is not None and not set_changed else None
+    change = Change.between(touched, set_changed, gone["symbols"] if after is not None else [], after or [])
     change.listed_moved = {p for p in touched if (p in old) != (p in written_paths)}
     change.old_targets = Counter((p, r) for p, r in gone["imports"] if r is not None)
-    change.doclen = {}
-    for path, tf in zip(rows.column("terms", "path"), rows.column("terms", "tf")):
-        change.doclen[path] = change.doclen.get(path, 0) + tf
-    change.written = written
-    change.new_imports = list(zip(*rows.cols["imports"][:6]))  # stored by rebuild_derived, resolved
-    change.new_refs = list(zip(*rows.cols["refs"]))
+    change.doclen = rows.doclen
+    change.written = rows.written
+    change.new_imports = rows.imports  # stored by rebuild_derived, resolved
+    if not rows.flushed:
+        change.new_refs = list(zip(*rows.cols["refs"]))
     return change
 
 
 def run_index(root: str, store: IndexStore, *, workers: int | None = None,
               progress: Progress | None = None, force_derived: bool = False,
-              scanned: ScanResult | None = None) -> IndexStats:
+              scanned: ScanResult | None = None, flush_rows: int = FLUSH_ROWS) -> IndexStats:
     """Bring the index up to date with the work tree in one atomic transaction.
 
-    ``scanned`` injects a listing made earlier (tests use it to delete files mid-scan).
+    ``scanned`` injects a listing made earlier (tests use it to delete files mid-scan);
+    ``flush_rows``: buffered rows at which the run writes them into its transaction.
     """
     t0 = time.perf_counter()
-    git_answer = start_git_head(root)  # runs while the files are examined
+    git_answer = functools.cache(start_git_head(root))  # runs while the files are examined
     result = scanned if scanned is not None else scan(root)
     meta = store.meta()
     upgrade = meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION
@@ -251,26 +290,25 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     entries = result.entries if only is None else [e for e in result.entries if e.path in only]
     plan = _plan(root, entries, old)
     plan.unchanged += len(result.entries) - len(entries)
-    rows = _Columns()
-    skipped: dict[str, int] = {}
-    raw_of = {e.path: e.raw for e in plan.parse}
-    for facts in plan.static:
-        _rows_for(facts, None, os.fsencode(facts["path"]), rows)
-    for facts, parsed in _examine_all(root, plan.parse, workers, progress):
-        _rows_for(facts, parsed, raw_of[facts["path"]], rows)
-    for status, reason in zip(rows.column("files", "status"), rows.column("files", "skip_reason")):
-        if status == "skipped":
-            skipped[reason] = skipped.get(reason, 0) + 1
-    commit, dirty = git_answer()
+    everything = force_derived or "indexed_at" not in meta
+    rows = _Columns(keep_after=not everything)
     changed = bool(plan.parse or plan.static or plan.remove or plan.renames)
-    head_moved = meta.get("commit") != (commit or "")
-    unchanged_meta = meta.get("dirty") == str(dirty).lower() and not head_moved
-    if not changed and not plan.touch and unchanged_meta and "indexed_at" in meta and not force_derived:
-        return _stats(result, plan, raw_of, skipped, t0, commit, dirty)  # nothing to write
+    if not changed:
+        commit, dirty = git_answer()
+        unchanged_meta = meta.get("dirty") == str(dirty).lower() and meta.get("commit") == (commit or "")
+        if not plan.touch and unchanged_meta and "indexed_at" in meta and not force_derived:
+            return _stats(result, plan, rows, t0, commit, dirty)  # nothing to write
     with store.transaction():
-        stored = {t: cols for t, cols in rows.cols.items() if t != "imports"}  # stored once resolved
-        gone = store.replace_files(remove=plan.remove, columns=stored, touch=plan.touch, returning=_BEFORE)
-        change = _change(plan, rows, old, force_derived or "indexed_at" not in meta, gone)
+        gone = store.replace_files(remove=plan.remove, columns={}, touch=plan.touch, returning=_BEFORE)
+        _examine_into(root, plan, workers, progress, rows, store, flush_rows)
+        commit, dirty = git_answer()
+        head_moved = meta.get("commit") != (commit or "")
+        streamed = rows.flushed
+        change = _change(plan, rows, old, everything, gone)
+        rows.flush(store)
+        if streamed and not change.set_changed:  # the touched files' references, all written now
+            change.new_refs = store.rows("SELECT path, name, count FROM refs WHERE list_contains(?, path)",
+                                         [sorted(p for p, _, _ in rows.written)])
         change.previous_run, change.run_id, change.meta = meta.get("run_id"), uuid.uuid4().hex, meta
         derived = changed or force_derived or head_moved or "indexed_at" not in meta
         if derived:
@@ -283,14 +321,27 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
             # dirty-flag flip keeps a process's memo of them valid
             "run_id": change.run_id if derived else meta.get("run_id"),
         })
-    return _stats(result, plan, raw_of, skipped, t0, commit, dirty)
+    return _stats(result, plan, rows, t0, commit, dirty)
 
 
-def _stats(result: ScanResult, plan: _Plan, raw_of: dict[str, bytes], skipped: dict[str, int],
-           t0: float, commit: str | None, dirty: bool) -> IndexStats:
+def _examine_into(root: str, plan: _Plan, workers: int | None, progress: Progress | None,
+                  rows: _Columns, store: IndexStore, flush_rows: int) -> None:
+    """Examine the plan's files into ``rows``, writing them to the store every ``flush_rows``."""
+    for facts in plan.static:
+        _rows_for(facts, None, os.fsencode(facts["path"]), rows)
+    raw_of = {e.path: e.raw for e in plan.parse}
+    for facts, parsed in _examine_all(root, plan.parse, workers, progress):
+        _rows_for(facts, parsed, raw_of[facts["path"]], rows)
+        if rows.buffered >= flush_rows:
+            rows.flush(store)
+
+
+def _stats(result: ScanResult, plan: _Plan, rows: _Columns, t0: float, commit: str | None,
+           dirty: bool) -> IndexStats:
+    parsed = {e.path for e in plan.parse}
     return IndexStats(
         scanned=len(result.entries), parsed=len(plan.parse), unchanged=plan.unchanged,
-        removed=len(plan.remove - set(raw_of) - {f["path"] for f in plan.static} - set(plan.renames)),
-        renamed=len(plan.renames), skipped=skipped, seconds=round(time.perf_counter() - t0, 4),
+        removed=len(plan.remove - parsed - {f["path"] for f in plan.static} - set(plan.renames)),
+        renamed=len(plan.renames), skipped=dict(rows.skipped), seconds=round(time.perf_counter() - t0, 4),
         commit=commit, dirty=dirty,
     )

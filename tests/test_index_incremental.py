@@ -6,9 +6,13 @@ from __future__ import annotations
 import os
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from repointel import Repo
+from repointel.indexer import run_index
 from repointel.store import PER_FILE_TABLES, TABLES, IndexStore
 
 from .conftest import git, make_git_repo, run_cli
@@ -163,9 +167,23 @@ def _edit(root: Path, rng: random.Random) -> None:
             extra.write_text(_source(rng))
 
 
-def test_random_content_edits_equal_fresh_index(tmp_path: Path) -> None:
+def _streamed(root: Path, flush_rows: int) -> Callable[[Repo], object]:
+    """An index run that writes its rows into the transaction every ``flush_rows`` rows."""
+    def index(repo: Repo) -> object:
+        store = IndexStore(repo.db_path, read_only=False)
+        try:
+            return run_index(str(root), store, workers=1, flush_rows=flush_rows)
+        finally:
+            store.close()
+    return index
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["one-write", "streamed"])
+def test_random_content_edits_equal_fresh_index(tmp_path: Path, streamed: bool) -> None:
     """Edits that keep the file set take the scoped paths (test links, owners, conventions, edges
-    of only what can move); after each batch the index must still equal a fresh one."""
+    of only what can move); after each batch the index must still equal a fresh one. Streamed:
+    every run writes its rows a file at a time (the path a run over many files takes), and the
+    scoped paths read the touched files' references back from the store."""
     rng = random.Random(11)
     files = {f"pkg/mod{i}.py": _source(rng) for i in range(10)}
     files |= {f"pkg/many{i}.py": "def common():\n    return 1\n" for i in range(8)}  # at MAX_DEFINERS
@@ -174,11 +192,17 @@ def test_random_content_edits_equal_fresh_index(tmp_path: Path) -> None:
               "CONTRIBUTING.md": "# C\n", "pyproject.toml": "[tool.ruff]\nline-length = 88\n"}
     root = make_git_repo(tmp_path / "r", files)
     with Repo.open(root) as repo:
-        repo.index(workers=1)
+        index = _streamed(root, 1) if streamed else (lambda r: r.index(workers=1))
+        folder = Path(repo.db_path).parent
+        folder.mkdir(exist_ok=True)
+        (folder / ".gitignore").write_text("*\n")  # as Repo.index leaves it: the tree stays clean
+        index(repo)
+        if streamed:
+            assert _snapshot(repo.db_path) == _fresh(root, tmp_path), "cold"
         for step in range(24):
             for _ in range(rng.randint(1, 2)):
                 _edit(root, rng)
-            repo.index(workers=1)
+            index(repo)
             assert _snapshot(repo.db_path) == _fresh(root, tmp_path), f"step {step}"
 
 
