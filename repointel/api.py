@@ -24,6 +24,7 @@ from .models import (
     OwnerRecord,
     RepoMap,
     RiskTag,
+    SymbolCard,
     TestLink,
 )
 from .store import IndexStore
@@ -255,6 +256,19 @@ class Repo:
             "ORDER BY confidence DESC, test_path", [rel, rel])
         commands = narrowed_commands(store, [(r["test_path"], r["command"]) for r in rows])
         return [TestLink(**{**r, "command": c}) for r, c in zip(rows, commands)]
+
+    def symbol_cards(self, name: str, *, path: str | None = None, limit: int = 20) -> list[SymbolCard]:
+        """Cards of the definitions named ``name`` (a name, or a qualified name such as
+        ``Invoice.total``), optionally under the file or folder ``path``: file and lines, the
+        repository definitions the body uses (``depends_on``) and the tests that cover it."""
+        from .rank.cards import symbol_cards
+
+        rel = None if path is None else self.safe_path(path) or None
+        cards = symbol_cards(self.root, self._reader(), name, rel, limit)
+        if not cards:
+            where = f" under {rel}" if rel else ""
+            raise PathNotIndexedError(f"no symbol named {name!r}{where}")
+        return cards
 
     def owners(self, path: str) -> OwnerRecord:
         """CODEOWNERS owners of ``path`` (empty when unowned)."""

@@ -274,6 +274,28 @@ def tests(path: str, repo_path: str, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("name")
+@path_option
+@click.option("--path", "in_path", help="Only definitions in this file or folder.")
+@json_option
+@_errors
+def symbol(name: str, repo_path: str, in_path: str | None, as_json: bool) -> None:
+    """Cards of the definitions NAME (or Class.method): what their bodies use, the tests that cover them."""
+    with _open(repo_path) as repo:
+        cards = repo.symbol_cards(name, path=in_path)
+    if as_json:
+        _emit(cards)
+        return
+    for card in cards:
+        click.echo(f"{card.file}:{card.line_range}\t{card.kind}\t{card.symbol}"
+                   + ("" if card.freshness == "current" else f"  [{card.freshness}: file changed since indexing]"))
+        for dep in card.depends_on:
+            click.echo(f"  uses {dep.name} ({dep.uses}x, {dep.via}): {', '.join(dep.defined_in)}")
+        for test in card.tests:
+            click.echo(f"  test {test.path} ({test.reason})" + (f"  $ {test.command}" if test.command else ""))
+
+
+@main.command()
 @click.argument("path")
 @path_option
 @json_option

@@ -57,6 +57,7 @@ from .models import (
     IndexStatus,
     OwnerRecord,
     RepoMap,
+    SymbolCard,
     TestLink,
 )
 from .rank.task import MAX_TASK_CHARS
@@ -115,6 +116,10 @@ class _SymbolList(BaseModel):
 
 class _TestLinkList(BaseModel):
     result: list[TestLink]
+
+
+class _SymbolCardList(BaseModel):
+    result: list[SymbolCard]
 
 
 def _fence(text: str) -> str:
@@ -307,6 +312,22 @@ def build_server(path: str) -> tuple[MCPServer[Any], RepointelService]:
                 found = repo.symbols(name=name, kind=kind, path=rel or None)
             data = {"result": [d.model_dump(mode="json") for d in found]}
             return svc.result("find_symbol", repo, data)
+
+        return svc.call(run)
+
+    @server.tool(annotations=_READ_ONLY)
+    def symbol_card(name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS,
+                                               description="A symbol name, or a qualified name "
+                                               "(Class.method).")],
+                    path: Annotated[str | None, Field(max_length=MAX_NAME_CHARS,
+                                                      description="A file or folder to search in.")] = None,
+                    ) -> Annotated[CallToolResult, _SymbolCardList]:
+        """Cards of the definitions named `name`: file and lines (with the sha256 of those lines),
+        the repository definitions the body uses, and the tests that cover it."""
+
+        def run(repo: Repo) -> CallToolResult:
+            data = {"result": [c.model_dump(mode="json") for c in repo.symbol_cards(name, path=path)]}
+            return svc.result("symbol_card", repo, data)
 
         return svc.call(run)
 

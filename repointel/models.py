@@ -11,6 +11,7 @@ __all__ = [
     "ContextItem",
     "ContextPacket",
     "Convention",
+    "CoveringTest",
     "Definition",
     "DepsReport",
     "FileRecord",
@@ -24,6 +25,8 @@ __all__ = [
     "ParsedFile",
     "RepoMap",
     "RiskTag",
+    "SymbolCard",
+    "SymbolDependency",
     "TestLink",
     "TokenAccount",
 ]
@@ -228,6 +231,45 @@ class ImpactReport(_Model):
     tests: list[TestLink] = Field(default_factory=list)
     owners: list[OwnerRecord] = Field(default_factory=list)
     risks: list[RiskTag] = Field(default_factory=list)
+
+
+class SymbolDependency(_Model):
+    """A repository definition that a symbol's body uses."""
+
+    name: str
+    #: Occurrences of the name inside the symbol's span.
+    uses: int
+    #: The indexed files defining the name (at most the reference graph's ``MAX_DEFINERS``).
+    defined_in: list[str] = Field(default_factory=list)
+    #: Why it resolves there: defined in the symbol's own file, in a file that file imports, or
+    #: only by name (a local variable of the same name would match too).
+    via: Literal["same_file", "import", "name"] = "name"
+
+
+class CoveringTest(_Model):
+    """A test file that covers a symbol, and why we think so."""
+
+    path: str
+    reason: str
+    command: str | None = None
+
+
+class SymbolCard(_Model):
+    """A definition with its file, what its body depends on and the tests that cover it; the
+    ``sha256`` is of the definition's lines (``line_range``) as they are on disk."""
+
+    symbol: str
+    name: str
+    kind: str
+    file: str
+    line_range: str
+    signature: str | None = None
+    doc: str | None = None
+    commit: str | None = None
+    sha256: str | None = None
+    freshness: Freshness = "current"
+    depends_on: list[SymbolDependency] = Field(default_factory=list)
+    tests: list[CoveringTest] = Field(default_factory=list)
 
 
 class ContextItem(_Model):

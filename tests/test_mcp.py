@@ -25,8 +25,8 @@ from repointel.mcp_server import DATA_NOTE
 
 from .conftest import SMALL_REPO_FILES, make_git_repo, write_files
 
-TOOLS = {"repo_map", "context_packet", "find_symbol", "dependencies", "impact", "tests_for", "owners",
-         "query", "index_status"}
+TOOLS = {"repo_map", "context_packet", "find_symbol", "symbol_card", "dependencies", "impact", "tests_for",
+         "owners", "query", "index_status"}
 TASK = "Invoice.total ignores the discount when the amount is negative (pkg/billing.py)"
 
 
@@ -87,6 +87,7 @@ def _api(root: Path) -> dict[str, Any]:
             "symbols_kind": [d.model_dump(mode="json") for d in r.symbols(name="total", kind="method",
                                                                           path="pkg")],
             "qualname": [d.model_dump(mode="json") for d in r.symbols(qualname="Invoice.total")],
+            "cards": [c.model_dump(mode="json") for c in r.symbol_cards("Invoice.total")],
             "deps": r.deps("pkg/billing.py").model_dump(mode="json"),
             "impact": r.impact("pkg/money.py", depth=2).model_dump(mode="json"),
             "impact_sym": r.impact("Money").model_dump(mode="json"),
@@ -129,6 +130,8 @@ def test_every_tool_matches_the_api(repo: Path) -> None:
         assert await _ok(s, "find_symbol", {"name": "total", "kind": "method", "path": "pkg"}) \
             == {"result": want["symbols_kind"]}
         assert await _ok(s, "find_symbol", {"name": "Invoice.total"}) == {"result": want["qualname"]}
+        assert await _ok(s, "symbol_card", {"name": "Invoice.total"}) == {"result": want["cards"]}
+        assert want["cards"][0]["depends_on"], "Invoice.total uses Money"
         assert await _ok(s, "dependencies", {"path": "pkg/billing.py"}) == want["deps"]
         assert await _ok(s, "impact", {"target": "pkg/money.py", "depth": 2}) == want["impact"]
         assert await _ok(s, "impact", {"target": "Money"}) == want["impact_sym"]

@@ -16,7 +16,7 @@ from tree_sitter import Node, Query, QueryCursor, Tree
 from ..models import Definition
 from ..parse import get_language
 
-__all__ = ["DefRow", "extract_symbol_rows", "extract_symbols"]
+__all__ = ["DefRow", "extract_symbol_rows", "extract_symbols", "references_in"]
 
 class DefRow(NamedTuple):
     """A definition as plain data, in the ``symbols`` table's column order (less the path): what
@@ -251,6 +251,24 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         def_names.update((d.start_byte, d.start_byte + len(d.name.encode()), "identifier") for d in assigns)
         defs = sorted(defs + assigns, key=lambda d: (d.start_byte, -d.end_byte))
     return defs, _count_refs(captured.get("r", []), data, def_names)
+
+
+def references_in(lang: str, tree: Tree, data: bytes, start_byte: int, end_byte: int) -> dict[str, int]:
+    """Identifier references inside ``data[start_byte:end_byte]`` (one definition's span): name ->
+    count, less the tokens that name a definition inside the span (the definition's own name,
+    its methods and nested functions), as :func:`extract_symbol_rows` counts them per file."""
+    if lang not in _DEF_KINDS:
+        return {}
+    cursor = QueryCursor(_query(lang))
+    cursor.set_byte_range(start_byte, end_byte)
+    captured = cursor.captures(tree.root_node)
+    inside = [n for n in captured.get("r", []) if n.start_byte >= start_byte and n.end_byte <= end_byte]
+    def_names: set[tuple[int, int, str]] = set()
+    for node in captured.get("def", []):
+        name_node = _name_of(node, lang) if node.start_byte >= start_byte and node.end_byte <= end_byte else None
+        if name_node is not None:
+            def_names.add((name_node.start_byte, name_node.end_byte, name_node.type))
+    return _count_refs(inside, data, def_names)
 
 
 def _count_refs(idents: list[Node], data: bytes, def_names: set[tuple[int, int, str]]) -> dict[str, int]:
