@@ -35,6 +35,18 @@ __all__ = ["MAX_BUDGET", "Repo"]
 MAX_BUDGET = 2_000_000
 
 
+def _append_event(path: str | os.PathLike[str], line: str) -> None:
+    """Append one JSON line (compact JSON: no raw newline) to the event log at ``path`` (created,
+    owner-only, if missing) with a single ``O_APPEND`` write: concurrent writers' lines do not
+    interleave."""
+    data = (line + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
 def _check_budget(budget: int) -> None:
     if not isinstance(budget, int) or budget < 1 or budget > MAX_BUDGET:
         raise BudgetError(f"budget must be an integer between 1 and {MAX_BUDGET}, got {budget!r}")
@@ -203,17 +215,22 @@ class Repo:
         return build_map(self._reader(), task, budget, tokenizer)
 
     def context(self, task: str, *, budget: int = 8192, tokenizer: str = DEFAULT_TOKENIZER,
-                fmt: str = "markdown") -> ContextPacket:
-        """A packet for ``task`` whose rendering in ``fmt`` ('markdown'/'json') fits ``budget``."""
+                fmt: str = "markdown", event_log: str | os.PathLike[str] | None = None) -> ContextPacket:
+        """A packet for ``task`` whose rendering in ``fmt`` ('markdown'/'json') fits ``budget``.
+
+        ``event_log``: a file to append the packet's ``context_built`` event to, one JSON line
+        (:meth:`ContextPacket.built_event`: items by path, lines and sha256, and the token count)."""
         from .context.builder import build_packet
 
         _check_budget(budget)
         if fmt not in ("markdown", "json"):
             raise BudgetError(f"unknown format {fmt!r}")
         built = self._built("context", task=task, budget=budget, tokenizer=tokenizer, fmt=fmt)
-        if built is not None:
-            return ContextPacket.model_validate(built)
-        return build_packet(self.root, self._reader(), task, budget, tokenizer, fmt)
+        packet = (ContextPacket.model_validate(built) if built is not None
+                  else build_packet(self.root, self._reader(), task, budget, tokenizer, fmt))
+        if event_log is not None:
+            _append_event(event_log, packet.built_event(task, fmt).model_dump_json())
+        return packet
 
     def _built(self, op: str, **args: Any) -> dict[str, Any] | None:
         """The result built by a running daemon (it keeps the caches warm), or None."""

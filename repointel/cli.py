@@ -197,8 +197,11 @@ def query(sql: str, repo_path: str, as_json: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="markdown",
               show_default=True)
 @click.option("--no-index", is_flag=True, help="Do not bring the index up to date first.")
+@click.option("--event-log", type=click.Path(dir_okay=False),
+              help="Append the packet's context_built event (items by sha256, tokens) to this JSONL file.")
 @_errors
-def context(task: str, repo_path: str, budget: int, tokenizer: str, fmt: str, no_index: bool) -> None:
+def context(task: str, repo_path: str, budget: int, tokenizer: str, fmt: str, no_index: bool,
+            event_log: str | None) -> None:
     """Build a context packet for TASK ('-' reads standard input)."""
     from .context.render import render
 
@@ -207,7 +210,7 @@ def context(task: str, repo_path: str, budget: int, tokenizer: str, fmt: str, no
     with _open(repo_path) as repo:
         if not no_index:
             repo.index()
-        packet = repo.context(task, budget=budget, tokenizer=tokenizer, fmt=fmt)
+        packet = repo.context(task, budget=budget, tokenizer=tokenizer, fmt=fmt, event_log=event_log)
     click.echo(render(packet, fmt), nl=False)
 
 
@@ -314,12 +317,14 @@ def owners(path: str, repo_path: str, as_json: bool) -> None:
 # -- mcp: stdio MCP server (owner: repointel/mcp_server.py) ------------------------------------
 @main.command("mcp")
 @click.argument("path", default=".", type=click.Path(file_okay=False))
+@click.option("--event-log", type=click.Path(dir_okay=False),
+              help="Append a context_built event per packet served to this JSONL file.")
 @_errors
-def mcp_cmd(path: str) -> None:
+def mcp_cmd(path: str, event_log: str | None) -> None:
     """Serve PATH's index to AI agents over MCP (stdio); indexes PATH first."""
     from .mcp_server import serve
 
-    serve(path)
+    serve(path, event_log=event_log)
 # -- end mcp -------------------------------------------------------------------------------------
 
 

@@ -9,11 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "BuildInfo",
     "ContextItem",
+    "ContextBuiltEvent",
     "ContextPacket",
     "Convention",
     "CoveringTest",
     "Definition",
     "DepsReport",
+    "EventItem",
     "FileRecord",
     "HistoryRecord",
     "ImpactReport",
@@ -290,6 +292,35 @@ class ContextItem(_Model):
     flags: list[str] = Field(default_factory=list)
 
 
+class EventItem(_Model):
+    """One packet item as a ``context_built`` event records it: where it came from, by hash."""
+
+    id: str
+    type: str
+    path: str
+    line_range: str
+    sha256: str
+    freshness: Freshness = "current"
+
+
+class ContextBuiltEvent(_Model):
+    """The ``context_built`` event logged per packet (the reference designs' audit record): the
+    items by provenance and hash, and the token count. The task is recorded by its sha256 and
+    length only: it is untrusted text and may hold what a log should not."""
+
+    event: Literal["context_built"] = "context_built"
+    at: str
+    repository: str
+    commit: str | None
+    dirty: bool
+    index_version: int
+    task_sha256: str
+    task_chars: int
+    format: str
+    tokens: TokenAccount
+    items: list[EventItem] = Field(default_factory=list)
+
+
 class ContextPacket(_Model):
     """A task turned into a budgeted, provenance-labelled packet."""
 
@@ -308,3 +339,17 @@ class ContextPacket(_Model):
     conventions: list[str] = Field(default_factory=list)
     items: list[ContextItem] = Field(default_factory=list)
     tokens: TokenAccount
+
+    def built_event(self, task: str, fmt: str) -> ContextBuiltEvent:
+        """The ``context_built`` event of this packet, built for ``task`` and rendered as ``fmt``."""
+        import hashlib
+        from datetime import datetime, timezone
+
+        return ContextBuiltEvent(
+            at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            repository=self.repository, commit=self.commit, dirty=self.dirty,
+            index_version=self.index_version, task_sha256=hashlib.sha256(task.encode("utf-8")).hexdigest(),
+            task_chars=len(task), format=fmt, tokens=self.tokens,
+            items=[EventItem(id=i.id, type=i.type, path=i.path, line_range=i.line_range, sha256=i.sha256,
+                             freshness=i.freshness) for i in self.items],
+        )

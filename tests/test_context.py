@@ -155,6 +155,27 @@ def test_cli_context_reads_stdin_both_formats(indexed_small: Path) -> None:
     assert md.startswith("# Context packet") and get_tokenizer().count(md) <= 3000
 
 
+def test_context_built_events_record_each_packet(indexed_small: Path, tmp_path: Path) -> None:
+    """One JSON line per packet: its items by path, lines and sha256, and the token count; the
+    untrusted task only by hash and length. The CLI appends to the same log."""
+    log = tmp_path / "events.jsonl"
+    with Repo.open(indexed_small) as repo:
+        packets = [repo.context(TASK, budget=b, fmt=f, event_log=log) for b, f in ((2000, "markdown"), (3000, "json"))]
+    run_cli("context", TASK, "--repo", str(indexed_small), "--budget", "1500", "--event-log", str(log))
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["event"] for e in events] == ["context_built"] * 3
+    assert [e["format"] for e in events] == ["markdown", "json", "markdown"]
+    for event, packet in zip(events, packets):
+        assert event["tokens"] == packet.tokens.model_dump()
+        assert [(i["path"], i["line_range"], i["sha256"]) for i in event["items"]] == \
+            [(i.path, i.line_range, i.sha256) for i in packet.items]
+        assert event["commit"] == packet.commit and event["at"].endswith("+00:00")
+    assert events[2]["tokens"]["budget"] == 1500 and events[2]["items"]
+    assert all(e["task_sha256"] == hashlib.sha256(TASK.encode()).hexdigest() for e in events)
+    assert TASK not in log.read_text()
+    assert (log.stat().st_mode & 0o777) == 0o600  # the log may name private paths: owner only
+
+
 def test_remembered_counts_are_exact() -> None:
     from repointel import tokens
 

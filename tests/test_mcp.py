@@ -39,10 +39,11 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def _session(root: Path, body: Callable[[ClientSession], Awaitable[None]], timeout: float = 120) -> None:
-    """Start ``repointel mcp root`` and run ``body`` with an initialised client session."""
+def _session(root: Path, body: Callable[[ClientSession], Awaitable[None]], timeout: float = 120,
+             extra: tuple[str, ...] = ()) -> None:
+    """Start ``repointel mcp root [extra...]`` and run ``body`` with an initialised client session."""
     env = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else None
-    params = StdioServerParameters(command=sys.executable, args=["-m", "repointel", "mcp", str(root)],
+    params = StdioServerParameters(command=sys.executable, args=["-m", "repointel", "mcp", str(root), *extra],
                                    cwd=str(root), env=env)
 
     async def main() -> None:
@@ -204,6 +205,20 @@ def test_bad_input_is_a_tool_error_and_the_server_keeps_serving(repo: Path) -> N
         assert packet["tokens"]["used"] <= 1024
 
     _session(repo, body)
+
+
+def test_event_log_gets_one_context_built_event_per_packet(repo: Path, tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    served: list[dict[str, Any]] = []
+
+    async def body(s: ClientSession) -> None:
+        served.append(await _ok(s, "context_packet", {"task": TASK, "budget": 2048}))
+        await _ok(s, "repo_map", {"task": TASK})  # maps are not packets: no event
+
+    _session(repo, body, extra=("--event-log", str(log)))
+    [event] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert event["event"] == "context_built" and event["tokens"] == served[0]["tokens"]
+    assert [i["sha256"] for i in event["items"]] == [i["sha256"] for i in served[0]["items"]]
 
 
 def test_long_task_is_capped_and_says_so(repo: Path) -> None:
