@@ -102,6 +102,7 @@ class IndexStore:
     def __init__(self, db_path: str, read_only: bool = False) -> None:
         self.db_path = db_path
         self.read_only = read_only
+        self._meta: dict[str, str] | None = None
         if read_only and not os.path.exists(db_path):
             raise IndexMissingError(f"no index at {db_path}: run `repointel index` first")
         # Readers answer untrusted SQL: no file, URL or extension access from a read connection.
@@ -147,12 +148,18 @@ class IndexStore:
 
     # -- meta -------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
-        """Every key/value of the meta table."""
+        """Every key/value of the meta table. A read-only store reads it once: while it holds the
+        file no process can write it (DuckDB's lock), and every per-state cache keys on it."""
+        if self._meta is not None:
+            return dict(self._meta)
         try:
             rows = self.con.execute("SELECT key, value FROM meta").fetchall()
         except duckdb.CatalogException:
             return {}
-        return {str(k): str(v) for k, v in rows}
+        meta = {str(k): str(v) for k, v in rows}
+        if self.read_only:
+            self._meta = meta
+        return dict(meta)
 
     def _set_meta(self, values: dict[str, str | None]) -> None:
         self.con.execute("DELETE FROM meta WHERE list_contains(?, key)", [list(values)])

@@ -178,3 +178,26 @@ def test_bundled_packages_only_inside_a_python_package(tmp_path: Path) -> None:
         aux = {c.path: c.features["aux"] for c in rank_files(repo._reader(), analyse_task("checkout_total"))}
     assert {p: aux[p] for p in aux if p != "requests/__init__.py"} == {
         "requests/packages/urllib3/pool.py": 1.0, "packages/shop/src/cart.py": 0.0, "lib/extern/ply/lex.py": 1.0}
+
+
+def test_definition_terms_follow_edits_across_index_states(tmp_path: Path) -> None:
+    """Definition term counts are kept across index states per file sha256: after an edit the
+    edited file's are recounted, and the scores equal those of an empty cache."""
+    from repointel.context import retrieve
+
+    files = {"pkg/a.py": 'def alpha():\n    """Parse the invoice ledger."""\n',
+             "pkg/b.py": 'def beta():\n    """Render the invoice."""\n'}
+    root = make_indexed_repo(tmp_path / "r", files)
+    terms = {"ledger": 1, "invoice": 1, "render": 1}
+    paths = ["pkg/a.py", "pkg/b.py"]
+    with Repo.open(root) as repo:
+        before = retrieve.definition_scores(repo._reader(), paths, terms)
+        (root / "pkg/a.py").write_text('def alpha():\n    """Render the ledger."""\n')
+        repo.index(workers=1)
+        after = retrieve.definition_scores(repo._reader(), paths, terms)
+        retrieve._DEF_TERMS.clear()
+        assert after == retrieve.definition_scores(repo._reader(), paths, terms)
+        assert after["pkg/a.py"] != before["pkg/a.py"] and after["pkg/a.py"] > 0
+        (root / "pkg/b.py").unlink()
+        repo.index(workers=1)
+        assert set(retrieve.definition_scores(repo._reader(), paths, terms)) == {"pkg/a.py"}
