@@ -278,13 +278,18 @@ class Repo:
         """Cards of the definitions named ``name`` (a name, or a qualified name such as
         ``Invoice.total``), optionally under the file or folder ``path``: file and lines, the
         repository definitions the body uses (``depends_on``) and the tests that cover it."""
+        from .context.builder import narrowed_commands
         from .rank.cards import symbol_cards
 
         rel = None if path is None else self.safe_path(path) or None
-        cards = symbol_cards(self.root, self._reader(), name, rel, limit)
+        store = self._reader()
+        cards = symbol_cards(self.root, store, name, rel, limit)
         if not cards:
             where = f" under {rel}" if rel else ""
             raise PathNotIndexedError(f"no symbol named {name!r}{where}")
+        for card in cards:  # each test's command as this repository's build runs it
+            commands = narrowed_commands(store, [(t.path, t.command) for t in card.tests])
+            card.tests = [t.model_copy(update={"command": c}) for t, c in zip(card.tests, commands)]
         return cards
 
     def owners(self, path: str) -> OwnerRecord:

@@ -35,6 +35,6 @@ DEFAULT_BUDGET = 1024
 #: Exact tokenizer used for budgets unless another is chosen.
 DEFAULT_TOKENIZER = "cl100k_base"
 #: Version of what the extractors produce; bumping it re-parses every file on the next run.
-EXTRACTOR_VERSION = "2026.11.30-r7"  # r7: declarations, signatures, module edges, deps/, Ruby/.NET builds
+EXTRACTOR_VERSION = "2026.11.30-r8"  # r8: a chained npm test script runs its unit sub-script
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
 SCHEMA_VERSION = 1

@@ -140,6 +140,25 @@ def test_pnpm_workspace_reads_only_its_packages_list(tmp_path: Path) -> None:
     assert pnpm.modules == ["packages/core"]
 
 
+@pytest.mark.parametrize(("scripts", "unit", "full"), [
+    ('"test": "pnpm test-unit && pnpm test-serve && pnpm test-build", "test-unit": "vitest run", '
+     '"test-serve": "vitest run -c e2e.ts", "test-build": "vitest run -c build.ts", "build": "tsc"',
+     "pnpm run test-unit", "pnpm run build && pnpm test"),  # vite: the chain's unit step
+    ('"test": "pnpm lint; pnpm run spec", "lint": "eslint .", "spec": "mocha"',
+     "pnpm run spec", "pnpm test"),  # no unit step: the one named for specs
+    ('"test": "npm run lint && npm run mocha", "lint": "eslint .", "mocha": "mocha"',
+     "pnpm run mocha", "pnpm test"),  # nothing named for tests: the last step
+    ('"test": "tsc && vitest"', "pnpm test", "pnpm test"),  # one script runs the runner last
+    ('"test": "run-s test:*", "test:unit": "jest"', "pnpm test", "pnpm test"),
+])
+def test_chained_test_script_gives_one_unit_script(tmp_path: Path, scripts: str, unit: str, full: str) -> None:
+    """A focused command appends a test path to the unit command: that must reach one runner,
+    not the last step of a chain."""
+    write_files(tmp_path, {"package.json": f'{{"name": "r", "scripts": {{{scripts}}}}}', "pnpm-lock.yaml": ""})
+    pnpm = _one(detect_builds(str(tmp_path), _files(tmp_path)), "pnpm")
+    assert (pnpm.unit_command, pnpm.full_command) == (unit, full)
+
+
 @pytest.mark.parametrize(("name", "stack"), [
     ("python", ["python", "django"]), ("node", ["javascript", "typescript", "react"]), ("go", ["go", "gin"]),
     ("cargo", ["rust", "tokio"]), ("gradle", ["java", "spring_boot"]), ("maven", ["java", "spring_boot"]),

@@ -175,6 +175,9 @@ def test_focused_test_command(path: str, name: str | None, command: str | None) 
     ("packages/ui/src/cart.test.ts", "npx jest packages/ui/src/cart.test.ts",
      [("pnpm", "package.json", "pnpm test"), ("npm", "packages/ui/package.json", "cd packages/ui && npm test")],
      "cd packages/ui && npm test -- src/cart.test.ts"),  # the package's own runner, path from its dir
+    ("packages/vite/src/a.spec.ts", "npx jest packages/vite/src/a.spec.ts",
+     [("pnpm", "package.json", "pnpm run test-unit")],
+     "pnpm run test-unit packages/vite/src/a.spec.ts"),  # the unit script a chained `test` runs
     ("web/cart.test.js", "npx jest web/cart.test.js", [("make", "Makefile", "make test")],
      "npx jest web/cart.test.js"),  # no node build: the generic command
     ("tests/modules/blocked.c", "ctest -R blocked",

@@ -277,16 +277,40 @@ def _node_workspaces(d: str, data: dict[str, Any], repo: _Repo) -> list[str]:
     return [m for m in _glob_dirs([str(p) for p in patterns], pkg_dirs, d) if m != d]
 
 
+#: A package script that runs other scripts in turn (``pnpm test-unit && pnpm test-e2e``,
+#: ``run-s test:*``): the names it runs.
+_CHAINED_SCRIPT = re.compile(r"(?:^|&&|;)\s*(?:npm run|pnpm(?: run)?|yarn(?: run)?|bun run)\s+([\w:.-]+)")
+_RUN_ALL = re.compile(r"\b(?:run-s|run-p|npm-run-all)\b")
+
+
+def _unit_script(scripts: dict[str, Any]) -> str | None:
+    """The script to run unit tests: ``test``, unless ``test`` only chains other scripts (vite's
+    ``pnpm test-unit && pnpm test-serve && pnpm test-build``); then the chained one named for
+    unit tests, else one named for tests or specs, else the last (lint and build steps come
+    first). Appending a test path to a chain would filter only its last step, so a focused
+    command must go to one script."""
+    test = str(scripts.get("test", ""))
+    if not test or _NPM_NO_TEST in test:
+        return None
+    steps = [s for s in re.split(r"&&|;", test) if s.strip()]
+    chained = [m.group(1) for m in _CHAINED_SCRIPT.finditer(test) if m.group(1) in scripts]
+    if len(steps) < 2 or len(chained) < len(steps) or _RUN_ALL.search(test):
+        return "test"
+    return next((n for n in chained if "unit" in n),
+                next((n for n in chained if "test" in n or "spec" in n), chained[-1]))
+
+
 def _node_commands(pm: str, scripts: dict[str, Any]) -> tuple[str | None, str | None]:
-    test = scripts.get("test")
     run = "bun run" if pm == "bun" else f"{pm} run"
-    unit = (f"{run} test" if pm == "bun" else f"{pm} test") if test and _NPM_NO_TEST not in str(test) else None
+    script = _unit_script(scripts)
+    test_all = (f"{run} test" if pm == "bun" else f"{pm} test") if script else None
+    unit = test_all if script in (None, "test") else f"{run} {script}"
     for name in ("ci", "check", "verify", "validate"):
         if name in scripts:
             return unit, f"{run} {name}"
     if "build" in scripts and unit:
-        return unit, f"{run} build && {unit}"
-    return unit, unit
+        return unit, f"{run} build && {test_all}"
+    return unit, test_all
 
 
 def _node_member_command(pm: str, member: str, name: str) -> str:

@@ -351,6 +351,9 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     return None
 
 
+#: A node build's unit command that runs one package script (``npm test``, ``pnpm run test:unit``):
+#: arguments appended reach that script's runner.
+_ONE_SCRIPT = re.compile(r"(?:^|&& )(?:npm|pnpm|yarn|bun)(?: run)? [\w:.-]+$")
 #: Build tools whose unit command can be narrowed to one test, per file family.
 _NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun")}
 
@@ -384,7 +387,7 @@ def focused_command(test_path: str, generic: str | None,
             return f"{unit[:-len(' test')]} -Dtest={_q(stem)} test"
         if tool == "gradle" and unit.endswith(" test"):
             return f"{unit} --tests {_q(stem)}"
-        if fam == "js" and unit.endswith(" test"):
+        if fam == "js" and _ONE_SCRIPT.search(unit):
             d = posixpath.dirname(manifest)
             rel = test_path[len(d) + 1:] if d else test_path
             return f"{unit}{' --' if tool == 'npm' else ''} {_q(rel)}"

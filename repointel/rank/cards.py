@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from ..derive import MAX_DEFINERS, MIN_REF_NAME, carries_edges
 from ..extract.symbols import references_in
+from ..extract.testmap import focused_test_command
 from ..models import CoveringTest, SymbolCard, SymbolDependency
 from ..parse import parse
 from ..store import IndexStore
@@ -140,5 +141,6 @@ def _covering_tests(store: IndexStore, path: str, name: str) -> list[CoveringTes
     out += [CoveringTest(path=t, reason=reason, command=command)
             for t, (reason, command) in linked.items() if t not in users]
     if definers <= MAX_DEFINERS:
-        out += [CoveringTest(path=t, reason=f"uses {name}") for t in users if t not in linked]
+        out += [CoveringTest(path=t, reason=f"uses {name}", command=focused_test_command(t))
+                for t in users if t not in linked]
     return out[:MAX_TESTS]
