@@ -212,7 +212,10 @@ class Repo:
         built = self._built("map", task=task, budget=budget, tokenizer=tokenizer)
         if built is not None:
             return RepoMap.model_validate(built)
-        return build_map(self._reader(), task, budget, tokenizer)
+        from .context.retrieve import map_lead
+
+        store = self._reader()
+        return build_map(store, task, budget, tokenizer, map_lead(store, task) if task else None)
 
     def context(self, task: str, *, budget: int = 8192, tokenizer: str = DEFAULT_TOKENIZER,
                 fmt: str = "markdown", event_log: str | os.PathLike[str] | None = None) -> ContextPacket:

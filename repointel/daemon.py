@@ -677,9 +677,12 @@ def _build(daemon: Daemon, store: IndexStore, op: str, req: dict[str, Any]) -> A
     """A map or packet built here: the graph, postings and definitions stay cached in this process
     across index states, where a client would pull whole tables through the socket each time."""
     if op == "map":
+        from .context.retrieve import map_lead
         from .rank.repomap import build_map
 
-        return build_map(store, req.get("task"), int(req["budget"]), str(req["tokenizer"])).model_dump(mode="json")
+        task = req.get("task")
+        return build_map(store, task, int(req["budget"]), str(req["tokenizer"]),
+                         map_lead(store, task) if task else None).model_dump(mode="json")
     from .context.builder import build_packet
 
     return build_packet(daemon.root, store, str(req["task"]), int(req["budget"]), str(req["tokenizer"]),

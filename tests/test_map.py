@@ -78,3 +78,43 @@ def test_map_shows_production_code_not_tests_docs_or_examples(tmp_path: Path) ->
         repo.index(workers=1)
         paths = [e.path for e in repo.map(budget=2000).entries]
     assert paths and set(paths) <= {"shop/__init__.py", "shop/cart.py", "shop/tax.py"}
+
+
+def test_map_buys_breadth_first_and_shows_methods_under_their_class(stdlib_part: Path) -> None:
+    """Each file's top-level definitions come before its members, and a file ranked half as high
+    shows its first definition before the top file shows its third: at 1024 tokens the map spans
+    many files (it showed 3 when every file listed up to 40 definitions in line order)."""
+    with Repo.open(stdlib_part) as repo:
+        m = repo.map(budget=1024)
+    assert len(m.entries) >= 10
+    for entry in m.entries:
+        lines = entry.definitions
+        if lines:
+            assert not lines[0].split("│", 1)[1].startswith(" "), f"{entry.path} opens with a member"
+        for i, line in enumerate(lines):  # a member is shown under its class (or another member)
+            if line.split("│", 1)[1].startswith("    "):
+                assert i > 0, f"{entry.path}: {line} has no class line above it"
+
+
+def test_map_leaves_out_a_functions_inner_helpers(tmp_path: Path) -> None:
+    from .conftest import make_indexed_repo
+
+    root = make_indexed_repo(tmp_path / "r", {
+        "pkg/__init__.py": "",
+        "pkg/codec.py": "def make_codec():\n    def encode(x):\n        return x\n    return encode\n\n\n"
+                        "class Codec:\n    def decode(self, x):\n        return x\n",
+        "pkg/use.py": "from pkg.codec import make_codec, Codec\n\nencode = make_codec()\nCodec().decode(encode(1))\n",
+    })
+    with Repo.open(root) as repo:
+        text = repo.map(budget=4000).text
+    assert "def make_codec()" in text and "def decode(self, x)" in text and "class Codec" in text
+    assert "def encode(x)" not in text
+
+
+def test_task_map_opens_with_the_tasks_best_files(stdlib_part: Path) -> None:
+    """Plain words name no path or symbol: the map follows the packet's ranking, not PageRank
+    seeded by names alone."""
+    with Repo.open(stdlib_part) as repo:
+        m = repo.map("json decoder raises on trailing comma", budget=1024)
+    assert m.entries[0].path == "json/decoder.py"
+    assert [e.rank for e in m.entries] == sorted((e.rank for e in m.entries), reverse=True)

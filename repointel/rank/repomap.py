@@ -3,7 +3,10 @@ exact token budget."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from collections.abc import Callable
+from typing import NamedTuple
 
 from ..models import MapEntry, RepoMap, TokenAccount
 from ..store import IndexStore
@@ -33,7 +36,9 @@ def _production(store: IndexStore, paths: list[str]) -> set[str]:
     return {p for p, other in rows if not other and not is_auxiliary(p, packages)}
 
 
-def _ranked(store: IndexStore, task: str | None) -> list[tuple[str, float]]:
+def _ranked(store: IndexStore, task: str | None, lead: list[str]) -> list[tuple[str, float]]:
+    """(file, rank) best first: the ``lead`` files first (ranks above 1, in their order), then the
+    others by PageRank personalised by the task's seeds, as a share of the top file's (≤ 1)."""
     graph = load_graph(store)
     pers = None
     if task:
@@ -41,42 +46,138 @@ def _ranked(store: IndexStore, task: str | None) -> list[tuple[str, float]]:
     scores = pagerank(graph, pers)
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     keep = _production(store, [p for p, _ in ranked])
-    return [(p, s) for p, s in ranked if p in keep][:MAX_CANDIDATES] or ranked[:MAX_CANDIDATES]
+    ranked = [(p, s) for p, s in ranked if p in keep][:MAX_CANDIDATES] or ranked[:MAX_CANDIDATES]
+    top = ranked[0][1] if ranked and ranked[0][1] > 0 else 1.0
+    first = [(p, 1.0 + (len(lead) - i) / len(lead)) for i, p in enumerate(dict.fromkeys(lead))]
+    led = set(lead)
+    return first + [(p, s / top) for p, s in ranked if p not in led]
 
 
-def _definitions(store: IndexStore, paths: list[str]) -> dict[str, list[str]]:
-    rows = store.rows(
-        "SELECT path, start_line, signature, parent, name FROM symbols "
+class _Def(NamedTuple):
+    """A definition as the map shows it: its line, and what orders it within its file."""
+
+    line: int
+    text: str
+    qualname: str
+    parent: str | None
+    importance: float
+    #: Its place in the file's order: 0 top-level classes and functions, 1 members, 2 constants.
+    tier: int
+
+
+def _definitions(store: IndexStore, paths: list[str]) -> dict[str, list[_Def]]:
+    """The map-worthy definitions of ``paths`` in line order (public names, MAP_KINDS)."""
+    every = store.rows(
+        "SELECT path, start_line, signature, parent, name, qualname, kind FROM symbols "
         "WHERE path IN (SELECT unnest(?)) AND kind IN (SELECT unnest(?)) ORDER BY path, start_line",
         [paths, list(MAP_KINDS)],
     )
-    out: dict[str, list[str]] = defaultdict(list)
-    for path, line, sig, parent, name in rows:
-        if len(out[path]) >= MAX_DEFS_PER_FILE or (name.startswith("_") and not name.startswith("__init")):
-            continue
-        indent = "    " if parent else ""
-        out[path].append(f"{line:>5}│{indent}{sig.strip() or name}")
+    kind_of = {(r[0], r[5]): r[6] for r in every}
+    rows = [r for r in every if (not r[4].startswith("_") or r[4].startswith("__init"))
+            and kind_of.get((r[0], r[3])) not in _BODY_KINDS]  # a function's inner helpers are not its API
+    importance = _importance(store, sorted({r[4] for r in rows}))
+    out: dict[str, list[_Def]] = defaultdict(list)
+    for path, line, sig, parent, name, qual, kind in rows:
+        if len(out[path]) < MAX_DEFS_PER_FILE:
+            text = f"{line:>5}│{'    ' if parent else ''}{sig.strip() or name}"
+            tier = 2 if kind == "constant" else 1 if parent else 0
+            out[path].append(_Def(line, text, qual, parent, importance.get(name, 0.0), tier))
     return out
 
 
-def build_map(store: IndexStore, task: str | None, budget: int, tokenizer: str) -> RepoMap:
-    """A ranked map that never exceeds ``budget`` tokens of ``tokenizer``."""
+#: Definitions nested in these are a body's helpers, left out of a map.
+_BODY_KINDS = ("function", "method")
+
+
+def _importance(store: IndexStore, names: list[str]) -> dict[str, float]:
+    """How much of the repository uses each name: the files referencing it per file defining it
+    (a name twenty files define says little about any one of them), log-damped."""
+    if not names:
+        return {}
+    users = dict(store.rows("SELECT name, count(DISTINCT path) FROM refs WHERE name IN (SELECT unnest(?)) "
+                            "GROUP BY name", [names]))
+    definers = dict(store.rows("SELECT name, count(DISTINCT path) FROM symbols WHERE name IN (SELECT unnest(?)) "
+                               "GROUP BY name", [names]))
+    return {n: math.log1p(users.get(n, 0) / max(definers.get(n, 1), 1)) for n in names}
+
+
+#: A file's k-th definition (0-based; top-level ones first, each group most used first) weighs
+#: its file's rank times 1 / (1 + k)^DEF_DECAY:
+#: the top file shows its most used definitions before a file ranked half as high shows its first,
+#: and the budget buys breadth (many files, their key definitions) before depth.
+DEF_DECAY = 1.0
+
+
+def _pairs(ranked: list[tuple[str, float]], defs: dict[str, list[_Def]]) -> list[tuple[str, int | None]]:
+    """(file, index into its definitions, or None for a file that has none) in the order the map
+    takes them: by file rank times the definition's within-file weight."""
+    top = ranked[0][1] if ranked and ranked[0][1] > 0 else 1.0
+    scored: list[tuple[float, int, int, str, int | None]] = []  # (-weight, file order, k, path, index)
+    for order, (path, score) in enumerate(ranked):
+        rows = defs.get(path, [])
+        if not rows:
+            scored.append((-score / top, order, 0, path, None))
+            continue
+        # the file's shape first (its top-level definitions), then members, then constants;
+        # most used first within each
+        by_use = sorted(range(len(rows)), key=lambda i: (rows[i].tier, -rows[i].importance, rows[i].line))
+        for k, i in enumerate(by_use):
+            scored.append((-score / top / (1 + k) ** DEF_DECAY, order, k, path, i))
+    scored.sort()
+    return [(path, i) for _, _, _, path, i in scored]
+
+
+def _render(ranked: list[tuple[str, float]], defs: dict[str, list[_Def]],
+            chosen: list[tuple[str, int | None]]) -> list[tuple[str, float, list[str]]]:
+    """(path, rank, lines) of the files ``chosen`` reaches, in rank order; a method shown brings
+    its class's line (the map shows where it lives)."""
+    picked: dict[str, set[int]] = defaultdict(set)
+    for path, i in chosen:
+        picked[path]  # noqa: B018 (a file without definitions is shown by its path)
+        if i is None:
+            continue
+        rows = defs[path]
+        picked[path].add(i)
+        parent = rows[i].parent
+        while parent is not None:
+            j = next((j for j, r in enumerate(rows) if r.qualname == parent), None)
+            if j is None:
+                break
+            picked[path].add(j)
+            parent = rows[j].parent
+    return [(p, s, [defs[p][i].text for i in sorted(picked[p])]) for p, s in ranked if p in picked]
+
+
+def _text(blocks: list[tuple[str, float, list[str]]]) -> str:
+    return "".join(f"{p}:\n" + "".join(line + "\n" for line in lines) + "\n" for p, _, lines in blocks)
+
+
+def build_map(store: IndexStore, task: str | None, budget: int, tokenizer: str,
+              lead: list[str] | None = None) -> RepoMap:
+    """A ranked map that never exceeds ``budget`` tokens of ``tokenizer``: the files in rank
+    order, each with the definitions the budget reaches, most used first (see :func:`_pairs`).
+    ``lead``: files to show first, in order (the task's best files, from the context ranking)."""
     tok = get_tokenizer(tokenizer)
     commit = store.meta().get("commit") or None
-    ranked = _ranked(store, task)
+    ranked = _ranked(store, task, lead or [])
     defs = _definitions(store, [p for p, _ in ranked])
-    blocks = [(p, s, f"{p}:\n" + "".join(d + "\n" for d in defs.get(p, [])) + "\n") for p, s in ranked]
-    counts = tok.count_many([b for _, _, b in blocks])
-    chosen: list[tuple[str, float, str]] = []
-    used = 0
-    for (path, score, block), n in zip(blocks, counts):
-        if used + n <= budget:
-            chosen.append((path, score, block))
-            used += n
-    text = "".join(b for _, _, b in chosen)
-    while chosen and tok.count(text) > budget:  # token merges across block seams
-        chosen.pop()
-        text = "".join(b for _, _, b in chosen)
-    entries = [MapEntry(path=p, rank=round(s, 8), definitions=defs.get(p, [])) for p, s, _ in chosen]
+    pairs = _pairs(ranked, defs)
+    n = _most_that_fit(pairs, lambda k: tok.count(_text(_render(ranked, defs, pairs[:k]))), budget)
+    blocks = _render(ranked, defs, pairs[:n])
+    text = _text(blocks)
+    entries = [MapEntry(path=p, rank=round(s, 8), definitions=lines) for p, s, lines in blocks]
     return RepoMap(commit=commit, entries=entries, text=text,
                    tokens=TokenAccount(tokenizer=tokenizer, budget=budget, used=tok.count(text)))
+
+
+def _most_that_fit(pairs: list[tuple[str, int | None]], cost: Callable[[int], int], budget: int) -> int:
+    """The largest k with ``cost(k) <= budget`` (cost grows with k), by binary search: ~15 exact
+    counts of the rendered text, not one per definition."""
+    lo, hi = 0, len(pairs)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if cost(mid) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
