@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -109,6 +110,20 @@ def _examine_chunk(root: str, chunk: list[tuple[str, bytes, int, int]],
     return [examine(root, p, raw, size, mtime, keep_tree=keep_trees) for p, raw, size, mtime in chunk]
 
 
+def _worker_init() -> None:
+    """A pool worker collects cyclic garbage once per chunk, not every 700 allocations: parsing
+    allocates millions of short-lived objects that reference counting frees (3% of examine time)."""
+    gc.freeze()  # what the worker imported lives as long as it does: never scanned again
+    gc.disable()
+
+
+def _examine_worker_chunk(root: str, chunk: list[tuple[str, bytes, int, int]]) -> list[tuple[FileFacts, Any]]:
+    try:
+        return _examine_chunk(root, chunk)
+    finally:
+        gc.collect()
+
+
 def _chunks(entries: Sequence[Entry]) -> Iterator[list[tuple[str, bytes, int, int]]]:
     ordered = sorted(entries, key=lambda e: -e.size)  # big files first: better load balance
     for i in range(0, len(ordered), _CHUNK_FILES):
@@ -119,7 +134,7 @@ def _pool(workers: int) -> cf.ProcessPoolExecutor:
     ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
     if os.name == "posix":
         ctx.set_forkserver_preload(["repointel.extract.filemap", "repointel.extract.symbols"])
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
 
 
 def _examine_all(root: str, entries: list[Entry], workers: int | None,
@@ -138,7 +153,7 @@ def _examine_all(root: str, entries: list[Entry], workers: int | None,
     with _pool(n) as pool:
         # no name holds the futures: as_completed lets go of each one it yields, so a chunk's
         # results are freed once consumed instead of living until the last chunk is done
-        for fut in cf.as_completed([pool.submit(_examine_chunk, root, c) for c in _chunks(entries)]):
+        for fut in cf.as_completed([pool.submit(_examine_worker_chunk, root, c) for c in _chunks(entries)]):
             for item in fut.result():
                 done += 1
                 yield item
