@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from repointel import Repo
-from repointel.extract.terms import utf8_word_counts, word_counts
+from repointel.extract.terms import split_identifier, terms_of_words, utf8_word_counts, word_counts
 from repointel.rank import lexical
 from repointel.rank.lexical import QUERIES_BEFORE_LOAD, bm25_scores, document_frequencies
 from repointel.store import IndexStore
@@ -68,3 +68,15 @@ def test_utf8_word_counts_equal_word_counts(text: str) -> None:
     """Counting words from the UTF-8 bytes finds exactly the words the regex finds in the text:
     every byte of a non-ASCII character ends a word, as the character does."""
     assert utf8_word_counts(text.encode("utf-8")) == word_counts(text)
+
+
+@given(words=st.dictionaries(st.from_regex(r"[A-Za-z0-9_]{1,12}", fullmatch=True) | st.sampled_from(
+    ["the", "a", "http", "getHTTPResponse_code", "x", "io", "return", "abc2", "ABC", "snake_case"]),
+    st.integers(min_value=1, max_value=5), max_size=30))
+def test_terms_of_words_equal_splitting_every_word(words: dict[str, int]) -> None:
+    """The lower-case fast path (a word that is its own only term) gives what splitting does."""
+    want: dict[str, int] = {}
+    for word, n in words.items():
+        for term in () if word.isdigit() else split_identifier(word):
+            want[term] = want.get(term, 0) + n
+    assert dict(terms_of_words(words)) == want

@@ -63,6 +63,10 @@ def terms_of_words(*word_maps: Mapping[str, int]) -> Counter[str]:
     get = out.get
     for words in word_maps:
         for word, n in words.items():
+            if word.islower() and word.isalpha():  # most words: their own only term (no call)
+                if len(word) >= _MIN_LEN and word not in STOPWORDS:
+                    out[word] = get(word, 0) + n
+                continue
             if word.isdigit():
                 continue
             for term in split_identifier(word):
