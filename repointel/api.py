@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from .config import DEFAULT_BUDGET, DEFAULT_TOKENIZER, INDEX_DIRNAME, INDEX_FILENAME, SCHEMA_VERSION
 from .errors import BudgetError, PathNotIndexedError, PathOutsideRepoError, RepoNotFoundError
-from .indexer import Progress, run_index
+from .indexer import FLUSH_ROWS, Progress, run_index
 from .models import (
     ContextPacket,
     Definition,
@@ -102,8 +102,10 @@ class Repo:
             Path(ignore).write_text("# repointel index: never commit\n*\n")
 
     # -- indexing -----------------------------------------------------------------
-    def index(self, *, workers: int | None = None, progress: Progress | None = None) -> IndexStats:
-        """Bring the index up to date (incremental; atomic)."""
+    def index(self, *, workers: int | None = None, progress: Progress | None = None,
+              flush_rows: int | None = None) -> IndexStats:
+        """Bring the index up to date (incremental; atomic). ``flush_rows``: rows held before
+        they are written into the run's transaction (:data:`~repointel.indexer.FLUSH_ROWS`)."""
         self.close()
         # -- daemon hook (owner: repointel/store_client.py): the daemon runs the batch.
         from .store_client import connect_daemon
@@ -118,7 +120,8 @@ class Repo:
         self._ensure_index_dir()
         store = IndexStore(self.db_path, read_only=False)
         try:
-            return run_index(self.root, store, workers=workers, progress=progress)
+            return run_index(self.root, store, workers=workers, progress=progress,
+                             flush_rows=flush_rows or FLUSH_ROWS)
         finally:
             store.close()
 

@@ -71,12 +71,15 @@ def main() -> None:
 @main.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False))
 @click.option("--workers", type=int, default=None, help="Parser processes (default: CPU count).")
+@click.option("--flush-rows", type=click.IntRange(min=1), default=None,
+              help="Rows held before they are written into the run's transaction (default 300000); "
+                   "lower holds less memory on a huge tree.")
 @json_option
 @_errors
-def index(path: str, workers: int | None, as_json: bool) -> None:
+def index(path: str, workers: int | None, flush_rows: int | None, as_json: bool) -> None:
     """Index PATH incrementally into PATH/.repointel/index.duckdb."""
     with _open(path) as repo:
-        stats = repo.index(workers=workers, progress=_progress_printer(not as_json))
+        stats = repo.index(workers=workers, progress=_progress_printer(not as_json), flush_rows=flush_rows)
     if as_json:
         _emit(stats)
         return

@@ -32,7 +32,7 @@ from .models import IndexStats
 from .scan import Entry, ScanResult, scan, start_git_head
 from .store import PER_FILE_TABLES, TABLES, IndexStore
 
-__all__ = ["Progress", "run_index"]
+__all__ = ["FLUSH_ROWS", "Progress", "run_index"]
 
 #: Progress callback: (phase, done, total).
 Progress = Callable[[str, int, int], None]

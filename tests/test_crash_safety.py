@@ -56,10 +56,11 @@ def test_kill_index_at_random_moments(tmp_path: Path) -> None:
     assert before != after
     rng = random.Random(11)
     outcomes = {"before": 0, "after": 0}
-    for _ in range(KILLS):
+    for i in range(KILLS):
         _restore(saved, db)
+        streamed = ["--flush-rows", "300"] if i % 2 else []  # half the runs write as they go
         proc = subprocess.Popen([sys.executable, "-m", "repointel", "index", str(root),
-                                 "--workers", "1", "--json"],
+                                 "--workers", "1", "--json", *streamed],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.05, full_run + 0.6))
         os.kill(proc.pid, signal.SIGKILL)
