@@ -147,12 +147,10 @@ class Repo:
         """Indexed files whose size or mtime on disk differ from the index (or that vanished)."""
         store = self._reader()
         sql = "SELECT path, raw_path, size, mtime_ns FROM files WHERE status = 'indexed'"
-        rows = store.rows(sql)
-        wanted = set(paths) if paths is not None else None
+        rows = store.rows(sql) if paths is None else store.rows(
+            sql + " AND path IN (SELECT unnest(?)) ORDER BY path", [sorted(set(paths))])
         out = []
         for path, raw, size, mtime in rows:
-            if wanted is not None and path not in wanted:
-                continue
             try:
                 st = os.stat(os.path.join(os.fsencode(self.root), raw))
             except OSError:
@@ -214,11 +212,17 @@ class Repo:
         _check_budget(budget)
         built = self._built("map", task=task, budget=budget, tokenizer=tokenizer)
         if built is not None:
-            return RepoMap.model_validate(built)
+            return self._with_freshness(RepoMap.model_validate(built))
         from .context.retrieve import map_lead
 
         store = self._reader()
-        return build_map(store, task, budget, tokenizer, map_lead(store, task) if task else None)
+        return self._with_freshness(
+            build_map(store, task, budget, tokenizer, map_lead(store, task) if task else None))
+
+    def _with_freshness(self, built: RepoMap) -> RepoMap:
+        """The map, saying which of the files it shows changed on disk since indexing."""
+        stale = self.stale_paths([e.path for e in built.entries])
+        return built.model_copy(update={"stale_paths": stale, "freshness": "stale" if stale else "current"})
 
     def context(self, task: str, *, budget: int = 8192, tokenizer: str = DEFAULT_TOKENIZER,
                 fmt: str = "markdown", event_log: str | os.PathLike[str] | None = None) -> ContextPacket:

@@ -112,6 +112,9 @@ def map_cmd(task: str | None, repo_path: str, budget: int, tokenizer: str, no_in
         click.echo(result.text, nl=False)  # exactly the counted text on stdout
         sep = "\n" if result.text and not result.text.endswith("\n") else ""  # on a terminal, a line of its own
         click.echo(f"{sep}# {len(result.entries)} files, {result.tokens.used}/{budget} {tokenizer} tokens", err=True)
+        if result.stale_paths:
+            click.echo(f"# stale: changed on disk since indexing (run `repointel index`): "
+                       f"{', '.join(result.stale_paths)}", err=True)
 
 
 @main.command()

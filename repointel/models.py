@@ -205,12 +205,15 @@ class TokenAccount(_Model):
 
 
 class RepoMap(_Model):
-    """A ranked, budgeted repository map."""
+    """A ranked, budgeted repository map. ``stale_paths``: files it shows that changed on disk
+    since they were indexed (their lines may have moved); ``freshness`` is ``stale`` when any did."""
 
     commit: str | None
     entries: list[MapEntry]
     text: str
     tokens: TokenAccount
+    freshness: Freshness = "current"
+    stale_paths: list[str] = Field(default_factory=list)
 
 
 class DepsReport(_Model):

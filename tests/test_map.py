@@ -118,3 +118,23 @@ def test_task_map_opens_with_the_tasks_best_files(stdlib_part: Path) -> None:
         m = repo.map("json decoder raises on trailing comma", budget=1024)
     assert m.entries[0].path == "json/decoder.py"
     assert [e.rank for e in m.entries] == sorted((e.rank for e in m.entries), reverse=True)
+
+
+def test_map_says_which_shown_files_changed_since_indexing(tmp_path: Path) -> None:
+    """Never stale without saying so: a shown file edited after indexing is listed, in the model
+    and on the CLI's stderr, until the index catches up."""
+    from .conftest import make_indexed_repo
+
+    root = make_indexed_repo(tmp_path / "r", {
+        "shop/__init__.py": "", "shop/cart.py": "def total(prices):\n    return sum(prices)\n",
+        "shop/tax.py": "from shop.cart import total\n\n\ndef with_tax(prices):\n    return total(prices) * 1.2\n",
+    })
+    with Repo.open(root) as repo:
+        assert repo.map(budget=500).freshness == "current"
+        (root / "shop/cart.py").write_text("\n\ndef total(prices):\n    return sum(prices)\n")
+        m = repo.map(budget=500)
+        assert m.freshness == "stale" and m.stale_paths == ["shop/cart.py"]
+    out = run_cli("map", "--repo", str(root), "--budget", "500", "--no-index")
+    assert "# stale: changed on disk since indexing" in out.stderr and "shop/cart.py" in out.stderr
+    out = run_cli("map", "--repo", str(root), "--budget", "500")  # indexes first
+    assert "stale" not in out.stderr
