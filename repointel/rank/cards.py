@@ -21,10 +21,12 @@ from ..models import CoveringTest, SymbolCard, SymbolDependency
 from ..parse import parse
 from ..store import IndexStore
 
-__all__ = ["MAX_CARDS", "MAX_DEPENDENCIES", "MAX_TESTS", "symbol_cards"]
+__all__ = ["MAX_CARDS", "MAX_DEPENDENCIES", "MAX_LIMIT", "MAX_TESTS", "symbol_cards"]
 
-#: Definitions answered for one name: a common name (``__init__``, ``run``) has hundreds.
+#: Definitions answered for one name by default: a common name (``__init__``, ``run``) has hundreds.
 MAX_CARDS = 20
+#: The most cards one call may ask for: each re-parses its file (~15 ms on the stdlib).
+MAX_LIMIT = 100
 #: Dependencies listed per card, surest first (see ``SymbolDependency.via``), then fewest
 #: definers, then most uses.
 MAX_DEPENDENCIES = 40
@@ -47,7 +49,7 @@ def symbol_cards(root: str, store: IndexStore, name: str, path: str | None = Non
     """Cards of the definitions named ``name`` (a name or a qualified name such as
     ``Invoice.total``), optionally only under ``path`` (a file or folder), in path order."""
     under = "" if path is None else "AND (s.path = ? OR s.path LIKE ? || '/%')"
-    params: list[Any] = [name, name, *([] if path is None else [path, path]), int(limit)]
+    params: list[Any] = [name, name, *([] if path is None else [path, path]), max(1, min(int(limit), MAX_LIMIT))]
     rows = store.dicts(_DEF_SQL.format(under=under), params)
     commit = store.meta().get("commit") or None
     trees: dict[str, tuple[bytes, Any] | None] = {}
