@@ -138,3 +138,24 @@ def test_map_says_which_shown_files_changed_since_indexing(tmp_path: Path) -> No
     assert "# stale: changed on disk since indexing" in out.stderr and "shop/cart.py" in out.stderr
     out = run_cli("map", "--repo", str(root), "--budget", "500")  # indexes first
     assert "stale" not in out.stderr
+
+
+def test_c_static_functions_are_private_to_their_file(tmp_path: Path) -> None:
+    """Every file calls ``error``: a source file's ``static void error`` is not what they use, but
+    a header's ``static inline`` helper is compiled into every file that includes it."""
+    from .conftest import make_indexed_repo
+
+    users = {f"src/u{i}.c": f'#include "util.h"\nvoid u{i}(void) {{ error("x"); log_line("y"); sdslen(0); }}\n'
+             for i in range(6)}
+    root = make_indexed_repo(tmp_path / "r", {
+        **users,
+        "src/util.h": "static inline int sdslen(int s) { return s; }\nvoid log_line(const char *m);\n",
+        "src/util.c": "void log_line(const char *m) { }\nstatic void error(const char *m) { }\n"
+                      "void util_init(void) { }\n",
+    })
+    from repointel.rank.repomap import _definitions
+
+    with Repo.open(root) as repo:
+        defs = _definitions(repo._reader(), ["src/util.c", "src/util.h"])
+    used = {d.qualname: d.importance for rows in defs.values() for d in rows}
+    assert used["error"] == 0 < used["log_line"] and used["sdslen"] > 0

@@ -81,8 +81,20 @@ def _definitions(store: IndexStore, paths: list[str]) -> dict[str, list[_Def]]:
         if len(out[path]) < MAX_DEFS_PER_FILE:
             text = f"{line:>5}│{'    ' if parent else ''}{sig.strip() or name}"
             tier = 2 if kind == "constant" else 1 if parent else 0
-            out[path].append(_Def(line, text, qual, parent, importance.get(name, 0.0), tier))
+            used = 0.0 if _file_local(path, sig) else importance.get(name, 0.0)
+            out[path].append(_Def(line, text, qual, parent, used, tier))
     return out
+
+
+#: C and C++ source files (not headers): there a ``static`` definition is private to the file.
+#: A header's ``static inline`` functions are compiled into every file including it.
+_C_SOURCES = (".c", ".cc", ".cpp", ".cxx")
+
+
+def _file_local(path: str, signature: str | None) -> bool:
+    """A ``static`` definition in a C/C++ source file: no other file can use it, whatever other
+    files call their own ``error`` or ``ok`` (redis's map showed a test's static ``error``)."""
+    return path.endswith(_C_SOURCES) and (signature or "").lstrip().startswith("static ")
 
 
 #: Definitions nested in these are a body's helpers, left out of a map.
