@@ -111,15 +111,16 @@ def _build_imports(root: str, store: IndexStore, files: list[tuple[str, str | No
     # store when every import is resolved again.
     stored = store.rows("SELECT path, module, names, line, level, kind FROM imports") if change.set_changed else []
     for path, module, names, line, level, kind in [*stored, *change.new_imports]:
-        rec = ImportRecord(path=path, module=module, names=list(names or []), line=line,
-                           level=level, kind=kind)
+        # the stored rows were validated when extracted: constructed, not validated again
+        rec = ImportRecord.model_construct(path=path, module=module, names=list(names or []), line=line,
+                                           level=level, kind=kind, resolved=None, external=None)
         lang = lang_of.get(path)
-        res = resolver.resolve(path, lang, rec) if lang else rec
-        out.append((path, module, names, line, level, kind, res.resolved, res.external))
-        if res.resolved is not None and lang in PACKAGE_IMPORT_LANGUAGES:  # the package's other files
+        resolved, external = resolver.target(path, lang, rec) if lang else (None, None)
+        out.append((path, module, names, line, level, kind, resolved, external))
+        if resolved is not None and lang in PACKAGE_IMPORT_LANGUAGES:  # the package's other files
             out.extend((path, module, names, line, level, kind, other, None)
                        for other in resolver.resolve_all(path, lang, rec)
-                       if other not in (res.resolved, path))
+                       if other not in (resolved, path))
     change.new_targets = Counter((r[0], r[6]) for r in out if r[6] is not None)
     if change.set_changed:
         store.replace_table("imports", out)

@@ -813,16 +813,20 @@ class ImportResolver:
         For imports of a multi-file package (Go, Java wildcard, C# namespace) ``resolved`` is the
         package's first file by sort order; :meth:`resolve_all` lists all of them.
         """
-        resolved: str | None
-        external: str | None
+        resolved, external = self.target(importer, lang, rec)
+        return rec.model_copy(update={"path": rec.path or importer, "resolved": resolved,
+                                      "external": external})
+
+    def target(self, importer: str, lang: str, rec: ImportRecord) -> Result:
+        """:meth:`resolve` as a pair (resolved, external), one of them None, without copying the
+        record (the index resolves every import of a repository: ~12k on the stdlib)."""
         try:
             resolved, external = self._lookup(importer, lang, rec)
         except (ValueError, IndexError, KeyError):  # a malformed record never stops an index run
             resolved, external = None, None
         if resolved == importer and lang != "python":
             resolved = None
-        return rec.model_copy(update={"path": rec.path or importer, "resolved": resolved,
-                                      "external": None if resolved else external})
+        return resolved, None if resolved else external
 
     def resolve_all(self, importer: str, lang: str, rec: ImportRecord) -> list[str]:
         """Every repository file the import brings in: a Go package's non-test files, a Java
@@ -833,5 +837,5 @@ class ImportResolver:
             return self._java.resolve_all(importer, rec)
         if lang == "csharp":
             return self._csharp.resolve_all(importer, rec)
-        hit = self.resolve(importer, lang, rec).resolved
+        hit = self.target(importer, lang, rec)[0]
         return [hit] if hit else []
