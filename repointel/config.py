@@ -35,6 +35,6 @@ DEFAULT_BUDGET = 1024
 #: Exact tokenizer used for budgets unless another is chosen.
 DEFAULT_TOKENIZER = "cl100k_base"
 #: Version of what the extractors produce; bumping it re-parses every file on the next run.
-EXTRACTOR_VERSION = "2026.11.30-r8"  # r8: a chained npm test script runs its unit sub-script
+EXTRACTOR_VERSION = "2026.11.30-r9"  # r9: rebuild import tables that package imports had multiplied
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
 SCHEMA_VERSION = 1

@@ -270,3 +270,22 @@ def test_another_writer_between_runs_equals_fresh_index(tmp_path: Path) -> None:
         snap = _snapshot(repo.db_path)
     assert ("tests/test_a.py", "pkg/mod9.py", "import") in {(r[0], r[1], r[3]) for r in snap["test_links"]}
     assert snap == _fresh(root, tmp_path)
+
+
+def test_package_imports_are_not_multiplied_by_runs_that_change_the_file_set(tmp_path: Path) -> None:
+    """A Go package import is stored once per file of the package. Runs that add or remove files
+    resolve every stored import again: they must read each statement once, not each row (a gin
+    checkout grew to 5 million import rows)."""
+    files = {"go.mod": "module example.com/shop\n\ngo 1.21\n",
+             "main.go": 'package main\n\nimport "example.com/shop/cart"\n\nfunc main() { cart.Total() }\n',
+             **{f"cart/f{i}.go": f"package cart\n\nfunc F{i}() int {{ return {i} }}\n" for i in range(4)},
+             "cart/total.go": "package cart\n\nfunc Total() int { return F0() }\n"}
+    root = make_git_repo(tmp_path / "r", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        for step in range(4):  # each run changes the file set
+            (root / f"extra{step}.go").write_text(f"package main\n\nfunc extra{step}() {{}}\n")
+            repo.index(workers=1)
+        snap = _snapshot(repo.db_path)
+    assert len([r for r in snap["imports"] if r[0] == "main.go"]) == 5  # one row per package file
+    assert snap == _fresh(root, tmp_path)
