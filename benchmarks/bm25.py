@@ -66,19 +66,22 @@ class _Doc:
 
 
 class BM25Index:
-    """BM25 Okapi over the Python files of one checkout; rebuilt per checkout via :meth:`build`."""
+    """BM25 Okapi over the source files of one checkout (``exts``: Python by default, as in the
+    SWE-bench dev set); rebuilt per checkout via :meth:`build`."""
 
-    def __init__(self, k1: float = K1, b: float = B) -> None:
+    def __init__(self, k1: float = K1, b: float = B, exts: tuple[str, ...] = (".py",)) -> None:
         self.k1 = k1
         self.b = b
+        self.exts = exts
         self._blob_cache: dict[str, Counter[str]] = {}
         self._docs: list[_Doc] = []
         self._avgdl = 1.0
 
     def build(self, repo_dir: Path, tree: dict[str, str] | None = None) -> int:
-        """(Re)build over the ``*.py`` files of the working tree at ``repo_dir``; returns doc count."""
+        """(Re)build over the source files (``exts``) of the working tree at ``repo_dir``; returns
+        the document count."""
         tree = list_tree(repo_dir) if tree is None else tree
-        py = {p: s for p, s in tree.items() if p.endswith(".py") and (repo_dir / p).is_file()}
+        py = {p: s for p, s in tree.items() if p.endswith(self.exts) and (repo_dir / p).is_file()}
         cache = {sha: self._blob_cache[sha] for sha in py.values() if sha in self._blob_cache}
         docs = []
         for path, sha in sorted(py.items()):
