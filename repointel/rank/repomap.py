@@ -59,7 +59,9 @@ class _Def(NamedTuple):
     line: int
     text: str
     qualname: str
-    parent: str | None
+    #: Index of its enclosing definition in the file's list (None at top level, or when that one
+    #: is not shown: private, or of a kind a map leaves out).
+    parent: int | None
     importance: float
     #: Its place in the file's order: 0 top-level classes and functions, 1 members, 2 constants.
     tier: int
@@ -77,12 +79,15 @@ def _definitions(store: IndexStore, paths: list[str]) -> dict[str, list[_Def]]:
             and kind_of.get((r[0], r[3])) not in _BODY_KINDS]  # a function's inner helpers are not its API
     importance = _importance(store, sorted({r[4] for r in rows}))
     out: dict[str, list[_Def]] = defaultdict(list)
+    index: dict[tuple[str, str], int] = {}  # (path, qualname) → place in out[path]
     for path, line, sig, parent, name, qual, kind in rows:
         if len(out[path]) < MAX_DEFS_PER_FILE:
             text = f"{line:>5}│{'    ' if parent else ''}{sig.strip() or name}"
             tier = 2 if kind == "constant" else 1 if parent else 0
             used = 0.0 if _file_local(path, sig) else importance.get(name, 0.0)
-            out[path].append(_Def(line, text, qual, parent, used, tier))
+            index[(path, qual)] = len(out[path])
+            up = None if parent is None else index.get((path, parent))
+            out[path].append(_Def(line, text, qual, up, used, tier))
     return out
 
 
@@ -123,18 +128,17 @@ DEF_DECAY = 1.0
 def _pairs(ranked: list[tuple[str, float]], defs: dict[str, list[_Def]]) -> list[tuple[str, int | None]]:
     """(file, index into its definitions, or None for a file that has none) in the order the map
     takes them: by file rank times the definition's within-file weight."""
-    top = ranked[0][1] if ranked and ranked[0][1] > 0 else 1.0
     scored: list[tuple[float, int, int, str, int | None]] = []  # (-weight, file order, k, path, index)
     for order, (path, score) in enumerate(ranked):
         rows = defs.get(path, [])
         if not rows:
-            scored.append((-score / top, order, 0, path, None))
+            scored.append((-score, order, 0, path, None))
             continue
         # the file's shape first (its top-level definitions), then members, then constants;
         # most used first within each
         by_use = sorted(range(len(rows)), key=lambda i: (rows[i].tier, -rows[i].importance, rows[i].line))
         for k, i in enumerate(by_use):
-            scored.append((-score / top / (1 + k) ** DEF_DECAY, order, k, path, i))
+            scored.append((-score / (1 + k) ** DEF_DECAY, order, k, path, i))
     scored.sort()
     return [(path, i) for _, _, _, path, i in scored]
 
@@ -148,15 +152,10 @@ def _render(ranked: list[tuple[str, float]], defs: dict[str, list[_Def]],
         picked[path]  # noqa: B018 (a file without definitions is shown by its path)
         if i is None:
             continue
-        rows = defs[path]
-        picked[path].add(i)
-        parent = rows[i].parent
-        while parent is not None:
-            j = next((j for j, r in enumerate(rows) if r.qualname == parent), None)
-            if j is None:
-                break
-            picked[path].add(j)
-            parent = rows[j].parent
+        up: int | None = i
+        while up is not None:  # the definition and its enclosing ones
+            picked[path].add(up)
+            up = defs[path][up].parent
     return [(p, s, [defs[p][i].text for i in sorted(picked[p])]) for p, s in ranked if p in picked]
 
 
