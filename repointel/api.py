@@ -297,9 +297,10 @@ class Repo:
         if not cards:
             where = f" under {rel}" if rel else ""
             raise PathNotIndexedError(f"no symbol named {name!r}{where}")
-        for card in cards:  # each test's command as this repository's build runs it
-            commands = narrowed_commands(store, [(t.path, t.command) for t in card.tests])
-            card.tests = [t.model_copy(update={"command": c}) for t, c in zip(card.tests, commands)]
+        # each test's command as this repository's build runs it (one read of the build map)
+        commands = iter(narrowed_commands(store, [(t.path, t.command) for c in cards for t in c.tests]))
+        for card in cards:
+            card.tests = [t.model_copy(update={"command": next(commands)}) for t in card.tests]
         return cards
 
     def owners(self, path: str) -> OwnerRecord:
