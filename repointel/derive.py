@@ -447,21 +447,27 @@ def _build_repo_facts(root: str, store: IndexStore, files: list[tuple[str, str |
 
 def _build_builds(root: str, store: IndexStore, files: list[tuple[str, str | None]],
                   change: Change) -> None:
-    """Builds depend on the file list and the bytes of the files the detectors read (recorded in
-    meta ``build_inputs``): skipped when neither moved."""
+    """Builds and the project stack (meta ``language_stack``) depend on the file list and the
+    bytes of the files the detectors read (recorded in meta ``build_inputs``): skipped when
+    neither moved."""
     import json
 
-    from .extract.build import detect_builds
+    from .extract.build import detect_builds, project_stack
 
-    inputs = change.meta.get("build_inputs") if change.meta else store.meta().get("build_inputs")
-    if not change.set_changed and inputs is not None and not change.touched & set(json.loads(inputs)):
+    meta = change.meta if change.meta else store.meta()
+    inputs = meta.get("build_inputs")
+    if (not change.set_changed and inputs is not None and "language_stack" in meta
+            and not change.touched & set(json.loads(inputs))):
         return
     read: set[str] = set()
+    paths = [p for p, _ in files]
+    builds = detect_builds(root, paths, read)
     store.replace_table("builds", [
         (b.tool, b.manifest, list(b.modules), b.unit_command, b.full_command, list(b.entry_points))
-        for b in detect_builds(root, [p for p, _ in files], read)
+        for b in builds
     ])
-    store.set_meta({"build_inputs": json.dumps(sorted(read))})
+    stack = project_stack(root, paths, builds, read)
+    store.set_meta({"build_inputs": json.dumps(sorted(read)), "language_stack": json.dumps(stack)})
 
 
 def _build_owners(root: str, store: IndexStore, paths: list[str], scope: list[str] | None,

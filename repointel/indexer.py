@@ -297,6 +297,8 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     result = scanned if scanned is not None else scan(root)
     meta = store.meta()
     upgrade = meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION
+    if "indexed_at" in meta and "language_stack" not in meta:
+        force_derived = True  # written before the project stack was recorded: derive it once
     only = None if upgrade or force_derived else result.changed  # a rescan: only these can differ
     old = store.file_states(only)
     if upgrade:

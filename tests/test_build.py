@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from repointel.extract.build import detect_builds, language_stack
+from repointel.extract.build import detect_builds, language_stack, project_stack
 from repointel.models import BuildInfo
 
 from .conftest import FIXTURES, write_files
@@ -247,3 +247,26 @@ def test_toml_fallback_without_tomllib(monkeypatch: pytest.MonkeyPatch) -> None:
     py = _one(_detect("python"), "python")
     assert py.entry_points[0] == "shop = shop.cli:main" and py.full_command == "tox"
     assert _detect("cargo")[0].modules == ["acme-cli", "acme-core"]
+
+
+@pytest.mark.parametrize(("name", "stack"), [
+    ("maven", ["java", "spring_boot", "maven"]), ("gradle", ["java", "spring_boot", "gradle"]),
+    ("node", ["javascript", "typescript", "react", "npm"]), ("cargo", ["rust", "tokio", "cargo"]),
+])
+def test_project_stack_adds_build_tools_not_delivery(name: str, stack: list[str]) -> None:
+    root = BUILD / name
+    files = _files(root)
+    assert project_stack(str(root), files, detect_builds(str(root), files)) == stack
+
+
+def test_samples_and_templates_do_not_make_the_stack(tmp_path: Path) -> None:
+    """vite's playgrounds and create-vite templates are react, vue and svelte apps; vite is not."""
+    write_files(tmp_path, {
+        "package.json": '{"name": "vite", "devDependencies": {"typescript": "5"}}',
+        "src/index.ts": "export const x = 1\n",
+        "playground/hmr/package.json": '{"dependencies": {"vue": "3"}}',
+        "playground/hmr/App.vue": "<template></template>\n",
+        "packages/create/template-react/package.json": '{"dependencies": {"react": "18"}}',
+        "packages/create/template-react/main.jsx": "export default 1\n",
+    })
+    assert language_stack(_files(tmp_path), str(tmp_path)) == ["typescript"]

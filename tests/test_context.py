@@ -230,3 +230,43 @@ def test_focused_command_uses_the_projects_own_runner(tmp_path: Path) -> None:
         repo.index(workers=1)
         assert repo.context("Cart total is wrong", budget=3000).build_commands["focused"] == "./mvnw -Dtest=CartTest test"
         assert [t.command for t in repo.tests_for("src/main/java/acme/Cart.java")] == ["./mvnw -Dtest=CartTest test"]
+
+
+def test_header_stack_names_languages_frameworks_and_build_tools(tmp_path: Path) -> None:
+    """The designs' packet shows ``language_stack: [java, spring_boot, gradle]``: languages, the
+    frameworks the manifests name, then the build tools. A manifest edit moves it on re-index."""
+    root = make_git_repo(tmp_path / "r", {
+        "build.gradle": "plugins {\n  id 'java'\n}\n",
+        "settings.gradle": "rootProject.name = 'billing'\n",
+        "gradlew": "#!/bin/sh\n",
+        "src/main/java/acme/Invoice.java": "package acme;\npublic class Invoice {\n  int total() { return 0; }\n}\n",
+        "samples/web/package.json": '{"name": "demo", "dependencies": {"react": "18"}}',
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        assert repo.context("Invoice total is wrong", budget=2000).language_stack == ["java", "gradle"]
+        (root / "build.gradle").write_text(
+            "plugins {\n  id 'java'\n  id 'org.springframework.boot' version '3.3.0'\n}\n")
+        repo.index(workers=1)
+        packet = repo.context("Invoice total is wrong", budget=2000)
+    assert packet.language_stack == ["java", "spring_boot", "gradle"]  # not react: a sample's manifest
+    assert "language_stack: java, spring_boot, gradle" in render(packet, "markdown")
+
+
+def test_focused_command_follows_the_ranking_not_the_path_order(tmp_path: Path) -> None:
+    """The focused command runs the test of the best-ranked file that has one, not of the
+    alphabetically first."""
+    root = make_git_repo(tmp_path / "r", {
+        "pyproject.toml": "[project]\nname = 'shop'\n[tool.pytest.ini_options]\ntestpaths = ['tests']\n",
+        "shop/__init__.py": "",
+        "shop/audit.py": "def audit_log(entry):\n    return entry\n",
+        "shop/zebra_discount.py": "def zebra_discount(total, rate):\n    return total * rate\n",
+        "tests/test_audit.py": "from shop.audit import audit_log\n\ndef test_log():\n    assert audit_log(1) == 1\n",
+        "tests/test_zebra_discount.py": "from shop.zebra_discount import zebra_discount\n\n"
+                                        "def test_zero():\n    assert zebra_discount(10, 0) == 0\n",
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        packet = repo.context("zebra_discount is wrong when the rate is zero; audit_log shows it", budget=3000)
+    assert packet.likely_files["production"][0] == "shop/zebra_discount.py"
+    assert "tests/test_zebra_discount.py" in packet.build_commands["focused"]

@@ -329,7 +329,8 @@ def _code_module(module: str) -> bool:
 def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
     from ..extract.build import DELIVERY_TOOLS
 
-    langs = [r[0] for r in store.rows(
+    stack = store.meta().get("language_stack")
+    langs = json.loads(stack) if stack else [r[0] for r in store.rows(  # an index not yet re-derived
         "SELECT language FROM files WHERE language IS NOT NULL AND status = 'indexed' "
         "GROUP BY language ORDER BY count(*) DESC LIMIT 5")]
     builds = store.rows("SELECT tool, modules, unit_command, full_command FROM builds")
@@ -369,10 +370,15 @@ def _focused(store: IndexStore, tests: list[tuple[str, str, str | None]]) -> str
 
 
 def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, str | None]]:
-    return [tuple(r) for r in store.rows(
-        "SELECT source_path, test_path, any_value(command) FROM test_links "
+    """(source, test, command) for the tests linked to ``paths``: the best-ranked source's tests
+    first (the focused command runs the top file's test), each source's by confidence."""
+    rank = {p: i for i, p in enumerate(paths)}
+    rows = store.rows(
+        "SELECT source_path, test_path, any_value(command), max(confidence) AS c FROM test_links "
         "WHERE source_path IN (SELECT unnest(?)) GROUP BY source_path, test_path "
-        "ORDER BY source_path, max(confidence) DESC", [paths])]
+        "ORDER BY source_path, c DESC, test_path", [paths])
+    rows.sort(key=lambda r: rank[r[0]])  # stable: confidence order kept within a source
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def _fit_ranked(packet: ContextPacket, tok: Tokenizer) -> None:

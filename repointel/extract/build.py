@@ -39,7 +39,8 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     except ModuleNotFoundError:
         _toml = None  # type: ignore[assignment]
 
-__all__ = ["DELIVERY_TOOLS", "LANGUAGE_EXTENSIONS", "detect_builds", "frameworks", "language_stack", "load_toml"]
+__all__ = ["DELIVERY_TOOLS", "LANGUAGE_EXTENSIONS", "detect_builds", "frameworks", "language_stack", "load_toml",
+           "project_stack"]
 
 #: Bytes read from any one manifest.
 _READ_LIMIT = 512_000
@@ -48,6 +49,11 @@ _MAX_ENTRY_POINTS = 30
 _VENDOR = re.compile(r"(?:^|/)(?:node_modules|vendor|third_party|\.venv|venv|site-packages|\.git|"
                      r"build|dist|target|\.tox|\.nox|__pycache__)/")
 _NPM_NO_TEST = "no test specified"
+#: Samples, playgrounds, scaffolding templates, fixtures and docs: code that shows or exercises
+#: other stacks (vite's playgrounds and create-vite templates are react, vue and svelte apps).
+_SAMPLES = (r"playgrounds?|examples?|samples?|demos?|templates?|template-[^/]+|docs?|fixtures?|testdata|"
+            r"benchmarks?")
+_SAMPLE = re.compile(rf"(?:^|/)(?:{_SAMPLES})/")
 
 
 @dataclass
@@ -790,28 +796,56 @@ _FRAMEWORKS: list[tuple[str, tuple[str, ...], str]] = [
 ]
 
 
-def frameworks(root: str, files: Sequence[str]) -> list[str]:
-    """Frameworks named in the manifests among ``files``."""
+def frameworks(root: str, files: Sequence[str], read: set[str] | None = None) -> list[str]:
+    """Frameworks named in the manifests among ``files``. ``read``, when given, receives every
+    manifest whose content was looked at."""
     repo = _Repo(root, list(files))
+    suffixes = {m[1:] for _, manifests, _ in _FRAMEWORKS for m in manifests if m.startswith("*")}
+    by_suffix: dict[str, list[str]] = {s: [] for s in suffixes}
+    for f in repo.files:
+        if _SAMPLE.search(f):
+            continue
+        for s in suffixes:
+            if f.endswith(s):
+                by_suffix[s].append(f)
     found: list[str] = []
     for name, manifests, regex in _FRAMEWORKS:
-        paths = [f for f in repo.files if any(
-            posixpath.basename(f) == m or (m.startswith("*") and f.endswith(m[1:])) for m in manifests)]
+        paths = sorted({p for m in manifests
+                        for p in (by_suffix[m[1:]] if m.startswith("*") else repo.by_name.get(m, []))
+                        if not _SAMPLE.search(p)})
         if any(re.search(regex, repo.read(p) or "") for p in paths[:50]):
             found.append(name)
+    if read is not None:
+        read.update(repo._cache)
     return found
 
 
-def language_stack(files: Sequence[str], root: str | None = None) -> list[str]:
-    """Languages by file count (most first; those under 1% of code files dropped), then the
-    frameworks named in manifests when ``root`` is given."""
+def language_stack(files: Sequence[str], root: str | None = None,
+                   read: set[str] | None = None) -> list[str]:
+    """Languages by file count (most first; those under 1% of code files dropped; samples,
+    playgrounds, templates, fixtures and docs not counted), then the frameworks named in the
+    project's manifests when ``root`` is given (``read`` receives the manifests read)."""
     counts: Counter[str] = Counter()
     for f in files:
-        if _VENDOR.search(f) or f.endswith(".gradle.kts"):
+        if _VENDOR.search(f) or _SAMPLE.search(f) or f.endswith(".gradle.kts"):
             continue  # build scripts do not make a project a Kotlin project
         lang = LANGUAGE_EXTENSIONS.get(posixpath.splitext(f)[1].lower())
         if lang:
             counts[lang] += 1
     total = sum(counts.values())
     langs = [lang for lang, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n * 100 >= total]
-    return langs + (frameworks(root, files) if root is not None else [])
+    named = frameworks(root, files, read) if root is not None else []
+    return langs + [f for f in named if f not in langs]  # vue: a language (.vue) and a framework
+
+
+def project_stack(root: str, files: Sequence[str], builds: Sequence[BuildInfo],
+                  read: set[str] | None = None) -> list[str]:
+    """What the packet header calls the language stack: :func:`language_stack` (languages, then
+    frameworks), then the project's build tools (``maven``, ``gradle``, ``npm``; CI and container
+    tools are delivery, and a sample's build is not the project's), each once:
+    ``[java, spring_boot, maven, gradle]``."""
+    stack = language_stack(files, root, read)
+    for b in builds:
+        if b.tool not in DELIVERY_TOOLS and b.tool not in stack and not _SAMPLE.search(b.manifest):
+            stack.append(b.tool)
+    return stack
