@@ -270,3 +270,33 @@ def test_focused_command_follows_the_ranking_not_the_path_order(tmp_path: Path) 
         packet = repo.context("zebra_discount is wrong when the rate is zero; audit_log shows it", budget=3000)
     assert packet.likely_files["production"][0] == "shop/zebra_discount.py"
     assert "tests/test_zebra_discount.py" in packet.build_commands["focused"]
+
+
+APACHE = ("/*\n * Copyright 2012-2025 the original author or authors.\n *\n"
+          " * Licensed under the Apache License, Version 2.0 (the \"License\");\n */\n\n")
+
+
+def test_whole_files_leave_out_their_license_header(tmp_path: Path) -> None:
+    """A leading license comment costs tokens and says nothing about the code: a whole-file item
+    starts after it (its line range and sha256 say exactly which bytes it holds). A leading
+    comment that documents the code stays."""
+    root = make_git_repo(tmp_path / "r", {
+        "src/acme/Invoice.java": APACHE + "package acme;\n\npublic class Invoice {\n  int total() { return 0; }\n}\n",
+        "src/acme/Discount.java": "/* Discounts applied to an invoice total. */\npackage acme;\n\n"
+                                  "public class Discount {\n  int rate() { return 0; }\n}\n",
+        "billing/tax.py": "# Licensed under a 3-clause BSD style license - see LICENSE.rst\n\n"
+                          "def tax(invoice_total):\n    return invoice_total\n",
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        packet = repo.context("Invoice total and Discount rate and tax of invoice_total", budget=4000)
+    items = {i.path: i for i in packet.items if i.type == "source_snippet"}
+    inv, disc, tax = items["src/acme/Invoice.java"], items["src/acme/Discount.java"], items["billing/tax.py"]
+    assert inv.line_range == "7-11" and inv.content.startswith("package acme;")
+    assert "license_header_omitted:1-6" in inv.reasons and "Licensed" not in inv.content
+    assert disc.line_range == "1-6" and not any(r.startswith("license") for r in disc.reasons)
+    assert tax.line_range == "3-4" and tax.content.startswith("def tax")
+    for item in (inv, disc, tax):
+        lines = (root / item.path).read_bytes().splitlines(keepends=True)
+        start, end = (int(x) for x in item.line_range.split("-"))
+        assert hashlib.sha256(b"".join(lines[start - 1 : end])).hexdigest() == item.sha256

@@ -53,6 +53,12 @@ OUTLINE_LINE_CHARS = 12
 #: recur across tasks); a few MB at most.
 SHARED_DEF_FILES = 256
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+#: A comment that is a license or copyright notice: tokens an agent pays for and never needs
+#: (spring-petclinic's Apache header is 15 lines, ~130 tokens, on every file).
+_LICENSE_WORDS = re.compile(rb"(?i)licen[sc]e|copyright|\(c\)|spdx-license-identifier|all rights reserved")
+#: Longest leading comment treated as a license header; a longer one is read as documentation.
+MAX_LICENSE_LINES = 40
+
 
 
 @dataclass
@@ -277,6 +283,27 @@ class _Packer:
         return True
 
 
+def _license_lines(lines: list[bytes]) -> int:
+    """How many leading lines are a license header: one comment block (``/* … */`` or a run of
+    ``//``, ``#`` or ``--`` lines) that names a license or copyright, with the blank lines after it.
+    0 when there is none, when it is longer than MAX_LICENSE_LINES, or when nothing follows it."""
+    first = lines[0].lstrip() if lines else b""
+    end = 0
+    if first.startswith(b"/*"):
+        end = next((i + 1 for i, ln in enumerate(lines[:MAX_LICENSE_LINES]) if b"*/" in ln), 0)
+        if end and not lines[end - 1].rstrip().endswith(b"*/"):
+            return 0  # code after the comment on its last line
+    else:
+        prefix = next((p for p in (b"//", b"#", b"--") if first.startswith(p) and not first.startswith(b"#!")), None)
+        while prefix and end < len(lines) and end < MAX_LICENSE_LINES and lines[end].lstrip().startswith(prefix):
+            end += 1
+    if not end or end >= MAX_LICENSE_LINES or not _LICENSE_WORDS.search(b"".join(lines[:end])):
+        return 0
+    while end < len(lines) and not lines[end].strip():
+        end += 1
+    return end if end < len(lines) else 0
+
+
 def _add_file(pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms, cand: Candidate,
               commit: str | None, outline: bool = True) -> None:
     """Tier 1 for one file: the whole file when small, else the task's definitions, then (when
@@ -286,7 +313,9 @@ def _add_file(pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms, cand
     small = (len(src.data) <= WHOLE_FILE_BYTES
              and pk.tok.count(src.data.decode("utf-8", "replace")) <= WHOLE_FILE_TOKENS)
     if n_lines and small:
-        pk.add(_item(src, 1, n_lines, "source_snippet", commit, cand.score, cand.reasons + ["whole_file"]))
+        skip = _license_lines(src.lines)
+        reasons = cand.reasons + ["whole_file"] + ([f"license_header_omitted:1-{skip}"] if skip else [])
+        pk.add(_item(src, skip + 1, n_lines, "source_snippet", commit, cand.score, reasons))
         return
     for start, end, qual in _relevant_spans(defs, terms):
         item = _item(src, start, end, "source_snippet", commit, cand.score, cand.reasons + [f"defines:{qual}"])
