@@ -300,3 +300,23 @@ def test_whole_files_leave_out_their_license_header(tmp_path: Path) -> None:
         lines = (root / item.path).read_bytes().splitlines(keepends=True)
         start, end = (int(x) for x in item.line_range.split("-"))
         assert hashlib.sha256(b"".join(lines[start - 1 : end])).hexdigest() == item.sha256
+
+
+def test_likely_tests_lead_with_the_top_files_own_tests(tmp_path: Path) -> None:
+    """A Go package's tests all link to each of its files weakly; the file's own test links
+    strongly and leads the header's list (it came after auth_test.go and benchmarks_test.go by
+    name on gin, where the list is cut at ten)."""
+    go = "package gin\n\n"
+    files = {"go.mod": "module example.com/gin\n\ngo 1.22\n",
+             "context.go": go + "func ShouldBindJSON(body string) error { return nil }\n",
+             "auth.go": go + "func BasicAuth() {}\n",
+             "context_test.go": go + 'import "testing"\n\nfunc TestBind(t *testing.T) { ShouldBindJSON("") }\n'}
+    for name in ("auth", "benchmarks", "debug", "errors", "fs", "gin", "logger", "mode", "path", "recovery",
+                 "render", "routes"):
+        files[f"{name}_test.go"] = go + f'import "testing"\n\nfunc Test{name.title()}(t *testing.T) {{ BasicAuth() }}\n'
+    root = make_git_repo(tmp_path / "r", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        packet = repo.context("ShouldBindJSON returns EOF for an empty body", budget=3000)
+    assert packet.likely_files["production"][0] == "context.go"
+    assert packet.likely_files["tests"][0] == "context_test.go"

@@ -393,21 +393,33 @@ def narrowed_commands(store: IndexStore, tests: list[tuple[str, str | None]]) ->
     return [focused_command(test, generic, builds) for test, generic in tests]
 
 
-def _focused(store: IndexStore, tests: list[tuple[str, str, str | None]]) -> str | None:
+def _focused(store: IndexStore, tests: list[tuple[str, str, str | None, float]]) -> str | None:
     """The command that runs the first linked test that has one."""
-    return next((c for c in narrowed_commands(store, [(t, g) for _, t, g in tests[:3]]) if c), None)
+    return next((c for c in narrowed_commands(store, [(t, g) for _, t, g, _c in tests[:3]]) if c), None)
 
 
-def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, str | None]]:
-    """(source, test, command) for the tests linked to ``paths``: the best-ranked source's tests
-    first (the focused command runs the top file's test), each source's by confidence."""
+#: A linked test whose link is at least this sure is listed in the header before weaker links of
+#: better-ranked files (gin's context.go links 20 same-package tests at 0.5, context_test.go at 0.98).
+STRONG_TEST_LINK = 0.8
+
+
+def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, str | None, float]]:
+    """(source, test, command, confidence) for the tests linked to ``paths``: the best-ranked
+    source's tests first (the focused command runs the top file's test), each source's by
+    confidence."""
     rank = {p: i for i, p in enumerate(paths)}
     rows = store.rows(
         "SELECT source_path, test_path, any_value(command), max(confidence) AS c FROM test_links "
         "WHERE source_path IN (SELECT unnest(?)) GROUP BY source_path, test_path "
         "ORDER BY source_path, c DESC, test_path", [paths])
     rows.sort(key=lambda r: rank[r[0]])  # stable: confidence order kept within a source
-    return [(r[0], r[1], r[2]) for r in rows]
+    return [(r[0], r[1], r[2], float(r[3])) for r in rows]
+
+
+def _likely_tests(tests: list[tuple[str, str, str | None, float]]) -> list[str]:
+    """The header's likely tests: strong links first, each group in ranking order, each test once."""
+    order = sorted(range(len(tests)), key=lambda i: (tests[i][3] < STRONG_TEST_LINK, i))
+    return list(dict.fromkeys(tests[i][1] for i in order))[:HEADER_FILES]
 
 
 def _fit_ranked(packet: ContextPacket, tok: Tokenizer) -> None:
@@ -446,7 +458,7 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     ranked = rank_files(store, terms)
     top = [c.path for c in ranked[:SNIPPET_FILES]]
     tests = _linked_tests(store, top)
-    packet = _header(store, root, ranked, sorted({t for _, t, _ in tests})[:HEADER_FILES], budget, tokenizer)
+    packet = _header(store, root, ranked, _likely_tests(tests), budget, tokenizer)
     focused = _focused(store, tests)
     if focused:
         packet.build_commands["focused"] = focused
@@ -456,7 +468,7 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     pk = _Packer(tok, budget - tok.count(head) - 16, fmt)
     commit = packet.commit
     files = _Files(root, store)
-    files.preload([c.path for c in ranked[: SNIPPET_FILES + OUTLINED_FILES]] + [t for _, t, _ in tests])
+    files.preload([c.path for c in ranked[: SNIPPET_FILES + OUTLINED_FILES]] + [t for _, t, _g, _c in tests])
     top_paths = [c.path for c in ranked[:SNIPPET_FILES]]
     whole = [p for p in top_paths if files.fits(p, pk.room)]  # an outline of the others cannot fit
     files.load_defs(whole)
@@ -484,7 +496,7 @@ def _capped(pairs: list[tuple[str, str]], per_key: int) -> list[tuple[str, str]]
 
 
 def _add_tier2_3(store: IndexStore, pk: _Packer, ranked: list[Candidate],
-                 tests: list[tuple[str, str, str | None]], commit: str | None, files: _Files) -> None:
+                 tests: list[tuple[str, str, str | None, float]], commit: str | None, files: _Files) -> None:
     """Dependencies of the top files as outlines, then their tests, then more ranked outlines."""
     top = [c.path for c in ranked[:3]]
     deps = [(s, d) for s, d, _w in store.rows(
@@ -492,12 +504,12 @@ def _add_tier2_3(store: IndexStore, pk: _Packer, ranked: list[Candidate],
         "GROUP BY src, dst ORDER BY src, w DESC", [top]) if d not in pk.spans]
     deps = _capped(deps, DEPS_PER_FILE)
     files.preload([d for _, d in deps])
-    outlined = [d for _, d in deps] + [t for _, t, _ in tests] + [
+    outlined = [d for _, d in deps] + [t for _, t, _g, _c in tests] + [
         c.path for c in ranked[SNIPPET_FILES : SNIPPET_FILES + OUTLINED_FILES]]
     files.load_defs([p for p in outlined if files.fits(p, pk.room)])  # the rest cannot fit now or later
     for srcp, dst in deps:
         _add_outline(pk, files, dst, commit, "symbol_outline", 0.0, [f"dependency_of:{srcp}"])
-    for source, test in _capped([(s, t) for s, t, _c in tests], TESTS_PER_FILE):
+    for source, test in _capped([(s, t) for s, t, _g, _c in tests], TESTS_PER_FILE):
         _add_outline(pk, files, test, commit, "test", 0.0, [f"tests:{source}"])
     for cand in ranked[SNIPPET_FILES : SNIPPET_FILES + OUTLINED_FILES]:
         _add_outline(pk, files, cand.path, commit, "symbol_outline", cand.score, cand.reasons + ["outline"])
