@@ -6,6 +6,7 @@ __all__ = [
     "BINARY_SNIFF_BYTES",
     "DEFAULT_BUDGET",
     "DEFAULT_TOKENIZER",
+    "DERIVE_VERSION",
     "EXTRACTOR_VERSION",
     "IGNORE_FILENAME",
     "INDEX_DIRNAME",
@@ -36,5 +37,8 @@ DEFAULT_BUDGET = 1024
 DEFAULT_TOKENIZER = "cl100k_base"
 #: Version of what the extractors produce; bumping it re-parses every file on the next run.
 EXTRACTOR_VERSION = "2026.11.30-r9"  # r9: rebuild import tables that package imports had multiplied
+#: Version of what derive builds from the per-file rows (test links, builds, the project stack);
+#: bumping it rebuilds the derived tables on the next run without re-parsing any file.
+DERIVE_VERSION = "d2"  # d2: project stack in meta; test helpers, fixtures and support files link no tests
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
 SCHEMA_VERSION = 1

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from itertools import repeat
 from typing import Any
 
-from .config import EXTRACTOR_VERSION, PARALLEL_MIN_BYTES
+from .config import DERIVE_VERSION, EXTRACTOR_VERSION, PARALLEL_MIN_BYTES
 from .derive import Change, rebuild_derived
 from .extract.filemap import FileFacts, examine
 from .models import IndexStats
@@ -297,8 +297,8 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     result = scanned if scanned is not None else scan(root)
     meta = store.meta()
     upgrade = meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION
-    if "indexed_at" in meta and "language_stack" not in meta:
-        force_derived = True  # written before the project stack was recorded: derive it once
+    if "indexed_at" in meta and meta.get("derive_version") != DERIVE_VERSION:
+        force_derived = True  # derive builds more (or otherwise) than when this index was written
     only = None if upgrade or force_derived else result.changed  # a rescan: only these can differ
     old = store.file_states(only)
     if upgrade:
@@ -333,7 +333,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         store.set_meta({
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            "extractor_version": EXTRACTOR_VERSION,
+            "extractor_version": EXTRACTOR_VERSION, "derive_version": DERIVE_VERSION,
             # a new id only when derived inputs moved: a touch (same bytes, new mtime) or a
             # dirty-flag flip keeps a process's memo of them valid
             "run_id": change.run_id if derived else meta.get("run_id"),

@@ -12,6 +12,7 @@ from repointel.extract.testmap import (
     focused_command,
     focused_test_command,
     is_test_path,
+    is_test_support,
     link_tests,
     source_candidates,
 )
@@ -191,3 +192,28 @@ def test_focused_test_command(path: str, name: str | None, command: str | None) 
 def test_focused_command_follows_the_build(test_path: str, generic: str, builds: list[tuple[str, str, str]],
                                            expected: str | None) -> None:
     assert focused_command(test_path, generic, builds) == expected
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("test/test_helper.rb", True), ("spec/spec_helper.rb", True), ("test/integration_helper.rb", True),
+    ("sinatra-contrib/lib/sinatra/test_helpers.rb", True), ("tests/conftest.py", True),
+    ("tokio/tests/support/mpsc_stream.rs", True), ("src/__tests__/fixtures/hmr.js", True),
+    ("testing/helpers/util.py", True), ("test/fixtures/app/models.py", True),
+    ("tests/test_helpers.py", False),  # pytest collects it: a test of helpers.py
+    ("pkg/helpers/format_test.go", False), ("tokio/tests/sync_mpsc.rs", False), ("spec/models/user_spec.rb", False),
+    ("src/__tests__/fixtures.spec.ts", False),
+])
+def test_is_test_support(path: str, expected: bool) -> None:
+    assert is_test_path(path) and is_test_support(path) is expected
+
+
+def test_helpers_and_fixtures_link_no_source() -> None:
+    """A test helper or fixture exercises nothing: only real tests are linked (sinatra's
+    test_helper.rb came first among a packet's likely tests, and its focused command ran it)."""
+    files = ["lib/sinatra/base.rb", "test/test_helper.rb", "test/base_test.rb", "test/fixtures/app.rb"]
+    refs = {"test/test_helper.rb": {"Sinatra": 4, "register_extension": 2},
+            "test/base_test.rb": {"Sinatra": 3, "register_extension": 1},
+            "test/fixtures/app.rb": {"Sinatra": 1, "register_extension": 1}}
+    defs = {"Sinatra": ["lib/sinatra/base.rb"], "register_extension": ["lib/sinatra/base.rb"]}
+    links = link_tests(files, {}, refs, defs)
+    assert {(t.test_path, t.source_path) for t in links} == {("test/base_test.rb", "lib/sinatra/base.rb")}

@@ -28,8 +28,8 @@ from typing import Protocol
 from ..models import TestLink
 from .deps import shared_prefix
 
-__all__ = ["LinkIndex", "Resolved", "focused_command", "focused_test_command", "is_test_path", "link_tests",
-           "source_candidates"]
+__all__ = ["LinkIndex", "Resolved", "focused_command", "focused_test_command", "is_test_path", "is_test_support",
+           "link_tests", "source_candidates"]
 
 #: Colocated test and source with matching names (foo_test.go next to foo.go): unambiguous.
 NAMING_SAME_DIR = 0.9
@@ -77,6 +77,18 @@ _TEST_PATH = re.compile(
     r"(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(^|/)Test[A-Z][^/]*\.(java|cs)$|(^|/)conftest\.py$)"
 )
 
+#: Files of a test tree that are not tests: helpers, fixtures, support code, data and mocks. They
+#: exercise nothing and running one runs no test (sinatra's test_helper.rb and its library's
+#: test_helpers.rb, tokio's tests/support/, vite's __tests__/fixtures/, pytest's conftest.py).
+_SUPPORT_DIR = re.compile(r"(^|/)(fixtures?|__fixtures__|support|helpers?|testdata|test_data|__mocks__|mocks?|"
+                          r"__snapshots__|snapshots?|stubs?)/")
+_SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.rb)$")
+#: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
+_TEST_NAME = re.compile(
+    r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|"
+    r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(^|/)Test[A-Z][^/]*\.(java|cs)$"
+)
+
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".rs": "rs", ".rb": "rb", ".cs": "cs",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
@@ -101,6 +113,15 @@ def is_test_path(path: str) -> bool:
     """True when ``path`` follows a test-file convention of a supported language (test_*.py,
     *_test.py, tests/ dirs, *.test.ts, *.spec.js, *_test.go, *Test.java, *_spec.rb, *Tests.cs…)."""
     return bool(_TEST_PATH.search(path))
+
+
+def is_test_support(path: str) -> bool:
+    """True for a test tree's helpers, fixtures, support code, data and mocks: files that
+    :func:`is_test_path` calls tests (they belong to the test side of the file map) but that
+    exercise nothing and cannot be run as a test."""
+    if _SUPPORT_NAME.search(path):
+        return True
+    return bool(_SUPPORT_DIR.search(path)) and not _TEST_NAME.search(path)  # a named test is a test
 
 
 @lru_cache(maxsize=1 << 16)
@@ -163,7 +184,8 @@ class LinkIndex:
             if fam is None:
                 continue
             if is_test_path(f):
-                self.tests.append(f)
+                if not is_test_support(f):  # a helper or fixture is neither a test nor a source
+                    self.tests.append(f)
             else:
                 for stem in _stems(f):
                     self.by_stem[(fam, stem.lower())].append(f)
