@@ -320,3 +320,20 @@ def test_likely_tests_lead_with_the_top_files_own_tests(tmp_path: Path) -> None:
         packet = repo.context("ShouldBindJSON returns EOF for an empty body", budget=3000)
     assert packet.likely_files["production"][0] == "context.go"
     assert packet.likely_files["tests"][0] == "context_test.go"
+
+
+def test_header_modules_leave_out_test_and_sample_projects_by_name(tmp_path: Path) -> None:
+    """.NET modules are project names, not folders: MediatR.Tests and MediatR.Examples.Autofac are
+    not modules an agent edits."""
+    proj = '<Project Sdk="Microsoft.NET.Sdk"></Project>\n'
+    root = make_git_repo(tmp_path / "r", {
+        "Shop.sln": 'Project("{X}") = "Shop", "src\\Shop\\Shop.csproj", "{A}"\nEndProject\n'
+                    'Project("{X}") = "Shop.Tests", "test\\Shop.Tests\\Shop.Tests.csproj", "{B}"\nEndProject\n'
+                    'Project("{X}") = "Shop.Examples.Web", "samples\\Shop.Examples.Web\\Shop.Examples.Web.csproj", "{C}"\n'
+                    'EndProject\n',
+        "src/Shop/Shop.csproj": proj, "src/Shop/Cart.cs": "public class Cart { public int Total() { return 0; } }\n",
+        "test/Shop.Tests/Shop.Tests.csproj": proj, "samples/Shop.Examples.Web/Shop.Examples.Web.csproj": proj,
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        assert repo.context("Cart total is wrong", budget=2000).modules == ["Shop"]

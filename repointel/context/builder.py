@@ -344,13 +344,23 @@ def _header(store: IndexStore, root: str, ranked: list[Candidate], tests: list[s
     )
 
 
+#: Words in a module's name that make it tests, samples or benchmarks (.NET and Gradle modules are
+#: names, not folders: MediatR.Tests, MediatR.Examples.Autofac, MediatR.Benchmarks).
+_NON_CODE_MODULE_WORDS = frozenset({"test", "tests", "unittests", "integrationtests", "specs", "e2e", "examples",
+                                    "samples", "demos", "demo", "playground", "playgrounds", "fixtures",
+                                    "benchmark", "benchmarks", "benches"})
+
+
 def _code_module(module: str) -> bool:
     """False for a workspace member that is tests, fixtures, a playground, examples or docs:
     declared (vite's ``packages/**/__tests__/**``) but not what an agent means by a module. Judged
-    by the same path rules as files, on a file inside the member's folder."""
+    by the same path rules as files, on a file inside the member's folder, and by the words of
+    its name."""
     from ..extract.testmap import is_test_path
     from ..rank.paths import is_auxiliary
 
+    if _NON_CODE_MODULE_WORDS & set(re.split(r"[./:_-]", module.lower())):
+        return False
     inside = module.rstrip("/") + "/index"
     return not (is_test_path(inside) or is_auxiliary(inside, set()))
 
