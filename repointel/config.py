@@ -39,6 +39,6 @@ DEFAULT_TOKENIZER = "cl100k_base"
 EXTRACTOR_VERSION = "2026.11.30-r9"  # r9: rebuild import tables that package imports had multiplied
 #: Version of what derive builds from the per-file rows (test links, builds, the project stack);
 #: bumping it rebuilds the derived tables on the next run without re-parsing any file.
-DERIVE_VERSION = "d2"  # d2: project stack in meta; test helpers, fixtures and support files link no tests
+DERIVE_VERSION = "d3"  # d3: samples only in the top three folders (d2: project stack; test support files)
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
 SCHEMA_VERSION = 1

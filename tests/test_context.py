@@ -239,7 +239,8 @@ def test_header_stack_names_languages_frameworks_and_build_tools(tmp_path: Path)
         "build.gradle": "plugins {\n  id 'java'\n}\n",
         "settings.gradle": "rootProject.name = 'billing'\n",
         "gradlew": "#!/bin/sh\n",
-        "src/main/java/acme/Invoice.java": "package acme;\npublic class Invoice {\n  int total() { return 0; }\n}\n",
+        "src/main/java/org/acme/samples/Invoice.java":  # a package named samples, not a sample
+            "package org.acme.samples;\npublic class Invoice {\n  int total() { return 0; }\n}\n",
         "samples/web/package.json": '{"name": "demo", "dependencies": {"react": "18"}}',
     })
     with Repo.open(root) as repo:
@@ -337,3 +338,4 @@ def test_header_modules_leave_out_test_and_sample_projects_by_name(tmp_path: Pat
     with Repo.open(root) as repo:
         repo.index(workers=1)
         assert repo.context("Cart total is wrong", budget=2000).modules == ["Shop"]
+

@@ -51,9 +51,15 @@ _VENDOR = re.compile(r"(?:^|/)(?:node_modules|vendor|third_party|\.venv|venv|sit
 _NPM_NO_TEST = "no test specified"
 #: Samples, playgrounds, scaffolding templates, fixtures and docs: code that shows or exercises
 #: other stacks (vite's playgrounds and create-vite templates are react, vue and svelte apps).
-_SAMPLES = (r"playgrounds?|examples?|samples?|demos?|templates?|template-[^/]+|docs?|fixtures?|testdata|"
-            r"benchmarks?")
-_SAMPLE = re.compile(rf"(?:^|/)(?:{_SAMPLES})/")
+_SAMPLE_DIR = re.compile(r"playgrounds?|examples?|samples?|demos?|templates?|template-.+|docs?|fixtures?|testdata|"
+                         r"benchmarks?")
+#: Only this many leading folders can make a file a sample: deeper, such a name is a package
+#: (spring-petclinic's code lives in src/main/java/org/springframework/samples/petclinic/).
+_SAMPLE_DEPTH = 3
+
+
+def _is_sample(path: str) -> bool:
+    return any(_SAMPLE_DIR.fullmatch(d) for d in path.split("/")[:-1][:_SAMPLE_DEPTH])
 
 
 @dataclass
@@ -803,7 +809,7 @@ def frameworks(root: str, files: Sequence[str], read: set[str] | None = None) ->
     suffixes = {m[1:] for _, manifests, _ in _FRAMEWORKS for m in manifests if m.startswith("*")}
     by_suffix: dict[str, list[str]] = {s: [] for s in suffixes}
     for f in repo.files:
-        if _SAMPLE.search(f):
+        if _is_sample(f):
             continue
         for s in suffixes:
             if f.endswith(s):
@@ -812,7 +818,7 @@ def frameworks(root: str, files: Sequence[str], read: set[str] | None = None) ->
     for name, manifests, regex in _FRAMEWORKS:
         paths = sorted({p for m in manifests
                         for p in (by_suffix[m[1:]] if m.startswith("*") else repo.by_name.get(m, []))
-                        if not _SAMPLE.search(p)})
+                        if not _is_sample(p)})
         if any(re.search(regex, repo.read(p) or "") for p in paths[:50]):
             found.append(name)
     if read is not None:
@@ -827,7 +833,7 @@ def language_stack(files: Sequence[str], root: str | None = None,
     project's manifests when ``root`` is given (``read`` receives the manifests read)."""
     counts: Counter[str] = Counter()
     for f in files:
-        if _VENDOR.search(f) or _SAMPLE.search(f) or f.endswith(".gradle.kts"):
+        if _VENDOR.search(f) or _is_sample(f) or f.endswith(".gradle.kts"):
             continue  # build scripts do not make a project a Kotlin project
         lang = LANGUAGE_EXTENSIONS.get(posixpath.splitext(f)[1].lower())
         if lang:
@@ -846,6 +852,6 @@ def project_stack(root: str, files: Sequence[str], builds: Sequence[BuildInfo],
     ``[java, spring_boot, maven, gradle]``."""
     stack = language_stack(files, root, read)
     for b in builds:
-        if b.tool not in DELIVERY_TOOLS and b.tool not in stack and not _SAMPLE.search(b.manifest):
+        if b.tool not in DELIVERY_TOOLS and b.tool not in stack and not _is_sample(b.manifest):
             stack.append(b.tool)
     return stack
