@@ -5,6 +5,7 @@ The CLI, the daemon and the MCP server are thin wrappers over these methods.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -129,7 +130,12 @@ class Repo:
         """What the index reflects, and which files changed on disk since."""
         store = self._reader()
         meta = store.meta()
-        counts = store.rows("SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM symbols)")[0]
+        counts = store.rows("SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM symbols), "
+                            "(SELECT count(*) FROM files WHERE parse_errors)")[0]
+        languages = store.rows("SELECT language, count(*) n FROM files WHERE status = 'indexed' AND language "
+                               "IS NOT NULL GROUP BY language ORDER BY n DESC, language")
+        skipped = store.rows("SELECT skip_reason, count(*) n FROM files WHERE status = 'skipped' "
+                             "GROUP BY skip_reason ORDER BY n DESC, skip_reason")
         stale = self.stale_paths()
         freshness: Literal["current", "stale", "unknown"] = "stale" if stale else "current"
         # -- daemon hook (owner: repointel/daemon.py): the daemon knows of events not applied yet.
@@ -140,7 +146,9 @@ class Repo:
             root=self.root, commit=meta.get("commit") or None, dirty=meta.get("dirty") == "true",
             schema_version=int(meta.get("schema_version", SCHEMA_VERSION)),
             indexed_at=meta.get("indexed_at"), files=int(counts[0]), symbols=int(counts[1]),
-            stale_paths=stale, freshness=freshness,
+            stale_paths=stale, freshness=freshness, language_stack=json.loads(meta.get("language_stack", "[]")),
+            languages={lang: int(n) for lang, n in languages},
+            skipped={str(reason): int(n) for reason, n in skipped}, parse_errors=int(counts[2]),
         )
 
     def stale_paths(self, paths: list[str] | None = None) -> list[str]:

@@ -131,6 +131,13 @@ def status(repo_path: str, as_json: bool) -> None:
         click.echo(f"commit {st.commit or 'none'}{' (dirty)' if st.dirty else ''}; {st.files} files, "
                    f"{st.symbols} symbols; indexed at {st.indexed_at}; freshness {st.freshness}"
                    + (f" ({len(st.stale_paths)} stale)" if st.stale_paths else ""))
+        if st.language_stack:
+            click.echo(f"stack: {', '.join(st.language_stack)}")
+        if st.languages:
+            click.echo("parsed: " + ", ".join(f"{lang} {n}" for lang, n in st.languages.items())
+                       + (f" ({st.parse_errors} with syntax errors)" if st.parse_errors else ""))
+        if st.skipped:
+            click.echo("skipped: " + ", ".join(f"{reason} {n}" for reason, n in st.skipped.items()))
         click.echo(_daemon_line(repo.db_path))  # -- watch hook (owner: repointel/daemon.py)
 
 

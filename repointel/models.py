@@ -186,6 +186,14 @@ class IndexStatus(_Model):
     symbols: int
     stale_paths: list[str] = Field(default_factory=list)
     freshness: Freshness = "current"
+    #: Languages, frameworks and build tools (the packet header's ``language_stack``).
+    language_stack: list[str] = Field(default_factory=list)
+    #: Indexed (parsed) files per tree-sitter language, most first.
+    languages: dict[str, int] = Field(default_factory=dict)
+    #: Files listed but not parsed, by reason (binary, too_large, minified, undecodable, …).
+    skipped: dict[str, int] = Field(default_factory=dict)
+    #: Files parsed with syntax errors (their definitions are kept as far as the parser recovered).
+    parse_errors: int = 0
 
 
 class MapEntry(_Model):

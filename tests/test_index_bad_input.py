@@ -14,7 +14,7 @@ from repointel import Repo
 from repointel.scan import scan
 from repointel.store import IndexStore
 
-from .conftest import make_git_repo
+from .conftest import make_git_repo, run_cli
 
 MINIFIED_BYTES = 20 * 1024 * 1024
 
@@ -71,7 +71,15 @@ def test_bad_input_recorded_with_reasons(tmp_path: Path) -> None:
     assert sum(stats.skipped.values()) >= 8
     with Repo.open(root) as repo:
         broken = repo.files(path="broken.py")[0]
+        status = repo.status()
     assert broken.parse_errors
+    # the status says what was parsed and what was skipped, and why, in numbers
+    assert status.languages["python"] >= 4 and status.parse_errors == 1
+    assert status.skipped["undecodable"] == 2 and status.skipped["binary"] == 1
+    assert status.skipped["too_large"] == 1 and sum(status.skipped.values()) == sum(stats.skipped.values())
+    assert status.language_stack[0] == "python"
+    out = run_cli("status", "--repo", str(root)).stdout
+    assert "stack: python" in out and "(1 with syntax errors)" in out and "undecodable 2" in out
 
 
 def test_unreadable_file_as_unprivileged_user(tmp_path: Path) -> None:
