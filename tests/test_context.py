@@ -339,3 +339,20 @@ def test_header_modules_leave_out_test_and_sample_projects_by_name(tmp_path: Pat
         repo.index(workers=1)
         assert repo.context("Cart total is wrong", budget=2000).modules == ["Shop"]
 
+
+def test_big_file_shows_the_definitions_holding_the_tasks_rare_terms(tmp_path: Path) -> None:
+    """Redis names commands in capitals (ZRANGESTORE) and implements them as zrangestoreCommand:
+    no definition is named exactly, yet the packet shows the one holding the task's rare term,
+    not only an outline of a 4,000-line file."""
+    body = "".join(f"static int zsetHelper{i}(int a, int b) {{\n    int total = a + b;\n    return total * {i};\n}}\n\n"
+                   for i in range(80))
+    files = {"src/t_zset.c": body + "void zrangestoreCommand(client *c) {\n    zrangeGenericCommand(c, 2, 1);\n}\n\n"
+                             "void zrangeGenericCommand(client *c, int a, int b) {\n    addReply(c, a + b);\n}\n"}
+    files.update({f"src/mod{i}.c": f"int mod{i}(int limit) {{ return limit + {i}; }}\n" for i in range(16)})
+    root = make_git_repo(tmp_path / "r", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        packet = repo.context("ZRANGESTORE with LIMIT returns wrong count", budget=4000)
+    zset = [i for i in packet.items if i.path == "src/t_zset.c" and i.type == "source_snippet"]
+    assert [i.reasons[-1] for i in zset] == ["matches:zrangestoreCommand"]
+    assert zset[0].content.startswith("void zrangestoreCommand")

@@ -17,7 +17,7 @@ from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
 from ..tokens import Tokenizer, get_tokenizer
 from .render import render, render_header, render_item
-from .retrieve import Candidate, rank_files
+from .retrieve import Candidate, definition_matches, rank_files
 
 __all__ = ["build_packet", "narrowed_commands"]
 
@@ -225,6 +225,34 @@ def _wanted(terms: TaskTerms) -> set[str]:
     return wanted | {t for t, n in terms.terms.items() if n >= 2 and len(t) >= 4}
 
 
+#: A big file whose definitions the task does not name exactly shows up to this many of the
+#: definitions holding its rare terms (redis's ``zrangestoreCommand`` for "ZRANGESTORE").
+MATCHED_SPANS = 3
+#: ... each within this share of the best match's strength: the others match a lesser term.
+MATCHED_SHARE = 0.6
+#: Kinds whose span is a container, never a snippet of its own.
+_CONTAINERS = ("variable", "field", "class", "module", "namespace", "interface", "struct", "enum", "trait",
+               "type", "constant")
+
+
+def _matched_spans(store: IndexStore, defs: list[Any], terms: TaskTerms,
+                   taken: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Up to MATCHED_SPANS definitions (functions, methods) holding the task's rare terms, best
+    first, when the task names fewer than MATCHED_SPANS definitions of the file exactly."""
+    if len(taken) >= MATCHED_SPANS:
+        return []
+    cands = [d for d in defs if d[2] not in _CONTAINERS]
+    scores = definition_matches(store, terms.terms, [f"{d[1]} {d[5] or ''}" for d in cands])
+    best = max(scores, default=0.0)
+    out: list[tuple[int, int, str]] = []
+    for score, d in sorted(zip(scores, cands), key=lambda sd: -sd[0]):
+        if score <= 0 or score < MATCHED_SHARE * best or len(taken) + len(out) >= MATCHED_SPANS:
+            break
+        if not any(s <= d[4] and d[3] <= e for s, e, _ in taken + out):
+            out.append((d[3], d[4], d[1]))
+    return out
+
+
 def _relevant_spans(defs: list[Any], terms: TaskTerms) -> list[tuple[int, int, str]]:
     wanted = _wanted(terms)
     spans = []
@@ -304,10 +332,11 @@ def _license_lines(lines: list[bytes]) -> int:
     return end if end < len(lines) else 0
 
 
-def _add_file(pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms, cand: Candidate,
-              commit: str | None, outline: bool = True) -> None:
-    """Tier 1 for one file: the whole file when small, else the task's definitions, then (when
-    ``defs`` holds every definition) the file's outline."""
+def _add_file(store: IndexStore, pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms,
+              cand: Candidate, commit: str | None, outline: bool = True) -> None:
+    """Tier 1 for one file: the whole file when small, else the definitions the task names (or,
+    short of those, the ones holding its rare terms), then (when ``defs`` holds every definition)
+    the file's outline."""
     n_lines = len(src.lines)
     # a file over WHOLE_FILE_BYTES cannot be that few tokens in practice: skip counting it
     small = (len(src.data) <= WHOLE_FILE_BYTES
@@ -317,13 +346,16 @@ def _add_file(pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms, cand
         reasons = cand.reasons + ["whole_file"] + ([f"license_header_omitted:1-{skip}"] if skip else [])
         pk.add(_item(src, skip + 1, n_lines, "source_snippet", commit, cand.score, reasons))
         return
-    for start, end, qual in _relevant_spans(defs, terms):
-        item = _item(src, start, end, "source_snippet", commit, cand.score, cand.reasons + [f"defines:{qual}"])
+    named = _relevant_spans(defs, terms)
+    spans = [(s, e, f"defines:{q}") for s, e, q in named]
+    spans += [(s, e, f"matches:{q}") for s, e, q in _matched_spans(store, defs, terms, named)]
+    for start, end, why in spans:
+        item = _item(src, start, end, "source_snippet", commit, cand.score, cand.reasons + [why])
         if item is not None and pk.tok.count(item.content) > MAX_SNIPPET_TOKENS:
             cut = pk.tok.truncate(item.content, MAX_SNIPPET_TOKENS)
             last = start + cut.count("\n") - 1
             item = _item(src, start, max(start, last), "source_snippet", commit, cand.score,
-                         cand.reasons + [f"defines:{qual}", "truncated"])
+                         cand.reasons + [why, "truncated"])
         pk.add(item)
     if defs and outline:
         pk.add(_item(src, 1, n_lines, "symbol_outline", commit, cand.score, cand.reasons + ["outline"],
@@ -488,7 +520,7 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
         if src is not None:
             outline = cand.path in files.defs
             defs = files.defs[cand.path] if outline else files.named_defs[cand.path]
-            _add_file(pk, src, defs, terms, cand, commit, outline)
+            _add_file(store, pk, src, defs, terms, cand, commit, outline)
     _add_tier2_3(store, pk, ranked, tests, commit, files)
     packet.items = pk.items
     return _finish(packet, tok, fmt)

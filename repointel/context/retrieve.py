@@ -4,7 +4,7 @@ symbols), and personalised PageRank over the file graph, fused into one score.""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..extract.terms import split_identifier, term_counts
@@ -15,7 +15,7 @@ from ..rank.seeds import exclusive_definers, task_seed_parts
 from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
 
-__all__ = ["MAP_LEAD_FILES", "Candidate", "map_lead", "rank_files"]
+__all__ = ["MAP_LEAD_FILES", "Candidate", "definition_matches", "map_lead", "rank_files"]
 
 # Fusion: a candidate's score is the weighted sum of the features below (each normalised to
 # 0..1 per task, or a 0/1 flag). The weights come from a listwise logistic fit (softmax over a
@@ -67,6 +67,9 @@ PAGERANK_BM25_SEEDS = 10
 #: Definition-level BM25 is computed for this many best candidates (it reads their symbols):
 #: the rest cannot climb into the ranks that matter (150 and 80 give the same dev-set top 10s).
 DEF_CANDIDATES = 80
+#: A task term counts toward a definition match only this rare (idf; ~log(10): in under ~10% of
+#: files): "returns", "wrong" or "count" name half a big file's functions.
+MIN_MATCH_IDF = 2.3
 
 
 @dataclass
@@ -162,6 +165,16 @@ def definition_scores(store: IndexStore, paths: list[str], terms: Mapping[str, i
         if s > out.get(p, 0.0):
             out[p] = s
     return out
+
+
+def definition_matches(store: IndexStore, terms: Mapping[str, int], texts: Sequence[str]) -> list[float]:
+    """For each definition text (qualified name and signature), the summed idf of the distinct
+    rare task terms it holds (idf at least MIN_MATCH_IDF): ``zrangestoreCommand`` holds the task's
+    ``ZRANGESTORE``. 0.0 for a text holding none."""
+    idf = {t: v for t, v in _idf(store, terms).items() if v >= MIN_MATCH_IDF}
+    if not idf:
+        return [0.0] * len(texts)
+    return [sum(idf[t] for t in set(term_counts(text)) if t in idf) for text in texts]
 
 
 #: Term counts of each file's definitions (qualified name, signature, docstring), per index file
