@@ -356,3 +356,31 @@ def test_big_file_shows_the_definitions_holding_the_tasks_rare_terms(tmp_path: P
     zset = [i for i in packet.items if i.path == "src/t_zset.c" and i.type == "source_snippet"]
     assert [i.reasons[-1] for i in zset] == ["matches:zrangestoreCommand"]
     assert zset[0].content.startswith("void zrangestoreCommand")
+
+
+def test_focused_command_names_the_tests_that_use_the_tasks_names(tmp_path: Path) -> None:
+    """The focused command runs the test functions about the task, not the whole file: the ones
+    using the task's rarer names or named after them; helpers are not tests."""
+    root = make_git_repo(tmp_path / "r", {
+        "pyproject.toml": "[project]\nname = 'shop'\n",
+        "shop/__init__.py": "",
+        "shop/invoice.py": "class Invoice:\n    def total(self, discount):\n        return 100 - discount\n\n"
+                           "    def tax(self):\n        return 0\n",
+        "tests/test_invoice.py": (
+            "from shop.invoice import Invoice\n\n"
+            "def make():\n    return Invoice()\n\n"
+            "def test_tax():\n    assert Invoice().tax() == 0\n\n"
+            "class TestTotal:\n    def test_discount_zero(self):\n        assert make().total(discount=0) == 100\n\n"
+            "def test_invoice_total():\n    assert Invoice().total(10) == 90\n\n"
+            "def test_repr():\n    assert repr(Invoice())\n"),
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        focused = repo.context("Invoice.total is wrong when discount is zero", budget=3000).build_commands["focused"]
+        (root / "tests/test_invoice.py").write_text("def test_other():\n    pass\n")
+        stale = repo.context("Invoice.total is wrong when discount is zero", budget=3000).build_commands["focused"]
+    # test_invoice_total is named after both names; the method uses the rarer one (total); then
+    # the first of the tests using only Invoice (every test does)
+    assert focused == ("pytest tests/test_invoice.py::test_invoice_total "
+                       "tests/test_invoice.py::TestTotal::test_discount_zero tests/test_invoice.py::test_tax")
+    assert stale == "pytest tests/test_invoice.py"  # the file changed since indexing: no spans to trust

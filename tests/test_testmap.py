@@ -11,9 +11,11 @@ from repointel.extract.testmap import (
     NAMING_SAME_DIR,
     focused_command,
     focused_test_command,
+    is_test_function,
     is_test_path,
     is_test_support,
     link_tests,
+    narrow_to_tests,
     source_candidates,
 )
 from repointel.models import ImportRecord
@@ -217,3 +219,40 @@ def test_helpers_and_fixtures_link_no_source() -> None:
     defs = {"Sinatra": ["lib/sinatra/base.rb"], "register_extension": ["lib/sinatra/base.rb"]}
     links = link_tests(files, {}, refs, defs)
     assert {(t.test_path, t.source_path) for t in links} == {("test/base_test.rb", "lib/sinatra/base.rb")}
+
+
+@pytest.mark.parametrize(("command", "path", "tests", "want"), [
+    ("pytest tests/test_cart.py", "tests/test_cart.py", ["test_zero", "TestCart.test_total"],
+     "pytest tests/test_cart.py::test_zero tests/test_cart.py::TestCart::test_total"),
+    ("go test ./cart", "cart/cart_test.go", ["TestTotal"], "go test ./cart -run '^TestTotal$'"),
+    ("go test .", "cart_test.go", ["TestA", "TestB"], "go test . -run '^(TestA|TestB)$'"),
+    ("./mvnw -Dtest=CartTest test", "src/test/java/CartTest.java", ["CartTest.total", "CartTest.zero"],
+     "./mvnw -Dtest=CartTest#total+zero test"),
+    ("./gradlew test --tests CartTest", "src/test/java/CartTest.java", ["CartTest.total"],
+     "./gradlew test --tests CartTest.total"),
+    ("bundle exec ruby -Itest test/cart_test.rb", "test/cart_test.rb", ["CartTest.test_total"],
+     "bundle exec ruby -Itest test/cart_test.rb -n '/^test_total$/'"),
+    ("dotnet test --filter FullyQualifiedName~CartTests", "test/CartTests.cs", ["CartTests.Total", "CartTests.Zero"],
+     "dotnet test --filter 'FullyQualifiedName~CartTests.Total|FullyQualifiedName~CartTests.Zero'"),
+    ("pnpm run test-unit src/cart.spec.ts", "src/cart.spec.ts", ["total"], "pnpm run test-unit src/cart.spec.ts"),
+    ("pytest tests/test_cart.py", "tests/test_cart.py", [], "pytest tests/test_cart.py"),
+])
+def test_narrow_to_tests(command: str, path: str, tests: list[str], want: str) -> None:
+    assert narrow_to_tests(command, path, tests) == want
+
+
+@pytest.mark.parametrize(("path", "name", "kind", "signature", "want"), [
+    ("tests/test_a.py", "test_zero", "function", "def test_zero()", True),
+    ("tests/test_a.py", "helper", "function", "def helper()", False),
+    ("a_test.go", "TestZero", "function", "func TestZero(t *testing.T)", True),
+    ("a_test.go", "BenchmarkX", "function", "func BenchmarkX(b *testing.B)", False),
+    ("src/test/java/ATest.java", "zero", "method", "@Test void zero()", True),
+    ("src/test/java/ATest.java", "setUp", "method", "@BeforeEach void setUp()", False),
+    ("T/ATests.cs", "Zero", "method", "[Fact] public void Zero()", True),
+    ("test/a_test.rb", "test_zero", "method", "def test_zero", True),
+    ("spec/a_spec.rb", "test_zero", "method", "def test_zero", False),
+    ("src/a.spec.ts", "zero", "function", "function zero()", False),
+    ("tests/test_a.py", "TestA", "class", "class TestA", False),
+])
+def test_is_test_function(path: str, name: str, kind: str, signature: str, want: bool) -> None:
+    assert is_test_function(path, name, kind, signature) is want

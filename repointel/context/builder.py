@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,6 +231,11 @@ def _wanted(terms: TaskTerms) -> set[str]:
 MATCHED_SPANS = 3
 #: ... each within this share of the best match's strength: the others match a lesser term.
 MATCHED_SHARE = 0.6
+#: Task names shorter than this (``x``, ``id``) do not pick test functions: every test uses them.
+MIN_TEST_NAME = 3
+#: A test whose own name holds a task name (test_Rational_new for "Rational") is about it: this
+#: counts like a name only that test uses.
+TEST_NAME_MATCH = 1.0
 #: Kinds whose span is a container, never a snippet of its own.
 _CONTAINERS = ("variable", "field", "class", "module", "namespace", "interface", "struct", "enum", "trait",
                "type", "constant")
@@ -435,9 +441,48 @@ def narrowed_commands(store: IndexStore, tests: list[tuple[str, str | None]]) ->
     return [focused_command(test, generic, builds) for test, generic in tests]
 
 
-def _focused(store: IndexStore, tests: list[tuple[str, str, str | None, float]]) -> str | None:
-    """The command that runs the first linked test that has one."""
-    return next((c for c in narrowed_commands(store, [(t, g) for _, t, g, _c in tests[:3]]) if c), None)
+def _focused(store: IndexStore, files: _Files, tests: list[tuple[str, str, str | None, float]],
+             terms: TaskTerms) -> str | None:
+    """The command that runs the first linked test that has one, narrowed to the test functions
+    in it that use the names the task writes (``pytest 'tests/test_x.py::test_zero_discount'``)."""
+    from ..extract.testmap import narrow_to_tests
+
+    pairs = [(t, g) for _, t, g, _c in tests[:3]]
+    for (test, _g), command in zip(pairs, narrowed_commands(store, pairs)):
+        if command:
+            return narrow_to_tests(command, test, _tests_using(files, test, terms))
+    return None
+
+
+def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
+    """Qualified names of up to MAX_FOCUSED_TESTS test functions of ``test`` that best match the
+    task's names (identifiers, code-span names, dotted-name parts): each name a function uses
+    counts 1/(test functions using it) (``Rational`` is in every test of sympy's
+    test_numbers.py), each name its own name holds counts TEST_NAME_MATCH. None when the file
+    changed since indexing (its spans would be off) or holds a secret."""
+    from ..extract.testmap import MAX_FOCUSED_TESTS, is_test_function
+
+    names = set(terms.identifiers) | set(terms.code_identifiers)
+    names.update(part for dotted in terms.dotted for part in dotted.split("."))
+    names = {n for n in names if len(n) >= MIN_TEST_NAME and n.isidentifier()}
+    src = files.source(test) if names else None
+    if src is None or not src.fresh:
+        return []
+    word = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+    defs = files.definitions(test)
+    classes = {d[1] for d in defs if d[2] == "class"}
+    used: list[tuple[int, str, str, set[bytes]]] = []  # (start, qualname, name, names used)
+    for name, qual, kind, start, end, sig, parent in defs:
+        if (parent is None or parent in classes) and is_test_function(test, name, kind, sig or ""):
+            used.append((start, qual, name, set(word.findall(b"".join(src.lines[start - 1 : end])))))
+    users = Counter(n for *_, hits in used for n in hits)
+    lowered = [n.lower() for n in names]
+    scored = []
+    for start, qual, name, hits in used:
+        score = sum(1 / users[n] for n in hits) + TEST_NAME_MATCH * sum(n in name.lower() for n in lowered)
+        if score > 0:
+            scored.append((-score, start, qual))
+    return [q for _, _, q in sorted(scored)[:MAX_FOCUSED_TESTS]]
 
 
 #: A linked test whose link is at least this sure is listed in the header before weaker links of
@@ -501,7 +546,8 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     top = [c.path for c in ranked[:SNIPPET_FILES]]
     tests = _linked_tests(store, top)
     packet = _header(store, root, ranked, _likely_tests(tests), budget, tokenizer)
-    focused = _focused(store, tests)
+    files = _Files(root, store)
+    focused = _focused(store, files, tests, terms)
     if focused:
         packet.build_commands["focused"] = focused
     if fmt == "json":
@@ -509,7 +555,6 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     head = render_header(packet) if fmt != "json" else packet.model_dump_json(indent=1)
     pk = _Packer(tok, budget - tok.count(head) - 16, fmt)
     commit = packet.commit
-    files = _Files(root, store)
     files.preload([c.path for c in ranked[: SNIPPET_FILES + OUTLINED_FILES]] + [t for _, t, _g, _c in tests])
     top_paths = [c.path for c in ranked[:SNIPPET_FILES]]
     whole = [p for p in top_paths if files.fits(p, pk.room)]  # an outline of the others cannot fit

@@ -28,8 +28,8 @@ from typing import Protocol
 from ..models import TestLink
 from .deps import shared_prefix
 
-__all__ = ["LinkIndex", "Resolved", "focused_command", "focused_test_command", "is_test_path", "is_test_support",
-           "link_tests", "source_candidates"]
+__all__ = ["LinkIndex", "Resolved", "focused_command", "focused_test_command", "is_test_function", "is_test_path",
+           "is_test_support", "link_tests", "narrow_to_tests", "source_candidates"]
 
 #: Colocated test and source with matching names (foo_test.go next to foo.go): unambiguous.
 NAMING_SAME_DIR = 0.9
@@ -416,6 +416,62 @@ def focused_command(test_path: str, generic: str | None,
     if fam == "c" and _owning_build(test_path, builds, ("cmake",)) is None:
         return None  # only a CMake build above the test, declaring tests, gives ctest something
     return generic
+
+
+#: Test functions named in one focused command: a handful, not a suite.
+MAX_FOCUSED_TESTS = 3
+#: Java/C# methods that are tests carry one of these annotations (in their signature).
+_TEST_ANNOTATION = re.compile(r"@(?:Test|ParameterizedTest|RepeatedTest)\b|\[(?:Fact|Theory|Test|TestMethod|TestCase)\b")
+
+
+def is_test_function(test_path: str, name: str, kind: str, signature: str) -> bool:
+    """Whether a definition of a test file is a test a runner can select by name: ``test_*``
+    functions and methods (Python, minitest), ``Test*`` functions (Go), methods annotated
+    ``@Test`` (JUnit) or ``[Fact]``/``[Test]``/``[TestMethod]`` (.NET). JavaScript's ``it()`` blocks
+    and Rust's ``#[test]`` functions are not definitions with such a mark here: never."""
+    fam = _family(test_path)
+    if kind not in ("function", "method"):
+        return False
+    if fam == "py":
+        return name.startswith("test")
+    if fam == "go":
+        return name.startswith("Test") and kind == "function"
+    if fam == "rb":
+        return name.startswith("test_") and not test_path.endswith("_spec.rb")
+    if fam in ("java", "cs"):
+        return bool(_TEST_ANNOTATION.search(signature))
+    return False
+
+
+def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
+    """``command`` (running the whole ``test_path``) narrowed to the test functions ``tests``
+    (qualified names, ``Class.method`` for methods): ``pytest 'path::Class::test_x'``,
+    ``go test ./pkg -run '^(TestA|TestB)$'``, ``-Dtest=Class#a+b``, ``--tests Class.a``,
+    ``ruby -Itest path -n '/^(test_a|test_b)$/'``, ``--filter 'FullyQualifiedName~Class.a|…'``.
+    The command unchanged when its runner's form is not one of these."""
+    if not tests:
+        return command
+    fam = _family(test_path)
+    names = [t.rsplit(".", 1)[-1] for t in tests]
+    alt = "^(" + "|".join(names) + ")$" if len(names) > 1 else f"^{names[0]}$"
+    quoted = _q(test_path)
+    if fam == "py" and command.endswith(" " + quoted):
+        ids = " ".join(_q(test_path + "::" + t.replace(".", "::")) for t in tests)
+        return command[: -len(quoted)] + ids
+    if fam == "go" and command.startswith("go test ") and " -run " not in command:
+        return f"{command} -run {_q(alt)}"
+    if fam == "rb" and " -Itest " in command and " -n " not in command:
+        return f"{command} -n {_q('/' + alt + '/')}"
+    m = re.search(r"-Dtest=(\S+)", command)
+    if fam == "java" and m and "#" not in m.group(1):
+        return command[: m.end()] + "#" + "+".join(names) + command[m.end():]
+    m = re.search(r"--tests (\S+)$", command)
+    if fam == "java" and m:
+        return command[: m.start()] + " ".join(f"--tests {m.group(1)}.{n}" for n in names)
+    m = re.search(r"--filter FullyQualifiedName~(\S+)$", command)
+    if fam == "cs" and m:
+        return command[: m.start()] + "--filter " + _q("|".join(f"FullyQualifiedName~{m.group(1)}.{n}" for n in names))
+    return command
 
 
 def _cargo_command(test_path: str, stem: str, test_name: str | None) -> str:
