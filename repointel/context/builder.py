@@ -61,7 +61,6 @@ _LICENSE_WORDS = re.compile(rb"(?i)licen[sc]e|copyright|\(c\)|spdx-license-ident
 MAX_LICENSE_LINES = 40
 
 
-
 @dataclass
 class _Source:
     """A file's current bytes and lines, read once per packet."""
