@@ -141,13 +141,23 @@ WEIGHTS: dict[str, float] = {
 }
 
 
+#: The last idf answer, by (index file, index state, query terms): a packet asks it twice (the
+#: definition scores, then its snippets), and each document-frequency read counts toward
+#: ``lexical.QUERIES_BEFORE_LOAD`` (a fifth query on one state loads every posting, ~80 ms).
+_LAST_IDF: dict[tuple[str, str, frozenset[str]], dict[str, float]] = {}
+
+
 def _idf(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
     """Okapi idf of each query term over the indexed files."""
     if not terms:
         return {}
-    n, dfs = document_frequencies(store, terms)
-    n = n or 1
-    return {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in dfs.items()}
+    key = (store.db_path, store.meta().get("indexed_at", ""), frozenset(terms))
+    if key not in _LAST_IDF:
+        n, dfs = document_frequencies(store, terms)
+        n = n or 1
+        _LAST_IDF.clear()
+        _LAST_IDF[key] = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in dfs.items()}
+    return _LAST_IDF[key]
 
 
 def definition_scores(store: IndexStore, paths: list[str], terms: Mapping[str, int]) -> dict[str, float]:
