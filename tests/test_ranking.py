@@ -201,3 +201,15 @@ def test_definition_terms_follow_edits_across_index_states(tmp_path: Path) -> No
         (root / "pkg/b.py").unlink()
         repo.index(workers=1)
         assert set(retrieve.definition_scores(repo._reader(), paths, terms)) == {"pkg/a.py"}
+
+
+def test_a_pasted_log_of_mentions_is_capped() -> None:
+    """Task text is untrusted: thousands of frames or dotted names (each matched against every
+    file or looked up in the index) are cut to MAX_MENTIONS, the deepest frames kept."""
+    from repointel.rank.task import MAX_MENTIONS
+
+    frames = "\n".join(f'  File "pkg/m{i}.py", line {i}, in f{i}' for i in range(1000))
+    dotted = " ".join(f"pkg.mod{i}.name{i}" for i in range(1000))
+    terms = analyse_task("Traceback (most recent call last):\n" + frames + "\n" + dotted)
+    assert len(terms.frames) == len(terms.paths) == len(terms.dotted) == MAX_MENTIONS
+    assert terms.frames[-1] == ("pkg/m999.py", 999, "f999") and terms.dotted[0] == "pkg.mod0.name0"
