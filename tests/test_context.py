@@ -384,3 +384,23 @@ def test_focused_command_names_the_tests_that_use_the_tasks_names(tmp_path: Path
     assert focused == ("pytest tests/test_invoice.py::test_invoice_total "
                        "tests/test_invoice.py::TestTotal::test_discount_zero tests/test_invoice.py::test_tax")
     assert stale == "pytest tests/test_invoice.py"  # the file changed since indexing: no spans to trust
+
+
+def test_equally_sure_tests_nearest_the_source_come_first(tmp_path: Path) -> None:
+    """Two tests import the top file; the one in its own package's tests leads (sympy's
+    core/tests/test_args.py imports every class and came first by name)."""
+    root = make_git_repo(tmp_path / "r", {
+        "pkg/__init__.py": "",
+        "pkg/core/__init__.py": "", "pkg/core/tests/__init__.py": "",
+        "pkg/stats/__init__.py": "", "pkg/stats/tests/__init__.py": "",
+        "pkg/stats/crv_types.py": "class GammaInverse:\n    def pdf(self, x):\n        return x\n",
+        "pkg/core/tests/test_args.py": "from pkg.stats.crv_types import GammaInverse\n\n"
+                                       "def test_args():\n    assert GammaInverse()\n",
+        "pkg/stats/tests/test_continuous.py": "from pkg.stats.crv_types import GammaInverse\n\n"
+                                              "def test_gamma_inverse_pdf():\n    assert GammaInverse().pdf(1) == 1\n",
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        packet = repo.context("GammaInverse pdf is wrong", budget=3000)
+    assert packet.likely_files["tests"][:2] == ["pkg/stats/tests/test_continuous.py", "pkg/core/tests/test_args.py"]
+    assert packet.build_commands["focused"].startswith("pytest pkg/stats/tests/test_continuous.py")

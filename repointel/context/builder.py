@@ -495,11 +495,22 @@ def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, s
     confidence."""
     rank = {p: i for i, p in enumerate(paths)}
     rows = store.rows(
-        "SELECT source_path, test_path, any_value(command), max(confidence) AS c FROM test_links "
-        "WHERE source_path IN (SELECT unnest(?)) GROUP BY source_path, test_path "
-        "ORDER BY source_path, c DESC, test_path", [paths])
-    rows.sort(key=lambda r: rank[r[0]])  # stable: confidence order kept within a source
+        "SELECT source_path, test_path, any_value(command), max(confidence) FROM test_links "
+        "WHERE source_path IN (SELECT unnest(?)) GROUP BY source_path, test_path", [paths])
+    # equally sure links: the test nearest the source first (sympy/stats/tests/ before
+    # sympy/core/tests/test_args.py, which imports every class for crv_types.py too)
+    rows.sort(key=lambda r: (rank[r[0]], -r[3], -_shared_dirs(r[0], r[1]), r[1]))
     return [(r[0], r[1], r[2], float(r[3])) for r in rows]
+
+
+def _shared_dirs(a: str, b: str) -> int:
+    """How many leading folders two paths share."""
+    n = 0
+    for x, y in zip(a.split("/")[:-1], b.split("/")[:-1]):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _likely_tests(tests: list[tuple[str, str, str | None, float]]) -> list[str]:
