@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from repointel import BudgetError, Repo
 from repointel.context.render import render
+from repointel.models import ContextPacket
 from repointel.tokens import get_tokenizer
 
 from .conftest import FIXTURES, git, make_git_repo, make_indexed_repo, run_cli
@@ -189,6 +190,14 @@ def test_remembered_counts_are_exact() -> None:
     assert tok.count(big) == len(tok._enc.encode_ordinary(big)) and big not in tok._memo
 
 
+def _packet_for(tmp_path: Path, files: dict[str, str], task: str, budget: int = 3000) -> ContextPacket:
+    """A packet for ``task`` from a fresh git repository holding ``files``, indexed once."""
+    root = make_git_repo(tmp_path / "r", files)
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        return repo.context(task, budget=budget)
+
+
 def test_header_modules_are_code_modules_not_ci_jobs(tmp_path: Path) -> None:
     """CI jobs and compose services are listed by the build map but are not modules of the code."""
     root = make_git_repo(tmp_path / "r", {
@@ -257,7 +266,7 @@ def test_header_stack_names_languages_frameworks_and_build_tools(tmp_path: Path)
 def test_focused_command_follows_the_ranking_not_the_path_order(tmp_path: Path) -> None:
     """The focused command runs the test of the best-ranked file that has one, not of the
     alphabetically first."""
-    root = make_git_repo(tmp_path / "r", {
+    packet = _packet_for(tmp_path, {
         "pyproject.toml": "[project]\nname = 'shop'\n[tool.pytest.ini_options]\ntestpaths = ['tests']\n",
         "shop/__init__.py": "",
         "shop/audit.py": "def audit_log(entry):\n    return entry\n",
@@ -265,10 +274,7 @@ def test_focused_command_follows_the_ranking_not_the_path_order(tmp_path: Path) 
         "tests/test_audit.py": "from shop.audit import audit_log\n\ndef test_log():\n    assert audit_log(1) == 1\n",
         "tests/test_zebra_discount.py": "from shop.zebra_discount import zebra_discount\n\n"
                                         "def test_zero():\n    assert zebra_discount(10, 0) == 0\n",
-    })
-    with Repo.open(root) as repo:
-        repo.index(workers=1)
-        packet = repo.context("zebra_discount is wrong when the rate is zero; audit_log shows it", budget=3000)
+    }, "zebra_discount is wrong when the rate is zero; audit_log shows it")
     assert packet.likely_files["production"][0] == "shop/zebra_discount.py"
     assert "tests/test_zebra_discount.py" in packet.build_commands["focused"]
 
@@ -315,10 +321,7 @@ def test_likely_tests_lead_with_the_top_files_own_tests(tmp_path: Path) -> None:
     for name in ("auth", "benchmarks", "debug", "errors", "fs", "gin", "logger", "mode", "path", "recovery",
                  "render", "routes"):
         files[f"{name}_test.go"] = go + f'import "testing"\n\nfunc Test{name.title()}(t *testing.T) {{ BasicAuth() }}\n'
-    root = make_git_repo(tmp_path / "r", files)
-    with Repo.open(root) as repo:
-        repo.index(workers=1)
-        packet = repo.context("ShouldBindJSON returns EOF for an empty body", budget=3000)
+    packet = _packet_for(tmp_path, files, "ShouldBindJSON returns EOF for an empty body")
     assert packet.likely_files["production"][0] == "context.go"
     assert packet.likely_files["tests"][0] == "context_test.go"
 
@@ -327,17 +330,15 @@ def test_header_modules_leave_out_test_and_sample_projects_by_name(tmp_path: Pat
     """.NET modules are project names, not folders: MediatR.Tests and MediatR.Examples.Autofac are
     not modules an agent edits."""
     proj = '<Project Sdk="Microsoft.NET.Sdk"></Project>\n'
-    root = make_git_repo(tmp_path / "r", {
+    packet = _packet_for(tmp_path, {
         "Shop.sln": 'Project("{X}") = "Shop", "src\\Shop\\Shop.csproj", "{A}"\nEndProject\n'
                     'Project("{X}") = "Shop.Tests", "test\\Shop.Tests\\Shop.Tests.csproj", "{B}"\nEndProject\n'
                     'Project("{X}") = "Shop.Examples.Web", "samples\\Shop.Examples.Web\\Shop.Examples.Web.csproj", "{C}"\n'
                     'EndProject\n',
         "src/Shop/Shop.csproj": proj, "src/Shop/Cart.cs": "public class Cart { public int Total() { return 0; } }\n",
         "test/Shop.Tests/Shop.Tests.csproj": proj, "samples/Shop.Examples.Web/Shop.Examples.Web.csproj": proj,
-    })
-    with Repo.open(root) as repo:
-        repo.index(workers=1)
-        assert repo.context("Cart total is wrong", budget=2000).modules == ["Shop"]
+    }, "Cart total is wrong", budget=2000)
+    assert packet.modules == ["Shop"]
 
 
 def test_big_file_shows_the_definitions_holding_the_tasks_rare_terms(tmp_path: Path) -> None:
@@ -349,10 +350,7 @@ def test_big_file_shows_the_definitions_holding_the_tasks_rare_terms(tmp_path: P
     files = {"src/t_zset.c": body + "void zrangestoreCommand(client *c) {\n    zrangeGenericCommand(c, 2, 1);\n}\n\n"
                              "void zrangeGenericCommand(client *c, int a, int b) {\n    addReply(c, a + b);\n}\n"}
     files.update({f"src/mod{i}.c": f"int mod{i}(int limit) {{ return limit + {i}; }}\n" for i in range(16)})
-    root = make_git_repo(tmp_path / "r", files)
-    with Repo.open(root) as repo:
-        repo.index(workers=1)
-        packet = repo.context("ZRANGESTORE with LIMIT returns wrong count", budget=4000)
+    packet = _packet_for(tmp_path, files, "ZRANGESTORE with LIMIT returns wrong count", budget=4000)
     zset = [i for i in packet.items if i.path == "src/t_zset.c" and i.type == "source_snippet"]
     assert [i.reasons[-1] for i in zset] == ["matches:zrangestoreCommand"]
     assert zset[0].content.startswith("void zrangestoreCommand")
@@ -389,7 +387,7 @@ def test_focused_command_names_the_tests_that_use_the_tasks_names(tmp_path: Path
 def test_equally_sure_tests_nearest_the_source_come_first(tmp_path: Path) -> None:
     """Two tests import the top file; the one in its own package's tests leads (sympy's
     core/tests/test_args.py imports every class and came first by name)."""
-    root = make_git_repo(tmp_path / "r", {
+    packet = _packet_for(tmp_path, {
         "pkg/__init__.py": "",
         "pkg/core/__init__.py": "", "pkg/core/tests/__init__.py": "",
         "pkg/stats/__init__.py": "", "pkg/stats/tests/__init__.py": "",
@@ -398,9 +396,6 @@ def test_equally_sure_tests_nearest_the_source_come_first(tmp_path: Path) -> Non
                                        "def test_args():\n    assert GammaInverse()\n",
         "pkg/stats/tests/test_continuous.py": "from pkg.stats.crv_types import GammaInverse\n\n"
                                               "def test_gamma_inverse_pdf():\n    assert GammaInverse().pdf(1) == 1\n",
-    })
-    with Repo.open(root) as repo:
-        repo.index(workers=1)
-        packet = repo.context("GammaInverse pdf is wrong", budget=3000)
+    }, "GammaInverse pdf is wrong")
     assert packet.likely_files["tests"][:2] == ["pkg/stats/tests/test_continuous.py", "pkg/core/tests/test_args.py"]
     assert packet.build_commands["focused"].startswith("pytest pkg/stats/tests/test_continuous.py")
