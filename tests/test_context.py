@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -399,3 +401,27 @@ def test_equally_sure_tests_nearest_the_source_come_first(tmp_path: Path) -> Non
     }, "GammaInverse pdf is wrong")
     assert packet.likely_files["tests"][:2] == ["pkg/stats/tests/test_continuous.py", "pkg/core/tests/test_args.py"]
     assert packet.build_commands["focused"].startswith("pytest pkg/stats/tests/test_continuous.py")
+
+
+def test_rust_focused_command_runs_the_matching_tests(tmp_path: Path) -> None:
+    """Rust tests are known by their #[test] attribute; the narrowed command is real: cargo runs
+    exactly the tests it names."""
+    root = make_git_repo(tmp_path / "r", {
+        "Cargo.toml": '[package]\nname = "sums"\nversion = "0.1.0"\nedition = "2021"\n',
+        "src/lib.rs": "pub fn add_totals(a: i32, b: i32) -> i32 {\n    a + b\n}\n",
+        "tests/sums.rs": "use sums::add_totals;\n\n#[test]\nfn add_totals_of_zero() {\n    assert_eq!(add_totals(0, 0), 0);\n}\n\n"
+                         "#[test]\nfn unrelated() {\n    assert_eq!(1, 1);\n}\n\n"
+                         "fn helper_add_totals() -> i32 {\n    add_totals(1, 1)\n}\n\n"
+                         "mod nested {\n    #[test]\n    fn add_totals_twice() {\n"
+                         "        assert_eq!(sums::add_totals(1, 1), 2);\n    }\n}\n",
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        focused = repo.context("add_totals is wrong for zero", budget=3000).build_commands["focused"]
+    assert focused == "cargo test --test sums -- add_totals_of_zero nested::add_totals_twice --exact"
+    if shutil.which("cargo") is None:
+        pytest.skip("cargo is not installed: the command's form is checked, not its run")
+    proc = subprocess.run(focused, shell=True, cwd=root, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "CARGO_TARGET_DIR": str(tmp_path / "target"), "CARGO_NET_OFFLINE": "true"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "2 passed" in proc.stdout and "add_totals_of_zero" in proc.stdout and "unrelated" not in proc.stdout

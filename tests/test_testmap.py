@@ -236,6 +236,8 @@ def test_helpers_and_fixtures_link_no_source() -> None:
      "dotnet test --filter 'FullyQualifiedName~CartTests.Total|FullyQualifiedName~CartTests.Zero'"),
     ("pnpm run test-unit src/cart.spec.ts", "src/cart.spec.ts", ["total"], "pnpm run test-unit src/cart.spec.ts"),
     ("pytest tests/test_cart.py", "tests/test_cart.py", [], "pytest tests/test_cart.py"),
+    ("cargo test --test sums", "tests/sums.rs", ["adds_one", "nested.adds_two"],
+     "cargo test --test sums -- adds_one nested::adds_two --exact"),
 ])
 def test_narrow_to_tests(command: str, path: str, tests: list[str], want: str) -> None:
     assert narrow_to_tests(command, path, tests) == want
@@ -256,3 +258,11 @@ def test_narrow_to_tests(command: str, path: str, tests: list[str], want: str) -
 ])
 def test_is_test_function(path: str, name: str, kind: str, signature: str, want: bool) -> None:
     assert is_test_function(path, name, kind, signature) is want
+
+
+@pytest.mark.parametrize(("before", "want"), [
+    ("#[test]\n", True), ("#[tokio::test]\n", True), ('#[test]\n#[should_panic(expected = "x")]\n', True),
+    ("/// helper\n", False), ("", False),
+])
+def test_rust_tests_are_known_by_their_attribute(before: str, want: bool) -> None:
+    assert is_test_function("tests/sums.rs", "adds", "function", "fn adds()", before) is want

@@ -232,6 +232,8 @@ MATCHED_SPANS = 3
 MATCHED_SHARE = 0.6
 #: Task names shorter than this (``x``, ``id``) do not pick test functions: every test uses them.
 MIN_TEST_NAME = 3
+#: Lines above a definition read for its attributes (Rust's ``#[test]`` is not in its span).
+TEST_ATTRIBUTE_LINES = 3
 #: A test whose own name holds a task name (test_Rational_new for "Rational") is about it: this
 #: counts like a name only that test uses.
 TEST_NAME_MATCH = 1.0
@@ -469,10 +471,11 @@ def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
         return []
     word = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
     defs = files.definitions(test)
-    classes = {d[1] for d in defs if d[2] == "class"}
+    classes = {d[1] for d in defs if d[2] in ("class", "module")}  # Rust's mod tests holds tests
     used: list[tuple[int, str, str, set[bytes]]] = []  # (start, qualname, name, names used)
     for name, qual, kind, start, end, sig, parent in defs:
-        if (parent is None or parent in classes) and is_test_function(test, name, kind, sig or ""):
+        before = b"".join(src.lines[max(0, start - 1 - TEST_ATTRIBUTE_LINES) : start - 1]).decode("utf-8", "replace")
+        if (parent is None or parent in classes) and is_test_function(test, name, kind, sig or "", before):
             used.append((start, qual, name, set(word.findall(b"".join(src.lines[start - 1 : end])))))
     users = Counter(n for *_, hits in used for n in hits)
     lowered = [n.lower() for n in names]

@@ -421,17 +421,21 @@ def focused_command(test_path: str, generic: str | None,
 #: Test functions named in one focused command: a handful, not a suite.
 MAX_FOCUSED_TESTS = 3
 #: Java/C# methods that are tests carry one of these annotations (in their signature).
+_RUST_TEST_ATTR = re.compile(r"#\[(?:[\w:]+::)?test\b")
 _TEST_ANNOTATION = re.compile(r"@(?:Test|ParameterizedTest|RepeatedTest)\b|\[(?:Fact|Theory|Test|TestMethod|TestCase)\b")
 
 
-def is_test_function(test_path: str, name: str, kind: str, signature: str) -> bool:
+def is_test_function(test_path: str, name: str, kind: str, signature: str, before: str = "") -> bool:
     """Whether a definition of a test file is a test a runner can select by name: ``test_*``
     functions and methods (Python, minitest), ``Test*`` functions (Go), methods annotated
-    ``@Test`` (JUnit) or ``[Fact]``/``[Test]``/``[TestMethod]`` (.NET). JavaScript's ``it()`` blocks
-    and Rust's ``#[test]`` functions are not definitions with such a mark here: never."""
+    ``@Test`` (JUnit) or ``[Fact]``/``[Test]``/``[TestMethod]`` (.NET), Rust functions whose
+    attributes (in ``before``, the lines just above the definition) hold ``#[test]`` or
+    ``#[tokio::test]``. JavaScript's ``it()`` blocks are not definitions: never."""
     fam = _family(test_path)
     if kind not in ("function", "method"):
         return False
+    if fam == "rs":
+        return bool(_RUST_TEST_ATTR.search(before))
     if fam == "py":
         return name.startswith("test")
     if fam == "go":
@@ -447,7 +451,8 @@ def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
     """``command`` (running the whole ``test_path``) narrowed to the test functions ``tests``
     (qualified names, ``Class.method`` for methods): ``pytest 'path::Class::test_x'``,
     ``go test ./pkg -run '^(TestA|TestB)$'``, ``-Dtest=Class#a+b``, ``--tests Class.a``,
-    ``ruby -Itest path -n '/^(test_a|test_b)$/'``, ``--filter 'FullyQualifiedName~Class.a|…'``.
+    ``ruby -Itest path -n '/^(test_a|test_b)$/'``, ``--filter 'FullyQualifiedName~Class.a|…'``,
+    ``cargo test --test t -- a mod_b::c --exact``.
     The command unchanged when its runner's form is not one of these."""
     if not tests:
         return command
@@ -462,6 +467,8 @@ def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
         return f"{command} -run {_q(alt)}"
     if fam == "rb" and " -Itest " in command and " -n " not in command:
         return f"{command} -n {_q('/' + alt + '/')}"
+    if fam == "rs" and command.startswith("cargo test") and " -- " not in command:
+        return f"{command} -- {' '.join(_q(t.replace('.', '::')) for t in tests)} --exact"
     m = re.search(r"-Dtest=(\S+)", command)
     if fam == "java" and m and "#" not in m.group(1):
         return command[: m.end()] + "#" + "+".join(names) + command[m.end():]
