@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -377,6 +379,10 @@ def test_focused_command_names_the_tests_that_use_the_tasks_names(tmp_path: Path
     with Repo.open(root) as repo:
         repo.index(workers=1)
         focused = repo.context("Invoice.total is wrong when discount is zero", budget=3000).build_commands["focused"]
+        # the command is real: pytest runs exactly the three tests it names
+        run = subprocess.run([sys.executable, "-m", *shlex.split(focused), "-p", "no:cacheprovider", "-v"],
+                             cwd=root, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0 and "3 passed" in run.stdout and "test_repr" not in run.stdout, run.stdout
         (root / "tests/test_invoice.py").write_text("def test_other():\n    pass\n")
         stale = repo.context("Invoice.total is wrong when discount is zero", budget=3000).build_commands["focused"]
     # test_invoice_total is named after both names; the method uses the rarer one (total); then
