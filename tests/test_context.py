@@ -431,3 +431,20 @@ def test_rust_focused_command_runs_the_matching_tests(tmp_path: Path) -> None:
                           env={**os.environ, "CARGO_TARGET_DIR": str(tmp_path / "target"), "CARGO_NET_OFFLINE": "true"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "2 passed" in proc.stdout and "add_totals_of_zero" in proc.stdout and "unrelated" not in proc.stdout
+
+
+def test_javascript_focused_command_selects_test_cases_by_name(tmp_path: Path) -> None:
+    """JavaScript tests are it()/test() calls, not definitions: the focused command selects the
+    cases that use the task's names with the runner's -t pattern."""
+    packet = _packet_for(tmp_path, {
+        "package.json": '{"name": "shop", "scripts": {"test": "jest"}, "devDependencies": {"jest": "29"}}',
+        "src/cart.js": "export function applyDiscount(total, rate) {\n  return total - total * rate\n}\n"
+                       "export function formatTotal(total) {\n  return `$${total}`\n}\n",
+        "src/cart.test.js": (
+            "import { applyDiscount, formatTotal } from './cart'\n\n"
+            "describe('cart', () => {\n"
+            "  it('applies a zero rate (no discount)', () => {\n    expect(applyDiscount(10, 0)).toBe(10)\n  })\n"
+            "  it('formats', () => {\n    expect(formatTotal(1)).toBe('$1')\n  })\n"
+            "})\n"),
+    }, "applyDiscount is wrong when the rate is zero")
+    assert packet.build_commands["focused"] == "npm test -- src/cart.test.js -t 'applies a zero rate \\(no discount\\)'"

@@ -14,6 +14,7 @@ from repointel.extract.testmap import (
     is_test_function,
     is_test_path,
     is_test_support,
+    js_test_cases,
     link_tests,
     narrow_to_tests,
     source_candidates,
@@ -234,7 +235,10 @@ def test_helpers_and_fixtures_link_no_source() -> None:
      "bundle exec ruby -Itest test/cart_test.rb -n '/^test_total$/'"),
     ("dotnet test --filter FullyQualifiedName~CartTests", "test/CartTests.cs", ["CartTests.Total", "CartTests.Zero"],
      "dotnet test --filter 'FullyQualifiedName~CartTests.Total|FullyQualifiedName~CartTests.Zero'"),
-    ("pnpm run test-unit src/cart.spec.ts", "src/cart.spec.ts", ["total"], "pnpm run test-unit src/cart.spec.ts"),
+    ("pnpm run test-unit src/cart.spec.ts", "src/cart.spec.ts", ["total (zero)", "rounds a.b"],
+     "pnpm run test-unit src/cart.spec.ts -t 'total \\(zero\\)|rounds a\\.b'"),
+    ("cd web && npm test -- src/cart.test.js", "web/src/cart.test.js", ["total"],
+     "cd web && npm test -- src/cart.test.js -t total"),
     ("pytest tests/test_cart.py", "tests/test_cart.py", [], "pytest tests/test_cart.py"),
     ("cargo test --test sums", "tests/sums.rs", ["adds_one", "nested.adds_two"],
      "cargo test --test sums -- adds_one nested::adds_two --exact"),
@@ -266,3 +270,18 @@ def test_is_test_function(path: str, name: str, kind: str, signature: str, want:
 ])
 def test_rust_tests_are_known_by_their_attribute(before: str, want: bool) -> None:
     assert is_test_function("tests/sums.rs", "adds", "function", "fn adds()", before) is want
+
+
+def test_js_test_cases_are_the_named_it_and_test_calls() -> None:
+    from repointel.parse import parse
+
+    src = (b"import { describe, it, test } from 'vitest'\n"
+           b"describe('cart', () => {\n"
+           b"  it('totals zero', () => {\n    expect(total([])).toBe(0)\n  })\n"
+           b"  test.only(\"rounds\", async () => {})\n"
+           b"  it(`template ${x}`, () => {})\n"
+           b"  it.each([1, 2])('each %i', (n) => {})\n"
+           b"})\n"
+           b"test('top level', () => {})\n")
+    cases = js_test_cases(parse("typescript", src), src)
+    assert cases == [("totals zero", 3, 5), ("rounds", 6, 6), ("top level", 10, 10)]

@@ -456,12 +456,13 @@ def _focused(store: IndexStore, files: _Files, tests: list[tuple[str, str, str |
 
 
 def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
-    """Qualified names of up to MAX_FOCUSED_TESTS test functions of ``test`` that best match the
-    task's names (identifiers, code-span names, dotted-name parts): each name a function uses
-    counts 1/(test functions using it) (``Rational`` is in every test of sympy's
-    test_numbers.py), each name its own name holds counts TEST_NAME_MATCH. None when the file
-    changed since indexing (its spans would be off) or holds a secret."""
-    from ..extract.testmap import MAX_FOCUSED_TESTS, is_test_function
+    """Names of up to MAX_FOCUSED_TESTS tests of ``test`` that best match the task's names
+    (identifiers, code-span names, dotted-name parts): each name a test uses counts
+    1/(tests using it) (``Rational`` is in every test of sympy's test_numbers.py), each name its
+    own name holds counts TEST_NAME_MATCH. Qualified names of test functions, or the names of
+    JavaScript ``it``/``test`` cases. None when the file changed since indexing (its spans would
+    be off) or holds a secret."""
+    from ..extract.testmap import MAX_FOCUSED_TESTS
 
     names = set(terms.identifiers) | set(terms.code_identifiers)
     names.update(part for dotted in terms.dotted for part in dotted.split("."))
@@ -470,21 +471,35 @@ def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
     if src is None or not src.fresh:
         return []
     word = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
-    defs = files.definitions(test)
-    classes = {d[1] for d in defs if d[2] in ("class", "module")}  # Rust's mod tests holds tests
-    used: list[tuple[int, str, str, set[bytes]]] = []  # (start, qualname, name, names used)
-    for name, qual, kind, start, end, sig, parent in defs:
-        before = b"".join(src.lines[max(0, start - 1 - TEST_ATTRIBUTE_LINES) : start - 1]).decode("utf-8", "replace")
-        if (parent is None or parent in classes) and is_test_function(test, name, kind, sig or "", before):
-            used.append((start, qual, name, set(word.findall(b"".join(src.lines[start - 1 : end])))))
+    used = [(start, label, own, set(word.findall(b"".join(src.lines[start - 1 : end]))))
+            for start, end, label, own in _test_units(files, test, src)]
     users = Counter(n for *_, hits in used for n in hits)
     lowered = [n.lower() for n in names]
     scored = []
-    for start, qual, name, hits in used:
-        score = sum(1 / users[n] for n in hits) + TEST_NAME_MATCH * sum(n in name.lower() for n in lowered)
+    for start, label, own, hits in used:
+        score = sum(1 / users[n] for n in hits) + TEST_NAME_MATCH * sum(n in own.lower() for n in lowered)
         if score > 0:
-            scored.append((-score, start, qual))
+            scored.append((-score, start, label))
     return [q for _, _, q in sorted(scored)[:MAX_FOCUSED_TESTS]]
+
+
+def _test_units(files: _Files, test: str, src: _Source) -> list[tuple[int, int, str, str]]:
+    """(first line, last line, name to select it by, its own name) of each test in ``test``: the
+    ``it``/``test`` cases of a JavaScript file (parsed here), else its test functions."""
+    from ..extract.testmap import is_test_function, js_test_cases
+    from ..parse import language_for_path, parse
+
+    lang = language_for_path(test)
+    if lang in ("javascript", "typescript", "tsx"):
+        return [(start, end, name, name) for name, start, end in js_test_cases(parse(lang, src.data), src.data)]
+    defs = files.definitions(test)
+    containers = {d[1] for d in defs if d[2] in ("class", "module")}  # Rust's mod tests holds tests
+    out = []
+    for name, qual, kind, start, end, sig, parent in defs:
+        before = b"".join(src.lines[max(0, start - 1 - TEST_ATTRIBUTE_LINES) : start - 1]).decode("utf-8", "replace")
+        if (parent is None or parent in containers) and is_test_function(test, name, kind, sig or "", before):
+            out.append((start, end, qual, name))
+    return out
 
 
 #: A linked test whose link is at least this sure is listed in the header before weaker links of

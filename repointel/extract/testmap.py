@@ -23,13 +23,16 @@ import shlex
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..models import TestLink
 from .deps import shared_prefix
 
+if TYPE_CHECKING:
+    from tree_sitter import Tree
+
 __all__ = ["LinkIndex", "Resolved", "focused_command", "focused_test_command", "is_test_function", "is_test_path",
-           "is_test_support", "link_tests", "narrow_to_tests", "source_candidates"]
+           "is_test_support", "js_test_cases", "link_tests", "narrow_to_tests", "source_candidates"]
 
 #: Colocated test and source with matching names (foo_test.go next to foo.go): unambiguous.
 NAMING_SAME_DIR = 0.9
@@ -447,17 +450,46 @@ def is_test_function(test_path: str, name: str, kind: str, signature: str, befor
     return False
 
 
+#: The calls that declare one JavaScript/TypeScript test (Jest, Vitest, Mocha): ``it('…', fn)``,
+#: ``test.only('…', fn)``; ``describe`` groups them and is not a test.
+_JS_TEST_CALLS = frozenset({"it", "test"})
+_JS_TEST_MODIFIERS = frozenset({"only", "concurrent", "skip", "todo", "fails"})
+#: Characters a JavaScript RegExp reads as syntax (a -t pattern is one).
+_JS_REGEX_SPECIAL = re.compile(r"[.*+?^${}()|[\]\\/]")
+
+
+def js_test_cases(tree: Tree, data: bytes) -> list[tuple[str, int, int]]:
+    """(name, first line, last line) of every ``it(…)``/``test(…)`` call whose first argument is
+    a plain string: the tests a Jest or Vitest ``-t`` pattern selects by name."""
+    out: list[tuple[str, int, int]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "call_expression":
+            fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+            callee = (fn.text or b"").decode("utf-8", "replace") if fn is not None else ""
+            head, _, mod = callee.partition(".")
+            if head in _JS_TEST_CALLS and (not mod or mod in _JS_TEST_MODIFIERS) and args is not None:
+                first = args.named_children[0] if args.named_children else None
+                if first is not None and first.type == "string":
+                    name = (first.text or b"")[1:-1].decode("utf-8", "replace")
+                    if name:
+                        out.append((name, node.start_point[0] + 1, node.end_point[0] + 1))
+        stack.extend(reversed(node.named_children))
+    return out
+
+
 def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
     """``command`` (running the whole ``test_path``) narrowed to the test functions ``tests``
     (qualified names, ``Class.method`` for methods): ``pytest 'path::Class::test_x'``,
     ``go test ./pkg -run '^(TestA|TestB)$'``, ``-Dtest=Class#a+b``, ``--tests Class.a``,
     ``ruby -Itest path -n '/^(test_a|test_b)$/'``, ``--filter 'FullyQualifiedName~Class.a|…'``,
-    ``cargo test --test t -- a mod_b::c --exact``.
+    ``cargo test --test t -- a mod_b::c --exact``, a Jest/Vitest ``-t 'name one|name two'``.
     The command unchanged when its runner's form is not one of these."""
     if not tests:
         return command
     fam = _family(test_path)
-    names = [t.rsplit(".", 1)[-1] for t in tests]
+    names = [t.rsplit(".", 1)[-1] for t in tests]  # (JavaScript tests are names, not qualnames)
     alt = "^(" + "|".join(names) + ")$" if len(names) > 1 else f"^{names[0]}$"
     quoted = _q(test_path)
     if fam == "py" and command.endswith(" " + quoted):
@@ -467,6 +499,9 @@ def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
         return f"{command} -run {_q(alt)}"
     if fam == "rb" and " -Itest " in command and " -n " not in command:
         return f"{command} -n {_q('/' + alt + '/')}"
+    if fam == "js" and " -t " not in command and posixpath.basename(test_path) in command:
+        pattern = "|".join(_JS_REGEX_SPECIAL.sub(lambda m: "\\" + m.group(), t) for t in tests)
+        return f"{command} -t {_q(pattern)}"
     if fam == "rs" and command.startswith("cargo test") and " -- " not in command:
         return f"{command} -- {' '.join(_q(t.replace('.', '::')) for t in tests)} --exact"
     m = re.search(r"-Dtest=(\S+)", command)
