@@ -448,3 +448,17 @@ def test_javascript_focused_command_selects_test_cases_by_name(tmp_path: Path) -
             "})\n"),
     }, "applyDiscount is wrong when the rate is zero")
     assert packet.build_commands["focused"] == "npm test -- src/cart.test.js -t 'applies a zero rate \\(no discount\\)'"
+
+
+def test_rspec_focused_command_selects_examples_by_name(tmp_path: Path) -> None:
+    """RSpec examples are it "…" calls: the focused command selects the matching ones with -e."""
+    packet = _packet_for(tmp_path, {
+        "Gemfile": "source 'https://rubygems.org'\ngem 'rspec'\n",
+        "lib/cart.rb": "class Cart\n  def apply_discount(total, rate)\n    total - total * rate\n  end\n\n"
+                       "  def item_count\n    0\n  end\nend\n",
+        "spec/cart_spec.rb": (
+            "require 'cart'\n\nRSpec.describe Cart do\n"
+            "  it 'keeps the total for a zero rate' do\n    expect(Cart.new.apply_discount(10, 0)).to eq(10)\n  end\n\n"
+            "  it 'counts items' do\n    expect(Cart.new.item_count).to eq(0)\n  end\nend\n"),
+    }, "Cart#apply_discount is wrong when the rate is zero")
+    assert packet.build_commands["focused"] == "bundle exec rspec spec/cart_spec.rb -e 'keeps the total for a zero rate'"

@@ -14,8 +14,8 @@ from repointel.extract.testmap import (
     is_test_function,
     is_test_path,
     is_test_support,
-    js_test_cases,
     link_tests,
+    named_test_cases,
     narrow_to_tests,
     source_candidates,
 )
@@ -239,6 +239,8 @@ def test_helpers_and_fixtures_link_no_source() -> None:
      "pnpm run test-unit src/cart.spec.ts -t 'total \\(zero\\)|rounds a\\.b'"),
     ("cd web && npm test -- src/cart.test.js", "web/src/cart.test.js", ["total"],
      "cd web && npm test -- src/cart.test.js -t total"),
+    ("bundle exec rspec spec/cart_spec.rb", "spec/cart_spec.rb", ["totals zero", "rounds"],
+     "bundle exec rspec spec/cart_spec.rb -e 'totals zero' -e rounds"),
     ("pytest tests/test_cart.py", "tests/test_cart.py", [], "pytest tests/test_cart.py"),
     ("cargo test --test sums", "tests/sums.rs", ["adds_one", "nested.adds_two"],
      "cargo test --test sums -- adds_one nested::adds_two --exact"),
@@ -272,7 +274,7 @@ def test_rust_tests_are_known_by_their_attribute(before: str, want: bool) -> Non
     assert is_test_function("tests/sums.rs", "adds", "function", "fn adds()", before) is want
 
 
-def test_js_test_cases_are_the_named_it_and_test_calls() -> None:
+def test_named_test_cases_are_the_named_it_and_test_calls() -> None:
     from repointel.parse import parse
 
     src = (b"import { describe, it, test } from 'vitest'\n"
@@ -283,5 +285,14 @@ def test_js_test_cases_are_the_named_it_and_test_calls() -> None:
            b"  it.each([1, 2])('each %i', (n) => {})\n"
            b"})\n"
            b"test('top level', () => {})\n")
-    cases = js_test_cases(parse("typescript", src), src)
+    cases = named_test_cases(parse("typescript", src), src)
     assert cases == [("totals zero", 3, 5), ("rounds", 6, 6), ("top level", 10, 10)]
+
+
+def test_rspec_examples_are_named_test_cases() -> None:
+    from repointel.parse import parse
+
+    src = (b'RSpec.describe Cart do\n  it "totals zero" do\n    expect(Cart.new.total).to eq(0)\n  end\n'
+           b'  it("rounds") { expect(1).to eq 1 }\n  it "says #{x}" do\n  end\n'
+           b'  context "empty" do\n    specify "has no items" do\n    end\n  end\nend\n')
+    assert named_test_cases(parse("ruby", src), src) == [("totals zero", 2, 4), ("rounds", 5, 5), ("has no items", 9, 10)]

@@ -458,8 +458,8 @@ def _focused(store: IndexStore, files: _Files, tests: list[tuple[str, str, str |
 def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
     """Names of up to MAX_FOCUSED_TESTS tests of ``test`` that best match the task's names
     (identifiers, code-span names, dotted-name parts): each name a test uses counts
-    1/(tests using it) (``Rational`` is in every test of sympy's test_numbers.py), each name its
-    own name holds counts TEST_NAME_MATCH. Qualified names of test functions, or the names of
+    1/(tests using it), nothing when every test uses it (``Rational`` in sympy's
+    test_numbers.py), and each name its own name holds counts TEST_NAME_MATCH. Qualified names of test functions, or the names of
     JavaScript ``it``/``test`` cases. None when the file changed since indexing (its spans would
     be off) or holds a secret."""
     from ..extract.testmap import MAX_FOCUSED_TESTS
@@ -474,10 +474,12 @@ def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
     used = [(start, label, own, set(word.findall(b"".join(src.lines[start - 1 : end]))))
             for start, end, label, own in _test_units(files, test, src)]
     users = Counter(n for *_, hits in used for n in hits)
+    every = {n for n, k in users.items() if k == len(used) > 1}  # in every test: says nothing
     lowered = [n.lower() for n in names]
     scored = []
     for start, label, own, hits in used:
-        score = sum(1 / users[n] for n in hits) + TEST_NAME_MATCH * sum(n in own.lower() for n in lowered)
+        score = (sum(1 / users[n] for n in hits - every)
+                 + TEST_NAME_MATCH * sum(n in own.lower() for n in lowered))
         if score > 0:
             scored.append((-score, start, label))
     return [q for _, _, q in sorted(scored)[:MAX_FOCUSED_TESTS]]
@@ -485,13 +487,14 @@ def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
 
 def _test_units(files: _Files, test: str, src: _Source) -> list[tuple[int, int, str, str]]:
     """(first line, last line, name to select it by, its own name) of each test in ``test``: the
-    ``it``/``test`` cases of a JavaScript file (parsed here), else its test functions."""
-    from ..extract.testmap import is_test_function, js_test_cases
+    ``it``/``test`` cases of a JavaScript file or the examples of an RSpec file (parsed here),
+    else its test functions."""
+    from ..extract.testmap import is_test_function, named_test_cases
     from ..parse import language_for_path, parse
 
     lang = language_for_path(test)
-    if lang in ("javascript", "typescript", "tsx"):
-        return [(start, end, name, name) for name, start, end in js_test_cases(parse(lang, src.data), src.data)]
+    if lang in ("javascript", "typescript", "tsx") or (lang == "ruby" and test.endswith("_spec.rb")):
+        return [(start, end, name, name) for name, start, end in named_test_cases(parse(lang, src.data), src.data)]
     defs = files.definitions(test)
     containers = {d[1] for d in defs if d[2] in ("class", "module")}  # Rust's mod tests holds tests
     out = []

@@ -29,10 +29,10 @@ from ..models import TestLink
 from .deps import shared_prefix
 
 if TYPE_CHECKING:
-    from tree_sitter import Tree
+    from tree_sitter import Node, Tree
 
 __all__ = ["LinkIndex", "Resolved", "focused_command", "focused_test_command", "is_test_function", "is_test_path",
-           "is_test_support", "js_test_cases", "link_tests", "narrow_to_tests", "source_candidates"]
+           "is_test_support", "link_tests", "named_test_cases", "narrow_to_tests", "source_candidates"]
 
 #: Colocated test and source with matching names (foo_test.go next to foo.go): unambiguous.
 NAMING_SAME_DIR = 0.9
@@ -454,29 +454,43 @@ def is_test_function(test_path: str, name: str, kind: str, signature: str, befor
 #: ``test.only('…', fn)``; ``describe`` groups them and is not a test.
 _JS_TEST_CALLS = frozenset({"it", "test"})
 _JS_TEST_MODIFIERS = frozenset({"only", "concurrent", "skip", "todo", "fails"})
+#: RSpec's examples (``describe`` and ``context`` group them).
+_RSPEC_TEST_CALLS = frozenset({"it", "specify", "example"})
 #: Characters a JavaScript RegExp reads as syntax (a -t pattern is one).
 _JS_REGEX_SPECIAL = re.compile(r"[.*+?^${}()|[\]\\/]")
 
 
-def js_test_cases(tree: Tree, data: bytes) -> list[tuple[str, int, int]]:
-    """(name, first line, last line) of every ``it(…)``/``test(…)`` call whose first argument is
-    a plain string: the tests a Jest or Vitest ``-t`` pattern selects by name."""
+def named_test_cases(tree: Tree, data: bytes) -> list[tuple[str, int, int]]:
+    """(name, first line, last line) of the tests that are calls named by a plain string, not
+    definitions: JavaScript's ``it(…)``/``test(…)`` (selected by a Jest or Vitest ``-t`` pattern)
+    and RSpec's ``it``/``specify``/``example`` (selected by ``rspec -e``)."""
     out: list[tuple[str, int, int]] = []
     stack = [tree.root_node]
     while stack:
         node = stack.pop()
-        if node.type == "call_expression":
-            fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+        if node.type in ("call_expression", "call"):  # JavaScript's, Ruby's
+            ruby = node.type == "call"
+            calls = _RSPEC_TEST_CALLS if ruby else _JS_TEST_CALLS
+            fn = node.child_by_field_name("method" if ruby else "function")
+            args = node.child_by_field_name("arguments")
             callee = (fn.text or b"").decode("utf-8", "replace") if fn is not None else ""
             head, _, mod = callee.partition(".")
-            if head in _JS_TEST_CALLS and (not mod or mod in _JS_TEST_MODIFIERS) and args is not None:
-                first = args.named_children[0] if args.named_children else None
-                if first is not None and first.type == "string":
-                    name = (first.text or b"")[1:-1].decode("utf-8", "replace")
-                    if name:
-                        out.append((name, node.start_point[0] + 1, node.end_point[0] + 1))
+            if head in calls and (not mod or mod in _JS_TEST_MODIFIERS) and args is not None:
+                name = _plain_string(args.named_children[0] if args.named_children else None)
+                if name:
+                    out.append((name, node.start_point[0] + 1, node.end_point[0] + 1))
         stack.extend(reversed(node.named_children))
     return out
+
+
+def _plain_string(node: Node | None) -> str:
+    """The text of a string literal without interpolation, else ''."""
+    if node is None or node.type != "string":
+        return ""
+    parts = node.named_children
+    if any(p.type not in ("string_content", "string_fragment", "escape_sequence") for p in parts):
+        return ""  # ``#{x}`` or ``${x}``: the name is not known here
+    return "".join((p.text or b"").decode("utf-8", "replace") for p in parts)
 
 
 def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
@@ -484,7 +498,8 @@ def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
     (qualified names, ``Class.method`` for methods): ``pytest 'path::Class::test_x'``,
     ``go test ./pkg -run '^(TestA|TestB)$'``, ``-Dtest=Class#a+b``, ``--tests Class.a``,
     ``ruby -Itest path -n '/^(test_a|test_b)$/'``, ``--filter 'FullyQualifiedName~Class.a|…'``,
-    ``cargo test --test t -- a mod_b::c --exact``, a Jest/Vitest ``-t 'name one|name two'``.
+    ``cargo test --test t -- a mod_b::c --exact``, a Jest/Vitest ``-t 'name one|name two'``,
+    ``rspec path -e 'name one' -e 'name two'``.
     The command unchanged when its runner's form is not one of these."""
     if not tests:
         return command
@@ -497,6 +512,8 @@ def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
         return command[: -len(quoted)] + ids
     if fam == "go" and command.startswith("go test ") and " -run " not in command:
         return f"{command} -run {_q(alt)}"
+    if fam == "rb" and command.startswith("bundle exec rspec") and " -e " not in command:
+        return command + "".join(f" -e {_q(t)}" for t in tests)
     if fam == "rb" and " -Itest " in command and " -n " not in command:
         return f"{command} -n {_q('/' + alt + '/')}"
     if fam == "js" and " -t " not in command and posixpath.basename(test_path) in command:
