@@ -379,16 +379,15 @@ def test_focused_command_names_the_tests_that_use_the_tasks_names(tmp_path: Path
     with Repo.open(root) as repo:
         repo.index(workers=1)
         focused = repo.context("Invoice.total is wrong when discount is zero", budget=3000).build_commands["focused"]
-        # the command is real: pytest runs exactly the three tests it names
+        # the command is real: pytest runs exactly the two tests it names
         run = subprocess.run([sys.executable, "-m", *shlex.split(focused), "-p", "no:cacheprovider", "-v"],
                              cwd=root, capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0 and "3 passed" in run.stdout and "test_repr" not in run.stdout, run.stdout
+        assert run.returncode == 0 and "2 passed" in run.stdout and "test_repr" not in run.stdout, run.stdout
         (root / "tests/test_invoice.py").write_text("def test_other():\n    pass\n")
         stale = repo.context("Invoice.total is wrong when discount is zero", budget=3000).build_commands["focused"]
-    # test_invoice_total is named after both names; the method uses the rarer one (total); then
-    # the first of the tests using only Invoice (every test does)
-    assert focused == ("pytest tests/test_invoice.py::test_invoice_total "
-                       "tests/test_invoice.py::TestTotal::test_discount_zero tests/test_invoice.py::test_tax")
+    # test_invoice_total is named after both names; the method uses total (and Invoice through
+    # the make() helper); Invoice alone, which every test then uses, picks no test
+    assert focused == "pytest tests/test_invoice.py::test_invoice_total tests/test_invoice.py::TestTotal::test_discount_zero"
     assert stale == "pytest tests/test_invoice.py"  # the file changed since indexing: no spans to trust
 
 
@@ -462,3 +461,19 @@ def test_rspec_focused_command_selects_examples_by_name(tmp_path: Path) -> None:
             "  it 'counts items' do\n    expect(Cart.new.item_count).to eq(0)\n  end\nend\n"),
     }, "Cart#apply_discount is wrong when the rate is zero")
     assert packet.build_commands["focused"] == "bundle exec rspec spec/cart_spec.rb -e 'keeps the total for a zero rate'"
+
+
+def test_a_test_uses_the_names_of_the_helpers_it_calls(tmp_path: Path) -> None:
+    """TestZero reaches ApplyDiscount only through a helper of the test file: one hop counts."""
+    go = "package cart\n\n"
+    packet = _packet_for(tmp_path, {
+        "go.mod": "module example.com/cart\n\ngo 1.22\n",
+        "cart.go": go + "func ApplyDiscount(total, rate int) int { return total - total*rate/100 }\n\n"
+                        "func Count(items []int) int { return len(items) }\n",
+        "cart_test.go": go + 'import "testing"\n\n'
+                             "func checkDiscount(t *testing.T, total, rate, want int) {\n"
+                             "\tif got := ApplyDiscount(total, rate); got != want {\n\t\tt.Fatal(got)\n\t}\n}\n\n"
+                             "func TestZero(t *testing.T) { checkDiscount(t, 10, 0, 10) }\n\n"
+                             "func TestCount(t *testing.T) { _ = Count(nil) }\n",
+    }, "ApplyDiscount is wrong for a zero rate")
+    assert packet.build_commands["focused"] == "go test . -run '^TestZero$'"

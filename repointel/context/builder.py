@@ -457,11 +457,13 @@ def _focused(store: IndexStore, files: _Files, tests: list[tuple[str, str, str |
 
 def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
     """Names of up to MAX_FOCUSED_TESTS tests of ``test`` that best match the task's names
-    (identifiers, code-span names, dotted-name parts): each name a test uses counts
-    1/(tests using it), nothing when every test uses it (``Rational`` in sympy's
-    test_numbers.py), and each name its own name holds counts TEST_NAME_MATCH. Qualified names of test functions, or the names of
-    JavaScript ``it``/``test`` cases. None when the file changed since indexing (its spans would
-    be off) or holds a secret."""
+    (identifiers, code-span names, dotted-name parts). A test uses the names in its text and in
+    the file's helper functions it calls (vite's cases call ``testRestartDuringHotUpdate``, which
+    calls ``handleHMRUpdate``). Each name counts 1/(tests using it), nothing when every test uses
+    it (``Rational`` in sympy's test_numbers.py); each task name the test's own name holds counts
+    TEST_NAME_MATCH. Returns qualified names of test functions, or the names of JavaScript and
+    RSpec cases; none when the file changed since indexing (its spans would be off) or holds a
+    secret."""
     from ..extract.testmap import MAX_FOCUSED_TESTS
 
     names = set(terms.identifiers) | set(terms.code_identifiers)
@@ -470,9 +472,9 @@ def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
     src = files.source(test) if names else None
     if src is None or not src.fresh:
         return []
-    word = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
-    used = [(start, label, own, set(word.findall(b"".join(src.lines[start - 1 : end]))))
-            for start, end, label, own in _test_units(files, test, src)]
+    units = _test_units(files, test, src)
+    used = [(start, label, own, hits) for (start, _end, label, own), hits
+            in zip(units, _names_used(files, test, src, names, [(s, e) for s, e, _, _ in units]))]
     users = Counter(n for *_, hits in used for n in hits)
     every = {n for n, k in users.items() if k == len(used) > 1}  # in every test: says nothing
     lowered = [n.lower() for n in names]
@@ -483,6 +485,25 @@ def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
         if score > 0:
             scored.append((-score, start, label))
     return [q for _, _, q in sorted(scored)[:MAX_FOCUSED_TESTS]]
+
+
+def _names_used(files: _Files, test: str, src: _Source, names: set[str],
+                spans: list[tuple[int, int]]) -> list[set[bytes]]:
+    """For each span (a test), the task names its text uses, directly or through the file's
+    helper functions it names (one hop)."""
+    word = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+    texts = [b"".join(src.lines[s - 1 : e]) for s, e in spans]
+    starts = {s for s, _ in spans}
+    helpers: dict[bytes, set[bytes]] = {}
+    for name, _q, kind, start, end, _sig, _parent in files.definitions(test):
+        if kind in ("function", "method") and start not in starts and len(name) >= MIN_TEST_NAME:
+            hits = set(word.findall(b"".join(src.lines[start - 1 : end])))
+            if hits:
+                helpers[name.encode()] = hits
+    if not helpers:
+        return [set(word.findall(t)) for t in texts]
+    called = re.compile(rb"\b(?:" + b"|".join(re.escape(h) for h in sorted(helpers)) + rb")\b")
+    return [set(word.findall(t)).union(*(helpers[h] for h in set(called.findall(t)))) for t in texts]
 
 
 def _test_units(files: _Files, test: str, src: _Source) -> list[tuple[int, int, str, str]]:
