@@ -432,10 +432,8 @@ def test_rust_focused_command_runs_the_matching_tests(tmp_path: Path) -> None:
     assert "2 passed" in proc.stdout and "add_totals_of_zero" in proc.stdout and "unrelated" not in proc.stdout
 
 
-def test_javascript_focused_command_selects_test_cases_by_name(tmp_path: Path) -> None:
-    """JavaScript tests are it()/test() calls, not definitions: the focused command selects the
-    cases that use the task's names with the runner's -t pattern."""
-    packet = _packet_for(tmp_path, {
+@pytest.mark.parametrize(("files", "task", "focused"), [
+    ({  # Jest: it()/test() calls
         "package.json": '{"name": "shop", "scripts": {"test": "jest"}, "devDependencies": {"jest": "29"}}',
         "src/cart.js": "export function applyDiscount(total, rate) {\n  return total - total * rate\n}\n"
                        "export function formatTotal(total) {\n  return `$${total}`\n}\n",
@@ -445,13 +443,9 @@ def test_javascript_focused_command_selects_test_cases_by_name(tmp_path: Path) -
             "  it('applies a zero rate (no discount)', () => {\n    expect(applyDiscount(10, 0)).toBe(10)\n  })\n"
             "  it('formats', () => {\n    expect(formatTotal(1)).toBe('$1')\n  })\n"
             "})\n"),
-    }, "applyDiscount is wrong when the rate is zero")
-    assert packet.build_commands["focused"] == "npm test -- src/cart.test.js -t 'applies a zero rate \\(no discount\\)'"
-
-
-def test_rspec_focused_command_selects_examples_by_name(tmp_path: Path) -> None:
-    """RSpec examples are it "…" calls: the focused command selects the matching ones with -e."""
-    packet = _packet_for(tmp_path, {
+    }, "applyDiscount is wrong when the rate is zero",
+     "npm test -- src/cart.test.js -t 'applies a zero rate \\(no discount\\)'"),
+    ({  # RSpec: it '…' do … end
         "Gemfile": "source 'https://rubygems.org'\ngem 'rspec'\n",
         "lib/cart.rb": "class Cart\n  def apply_discount(total, rate)\n    total - total * rate\n  end\n\n"
                        "  def item_count\n    0\n  end\nend\n",
@@ -459,8 +453,15 @@ def test_rspec_focused_command_selects_examples_by_name(tmp_path: Path) -> None:
             "require 'cart'\n\nRSpec.describe Cart do\n"
             "  it 'keeps the total for a zero rate' do\n    expect(Cart.new.apply_discount(10, 0)).to eq(10)\n  end\n\n"
             "  it 'counts items' do\n    expect(Cart.new.item_count).to eq(0)\n  end\nend\n"),
-    }, "Cart#apply_discount is wrong when the rate is zero")
-    assert packet.build_commands["focused"] == "bundle exec rspec spec/cart_spec.rb -e 'keeps the total for a zero rate'"
+    }, "Cart#apply_discount is wrong when the rate is zero",
+     "bundle exec rspec spec/cart_spec.rb -e 'keeps the total for a zero rate'"),
+])
+def test_focused_command_selects_named_test_cases(tmp_path: Path, files: dict[str, str], task: str,
+                                                  focused: str) -> None:
+    """Jest cases and RSpec examples are calls named by a string, not definitions: the focused
+    command selects the ones using the task's names with the runner's own filter (-t, -e). Cart,
+    which every example uses, picks none."""
+    assert _packet_for(tmp_path, files, task).build_commands["focused"] == focused
 
 
 def test_a_test_uses_the_names_of_the_helpers_it_calls(tmp_path: Path) -> None:
