@@ -535,24 +535,16 @@ def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, s
     """(source, test, command, confidence) for the tests linked to ``paths``: the best-ranked
     source's tests first (the focused command runs the top file's test), each source's by
     confidence."""
+    from ..extract.deps import shared_prefix
+
     rank = {p: i for i, p in enumerate(paths)}
     rows = store.rows(
         "SELECT source_path, test_path, any_value(command), max(confidence) FROM test_links "
         "WHERE source_path IN (SELECT unnest(?)) GROUP BY source_path, test_path", [paths])
     # equally sure links: the test nearest the source first (sympy/stats/tests/ before
     # sympy/core/tests/test_args.py, which imports every class for crv_types.py too)
-    rows.sort(key=lambda r: (rank[r[0]], -r[3], -_shared_dirs(r[0], r[1]), r[1]))
+    rows.sort(key=lambda r: (rank[r[0]], -r[3], -shared_prefix(r[0], r[1]), r[1]))
     return [(r[0], r[1], r[2], float(r[3])) for r in rows]
-
-
-def _shared_dirs(a: str, b: str) -> int:
-    """How many leading folders two paths share."""
-    n = 0
-    for x, y in zip(a.split("/")[:-1], b.split("/")[:-1]):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _likely_tests(tests: list[tuple[str, str, str | None, float]]) -> list[str]:
