@@ -74,11 +74,13 @@ MAX_REFERENCE_LINKS = 3
 #: Same-basename candidates beyond this many are not linked by naming at all.
 MAX_NAME_CANDIDATES = 6
 
-_TEST_PATH = re.compile(
-    r"((^|/)(tests?|testing|__tests__|spec|specs)/|(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|"
-    r"_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|[._-](test|spec)\.[cm]?[jt]sx?$|"
-    r"(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(^|/)Test[A-Z][^/]*\.(java|cs)$|(^|/)conftest\.py$)"
-)
+#: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
+_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|"
+                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|"
+                 r"(^|/)Test[A-Z][^/]*\.(java|cs)$")
+_TEST_NAME = re.compile(_TEST_NAME_RX)
+#: A test by its name, by a test folder above it, or pytest's conftest.py.
+_TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_NAME_RX}|(^|/)conftest\.py$)")
 
 #: Files of a test tree that are not tests: helpers, fixtures, support code, data and mocks. They
 #: exercise nothing and running one runs no test (sinatra's test_helper.rb and its library's
@@ -86,11 +88,6 @@ _TEST_PATH = re.compile(
 _SUPPORT_DIR = re.compile(r"(^|/)(fixtures?|__fixtures__|support|helpers?|testdata|test_data|__mocks__|mocks?|"
                           r"__snapshots__|snapshots?|stubs?)/")
 _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.rb)$")
-#: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
-_TEST_NAME = re.compile(
-    r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|"
-    r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(^|/)Test[A-Z][^/]*\.(java|cs)$"
-)
 
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".rs": "rs", ".rb": "rb", ".cs": "cs",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
@@ -423,8 +420,9 @@ def focused_command(test_path: str, generic: str | None,
 
 #: Test functions named in one focused command: a handful, not a suite.
 MAX_FOCUSED_TESTS = 3
-#: Java/C# methods that are tests carry one of these annotations (in their signature).
+#: A Rust test's attribute, on the lines above the function (``#[test]``, ``#[tokio::test]``).
 _RUST_TEST_ATTR = re.compile(r"#\[(?:[\w:]+::)?test\b")
+#: Java/C# methods that are tests carry one of these annotations (in their signature).
 _TEST_ANNOTATION = re.compile(r"@(?:Test|ParameterizedTest|RepeatedTest)\b|\[(?:Fact|Theory|Test|TestMethod|TestCase)\b")
 
 
