@@ -80,6 +80,29 @@ def test_map_shows_production_code_not_tests_docs_or_examples(tmp_path: Path) ->
     assert paths and set(paths) <= {"shop/__init__.py", "shop/cart.py", "shop/tax.py"}
 
 
+def test_map_of_a_java_project_whose_package_says_example(tmp_path: Path) -> None:
+    """``com.example.demo`` is Spring Initializr's default package: the folders it spells are a
+    package name, so its code is the project's code and the map shows it, not the tests or the
+    samples folder beside it (all of it counted as examples, and the map fell back to every file)."""
+    from .conftest import make_git_repo
+
+    main = "src/main/java/com/example/demo/"
+    root = make_git_repo(tmp_path / "r", {
+        main + "Invoice.java": "package com.example.demo;\n\npublic class Invoice {\n"
+                               "    public int total(Discount d) { return d.apply(100); }\n}\n",
+        main + "Discount.java": "package com.example.demo;\n\npublic class Discount {\n"
+                                "    public int apply(int amount) { return amount; }\n}\n",
+        "src/test/java/com/example/demo/InvoiceTest.java": "package com.example.demo;\n\nclass InvoiceTest {\n"
+                                                          "    @Test void total() { new Invoice().total(new Discount()); }\n}\n",
+        "samples/cli/src/main/java/com/example/cli/Main.java": "package com.example.cli;\n\npublic class Main {\n"
+                                                               "    public static void main(String[] a) { new Discount(); }\n}\n",
+    })
+    with Repo.open(root) as repo:
+        repo.index(workers=1)
+        paths = {e.path for e in repo.map(budget=2000).entries}
+    assert paths == {main + "Invoice.java", main + "Discount.java"}
+
+
 def test_map_buys_breadth_first_and_shows_methods_under_their_class(stdlib_part: Path) -> None:
     """Each file's top-level definitions come before its members, and a file ranked half as high
     shows its first definition before the top file shows its third: at 1024 tokens the map spans

@@ -156,6 +156,9 @@ def test_exclusive_definers(numbers: Path) -> None:
     ("packages/ui/demos/cart.tsx", True), ("src/examples/basic.py", True), ("packages/vite/src/node/server.ts", False),
     ("shop/sample_rate.py", False), ("shop/demography.py", False), ("fixtures/deps/c/src/lib.py", True),
     ("pkg/parser/testdata/input.go", True), ("src/__fixtures__/cart.ts", True),
+    ("src/main/java/org/springframework/samples/petclinic/Cart.java", False),
+    ("app/src/main/java/com/example/demo/Cart.java", False), ("samples/shop/src/main/java/com/x/Cart.java", True),
+    ("src/main/resources/static/examples/cart.js", True),
 ])
 def test_auxiliary_folders(tmp_path: Path, path: str, aux: bool) -> None:
     """Docs, examples, samples, demos and playgrounds rarely hold the fix, wherever they sit."""

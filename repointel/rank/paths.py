@@ -18,6 +18,9 @@ AUX_DIRS = ("doc/", "docs/", "example/", "examples/", "benchmarks/", "bench/", "
 #: The same kinds of folder inside a package (``packages/ui/examples/``, vite's ``playground/``,
 #: Go's ``testdata/``, Jest's ``__fixtures__/``).
 _AUX_ANYWHERE = re.compile(r"/(?:examples?|samples?|demos?|playground|fixtures|__fixtures__|testdata)/")
+#: A JVM source root: the folders after it spell a package name, not what the code is for
+#: (spring-petclinic's ``org/springframework/samples/``, Spring Initializr's ``com/example/demo/``).
+_JVM_SOURCE_ROOT = re.compile(r"(?:^|/)src/[A-Za-z]+/(?:java|kotlin|scala|groovy)/")
 #: Copies of other projects bundled inside a package (requests/packages/urllib3, astropy/extern):
 #: the index's vendored rule misses these names, and fixes go upstream, not into the copy.
 _BUNDLED = re.compile(r"(^|/)(packages|extern|externals)/")
@@ -38,5 +41,9 @@ def _bundled(path: str, py_packages: set[str]) -> bool:
 
 
 def is_auxiliary(path: str, py_packages: set[str]) -> bool:
-    """Docs, examples, samples, demos, playgrounds, test data, benchmarks, scripts or a bundled copy."""
-    return path.startswith(AUX_DIRS) or bool(_AUX_ANYWHERE.search(path)) or _bundled(path, py_packages)
+    """Docs, examples, samples, demos, playgrounds, test data, benchmarks, scripts or a bundled copy.
+    Folders inside a JVM package name don't count (``src/main/java/com/example/demo/App.java`` is
+    the project's code; ``samples/app/src/main/java/…`` is a sample)."""
+    root = _JVM_SOURCE_ROOT.search(path)
+    folders = path[: root.end()] if root else path
+    return path.startswith(AUX_DIRS) or bool(_AUX_ANYWHERE.search(folders)) or _bundled(path, py_packages)
