@@ -360,6 +360,29 @@ def test_big_file_shows_the_definitions_holding_the_tasks_rare_terms(tmp_path: P
     assert zset[0].content.startswith("void zrangestoreCommand")
 
 
+def test_a_vendored_file_the_task_names_is_in_the_packet(tmp_path: Path) -> None:
+    """Vendored files are neither parsed nor ranked on their text, yet a task that names one by
+    its path ("fix in deps/lua/src/lua_bit.c") gets it first, shown around the task's words; a
+    task that does not name it never sees it, nor the other vendored files."""
+    filler = "".join(f"static int bit_op{i}(lua_State *L) {{ return barg(L, {i}) + {i}; }}\n" for i in range(120))
+    lua_bit = (filler + "static int bit_tohex(lua_State *L) {\n  SBits n = barg(L, 2);\n"
+               "  if (n < 0) { n = -n; }\n  return 1;\n}\n" + filler)
+    files = {"deps/lua/src/lua_bit.c": lua_bit, "deps/lua/src/lua_str.c": "int str_tohex(void) { return 0; }\n",
+             "src/script_lua.c": "int luaRegisterBit(void *lua) { return bit_tohex_count(lua); }\n"}
+    files.update({f"src/mod{i}.c": f"int mod{i}(int limit) {{ return limit + {i}; }}\n" for i in range(8)})
+    packet = _packet_for(tmp_path, files, "bit.tohex(1, -2147483648) crashes: fix in deps/lua/src/lua_bit.c",
+                         budget=3000)
+    assert packet.ranked_files[0] == "deps/lua/src/lua_bit.c"
+    assert "deps/lua/src/lua_str.c" not in packet.ranked_files
+    first = packet.items[0]
+    assert first.path == "deps/lua/src/lua_bit.c" and "named_in_task" in first.reasons
+    start, end = map(int, first.line_range.split("-"))
+    assert end - start + 1 == 60 and "bit_tohex" in first.content and start > 1
+    with Repo.open(tmp_path / "r") as repo:
+        other = repo.context("bit tohex crashes in script_lua", budget=3000)
+    assert not any(p.startswith("deps/") for p in other.ranked_files)
+
+
 def test_focused_command_names_the_tests_that_use_the_tasks_names(tmp_path: Path) -> None:
     """The focused command runs the test functions about the task, not the whole file: the ones
     using the task's rarer names or named after them; helpers are not tests."""

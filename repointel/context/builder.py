@@ -13,6 +13,7 @@ from typing import Any
 
 from ..config import SCHEMA_VERSION
 from ..errors import BudgetError
+from ..extract.terms import terms_of
 from ..models import ContextItem, ContextPacket, TokenAccount
 from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
@@ -59,6 +60,9 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u
 _LICENSE_WORDS = re.compile(rb"(?i)licen[sc]e|copyright|\(c\)|spdx-license-identifier|all rights reserved")
 #: Longest leading comment treated as a license header; a longer one is read as documentation.
 MAX_LICENSE_LINES = 40
+#: Lines shown of a big file with no definitions to choose by (a vendored file the task names):
+#: about a screen, around the task's words.
+WINDOW_LINES = 60
 
 
 @dataclass
@@ -340,10 +344,11 @@ def _license_lines(lines: list[bytes]) -> int:
 
 
 def _add_file(store: IndexStore, pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms,
-              cand: Candidate, commit: str | None, outline: bool = True) -> None:
+              cand: Candidate, commit: str | None, outline: bool = True, bare: bool = False) -> None:
     """Tier 1 for one file: the whole file when small, else the definitions the task names (or,
     short of those, the ones holding its rare terms), then (when ``defs`` holds every definition)
-    the file's outline."""
+    the file's outline. A ``bare`` file (nothing to outline: not parsed, or no definitions) shows
+    the WINDOW_LINES lines that hold most of the task's words instead."""
     n_lines = len(src.lines)
     # a file over WHOLE_FILE_BYTES cannot be that few tokens in practice: skip counting it
     small = (len(src.data) <= WHOLE_FILE_BYTES
@@ -364,9 +369,29 @@ def _add_file(store: IndexStore, pk: _Packer, src: _Source, defs: list[Any], ter
             item = _item(src, start, max(start, last), "source_snippet", commit, cand.score,
                          cand.reasons + [why, "truncated"])
         pk.add(item)
+    if not spans and bare:
+        start, end = _term_window(src, terms, _license_lines(src.lines) + 1)
+        pk.add(_item(src, start, end, "source_snippet", commit, cand.score, cand.reasons + [f"window:{start}-{end}"]))
     if defs and outline:
         pk.add(_item(src, 1, n_lines, "symbol_outline", commit, cand.score, cand.reasons + ["outline"],
                      content=_outline(src, defs)))
+
+
+def _term_window(src: _Source, terms: TaskTerms, first: int) -> tuple[int, int]:
+    """The WINDOW_LINES lines from ``first`` on that hold the most of the task's terms, a term
+    weighing 1/(lines holding it), so a rare word outweighs a common one; from ``first`` when no
+    line holds any. Returns (start, end), 1-based inclusive."""
+    wanted = set(terms.terms)
+    found = [wanted.intersection(terms_of(line.decode("utf-8", "replace"))) if i + 1 >= first else set()
+             for i, line in enumerate(src.lines)]
+    lines_with = Counter(t for f in found for t in f)
+    weight = [sum(1 / lines_with[t] for t in f) for f in found]
+    best, best_start, acc = 0.0, first, 0.0
+    for i, w in enumerate(weight):  # a sliding sum over the window ending at line i + 1
+        acc += w - (weight[i - WINDOW_LINES] if i >= WINDOW_LINES else 0.0)
+        if acc > best + 1e-9:
+            best, best_start = acc, max(first, i + 2 - WINDOW_LINES)
+    return best_start, min(len(src.lines), best_start + WINDOW_LINES - 1)
 
 
 def _header(store: IndexStore, root: str, ranked: list[Candidate], tests: list[str],
@@ -609,7 +634,7 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
         if src is not None:
             outline = cand.path in files.defs
             defs = files.defs[cand.path] if outline else files.named_defs[cand.path]
-            _add_file(store, pk, src, defs, terms, cand, commit, outline)
+            _add_file(store, pk, src, defs, terms, cand, commit, outline, cand.path not in files.state.outline_chars)
     _add_tier2_3(store, pk, ranked, tests, commit, files)
     packet.items = pk.items
     return _finish(packet, tok, fmt)

@@ -11,7 +11,7 @@ from ..extract.terms import split_identifier, term_counts
 from ..rank.graph import FileGraph, load_graph, pagerank
 from ..rank.lexical import BM25_B, BM25_K1, MAX_QUERY_TF, bm25_scores, document_frequencies
 from ..rank.paths import is_auxiliary, python_packages
-from ..rank.seeds import exclusive_definers, task_seed_parts
+from ..rank.seeds import exclusive_definers, named_paths, task_seed_parts
 from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
 
@@ -112,11 +112,16 @@ def path_match(prod: set[str], terms: TaskTerms) -> dict[str, float]:
     return out
 
 
-def _eligible(store: IndexStore) -> tuple[set[str], set[str], dict[str, str]]:
+def _eligible(store: IndexStore, terms: TaskTerms) -> tuple[set[str], dict[str, str], dict[str, float]]:
+    """(production files to rank, their languages, the vendored or generated files the task names
+    by path with their path-mention strength). Vendored and generated files are never parsed
+    nor ranked on their text, but a task that names one (``deps/lua/src/lua_bit.c``) gets it."""
     rows = store.rows(
-        "SELECT path, is_test, language FROM files WHERE status = 'indexed' AND language IS NOT NULL "
-        "AND NOT is_vendored AND NOT is_generated")
-    return {p for p, t, _ in rows if not t}, {p for p, t, _ in rows if t}, {p: lang for p, _, lang in rows}
+        "SELECT path, is_test, language, is_vendored OR is_generated FROM files "
+        "WHERE status = 'indexed' AND language IS NOT NULL")
+    prod = {p for p, t, _, outside in rows if not t and not outside}
+    named = named_paths(sorted(p for p, t, _, outside in rows if outside and not t), terms) if terms.paths else {}
+    return prod, {p: lang for p, _, lang, _ in rows}, named
 
 
 def minor_language_files(prod: set[str], langs: Mapping[str, str], terms: TaskTerms) -> set[str]:
@@ -263,7 +268,7 @@ def rank_files(store: IndexStore, terms: TaskTerms,
                weights: dict[str, float] | None = None) -> list[Candidate]:
     """Production source files ranked for the task, best first."""
     w = weights or WEIGHTS
-    prod, _tests, langs = _eligible(store)
+    prod, langs, named = _eligible(store, terms)
     lexical = _in_prod(bm25(store, terms.terms), prod)
     graph = load_graph(store)
     parts = task_seed_parts(store, graph.nodes, terms)
@@ -310,4 +315,14 @@ def rank_files(store: IndexStore, terms: TaskTerms,
         c.score += w.get("defmax", 0.0) * c.features["defmax"]
         if c.features["defmax"] >= 0.2:
             c.reasons.append(f"definition:{c.features['defmax']:.2f}")
-    return sorted(out.values(), key=lambda c: (-c.score, c.path))
+    return _named_first(sorted(out.values(), key=lambda c: (-c.score, c.path)), named)
+
+
+def _named_first(ranked: list[Candidate], named: Mapping[str, float]) -> list[Candidate]:
+    """``ranked`` after the vendored or generated files the task names by path, strongest mention
+    first: nothing of theirs is indexed to score them by, so the task's own word decides. Each
+    takes the top score, so a packet packs it among the files to edit."""
+    top = ranked[0].score if ranked else 1.0
+    first = [Candidate(p, top, ["named_in_task", "not_ranked:vendored_or_generated"], {"mentioned": 1.0})
+             for p, _ in sorted(named.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return first + ranked

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from ..store import IndexStore
 from .task import TaskTerms, is_identifier_like
 
-__all__ = ["exclusive_definers", "task_seed_parts", "task_seeds"]
+__all__ = ["exclusive_definers", "named_paths", "task_seed_parts", "task_seeds"]
 
 #: A path or stack frame naming the file is the strongest evidence there is.
 PATH_MENTION = 8.0
@@ -54,10 +54,8 @@ def _path_matches(paths: list[str], mention: str) -> list[str]:
 
 
 def _mention_seeds(paths: list[str], terms: TaskTerms, out: dict[str, float]) -> None:
-    for mention in terms.paths:
-        hits = _path_matches(paths, mention)
-        for p in hits:
-            out[p] += PATH_MENTION / len(hits)
+    for p, strength in named_paths(paths, terms).items():
+        out[p] += strength
     n = len(terms.frames)
     for i, (frame_path, _line, _func) in enumerate(terms.frames):
         hits = _path_matches(paths, frame_path)
@@ -65,6 +63,16 @@ def _mention_seeds(paths: list[str], terms: TaskTerms, out: dict[str, float]) ->
         for p in hits:
             out[p] += PATH_MENTION * depth / len(hits)
 
+
+def named_paths(paths: list[str], terms: TaskTerms) -> dict[str, float]:
+    """The files of ``paths`` that the task names by path or file name (not by a stack frame),
+    with the strength a path mention gives (see :func:`task_seed_parts`)."""
+    out: dict[str, float] = defaultdict(float)
+    for mention in terms.paths:
+        hits = _path_matches(paths, mention)
+        for p in hits:
+            out[p] += PATH_MENTION / len(hits)
+    return dict(out)
 
 
 #: Per-path-list lookups (module suffixes, base names), kept for the last list seen: packets on
