@@ -283,7 +283,7 @@ class Repo:
     def tests_for(self, path: str) -> list[TestLink]:
         """Tests that exercise ``path`` (or, for a test file, the sources it exercises)."""
         rel = self._known_file(path)
-        from .context.builder import narrowed_commands
+        from .context.testplan import narrowed_commands
 
         store = self._reader()
         rows = store.dicts(
@@ -296,7 +296,7 @@ class Repo:
         """Cards of the definitions named ``name`` (a name, or a qualified name such as
         ``Invoice.total``), optionally under the file or folder ``path``: file and lines, the
         repository definitions the body uses (``depends_on``) and the tests that cover it."""
-        from .context.builder import narrowed_commands
+        from .context.testplan import narrowed_commands
         from .rank.cards import symbol_cards
 
         rel = None if path is None else self.safe_path(path) or None

@@ -8,7 +8,6 @@ import json
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from ..config import SCHEMA_VERSION
@@ -18,10 +17,12 @@ from ..models import ContextItem, ContextPacket, TokenAccount
 from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
 from ..tokens import Tokenizer, get_tokenizer
+from .files import MAX_CHARS_PER_TOKEN, NOT_OUTLINED, PacketFiles, Source
 from .render import render, render_header, render_item
 from .retrieve import Candidate, definition_matches, rank_files
+from .testplan import likely_tests, linked_tests, task_focused_command
 
-__all__ = ["build_packet", "narrowed_commands"]
+__all__ = ["build_packet"]
 
 #: Ranked files listed in the header (cheap: paths only).
 HEADER_FILES = 10
@@ -46,14 +47,6 @@ DEPS_PER_FILE = 3
 TESTS_PER_FILE = 2
 #: Ranked files after the snippet files that get an outline when room remains (tier 4).
 OUTLINED_FILES = 10
-#: No real source text averages this many characters a token (code runs 3-4): a text longer than
-#: this many times the free tokens is rejected without counting it (counting costs ~1 ms per 4 KB).
-MAX_CHARS_PER_TOKEN = 12
-#: Characters an outline line adds to its signature (line number, indent, newline).
-OUTLINE_LINE_CHARS = 12
-#: Files whose definitions stay cached for the next packet on the same index state (hub files
-#: recur across tasks); a few MB at most.
-SHARED_DEF_FILES = 256
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 #: A comment that is a license or copyright notice: tokens an agent pays for and never needs
 #: (spring-petclinic's Apache header is 15 lines, ~130 tokens, on every file).
@@ -65,141 +58,9 @@ MAX_LICENSE_LINES = 40
 WINDOW_LINES = 60
 
 
-@dataclass
-class _Source:
-    """A file's current bytes and lines, read once per packet."""
-
-    path: str
-    data: bytes
-    lines: list[bytes]
-    fresh: bool
 
 
-_Def = tuple[str, str, str, int, int, str, str | None]  # name, qualname, kind, start, end, sig, parent
-_NOT_OUTLINED = ("variable", "field")  # kinds an outline leaves out
-
-
-class _IndexState:
-    """What packets built on one index state share: outline sizes and recently used definitions."""
-
-    def __init__(self, store: IndexStore) -> None:
-        self.outline_chars: dict[str, int] = dict(store.rows(
-            f"SELECT path, sum(length(coalesce(signature, name)) + {OUTLINE_LINE_CHARS})::BIGINT "
-            f"FROM symbols WHERE kind NOT IN {_NOT_OUTLINED} GROUP BY path"))
-        self.defs: dict[str, list[_Def]] = {}
-
-    def keep(self, paths: list[str], defs: dict[str, list[_Def]]) -> None:
-        """Remember the definitions of ``paths`` (the oldest are dropped beyond SHARED_DEF_FILES)."""
-        for p in paths:
-            self.defs.pop(p, None)
-            self.defs[p] = defs[p]
-        while len(self.defs) > SHARED_DEF_FILES:
-            self.defs.pop(next(iter(self.defs)))
-
-
-_STATES: dict[tuple[str, str], _IndexState] = {}
-
-
-def _state(store: IndexStore) -> _IndexState:
-    key = (store.db_path, store.meta().get("indexed_at", ""))
-    if key not in _STATES:
-        _STATES.clear()  # one index state at a time: an older one is never read again
-        _STATES[key] = _IndexState(store)
-    return _STATES[key]
-
-
-class _Files:
-    """The packet's view of files: index rows and definitions loaded in batches (one query per
-    batch, not per file), each file's bytes read once, secret files withheld."""
-
-    def __init__(self, root: str, store: IndexStore) -> None:
-        self.root, self.store = root, store
-        self.rows: dict[str, tuple[bytes, str | None, bool]] = {}  # path → (raw path, sha, secret)
-        self.defs: dict[str, list[_Def]] = {}
-        self.named_defs: dict[str, list[_Def]] = {}  # only the task's names, for files too big to outline
-        self.state = _state(store)
-        self.sources: dict[str, _Source | None] = {}
-
-    def preload(self, paths: list[str]) -> None:
-        """Fetch the index rows of ``paths`` not loaded yet, with the size of their outlines."""
-        todo = sorted({p for p in paths if p not in self.rows})
-        if not todo:
-            return
-        for path, raw, sha, secret in self.store.rows(
-            "SELECT f.path, f.raw_path, f.sha256, f.path IN (SELECT path FROM risks WHERE tag = 'secrets' "
-            "AND path IN (SELECT unnest(?))) FROM files f WHERE f.path IN (SELECT unnest(?))", [todo, todo]
-        ):
-            self.rows[path] = (raw, sha, bool(secret))
-
-    def load_defs(self, paths: list[str], named: set[str] | None = None) -> None:
-        """Fetch the definitions of ``paths`` not loaded yet, in one query; with ``named``, only
-        those whose lower-cased name or qualified name is in it (kept apart: never outlined)."""
-        target = self.defs if named is None else self.named_defs
-        if named is None:  # whole lists are shared by packets built on the same index state
-            target.update((p, self.state.defs[p]) for p in paths if p in self.state.defs)
-        todo = sorted({p for p in paths if p not in target})
-        if not todo:
-            return
-        for p in todo:
-            target[p] = []
-        only, params = "", [todo]
-        if named is not None:
-            only = "AND (lower(name) IN (SELECT unnest(?)) OR lower(qualname) IN (SELECT unnest(?)))"
-            params += [sorted(named), sorted(named)]
-        for row in self.store.rows(
-            "SELECT path, name, qualname, kind, start_line, end_line, signature, parent FROM symbols "
-            f"WHERE path IN (SELECT unnest(?)) {only} ORDER BY path, start_line", params,
-        ):
-            target[row[0]].append(tuple(row[1:]))
-        if named is None:
-            self.state.keep(todo, target)
-
-    def fits(self, path: str, room: int) -> bool:
-        """Whether the outline of ``path`` could fit in ``room`` tokens (see MAX_CHARS_PER_TOKEN)."""
-        return self.state.outline_chars.get(path, 0) <= MAX_CHARS_PER_TOKEN * room
-
-    def definitions(self, path: str) -> list[_Def]:
-        """The file's definitions in line order (fetched on first use)."""
-        self.load_defs([path])
-        return self.defs[path]
-
-    def source(self, path: str) -> _Source | None:
-        """The file's current bytes, or None when unreadable, unknown or holding a secret."""
-        if path not in self.sources:
-            self.preload([path])
-            self.sources[path] = self._read(path)
-        return self.sources[path]
-
-    def _read(self, path: str) -> _Source | None:
-        row = self.rows.get(path)
-        if row is None:
-            return None
-        raw, sha, secret = row
-        try:
-            with open(os.path.join(os.fsencode(self.root), raw), "rb") as fh:
-                data = fh.read()
-        except OSError:
-            return None
-        fresh = hashlib.sha256(data).hexdigest() == sha
-        # the index's verdict holds for the bytes it saw; changed bytes are scanned now
-        if secret or _is_secret_name(path) or (not fresh and _has_secret(data)):
-            return None  # a file holding a secret never enters a packet, not even in part
-        return _Source(path, data, data.splitlines(keepends=True), fresh)
-
-
-def _is_secret_name(path: str) -> bool:
-    from ..extract.risk import is_secret_file
-
-    return is_secret_file(path)
-
-
-def _has_secret(data: bytes) -> bool:
-    from ..extract.risk import find_secret_spans
-
-    return bool(find_secret_spans(data.decode("utf-8", "replace")))
-
-
-def _item(src: _Source, start: int, end: int, kind: str, commit: str | None, score: float,
+def _item(src: Source, start: int, end: int, kind: str, commit: str | None, score: float,
           reasons: list[str], content: str | None = None) -> ContextItem | None:
     """An item for lines start..end (1-based inclusive) of a file already cleared of secrets."""
     chunk = b"".join(src.lines[start - 1 : end])
@@ -214,10 +75,10 @@ def _item(src: _Source, start: int, end: int, kind: str, commit: str | None, sco
     )
 
 
-def _outline(src: _Source, defs: list[Any]) -> str:
+def _outline(src: Source, defs: list[Any]) -> str:
     out = []
     for name, _q, kind, start, _end, sig, parent in defs:
-        if kind in _NOT_OUTLINED:
+        if kind in NOT_OUTLINED:
             continue
         out.append(f"{start:>5}: {'    ' if parent else ''}{sig or name}")
     return "\n".join(out) + "\n"
@@ -234,13 +95,6 @@ def _wanted(terms: TaskTerms) -> set[str]:
 MATCHED_SPANS = 3
 #: ... each within this share of the best match's strength: the others match a lesser term.
 MATCHED_SHARE = 0.6
-#: Task names shorter than this (``x``, ``id``) do not pick test functions: every test uses them.
-MIN_TEST_NAME = 3
-#: Lines above a definition read for its attributes (Rust's ``#[test]`` is not in its span).
-TEST_ATTRIBUTE_LINES = 3
-#: A test whose own name holds a task name (test_Rational_new for "Rational") is about it: this
-#: counts like a name only that test uses.
-TEST_NAME_MATCH = 1.0
 #: Kinds whose span is a container, never a snippet of its own.
 _CONTAINERS = ("variable", "field", "class", "module", "namespace", "interface", "struct", "enum", "trait",
                "type", "constant")
@@ -343,7 +197,7 @@ def _license_lines(lines: list[bytes]) -> int:
     return end if end < len(lines) else 0
 
 
-def _add_file(store: IndexStore, pk: _Packer, src: _Source, defs: list[Any], terms: TaskTerms,
+def _add_file(store: IndexStore, pk: _Packer, src: Source, defs: list[Any], terms: TaskTerms,
               cand: Candidate, commit: str | None, outline: bool = True, bare: bool = False) -> None:
     """Tier 1 for one file: the whole file when small, else the definitions the task names (or,
     short of those, the ones holding its rare terms), then (when ``defs`` holds every definition)
@@ -377,7 +231,7 @@ def _add_file(store: IndexStore, pk: _Packer, src: _Source, defs: list[Any], ter
                      content=_outline(src, defs)))
 
 
-def _term_window(src: _Source, terms: TaskTerms, first: int) -> tuple[int, int]:
+def _term_window(src: Source, terms: TaskTerms, first: int) -> tuple[int, int]:
     """The WINDOW_LINES lines from ``first`` on that hold the most of the task's terms, a term
     weighing 1/(lines holding it), so a rare word outweighs a common one; from ``first`` when no
     line holds any. Returns (start, end), 1-based inclusive."""
@@ -456,127 +310,6 @@ def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
             "owners": owners, "risk_notes": risks, "conventions": conventions}
 
 
-def narrowed_commands(store: IndexStore, tests: list[tuple[str, str | None]]) -> list[str | None]:
-    """Each (test path, stored generic command) as the command to run in this repository: narrowed
-    through the build that owns the test (see :func:`~repointel.extract.testmap.focused_command`)."""
-    from ..extract.testmap import focused_command
-
-    if not tests:
-        return []
-    builds = [tuple(r) for r in store.rows("SELECT tool, manifest, unit_command FROM builds")]
-    return [focused_command(test, generic, builds) for test, generic in tests]
-
-
-def _focused(store: IndexStore, files: _Files, tests: list[tuple[str, str, str | None, float]],
-             terms: TaskTerms) -> str | None:
-    """The command that runs the first linked test that has one, narrowed to the test functions
-    in it that use the names the task writes (``pytest 'tests/test_x.py::test_zero_discount'``)."""
-    from ..extract.testmap import narrow_to_tests
-
-    pairs = [(t, g) for _, t, g, _c in tests[:3]]
-    for (test, _g), command in zip(pairs, narrowed_commands(store, pairs)):
-        if command:
-            return narrow_to_tests(command, test, _tests_using(files, test, terms))
-    return None
-
-
-def _tests_using(files: _Files, test: str, terms: TaskTerms) -> list[str]:
-    """Names of up to MAX_FOCUSED_TESTS tests of ``test`` that best match the task's names
-    (identifiers, code-span names, dotted-name parts). A test uses the names in its text and in
-    the file's helper functions it calls (vite's cases call ``testRestartDuringHotUpdate``, which
-    calls ``handleHMRUpdate``). Each name counts 1/(tests using it), nothing when every test uses
-    it (``Rational`` in sympy's test_numbers.py); each task name the test's own name holds counts
-    TEST_NAME_MATCH. Returns qualified names of test functions, or the names of JavaScript and
-    RSpec cases; none when the file changed since indexing (its spans would be off) or holds a
-    secret."""
-    from ..extract.testmap import MAX_FOCUSED_TESTS
-
-    names = set(terms.identifiers) | set(terms.code_identifiers)
-    names.update(part for dotted in terms.dotted for part in dotted.split("."))
-    names = {n for n in names if len(n) >= MIN_TEST_NAME and n.isidentifier()}
-    src = files.source(test) if names else None
-    if src is None or not src.fresh:
-        return []
-    units = _test_units(files, test, src)
-    used = [(start, label, own, hits) for (start, _end, label, own), hits
-            in zip(units, _names_used(files, test, src, names, [(s, e) for s, e, _, _ in units]))]
-    users = Counter(n for *_, hits in used for n in hits)
-    every = {n for n, k in users.items() if k == len(used) > 1}  # in every test: says nothing
-    lowered = [n.lower() for n in names]
-    scored = []
-    for start, label, own, hits in used:
-        score = (sum(1 / users[n] for n in hits - every)
-                 + TEST_NAME_MATCH * sum(n in own.lower() for n in lowered))
-        if score > 0:
-            scored.append((-score, start, label))
-    return [q for _, _, q in sorted(scored)[:MAX_FOCUSED_TESTS]]
-
-
-def _names_used(files: _Files, test: str, src: _Source, names: set[str],
-                spans: list[tuple[int, int]]) -> list[set[bytes]]:
-    """For each span (a test), the task names its text uses, directly or through the file's
-    helper functions it names (one hop)."""
-    word = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
-    texts = [b"".join(src.lines[s - 1 : e]) for s, e in spans]
-    starts = {s for s, _ in spans}
-    helpers: dict[bytes, set[bytes]] = {}
-    for name, _q, kind, start, end, _sig, _parent in files.definitions(test):
-        if kind in ("function", "method") and start not in starts and len(name) >= MIN_TEST_NAME:
-            hits = set(word.findall(b"".join(src.lines[start - 1 : end])))
-            if hits:
-                helpers[name.encode()] = hits
-    if not helpers:
-        return [set(word.findall(t)) for t in texts]
-    called = re.compile(rb"\b(?:" + b"|".join(re.escape(h) for h in sorted(helpers)) + rb")\b")
-    return [set(word.findall(t)).union(*(helpers[h] for h in set(called.findall(t)))) for t in texts]
-
-
-def _test_units(files: _Files, test: str, src: _Source) -> list[tuple[int, int, str, str]]:
-    """(first line, last line, name to select it by, its own name) of each test in ``test``: the
-    ``it``/``test`` cases of a JavaScript file or the examples of an RSpec file (parsed here),
-    else its test functions."""
-    from ..extract.testmap import is_test_function, named_test_cases
-    from ..parse import language_for_path, parse
-
-    lang = language_for_path(test)
-    if lang in ("javascript", "typescript", "tsx") or (lang == "ruby" and test.endswith("_spec.rb")):
-        return [(start, end, name, name) for name, start, end in named_test_cases(parse(lang, src.data), src.data)]
-    defs = files.definitions(test)
-    containers = {d[1] for d in defs if d[2] in ("class", "module")}  # Rust's mod tests holds tests
-    out = []
-    for name, qual, kind, start, end, sig, parent in defs:
-        before = b"".join(src.lines[max(0, start - 1 - TEST_ATTRIBUTE_LINES) : start - 1]).decode("utf-8", "replace")
-        if (parent is None or parent in containers) and is_test_function(test, name, kind, sig or "", before):
-            out.append((start, end, qual, name))
-    return out
-
-
-#: A linked test whose link is at least this sure is listed in the header before weaker links of
-#: better-ranked files (gin's context.go links 20 same-package tests at 0.5, context_test.go at 0.98).
-STRONG_TEST_LINK = 0.8
-
-
-def _linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, str | None, float]]:
-    """(source, test, command, confidence) for the tests linked to ``paths``: the best-ranked
-    source's tests first (the focused command runs the top file's test), each source's by
-    confidence."""
-    from ..extract.deps import shared_prefix
-
-    rank = {p: i for i, p in enumerate(paths)}
-    rows = store.rows(
-        "SELECT source_path, test_path, any_value(command), max(confidence) FROM test_links "
-        "WHERE source_path IN (SELECT unnest(?)) GROUP BY source_path, test_path", [paths])
-    # equally sure links: the test nearest the source first (sympy/stats/tests/ before
-    # sympy/core/tests/test_args.py, which imports every class for crv_types.py too)
-    rows.sort(key=lambda r: (rank[r[0]], -r[3], -shared_prefix(r[0], r[1]), r[1]))
-    return [(r[0], r[1], r[2], float(r[3])) for r in rows]
-
-
-def _likely_tests(tests: list[tuple[str, str, str | None, float]]) -> list[str]:
-    """The header's likely tests: strong links first, each group in ranking order, each test once."""
-    order = sorted(range(len(tests)), key=lambda i: (tests[i][3] < STRONG_TEST_LINK, i))
-    return list(dict.fromkeys(tests[i][1] for i in order))[:HEADER_FILES]
-
 
 def _fit_ranked(packet: ContextPacket, tok: Tokenizer) -> None:
     """Halve the JSON header's ``ranked_files`` (not below HEADER_FILES) until the list takes at
@@ -613,10 +346,10 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     terms = analyse_task(task)
     ranked = rank_files(store, terms)
     top = [c.path for c in ranked[:SNIPPET_FILES]]
-    tests = _linked_tests(store, top)
-    packet = _header(store, root, ranked, _likely_tests(tests), budget, tokenizer)
-    files = _Files(root, store)
-    focused = _focused(store, files, tests, terms)
+    tests = linked_tests(store, top)
+    packet = _header(store, root, ranked, likely_tests(tests)[:HEADER_FILES], budget, tokenizer)
+    files = PacketFiles(root, store)
+    focused = task_focused_command(store, files, tests, terms)
     if focused:
         packet.build_commands["focused"] = focused
     if fmt == "json":
@@ -652,7 +385,7 @@ def _capped(pairs: list[tuple[str, str]], per_key: int) -> list[tuple[str, str]]
 
 
 def _add_tier2_3(store: IndexStore, pk: _Packer, ranked: list[Candidate],
-                 tests: list[tuple[str, str, str | None, float]], commit: str | None, files: _Files) -> None:
+                 tests: list[tuple[str, str, str | None, float]], commit: str | None, files: PacketFiles) -> None:
     """Dependencies of the top files as outlines, then their tests, then more ranked outlines."""
     top = [c.path for c in ranked[:3]]
     deps = [(s, d) for s, d, _w in store.rows(
@@ -671,7 +404,7 @@ def _add_tier2_3(store: IndexStore, pk: _Packer, ranked: list[Candidate],
         _add_outline(pk, files, cand.path, commit, "symbol_outline", cand.score, cand.reasons + ["outline"])
 
 
-def _add_outline(pk: _Packer, files: _Files, path: str, commit: str | None, kind: str, score: float,
+def _add_outline(pk: _Packer, files: PacketFiles, path: str, commit: str | None, kind: str, score: float,
                  reasons: list[str]) -> None:
     if not files.fits(path, pk.room):
         return
