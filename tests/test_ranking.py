@@ -216,3 +216,72 @@ def test_a_pasted_log_of_mentions_is_capped() -> None:
     terms = analyse_task("Traceback (most recent call last):\n" + frames + "\n" + dotted)
     assert len(terms.frames) == len(terms.paths) == len(terms.dotted) == MAX_MENTIONS
     assert terms.frames[-1] == ("pkg/m999.py", 999, "f999") and terms.dotted[0] == "pkg.mod0.name0"
+
+
+_TRACES = {
+    "java": ("java.lang.NullPointerException: owner is null\n"
+             "\tat com.acme.billing.DiscountPolicy.apply(DiscountPolicy.java:44)\n"
+             "\tat com.acme.billing.Invoice$1.run(Invoice.java:88)\n"
+             "\tat java.base/jdk.internal.reflect.Method.invoke(Method.java:103)\n",
+             [("jdk/internal/reflect/Method.java", 103, "Method.invoke"),
+              ("com/acme/billing/Invoice.java", 88, "Invoice.run"),
+              ("com/acme/billing/DiscountPolicy.java", 44, "DiscountPolicy.apply")]),
+    "dotnet": ("System.InvalidOperationException: no handler\n"
+               "   at Acme.Billing.Invoice.<Total>d__5.MoveNext() in /src/Billing/Invoice.cs:line 42\n"
+               "   at Acme.Billing.Mediator.Send[TResponse](IRequest`1 r) in C:\\src\\Billing\\Mediator.cs:line 7\n",
+               [("/src/Billing/Mediator.cs", 7, "Mediator.Send"), ("/src/Billing/Invoice.cs", 42, "Invoice.Total")]),
+    "go": ("panic: runtime error: invalid memory address\n\ngoroutine 1 [running]:\n"
+           "github.com/acme/billing.(*Invoice).Total(...)\n"
+           "\t/home/u/go/pkg/mod/github.com/acme/billing@v1.9.1/invoice.go:174\n"
+           "github.com/acme/billing.Apply.func1(0xc0001a2000)\n\t/home/u/src/billing/discount.go:12 +0x7a\n",
+           [("/home/u/src/billing/discount.go", 12, "Apply"),
+            ("/home/u/go/pkg/mod/github.com/acme/billing@v1.9.1/invoice.go", 174, "Invoice.Total")]),
+    "ruby": ("NoMethodError: undefined method `each' for nil\n/app/lib/billing/invoice.rb:31:in `block in total'\n"
+             "\tfrom /app/lib/billing/discount.rb:15:in `Billing::Discount#apply'\n",
+             [("/app/lib/billing/discount.rb", 15, "apply"), ("/app/lib/billing/invoice.rb", 31, "total")]),
+    "node": ("TypeError: Cannot read properties of undefined (reading 'total')\n"
+             "    at Invoice.total (/repo/src/invoice.ts:77:20)\n    at main (/repo/src/cli.ts:5:3)\n",
+             [("/repo/src/cli.ts", 5, "main"), ("/repo/src/invoice.ts", 77, "Invoice.total")]),
+    "python": ('Traceback (most recent call last):\n  File "/x/billing/cli.py", line 5, in main\n'
+               '  File "/x/billing/invoice.py", line 77, in total\nValueError\n',
+               [("/x/billing/cli.py", 5, "main"), ("/x/billing/invoice.py", 77, "total")]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_TRACES))
+def test_stack_frames_of_each_language_deepest_last(kind: str) -> None:
+    """Every runtime's stack trace gives (path, line, function) frames, the deepest call last
+    (Python prints it last, the others first): a JVM frame's package names its folders, a .NET
+    lambda or iterator frame names the method holding it, a Go closure its function."""
+    text, frames = _TRACES[kind]
+    assert analyse_task(text).frames == frames
+
+
+def test_a_jvm_frame_names_its_file_by_package(tmp_path: Path) -> None:
+    """Two ``Invoice.java`` files: the frame's package picks the one that threw."""
+    main = "src/main/java/com/acme/"
+    root = make_indexed_repo(tmp_path / "r", {
+        main + "billing/Invoice.java": "package com.acme.billing;\n\npublic class Invoice {\n    int total() { return 1; }\n}\n",
+        main + "legacy/Invoice.java": "package com.acme.legacy;\n\npublic class Invoice {\n    int total() { return 2; }\n}\n",
+    })
+    trace = "java.lang.IllegalStateException\n\tat com.acme.billing.Invoice.total(Invoice.java:4)\n"
+    with Repo.open(root) as repo:
+        ranked = rank_files(repo._reader(), analyse_task(trace))
+    seeded = {c.path: c.features.get("mentioned", 0.0) for c in ranked}
+    assert seeded[main + "billing/Invoice.java"] == 1.0 and seeded.get(main + "legacy/Invoice.java", 0.0) < 1.0
+
+
+def test_hostile_runs_name_no_paths_and_comments_are_dropped_alike() -> None:
+    """Runs of path characters longer than any path (a pasted minified line, ``a.a.a…``) name no
+    file; they were searched with a pattern that backtracks quadratically within a run. HTML
+    comments are dropped as ``<!--.*?-->`` drops them, by a linear scan."""
+    import re
+
+    from repointel.rank.task import MAX_PATH_RUN, _drop_html_comments
+
+    long_run = "src/" + "a." * MAX_PATH_RUN + "py"
+    terms = analyse_task(f"see {long_run} and pkg/cart.py, {'<!--' * 1000}")
+    assert terms.paths == ["pkg/cart.py"]
+    regex = re.compile(r"<!--.*?-->", re.S)
+    for text in ("a<!-- x -->b<!--y-->c", "<!-- open", "x<!--a-->-->y<!--", "<!---->", "a<!--<!-- b -->c"):
+        assert _drop_html_comments(text) == regex.sub(" ", text)

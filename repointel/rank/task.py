@@ -21,13 +21,31 @@ MAX_TASK_CHARS = 200_000
 MAX_MENTIONS = 200
 
 _PATH = re.compile(r"(?<![\w@])((?:[\w.-]+/)*[\w.-]+\.(?:py|pyi|js|jsx|ts|tsx|go|java|rs|c|h|cc|cpp|hpp|rb|cs|cfg|toml|ini|rst|md|txt|json|ya?ml))\b")
+#: A run of path characters this long is no path (the dev set's longest token is 234 characters):
+#: it is left out before paths are looked for, because _PATH backtracks quadratically within a
+#: run (323 s for a 200,000-character ``a.a.a…``; 0.5 s at worst with runs this short).
+MAX_PATH_RUN = 300
+_PATH_RUN = re.compile(rf"[\w.@/-]{{{MAX_PATH_RUN},}}")
 _PY_FRAME = re.compile(r'File "([^"]+)", line (\d+)(?:, in (\w+))?')
 _IPY_FRAME = re.compile(r"File (\S+?\.py):(\d+)(?:, in ([\w.<>]+))?")
 _JS_FRAME = re.compile(r"at (?:([\w.$<>]+) )?\(?([^\s()]+?\.\w+):(\d+)(?::\d+)?\)?")
+#: Java, Kotlin, Scala: ``at org.acme.billing.Invoice.total(Invoice.java:42)``, the package naming
+#: the folders (a Java 9 module such as ``java.base/`` may lead). The frame patterns bound every
+#: repetition: the text is untrusted, and an unbounded one backtracks quadratically on a long line
+#: (12 s for 40,000 characters of ``a.a.a…`` against the Go pattern).
+_JVM_FRAME = re.compile(r"\bat (?:[\w.]{1,100}/)?((?:[A-Za-z_$][\w$]{0,100}\.){1,30})([\w$<>]{1,100})\("
+                        r"([\w$]{1,100}\.(?:java|kt|scala|groovy)):(\d+)\)")
+#: .NET: ``at Acme.Billing.Invoice.Total(Int32 n) in C:\src\Billing\Invoice.cs:line 42``.
+_DOTNET_FRAME = re.compile(r"\bat ([\w.`<>\[\], ]{1,300}?)\([^\n()]{0,300}\) in ([^\n]{1,300}?\.(?:cs|fs|vb)):line (\d+)")
+#: Go: ``pkg/path.(*Type).Method(...)`` and, on the next line, ``\t/abs/path/file.go:174 +0x7a``.
+_GO_FRAME = re.compile(r"^([\w./-]{1,200}?\.(?:\(\*?\w{1,100}\)\.)?[\w.]{1,100})\([^\n]{0,300}\)\n[ \t]{1,20}(\S{1,300}?\.go):(\d+)",
+                       re.M)
+#: Ruby: ``/app/models/invoice.rb:42:in `total'`` (``from …`` on the lines below), starting a line or a word.
+_RUBY_FRAME = re.compile(r"(?:^|(?<=\s))([^\s:]{1,300}\.rb):(\d+):in [`'](?:block (?:\(\d+ levels\) )?in )?"
+                         r"(?:[\w:]{1,200}[#.])?([\w?!]{1,100})'", re.M)
 _DOTTED = re.compile(r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\b")
 _CODE_SPAN = re.compile(r"`([^`\n]{1,200})`")
 _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _IMPORT_AS = re.compile(r"^\s*import\s+([\w.]+)\s+as\s+(\w+)", re.M)
 _FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w, ]+)", re.M)
 _EXTENSIONS = frozenset("py pyi js ts tsx go java rs c h cc cpp hpp rb cs cfg toml ini rst md txt json yml yaml html".split())
@@ -109,12 +127,65 @@ def drop_reports(text: str) -> str:
     return "\n".join(line for line, k in zip(lines, keep) if k)
 
 
+def _drop_html_comments(text: str) -> str:
+    """``text`` with each ``<!-- … -->`` comment made a space (an unclosed one stays): a linear
+    scan, where ``<!--.*?-->`` retries from every opening and takes quadratic time on a text of
+    openings without a close."""
+    parts, pos = [], 0
+    while (start := text.find("<!--", pos)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
+        parts += [text[pos:start], " "]
+        pos = end + 3
+    return "".join(parts) + text[pos:]
+
+
+_Frame = tuple[str, int, str | None]  # (path, line, function)
+
+
+def _python_frames(text: str) -> list[_Frame]:
+    """Python traceback frames in text order: the deepest comes last ("most recent call last")."""
+    frames = [(m.start(), m.group(1), int(m.group(2)), m.group(3)) for m in _PY_FRAME.finditer(text)]
+    frames += [(m.start(), m.group(1), int(m.group(2)), m.group(3)) for m in _IPY_FRAME.finditer(text)]
+    return [(p, n, f) for _, p, n, f in sorted(frames)]
+
+
+def _dotnet_name(name: str) -> str:
+    """A .NET frame's method as written in the source: a lambda's or an iterator's generated
+    names (``<Handle>b__2_0``, ``<Send>d__5.MoveNext``, ``<>c``) become the method holding them,
+    and generic arities and parameters (```2``, ``[TResponse]``) go."""
+    name = re.sub(r"<(\w+)>[a-z]__\w+", r"\1", name)
+    name = re.sub(r"<>c(?:__DisplayClass[\w.]+?)?(?=\.)|\[[^\]]*\]|`\d+|\.MoveNext$", "", name)
+    return re.sub(r"\.{2,}", ".", name).strip(".")
+
+
+def _frames_innermost_first(text: str) -> list[_Frame]:
+    """Frames of the stack traces that print the deepest call first (JavaScript, Rust, Java and
+    the other JVM languages, .NET, Go, Ruby), in text order."""
+    found: list[tuple[int, str, int, str | None]] = []
+    for m in _JVM_FRAME.finditer(text):
+        package = m.group(1).rstrip(".").split(".")[:-1]  # the last part is the class
+        cls = m.group(1).rstrip(".").rsplit(".", 1)[-1].split("$")[0]
+        found.append((m.start(), "/".join([*package, m.group(3)]), int(m.group(4)), f"{cls}.{m.group(2)}"))
+    for m in _DOTNET_FRAME.finditer(text):
+        func = ".".join(_dotnet_name(m.group(1)).split(".")[-2:])
+        found.append((m.start(), re.sub(r"^[A-Za-z]:", "", m.group(2).replace("\\", "/")), int(m.group(3)), func))
+    for m in _GO_FRAME.finditer(text):
+        func = re.sub(r"\(\*?(\w+)\)", r"\1", m.group(1).rsplit("/", 1)[-1])
+        func = ".".join(p for p in func.split(".")[1:] if not re.fullmatch(r"func\d+", p))  # no package, closures
+        found.append((m.start(), m.group(2), int(m.group(3)), func or None))
+    for m in _RUBY_FRAME.finditer(text):
+        found.append((m.start(), m.group(1), int(m.group(2)), m.group(3)))
+    taken = {start for start, *_ in found}
+    found += [(m.start(), m.group(2), int(m.group(3)), m.group(1)) for m in _JS_FRAME.finditer(text)
+              if m.start() not in taken]
+    return [(p, n, f) for _, p, n, f in sorted(found)]
+
+
 def analyse_task(text: str, aliases: dict[str, str] | None = None) -> TaskTerms:
     """Paths, stack frames, dotted names, identifiers and BM25 terms of a task text.
 
     ``aliases`` (``np`` → ``numpy``) are known from elsewhere, e.g. the body of an issue whose
     title is analysed alone."""
-    text = drop_reports(_HTML_COMMENT.sub(" ", text[:MAX_TASK_CHARS]))  # hidden template text
+    text = drop_reports(_drop_html_comments(text[:MAX_TASK_CHARS]))  # hidden template text
     out = TaskTerms()
     out.title = text.strip().split("\n", 1)[0]
     out.title_terms = set(term_counts(out.title))
@@ -124,12 +195,8 @@ def analyse_task(text: str, aliases: dict[str, str] | None = None) -> TaskTerms:
         for name in (n.strip() for n in m.group(2).split(",")):
             if name:
                 out.aliases.setdefault(name, f"{m.group(1)}.{name}")
-    frames = [(m.start(), m.group(1), int(m.group(2)), m.group(3)) for m in _PY_FRAME.finditer(text)]
-    frames += [(m.start(), m.group(1), int(m.group(2)), m.group(3)) for m in _IPY_FRAME.finditer(text)]
-    out.frames = [(p, n, f) for _, p, n, f in sorted(frames)]  # in text order: the deepest last
-    out.frames += [(m.group(2), int(m.group(3)), m.group(1)) for m in _JS_FRAME.finditer(text)]
-    out.frames = out.frames[-MAX_MENTIONS:]  # the deepest frames, which count most
-    out.paths = list(dict.fromkeys(m.group(1) for m in _PATH.finditer(text)))[:MAX_MENTIONS]
+    out.frames = (_frames_innermost_first(text)[::-1] + _python_frames(text))[-MAX_MENTIONS:]  # the deepest last
+    out.paths = list(dict.fromkeys(m.group(1) for m in _PATH.finditer(_PATH_RUN.sub(" ", text))))[:MAX_MENTIONS]
     out.dotted = list(dict.fromkeys(
         _expand_alias(d, out.aliases) for d in (m.group(1) for m in _DOTTED.finditer(text))
         if not re.fullmatch(r"[\d.]+", d) and d.rsplit(".", 1)[1] not in _EXTENSIONS
