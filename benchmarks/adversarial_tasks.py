@@ -35,6 +35,14 @@ def tasks(seed: int = 1) -> dict[str, str]:
         "20,000 identifiers": " ".join(f"make_thing_{i}()" for i in range(20_000)),
         "one 500k-character word": "x" * 500_000,
         "control and bidi characters": "\u202e\u2066\x00\x1b[31m" * 20_000,
+        "200k-character dotted run": "a." * 100_000,
+        "200k-character path-like run": "github.com/a.b" * 14_000,
+        "50,000 unclosed HTML comments": "<!--" * 50_000,
+        "one long line of 'at x(' frames": "at x( ) in " * 18_000,
+        "Java, .NET, Go, Ruby traces": "\n".join(
+            f"\tat com.acme.m{i}.Cls.run(Cls.java:{i})\n   at Acme.M{i}.Run() in /src/M{i}.cs:line {i}\n"
+            f"github.com/acme/m{i}.(*T).Run(...)\n\t/src/m{i}/t.go:{i}\n/app/lib/m{i}.rb:{i}:in `run'"
+            for i in range(2_000)),
     }
 
 

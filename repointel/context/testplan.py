@@ -19,6 +19,8 @@ TEST_ATTRIBUTE_LINES = 3
 #: A test whose own name holds a task name (test_Rational_new for "Rational") is about it: this
 #: counts like a name only that test uses.
 TEST_NAME_MATCH = 1.0
+#: A word of a test's text (bytes: ASCII letters, digits, underscore), to match task names against.
+_WORD = re.compile(rb"\w+")
 
 
 def narrowed_commands(store: IndexStore, tests: list[tuple[str, str | None]]) -> list[str | None]:
@@ -80,20 +82,19 @@ def _tests_using(files: PacketFiles, test: str, terms: TaskTerms) -> list[str]:
 def _names_used(files: PacketFiles, test: str, src: Source, names: set[str],
                 spans: list[tuple[int, int]]) -> list[set[bytes]]:
     """For each span (a test), the task names its text uses, directly or through the file's
-    helper functions it names (one hop)."""
-    word = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
-    texts = [b"".join(src.lines[s - 1 : e]) for s, e in spans]
+    helper functions it names (one hop). Texts are split into words and the words matched
+    against the names: the time does not grow with the number of names a task writes."""
+    wanted = {n.encode() for n in names if n.isascii()}
+    texts = [_WORD.findall(b"".join(src.lines[s - 1 : e])) for s, e in spans]
     starts = {s for s, _ in spans}
     helpers: dict[bytes, set[bytes]] = {}
     for name, _q, kind, start, end, _sig, _parent in files.definitions(test):
         if kind in ("function", "method") and start not in starts and len(name) >= MIN_TEST_NAME:
-            hits = set(word.findall(b"".join(src.lines[start - 1 : end])))
+            hits = wanted.intersection(_WORD.findall(b"".join(src.lines[start - 1 : end])))
             if hits:
                 helpers[name.encode()] = hits
-    if not helpers:
-        return [set(word.findall(t)) for t in texts]
-    called = re.compile(rb"\b(?:" + b"|".join(re.escape(h) for h in sorted(helpers)) + rb")\b")
-    return [set(word.findall(t)).union(*(helpers[h] for h in set(called.findall(t)))) for t in texts]
+    return [wanted.intersection(words).union(*(helpers[h] for h in helpers.keys() & set(words)))
+            for words in texts]
 
 
 def _test_units(files: PacketFiles, test: str, src: Source) -> list[tuple[int, int, str, str]]:

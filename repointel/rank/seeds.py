@@ -16,6 +16,9 @@ __all__ = ["exclusive_definers", "named_paths", "task_seed_parts", "task_seeds"]
 PATH_MENTION = 8.0
 #: Share of a stack frame's weight given to the outermost frame; deeper frames get more.
 FRAME_BASE = 0.4
+#: Leading parts of a dotted name tried as a module path (the dev set's longest name has 5): each
+#: shorter prefix is joined and looked up, so a pasted ``a.a.a…`` of 100,000 parts cost a minute.
+MAX_DOTTED_PARTS = 16
 #: A file name (stem) mentioned alone, e.g. "the `urls.py` module".
 STEM_MENTION = 3.0
 #: A dotted name a.b.c that maps onto a module path a/b/c.py.
@@ -109,7 +112,7 @@ def _dotted_seeds(store: IndexStore, paths: list[str], terms: TaskTerms, out: di
         return
     modules = _path_tables(paths)[0]
     for dotted in terms.dotted:
-        parts = dotted.split(".")
+        parts = dotted.split(".")[:MAX_DOTTED_PARTS]
         share = terms.dotted_weight.get(dotted, 1.0)
         for k in range(len(parts), 0, -1):
             files = modules.get("/".join(parts[:k]), [])
