@@ -8,6 +8,7 @@ applied on top in both cases. Symlinks never lead out of the root.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import stat
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 
 from .config import IGNORE_FILENAME, INDEX_DIRNAME
 
-__all__ = ["Entry", "IgnoreRules", "ScanResult", "decode_path", "git_dirs", "git_head", "rescan_paths",
-           "scan", "start_git_head"]
+__all__ = ["Entry", "IgnoreRules", "ScanResult", "decode_path", "git_dirs", "git_head", "glob_segments_regex",
+           "globstar_regex", "rescan_paths", "scan", "star_segment_regex", "start_git_head"]
 
 _ALWAYS_SKIP_DIRS = frozenset({".git", INDEX_DIRNAME, ".hg", ".svn"})
 
@@ -50,6 +51,74 @@ class ScanResult:
     changed: frozenset[str] | None = None
 
 
+# Globs from repository files (.gitignore, .repointelignore, CODEOWNERS) are untrusted: the plain
+# translation (``*`` → ``[^/]*``, ``**/`` → ``(?:.*/)?``) backtracks exponentially in the number of
+# wildcards (``*a*a*a*a*a*a*a*a*a*a*a*a*c`` against a 60-character path ran for minutes). These
+# helpers match each piece between wildcards at its leftmost place and keep it there, inside a
+# lookahead the engine cannot backtrack into: for a glob, the leftmost place is always a right
+# one, so the answers are the same and the time is polynomial.
+
+
+def star_segment_regex(chunks: list[str], names: Iterator[int]) -> str:
+    """The regex of one path segment's glob from the regexes of its pieces between ``*``s (each
+    piece fixed-length, e.g. ``[^/]`` for ``?``): the middle pieces are found leftmost and kept.
+    ``names`` numbers the groups this needs (unique within one regex)."""
+    out = chunks[0]
+    for mid in chunks[1:-1]:
+        if mid:
+            n = next(names)
+            out += f"(?=(?P<g{n}>[^/]*?{mid}))(?P=g{n})"
+    return out if len(chunks) == 1 else out + "[^/]*" + chunks[-1]
+
+
+def globstar_regex(groups: list[str], names: Iterator[int]) -> str:
+    """The regex of fixed runs of segments joined by ``**/`` (any number of whole segments):
+    ``groups`` holds each run's regex, every one but the last ending with ``/``. A middle run is
+    found at its leftmost place and kept (it spans a fixed number of segments, so any later place
+    only leaves less room for what follows)."""
+    out = groups[0]
+    for run in groups[1:-1]:
+        n = next(names)
+        out += f"(?=(?P<g{n}>(?:[^/]*/)*?{run}))(?P=g{n})"
+    return out if len(groups) == 1 else out + "(?:.*/)?" + groups[-1]
+
+
+def glob_segments_regex(segs: list[str], lone_star: str = "[^/]*") -> str:
+    """The regex of a glob split at ``/``: a ``**`` segment (not the last) is any number of whole
+    segments, ``*`` any run within a segment (``lone_star`` when it is the whole segment), ``?``
+    one character, ``[...]`` a class that never matches ``/``; safe on hostile globs."""
+    names = itertools.count()
+    groups = [""]
+    for i, seg in enumerate(segs):
+        if seg == "**" and i < len(segs) - 1:
+            groups.append("")
+            continue
+        piece = lone_star if seg == "*" else star_segment_regex(_glob_chunks(seg), names)
+        groups[-1] += piece + ("/" if i < len(segs) - 1 else "")
+    return globstar_regex(groups, names)
+
+
+def _glob_chunks(seg: str) -> list[str]:
+    """The regexes of a gitignore segment's pieces between ``*``s (``?`` one character, ``[...]``
+    a class, the rest literal)."""
+    chunks, cur, i = [], "", 0
+    while i < len(seg):
+        ch = seg[i]
+        if ch == "*":
+            chunks.append(cur)
+            cur = ""
+        elif ch == "?":
+            cur += "[^/]"
+        elif ch == "[" and (j := seg.find("]", i + 1)) != -1:
+            body = seg[i + 1 : j].replace("\\", "\\\\")
+            cur += f"[^/{body[1:]}]" if body.startswith("!") else f"[{body}]"  # never a /
+            i = j
+        else:
+            cur += re.escape(ch)
+        i += 1
+    return [*chunks, cur]
+
+
 def _pattern_regex(pattern: str) -> tuple[re.Pattern[str], bool, bool] | None:
     """Translate one gitignore pattern to (regex, negated, dir_only), or None for a comment."""
     pattern = pattern.rstrip("\n").rstrip("\r")
@@ -64,38 +133,14 @@ def _pattern_regex(pattern: str) -> tuple[re.Pattern[str], bool, bool] | None:
     if not pattern:
         return None
     anchored = "/" in pattern
-    pattern = pattern.lstrip("/")
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            out.append("/.*")
-            i += 3
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[":
-            j = pattern.find("]", i + 1)
-            if j == -1:
-                out.append(re.escape("["))
-                i += 1
-            else:
-                body = pattern[i + 1 : j].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = j + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    prefix = "" if anchored else "(?:.*/)?"
-    return re.compile(prefix + "".join(out) + "$"), negated, dir_only
+    segs = pattern.lstrip("/").split("/")
+    tail = ""
+    if len(segs) > 1 and segs[-1] == "**":  # ``dir/**``: everything inside
+        segs, tail = segs[:-1], "/.*"
+    if tail and set(segs) == {"**"}:  # ``**/**``: everything
+        return re.compile(".*$"), negated, dir_only
+    body = glob_segments_regex(segs if anchored else ["**", *segs])  # unanchored: at any depth
+    return re.compile(body + tail + "$"), negated, dir_only
 
 
 class IgnoreRules:

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..models import OwnerRecord
+from ..scan import glob_segments_regex
 
 __all__ = [
     "CODEOWNERS_LOCATIONS",
@@ -118,34 +119,19 @@ def find_codeowners(root: str) -> str | None:
     return None
 
 
-def _segment_regex(seg: str) -> str:
-    out = []
-    for ch in seg:
-        if ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
-
-
 def pattern_regex(pattern: str) -> str:
-    """The regex (for ``fullmatch`` against a repo-relative path) of one CODEOWNERS pattern."""
+    """The regex (for ``fullmatch`` against a repo-relative path) of one CODEOWNERS pattern. The
+    file is untrusted: wildcards are matched without exponential backtracking (see
+    :func:`~repointel.scan.glob_segments_regex`)."""
     anchored = pattern.startswith("/")
     dir_only = pattern.endswith("/") and pattern.strip("/") != ""
     segs = [s for s in pattern.strip("/").split("/") if s]
     if not anchored and len(segs) == 1 and segs[0] != "**":
         segs = ["**", *segs]  # no slash (or only a trailing one): match at any depth
-    last = len(segs) - 1
-    out = ""
-    for i, seg in enumerate(segs):
-        if seg == "**":
-            out += (".+" if i == last else "(?:.+/)?") if i == 0 else ("/.+" if i == last else "/(?:.+/)?")
-            continue
-        if i > 0 and segs[i - 1] != "**":
-            out += "/"
-        out += "[^/]+" if seg == "*" else _segment_regex(seg)
+    if set(segs) == {"**"}:  # ``**``, ``**/**``: every file
+        return ".+"
+    body, tail = (segs[:-1], "/.+") if segs[-1] == "**" else (segs, "")
+    out = glob_segments_regex(body, lone_star="[^/]+") + tail
     if segs[-1] == "**" or (segs[-1] == "*" and len(segs) > 1 and segs[-2] != "**"):
         return out  # ``dir/**`` already spans; ``docs/*`` owns direct children only
     return out + ("/.+" if dir_only else "(?:/.+)?")
