@@ -632,6 +632,7 @@ class _Connection(socketserver.StreamRequestHandler):
         daemon = self.server.owner
         with daemon.reader() as store:
             for line in self.rfile:
+                request: Any = None
                 try:
                     request = json.loads(line)
                     answer = {"ok": True, "result": _dispatch(daemon, store, request)}
@@ -642,7 +643,7 @@ class _Connection(socketserver.StreamRequestHandler):
                 answer["daemon"] = daemon.live_status()
                 self.wfile.write(json.dumps(answer).encode() + b"\n")
                 self.wfile.flush()
-                if request.get("op") == "stop":
+                if isinstance(request, dict) and request.get("op") == "stop":
                     daemon.stop()
 
 

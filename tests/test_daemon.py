@@ -11,6 +11,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -616,3 +617,21 @@ def test_cli_detach_status_stop(small_repo: Path) -> None:
     finally:
         run_cli("watch", str(small_repo), "--stop")
     assert "not running" in run_cli("status", "--repo", str(small_repo)).stdout
+
+
+def test_a_malformed_request_gets_an_error_and_the_connection_goes_on(watched: Path) -> None:
+    """A reader that sends garbage, a JSON list or JSON nested past the parser's depth gets an
+    error answer on that line; the same connection then answers a good request."""
+    from repointel.store_client import socket_path
+
+    _wait(lambda: os.path.exists(socket_path(_db(watched))), "the daemon's socket")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(TIMEOUT)
+        sock.connect(socket_path(_db(watched)))
+        reader = sock.makefile("rb")
+        for bad in (b"not json", b"[1, 2]", b"[" * 100_000):
+            sock.sendall(bad + b"\n")
+            answer = json.loads(reader.readline())
+            assert answer["ok"] is False and answer["error"] == "QueryError"
+        sock.sendall(json.dumps({"op": "ping"}).encode() + b"\n")
+        assert json.loads(reader.readline())["ok"] is True

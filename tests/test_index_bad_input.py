@@ -154,3 +154,28 @@ def test_minified_file_is_cheap(tmp_path: Path) -> None:
     seconds, rss_kb = proc.stdout.split()
     assert float(seconds) < 2.0
     assert int(rss_kb) < 500 * 1024
+
+
+def test_hostile_manifests_and_configs(tmp_path: Path) -> None:
+    """Repository files are untrusted. Each of these hung the index or crashed it: JSON nested
+    past the parser's depth (a RecursionError ended the run), blank lines under ``(?m)^\\s*``
+    patterns, whitespace a CI pattern could split two ways at every place, a TOML dotted key of
+    100,000 parts (tomllib is quadratic in them), a JSONC file of comments. The run completes
+    (the subprocess would time out otherwise) and every file is in the file map."""
+    files: dict[str, str | bytes] = {
+        "package.json": "[" * 100_000,
+        "tsconfig.json": "//\n" * 60_000,
+        "pyproject.toml": "\n" * 200_000,
+        "setup.py": "\n" * 200_000,
+        "go.mod": "\n" * 200_000,
+        "tools/pyproject.toml": "a." * 100_000 + "b = 1\n",
+        ".github/workflows/ci.yml": " \t" * 100_000,
+        ".gitlab-ci.yml": "a" + " " * 200_000,
+        "src/app.py": "def main():\n    return 1\n",
+    }
+    root = make_git_repo(tmp_path / "r", files)
+    run_cli("index", str(root), "--json", timeout=180)
+    with Repo.open(root) as repo:
+        indexed = {f.path for f in repo.files()}
+        assert set(files) <= indexed
+        assert [d.name for d in repo.symbols(path="src/app.py")] == ["main"]

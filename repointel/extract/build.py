@@ -108,10 +108,16 @@ def _prefix(d: str) -> str:
     return f"cd {shlex.quote(d)} && " if d else ""
 
 
+#: A line with more dots than this is no manifest's key (``a.b.c = 1`` has 2): tomllib joins a dotted
+#: key's parts one tuple at a time, quadratic in them (100,000 parts took 14 s), so it is not parsed.
+MAX_TOML_LINE_DOTS = 256
+
+
 def load_toml(text: str | None) -> dict[str, Any]:
-    """Parse TOML with ``tomllib`` (or ``tomli``); ``{}`` when broken; without either library
-    (Python 3.10), a best-effort line parser (:func:`_toml_fallback`)."""
-    if not text:
+    """Parse TOML with ``tomllib`` (or ``tomli``); ``{}`` when broken or absurd (see
+    MAX_TOML_LINE_DOTS); without either library (Python 3.10), a best-effort line parser
+    (:func:`_toml_fallback`)."""
+    if not text or max(line.count(".") for line in text.splitlines() or [""]) > MAX_TOML_LINE_DOTS:
         return {}
     if _toml is None:
         return _toml_fallback(text)
@@ -276,7 +282,7 @@ def _python(repo: _Repo) -> list[BuildInfo]:
 def _json(repo: _Repo, rel: str) -> dict[str, Any]:
     try:
         data = json.loads(repo.read(rel) or "")
-    except ValueError:
+    except (ValueError, RecursionError):  # broken, or nested past the parser's depth
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -296,7 +302,7 @@ def _node_workspaces(d: str, data: dict[str, Any], repo: _Repo) -> list[str]:
     patterns = ws.get("packages", []) if isinstance(ws, dict) else ws
     pnpm = repo.read(_join(d, "pnpm-workspace.yaml")) if repo.has(d, "pnpm-workspace.yaml") else None
     if pnpm:  # only the ``packages:`` list: hoistPattern and friends hold package names, not dirs
-        patterns = list(patterns) + re.findall(r"(?m)^\s*-\s*['\"]?([^'\"\s#!]+)", _yaml_block(pnpm, "packages"))
+        patterns = list(patterns) + re.findall(r"(?m)^[ \t]*-\s*['\"]?([^'\"\s#!]+)", _yaml_block(pnpm, "packages"))
     pkg_dirs = [posixpath.dirname(p) for p in repo.named("package.json")]
     return [m for m in _glob_dirs([str(p) for p in patterns], pkg_dirs, d) if m != d]
 
@@ -398,7 +404,7 @@ def _go(repo: _Repo) -> list[BuildInfo]:
     out = []
     for manifest in mods:
         d = posixpath.dirname(manifest)
-        m = re.search(r"(?m)^\s*module\s+(\S+)", repo.read(manifest) or "")
+        m = re.search(r"(?m)^[ \t]*module\s+(\S+)", repo.read(manifest) or "")
         mains = []
         for pkg_dir, sample in sorted(go_dirs.items()):
             if _owner_dir(pkg_dir, mod_dirs) != d:
@@ -514,7 +520,7 @@ def _maven(repo: _Repo) -> list[BuildInfo]:
 
 def _gradle_includes(text: str) -> list[str]:
     out = []
-    for stmt in re.findall(r"(?m)^\s*include\b\s*\(?([^\n]*)", text):
+    for stmt in re.findall(r"(?m)^[ \t]*include\b\s*\(?([^\n]*)", text):
         out += [s.lstrip(":") for s in re.findall(r"['\"](:?[\w.:\-/]+)['\"]", stmt)]
     return list(dict.fromkeys(out))
 
@@ -697,7 +703,7 @@ def _docker(repo: _Repo) -> list[BuildInfo]:
         if _is_dockerfile(name):
             d = posixpath.dirname(f) or "."
             text = repo.read(f) or ""
-            cmds = [" ".join(c.split()) for c in re.findall(r"(?mi)^\s*((?:ENTRYPOINT|CMD)\s+.+)$", text)]
+            cmds = [" ".join(c.split()) for c in re.findall(r"(?mi)^[ \t]*((?:ENTRYPOINT|CMD)\s+.+)$", text)]
             out.append(BuildInfo(tool="docker", manifest=f, full_command=f"docker build -f {shlex.quote(f)} {d}",
                                  entry_points=[f, *cmds[-2:]]))
         elif re.fullmatch(r"(?:docker-)?compose(?:[.\w-]*)?\.ya?ml", name):
@@ -744,12 +750,12 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
     for f in repo.files:
         if re.fullmatch(r"\.github/workflows/[^/]+\.ya?ml", f):
             text = repo.read(f) or ""
-            runs = [" ".join(r.split()) for r in re.findall(r"(?m)^[ \t]*-?[ \t]*run:[ \t]*([^|>\s][^\n]*)$", text)]
+            runs = [" ".join(r.split()) for r in re.findall(r"(?m)^[ \t]*(?:-[ \t]*)?run:[ \t]*([^|>\s][^\n]*)$", text)]
             out.append(BuildInfo(tool="github_actions", manifest=f, modules=_yaml_children(text, "jobs"),
                                  entry_points=runs[:_MAX_ENTRY_POINTS]))
         elif f == ".gitlab-ci.yml":
             text = repo.read(f) or ""
-            jobs = [m for m in re.findall(r"(?m)^['\"]?([\w][\w .:/-]*?)['\"]?\s*:", text) if m not in _GITLAB_RESERVED]
+            jobs = [m for m in re.findall(r"(?m)^['\"]?(\w[\w .:/-]{0,200}?)['\"]?[ \t]*:", text) if m not in _GITLAB_RESERVED]
             out.append(BuildInfo(tool="gitlab_ci", manifest=f, modules=jobs))
     return out
 
@@ -796,7 +802,7 @@ _FRAMEWORKS: list[tuple[str, tuple[str, ...], str]] = [
     ("django", ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile"), r"(?i)\bdjango\b"),
     ("flask", ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile"), r"(?i)\bflask\b"),
     ("fastapi", ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile"), r"(?i)\bfastapi\b"),
-    ("pytorch", ("pyproject.toml", "setup.py", "requirements.txt"), r"(?im)^\s*['\"]?torch\b"),
+    ("pytorch", ("pyproject.toml", "setup.py", "requirements.txt"), r"(?im)^[ \t]*['\"]?torch\b"),
     ("react", ("package.json",), r"\"react\"\s*:"), ("next", ("package.json",), r"\"next\"\s*:"),
     ("vue", ("package.json",), r"\"vue\"\s*:"), ("angular", ("package.json",), r"\"@angular/core\"\s*:"),
     ("svelte", ("package.json",), r"\"svelte\"\s*:"), ("express", ("package.json",), r"\"express\"\s*:"),

@@ -163,7 +163,7 @@ def _tsconfig(path: str, text: str) -> str:
     try:
         data = json.loads(_strip_json_comments(text))
         opts = data.get("compilerOptions", {}) if isinstance(data, dict) else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # broken, or nested past the parser's depth
         opts = {"strict": True} if re.search(r'"strict"\s*:\s*true', text) else {}
     parts = ["strict" if opts.get("strict") else "not strict"]
     parts += [f"{k} {opts[k]}" for k in ("target", "module", "noImplicitAny") if k in opts]
@@ -171,7 +171,7 @@ def _tsconfig(path: str, text: str) -> str:
 
 
 def _editorconfig(text: str) -> str:
-    settings = dict(re.findall(r"(?m)^\s*(indent_style|indent_size|max_line_length|end_of_line)\s*=\s*(\S+)", text))
+    settings = dict(re.findall(r"(?m)^[ \t]*(indent_style|indent_size|max_line_length|end_of_line)\s*=\s*(\S+)", text))
     return "; ".join(f"{k} {v}" for k, v in settings.items())
 
 
@@ -182,7 +182,7 @@ def _golangci(text: str) -> str:
 
 
 def _precommit(text: str) -> str:
-    hooks = list(dict.fromkeys(re.findall(r"(?m)^\s*-\s*id:\s*([\w.-]+)", text)))
+    hooks = list(dict.fromkeys(re.findall(r"(?m)^[ \t]*-\s*id:\s*([\w.-]+)", text)))
     return f"hooks {_join(hooks)}" if hooks else ""
 
 

@@ -98,7 +98,8 @@ def parse_jsonc(text: str) -> object:
             out.append(text[i:j + 1])
             i = j + 1
         elif text.startswith("//", i):
-            i = text.find("\n", i) if "\n" in text[i:] else n
+            i = text.find("\n", i)
+            i = n if i < 0 else i
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2)
             i = n if end < 0 else end + 2
@@ -327,7 +328,7 @@ class _Js:
             return None
         try:
             return parse_jsonc(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # broken, or nested past the parser's depth
             return None
 
     def _load_config(self, path: str, depth: int) -> _TsConfig | None:
@@ -435,9 +436,9 @@ class _Js:
         return None, name
 
 
-_GO_MODULE = re.compile(r"^\s*module\s+\"?([^\s\"]+)", re.MULTILINE)
-_GO_REPLACE = re.compile(r"^\s*(?:replace\s+)?([^\s()]+)(?:\s+v\S+)?\s+=>\s+(\.{1,2}/\S*)", re.MULTILINE)
-_GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([a-zA-Z0-9][^\s()]*\.[^\s()]*)\s+v[0-9][^\s]*", re.MULTILINE)
+_GO_MODULE = re.compile(r"^[ \t]*module\s+\"?([^\s\"]+)", re.MULTILINE)
+_GO_REPLACE = re.compile(r"^[ \t]*(?:replace\s+)?([^\s()]+)(?:\s+v\S+)?\s+=>\s+(\.{1,2}/\S*)", re.MULTILINE)
+_GO_REQUIRE = re.compile(r"^[ \t]*(?:require\s+)?([a-zA-Z0-9][^\s()]*\.[^\s()]*)\s+v[0-9][^\s]*", re.MULTILINE)
 
 
 class _Go:
@@ -595,7 +596,7 @@ class _CSharp:
         return (files[0], None) if files else (None, rec.module.split(".")[0])
 
 
-_CARGO_NAME = re.compile(r"^\s*\[(package|lib)\][^\[]*?^\s*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
+_CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
 class _Rust:

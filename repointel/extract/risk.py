@@ -261,7 +261,7 @@ DEFAULT_RULES: list[RiskRule] = [
         "crypto\\w*", "cipher", "encrypt\\w*", "decrypt\\w*", "hmac", "signing", "signatures?", "tls",
         "ssl", "certs?", "certificates?", "kms", "keystore", "keyring"), exclude_regex=_VENDOR),
     RiskRule("crypto", "crypto_code", path_regex=_SRC, exclude_regex=_VENDOR, content_regex=(
-        r"^\s*(?:import|from)\s+(?:hmac|secrets|cryptography|Crypto|nacl|ssl|jwt|jose)\b|"
+        r"^[ \t]*(?:import|from)\s+(?:hmac|secrets|cryptography|Crypto|nacl|ssl|jwt|jose)\b|"
         r"require\(['\"](?:crypto|bcrypt|jsonwebtoken|node-forge)['\"]\)|"
         r"from ['\"](?:crypto|node:crypto|jose)['\"]|\"crypto/\w+\"|javax\.crypto|"
         r"java\.security\.|#include\s*<openssl/|use (?:ring|rustls|aes|sha2|rsa)::"), content_hints=(
@@ -276,7 +276,7 @@ DEFAULT_RULES: list[RiskRule] = [
         "adyen", "subscriptions?", "pricing", "refunds?", "charges?", "wallet", "ledger", "payouts?"),
         exclude_regex=_VENDOR),
     RiskRule("payments", "payments_code", path_regex=_SRC, exclude_regex=_VENDOR, content_regex=(
-        r"^\s*(?:import|from)\s+(?:stripe|braintree|paypalrestsdk|adyen)\b|"
+        r"^[ \t]*(?:import|from)\s+(?:stripe|braintree|paypalrestsdk|adyen)\b|"
         r"require\(['\"](?:stripe|braintree|@paypal/[\w-]+)['\"]\)|from ['\"](?:stripe|@stripe/[\w-]+)['\"]|"
         r"com\.stripe\.|github\.com/stripe/stripe-go"),
         content_hints=("stripe", "braintree", "paypalrestsdk", "adyen", "@paypal/")),

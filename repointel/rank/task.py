@@ -46,8 +46,8 @@ _RUBY_FRAME = re.compile(r"(?:^|(?<=\s))([^\s:]{1,300}\.rb):(\d+):in [`'](?:bloc
 _DOTTED = re.compile(r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\b")
 _CODE_SPAN = re.compile(r"`([^`\n]{1,200})`")
 _FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
-_IMPORT_AS = re.compile(r"^\s*import\s+([\w.]+)\s+as\s+(\w+)", re.M)
-_FROM_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w, ]+)", re.M)
+_IMPORT_AS = re.compile(r"^[ \t]*import\s+([\w.]+)\s+as\s+(\w+)", re.M)
+_FROM_IMPORT = re.compile(r"^[ \t]*from\s+([\w.]+)\s+import\s+\(?([\w, ]+)", re.M)
 _EXTENSIONS = frozenset("py pyi js ts tsx go java rs c h cc cpp hpp rb cs cfg toml ini rst md txt json yml yaml html".split())
 #: ``class Foo`` (any depth) and top-level ``def bar`` in the task's code: names the reporter made
 #: up for the example (an indented ``def`` may override the project's method: it stays).
