@@ -36,6 +36,12 @@ def make_git_repo(path: Path, files: dict[str, str | bytes]) -> Path:
     return path
 
 
+def java_source(package: str, declaration: str, *members: str) -> str:
+    """A Java file: ``package``, then ``declaration`` (``public class Invoice``) holding ``members``."""
+    body = "".join(f"    {m}\n" for m in members)
+    return f"package {package};\n\n{declaration} {{\n{body}}}\n"
+
+
 def make_indexed_repo(path: Path, files: dict[str, str | bytes]) -> Path:
     """:func:`make_git_repo`, then index it once (one worker, as the tests' index states)."""
     from repointel import Repo

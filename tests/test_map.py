@@ -84,18 +84,16 @@ def test_map_of_a_java_project_whose_package_says_example(tmp_path: Path) -> Non
     """``com.example.demo`` is Spring Initializr's default package: the folders it spells are a
     package name, so its code is the project's code and the map shows it, not the tests or the
     samples folder beside it (all of it counted as examples, and the map fell back to every file)."""
-    from .conftest import make_git_repo
+    from .conftest import java_source, make_git_repo
 
-    main = "src/main/java/com/example/demo/"
+    main, pkg = "src/main/java/com/example/demo/", "com.example.demo"
     root = make_git_repo(tmp_path / "r", {
-        main + "Invoice.java": "package com.example.demo;\n\npublic class Invoice {\n"
-                               "    public int total(Discount d) { return d.apply(100); }\n}\n",
-        main + "Discount.java": "package com.example.demo;\n\npublic class Discount {\n"
-                                "    public int apply(int amount) { return amount; }\n}\n",
-        "src/test/java/com/example/demo/InvoiceTest.java": "package com.example.demo;\n\nclass InvoiceTest {\n"
-                                                          "    @Test void total() { new Invoice().total(new Discount()); }\n}\n",
-        "samples/cli/src/main/java/com/example/cli/Main.java": "package com.example.cli;\n\npublic class Main {\n"
-                                                               "    public static void main(String[] a) { new Discount(); }\n}\n",
+        main + "Invoice.java": java_source(pkg, "public class Invoice", "public int total(Discount d) { return 1; }"),
+        main + "Discount.java": java_source(pkg, "public class Discount", "public int apply(int a) { return a; }"),
+        "src/test/java/com/example/demo/InvoiceTest.java": java_source(
+            pkg, "class InvoiceTest", "@Test void total() { new Invoice().total(new Discount()); }"),
+        "samples/cli/src/main/java/com/example/cli/Main.java": java_source(
+            "com.example.cli", "public class Main", "public static void main(String[] a) { new Discount(); }"),
     })
     with Repo.open(root) as repo:
         repo.index(workers=1)
