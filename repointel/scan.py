@@ -225,9 +225,9 @@ def start_git_head(root: str) -> Callable[[], tuple[str | None, bool]]:
                 proc.communicate()
                 outs.append(None)
         head, status = outs
-        if head is None:
-            return None, False
-        return head.decode().strip(), bool(status)
+        # no commit yet: dirty when git lists any file (all of them are uncommitted work);
+        # outside a work tree both commands fail and there is nothing to be dirty against
+        return (head.decode().strip() if head is not None else None), bool(status)
 
     return collect
 

@@ -105,6 +105,24 @@ def test_cli_index_json_and_head(small_repo: Path) -> None:
     assert set(PER_FILE_TABLES) <= set(TABLES)
 
 
+def test_dirty_before_the_first_commit_and_outside_git(tmp_path: Path) -> None:
+    """A repository with no commit yet has no HEAD; its files are all uncommitted work, so the
+    index says dirty. A folder outside any git work tree has neither a commit nor a dirty state."""
+    import json
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    git(fresh, "init", "-q")
+    (fresh / "a.py").write_text("def a():\n    return 1\n")
+    out = json.loads(run_cli("index", str(fresh), "--json").stdout)
+    assert out["commit"] is None and out["dirty"] is True
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "b.py").write_text("def b():\n    return 2\n")
+    out = json.loads(run_cli("index", str(plain), "--json").stdout)
+    assert out["commit"] is None and out["dirty"] is False
+
+
 def test_extractor_upgrade_reparses_everything(small_repo: Path) -> None:
     with Repo.open(small_repo) as repo:
         repo.index(workers=1)
