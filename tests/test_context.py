@@ -368,7 +368,8 @@ def test_a_vendored_file_the_task_names_is_in_the_packet(tmp_path: Path) -> None
     lua_bit = (filler + "static int bit_tohex(lua_State *L) {\n  SBits n = barg(L, 2);\n"
                "  if (n < 0) { n = -n; }\n  return 1;\n}\n" + filler)
     files = {"deps/lua/src/lua_bit.c": lua_bit, "deps/lua/src/lua_str.c": "int str_tohex(void) { return 0; }\n",
-             "src/script_lua.c": "int luaRegisterBit(void *lua) { return bit_tohex_count(lua); }\n"}
+             "src/script_lua.c": "int luaRegisterBit(void *lua) { return bit_tohex_count(lua); }\n",
+             "deps/lua/src/script_lua.c": "int vendored_copy(void) { return 0; }\n"}
     files.update({f"src/mod{i}.c": f"int mod{i}(int limit) {{ return limit + {i}; }}\n" for i in range(8)})
     packet = _packet_for(tmp_path, files, "bit.tohex(1, -2147483648) crashes: fix in deps/lua/src/lua_bit.c",
                          budget=3000)
@@ -380,7 +381,9 @@ def test_a_vendored_file_the_task_names_is_in_the_packet(tmp_path: Path) -> None
     assert end - start + 1 == 60 and "bit_tohex" in first.content and start > 1
     with Repo.open(tmp_path / "r") as repo:
         other = repo.context("bit tohex crashes in script_lua", budget=3000)
+        own = repo.context("bit tohex crashes in script_lua.c", budget=3000)
     assert not any(p.startswith("deps/") for p in other.ranked_files)
+    assert own.ranked_files[0] == "src/script_lua.c"  # the project's file, though deps/ has one too
 
 
 def test_focused_command_names_the_tests_that_use_the_tasks_names(tmp_path: Path) -> None:

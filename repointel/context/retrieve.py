@@ -115,12 +115,17 @@ def path_match(prod: set[str], terms: TaskTerms) -> dict[str, float]:
 def _eligible(store: IndexStore, terms: TaskTerms) -> tuple[set[str], dict[str, str], dict[str, float]]:
     """(production files to rank, their languages, the vendored or generated files the task names
     by path with their path-mention strength). Vendored and generated files are never parsed
-    nor ranked on their text, but a task that names one (``deps/lua/src/lua_bit.c``) gets it."""
+    nor ranked on their text, but a task that names one (``deps/lua/src/lua_bit.c``) gets it,
+    unless the same words name a file of the project too (``context.go`` is gin's, not a
+    vendored copy's)."""
     rows = store.rows(
         "SELECT path, is_test, language, is_vendored OR is_generated FROM files "
         "WHERE status = 'indexed' AND language IS NOT NULL")
     prod = {p for p, t, _, outside in rows if not t and not outside}
-    named = named_paths(sorted(p for p, t, _, outside in rows if outside and not t), terms) if terms.paths else {}
+    named: dict[str, float] = {}
+    if terms.paths:
+        outside = {p for p, t, _, out in rows if out and not t}
+        named = named_paths(sorted(outside), terms, unless=sorted(p for p, *_ in rows if p not in outside))
     return prod, {p: lang for p, _, lang, _ in rows}, named
 
 

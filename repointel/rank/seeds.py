@@ -67,12 +67,15 @@ def _mention_seeds(paths: list[str], terms: TaskTerms, out: dict[str, float]) ->
             out[p] += PATH_MENTION * depth / len(hits)
 
 
-def named_paths(paths: list[str], terms: TaskTerms) -> dict[str, float]:
+def named_paths(paths: list[str], terms: TaskTerms, unless: list[str] | None = None) -> dict[str, float]:
     """The files of ``paths`` that the task names by path or file name (not by a stack frame),
-    with the strength a path mention gives (see :func:`task_seed_parts`)."""
+    with the strength a path mention gives (see :func:`task_seed_parts`); a mention that also
+    names one of ``unless`` names none of ``paths``."""
     out: dict[str, float] = defaultdict(float)
     for mention in terms.paths:
         hits = _path_matches(paths, mention)
+        if hits and unless and _path_matches(unless, mention):
+            continue
         for p in hits:
             out[p] += PATH_MENTION / len(hits)
     return dict(out)
