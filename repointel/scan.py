@@ -83,10 +83,15 @@ def globstar_regex(groups: list[str], names: Iterator[int]) -> str:
     return out if len(groups) == 1 else out + "(?:.*/)?" + groups[-1]
 
 
-def glob_segments_regex(segs: list[str], lone_star: str = "[^/]*") -> str:
-    """The regex of a glob split at ``/``: a ``**`` segment (not the last) is any number of whole
-    segments, ``*`` any run within a segment (``lone_star`` when it is the whole segment), ``?``
-    one character, ``[...]`` a class that never matches ``/``; safe on hostile globs."""
+def glob_segments_regex(segs: list[str], lone_star: str = "[^/]*", inside: str = ".*") -> str:
+    """The regex of a glob split at ``/``: a ``**`` segment is any number of whole segments, and
+    a last one (``dir/**``) everything inside (``inside``, as is a glob of ``**`` only); ``*`` any
+    run within a segment (``lone_star`` when it is the whole segment), ``?`` one character,
+    ``[...]`` a class that never matches ``/``; safe on hostile globs."""
+    if set(segs) == {"**"}:
+        return inside
+    if len(segs) > 1 and segs[-1] == "**":
+        return glob_segments_regex(segs[:-1], lone_star, inside) + "/" + inside
     names = itertools.count()
     groups = [""]
     for i, seg in enumerate(segs):
@@ -134,13 +139,8 @@ def _pattern_regex(pattern: str) -> tuple[re.Pattern[str], bool, bool] | None:
         return None
     anchored = "/" in pattern
     segs = pattern.lstrip("/").split("/")
-    tail = ""
-    if len(segs) > 1 and segs[-1] == "**":  # ``dir/**``: everything inside
-        segs, tail = segs[:-1], "/.*"
-    if tail and set(segs) == {"**"}:  # ``**/**``: everything
-        return re.compile(".*$"), negated, dir_only
     body = glob_segments_regex(segs if anchored else ["**", *segs])  # unanchored: at any depth
-    return re.compile(body + tail + "$"), negated, dir_only
+    return re.compile(body + "$"), negated, dir_only
 
 
 class IgnoreRules:

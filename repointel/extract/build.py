@@ -168,25 +168,13 @@ def _toml_fallback(text: str) -> dict[str, Any]:
     return data
 
 
-def _workspace_regex(pattern: str) -> str:
-    """A workspace glob's regex: ``**`` any depth (``crates/**`` every folder below ``crates``),
-    wildcards matched safely (the manifest is untrusted; see
-    :func:`~repointel.scan.glob_segments_regex`)."""
-    segs = pattern.split("/")
-    if set(segs) == {"**"}:
-        return ".*"
-    if len(segs) > 1 and segs[-1] == "**":
-        return glob_segments_regex(segs[:-1]) + "/.*"
-    return glob_segments_regex(segs)
-
-
 def _glob_dirs(patterns: Iterable[str], dirs: Iterable[str], base: str = "") -> list[str]:
     """The ``dirs`` matched by workspace globs (``packages/*``, ``crates/**``) relative to ``base``."""
     out = []
     regexes = []
     for pat in patterns:
         pat = posixpath.normpath(_join(base, pat.strip("/").removeprefix("./")))
-        regexes.append(re.compile(_workspace_regex(pat)))
+        regexes.append(re.compile(glob_segments_regex(pat.split("/"))))  # the manifest is untrusted
     for d in dirs:
         if any(r.fullmatch(d) for r in regexes):
             out.append(d)

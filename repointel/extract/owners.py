@@ -128,10 +128,7 @@ def pattern_regex(pattern: str) -> str:
     segs = [s for s in pattern.strip("/").split("/") if s]
     if not anchored and len(segs) == 1 and segs[0] != "**":
         segs = ["**", *segs]  # no slash (or only a trailing one): match at any depth
-    if set(segs) == {"**"}:  # ``**``, ``**/**``: every file
-        return ".+"
-    body, tail = (segs[:-1], "/.+") if segs[-1] == "**" else (segs, "")
-    out = glob_segments_regex(body, lone_star="[^/]+") + tail
+    out = glob_segments_regex(segs, lone_star="[^/]+", inside=".+")
     if segs[-1] == "**" or (segs[-1] == "*" and len(segs) > 1 and segs[-2] != "**"):
         return out  # ``dir/**`` already spans; ``docs/*`` owns direct children only
     return out + ("/.+" if dir_only else "(?:/.+)?")
