@@ -160,11 +160,12 @@ def test_hostile_manifests_and_configs(tmp_path: Path) -> None:
     """Repository files are untrusted. Each of these hung the index or crashed it: JSON nested
     past the parser's depth (a RecursionError ended the run), blank lines under ``(?m)^\\s*``
     patterns, whitespace a CI pattern could split two ways at every place, a TOML dotted key of
-    100,000 parts (tomllib is quadratic in them), a JSONC file of comments. The run completes
-    (the subprocess would time out otherwise) and every file is in the file map."""
+    100,000 parts (tomllib is quadratic in them), JSONC files of comments, closed or not. The run
+    completes (the subprocess would time out otherwise) and every file is in the file map."""
     files: dict[str, str | bytes] = {
         "package.json": "[" * 100_000,
         "tsconfig.json": "//\n" * 60_000,
+        "web/tsconfig.json": "/*a" * 60_000,
         "pyproject.toml": "\n" * 200_000,
         "setup.py": "\n" * 200_000,
         "go.mod": "\n" * 200_000,

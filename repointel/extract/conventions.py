@@ -10,7 +10,6 @@ conventions (a ``pyproject.toml`` configuring ruff, mypy and black).
 from __future__ import annotations
 
 import configparser
-import json
 import os
 import posixpath
 import re
@@ -19,6 +18,7 @@ from typing import Any
 
 from ..models import Convention
 from .build import load_toml
+from .deps import parse_jsonc
 
 __all__ = ["DOC_FILES", "detect_conventions", "may_declare_conventions"]
 
@@ -154,16 +154,11 @@ def _conv(path: str, kind: str, tool: str, details: str) -> Convention:
     return Convention(path=path, kind=kind, governs=governs)
 
 
-def _strip_json_comments(text: str) -> str:
-    text = re.sub(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*[\s\S]*?\*/', lambda m: m.group(1) or "", text)
-    return re.sub(r",(\s*[}\]])", r"\1", text)
-
-
 def _tsconfig(path: str, text: str) -> str:
     try:
-        data = json.loads(_strip_json_comments(text))
+        data = parse_jsonc(text)
         opts = data.get("compilerOptions", {}) if isinstance(data, dict) else {}
-    except (ValueError, RecursionError):  # broken, or nested past the parser's depth
+    except ValueError:
         opts = {"strict": True} if re.search(r'"strict"\s*:\s*true', text) else {}
     parts = ["strict" if opts.get("strict") else "not strict"]
     parts += [f"{k} {opts[k]}" for k in ("target", "module", "noImplicitAny") if k in opts]

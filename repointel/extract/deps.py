@@ -86,7 +86,8 @@ def _closest(importer: str, candidates: Iterable[str]) -> str | None:
 
 
 def parse_jsonc(text: str) -> object:
-    """Parse JSON with ``//`` and ``/* */`` comments and trailing commas (tsconfig's dialect)."""
+    """Parse JSON with ``//`` and ``/* */`` comments and trailing commas (tsconfig's dialect), in
+    one linear pass (the text is untrusted). Raises ValueError when broken or nested too deeply."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -106,7 +107,10 @@ def parse_jsonc(text: str) -> object:
         else:
             out.append(ch)
             i += 1
-    return json.loads(re.sub(r",(\s*[}\]])", r"\1", "".join(out)))
+    try:
+        return json.loads(re.sub(r",(\s*[}\]])", r"\1", "".join(out)))
+    except RecursionError:
+        raise ValueError("JSON nested past the parser's depth") from None
 
 
 class _Files:
@@ -328,7 +332,7 @@ class _Js:
             return None
         try:
             return parse_jsonc(text)
-        except (ValueError, RecursionError):  # broken, or nested past the parser's depth
+        except ValueError:
             return None
 
     def _load_config(self, path: str, depth: int) -> _TsConfig | None:
