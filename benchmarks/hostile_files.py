@@ -34,7 +34,7 @@ UNITS = {
     "a.a.a… (dotted run)": "a.", "a=": "a=", "[[[ (nesting)": "[", "{{{ (nesting)": "{", '"""': '"', "a: ": "a: ",
     "<<<": "<", "*a*a (wildcards)": "*a", "${": "${", "#": "#", "backslashes": "\\", "a + newline": "a\n",
     "a/a/ (path run)": "a/", "password=": "password=", "spaces and tabs": " \t", "newlines": "\n",
-    "[a] + newline": "[a]\n", "a: + newline": "a:\n", "// (comments)": "//\n", "<!--": "<!--",
+    "[a] + newline": "[a]\n", "a: + newline": "a:\n", "// (comments)": "//\n", "/*a (unclosed comments)": "/*a", "<!--": "<!--",
     "- run: ": "- run: ", "spaces + newline": "    \n", "a.b=": "a.b=", "CRLF": "\r\n", "é": "\u00e9",
 }
 
