@@ -23,6 +23,7 @@ from .models import (
     IndexStats,
     IndexStatus,
     OwnerRecord,
+    Ranking,
     RepoMap,
     RiskTag,
     SymbolCard,
@@ -221,11 +222,19 @@ class Repo:
         built = self._built("map", task=task, budget=budget, tokenizer=tokenizer)
         if built is not None:
             return self._with_freshness(RepoMap.model_validate(built))
-        from .context.retrieve import map_lead
+        return self._with_freshness(build_map(self._reader(), task, budget, tokenizer))
 
-        store = self._reader()
-        return self._with_freshness(
-            build_map(store, task, budget, tokenizer, map_lead(store, task) if task else None))
+    def rank(self, task: str, *, files: int = 20, definitions: int = 50) -> Ranking:
+        """The ``files`` best files and ``definitions`` best definitions for ``task``: where a
+        fix most likely goes, each with its score and reasons (what a packet is built from)."""
+        from .context.ranking import rank_task
+
+        if files < 1 or definitions < 0:
+            raise BudgetError("files must be at least 1 and definitions at least 0")
+        built = self._built("rank", task=task, files=files, definitions=definitions)
+        if built is not None:
+            return Ranking.model_validate(built)
+        return rank_task(self.root, self._reader(), task, files, definitions)
 
     def _with_freshness(self, built: RepoMap) -> RepoMap:
         """The map, saying which of the files it shows changed on disk since indexing."""

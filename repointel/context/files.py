@@ -11,14 +11,20 @@ import os
 from dataclasses import dataclass
 
 from ..store import IndexStore
+from ..tokens import Tokenizer
 
-__all__ = ["MAX_CHARS_PER_TOKEN", "NOT_OUTLINED", "Def", "PacketFiles", "Source"]
+__all__ = ["MAX_CHARS_PER_TOKEN", "NOT_OUTLINED", "WHOLE_FILE_TOKENS", "Def", "PacketFiles", "Source"]
 
 #: No real source text averages this many characters a token (code runs 3-4): a text longer than
 #: this many times the free tokens is rejected without counting it (counting costs ~1 ms per 4 KB).
 MAX_CHARS_PER_TOKEN = 12
 #: Characters an outline line adds to its signature (line number, indent, newline).
 OUTLINE_LINE_CHARS = 12
+#: Files whose whole text is at most this many tokens go in whole: cutting them saves little.
+WHOLE_FILE_TOKENS = 1200
+#: Bytes above which a file is not counted for the whole-file rule: source code runs 3-4 bytes a
+#: token, so 8 bytes a token is far beyond any real file of WHOLE_FILE_TOKENS.
+WHOLE_FILE_BYTES = 8 * WHOLE_FILE_TOKENS
 #: Files whose definitions stay cached for the next packet on the same index state (hub files
 #: recur across tasks); a few MB at most.
 SHARED_DEF_FILES = 256
@@ -78,6 +84,7 @@ class PacketFiles:
         self.named_defs: dict[str, list[Def]] = {}  # only the task's names, for files too big to outline
         self.state = _state(store)
         self.sources: dict[str, Source | None] = {}
+        self.smalls: dict[str, bool] = {}
 
     def preload(self, paths: list[str]) -> None:
         """Fetch the index rows of ``paths`` not loaded yet, with the size of their outlines."""
@@ -121,6 +128,28 @@ class PacketFiles:
         """The file's definitions in line order (fetched on first use)."""
         self.load_defs([path])
         return self.defs[path]
+
+    def data(self, path: str) -> bytes | None:
+        """The file's current bytes (see :meth:`source`): what ranking reads definitions from."""
+        src = self.source(path)
+        return src.data if src is not None else None
+
+    def small(self, path: str, tok: Tokenizer) -> bool:
+        """Whether the file is at most WHOLE_FILE_TOKENS tokens: small enough to show whole."""
+        if path not in self.smalls:
+            src = self.source(path)
+            self.smalls[path] = src is not None and bool(src.lines) and len(src.data) <= WHOLE_FILE_BYTES and (
+                tok.count(src.data.decode("utf-8", "replace")) <= WHOLE_FILE_TOKENS)
+        return self.smalls[path]
+
+    def imports(self, path: str) -> list[tuple[int, list[str]]]:
+        """(line, names it binds) of each import statement of the file: the names imported, or
+        the module's first part for a plain ``import a.b``."""
+        out = []
+        for line, module, names in self.store.rows(
+                "SELECT line, module, names FROM imports WHERE path = ? AND line IS NOT NULL", [path]):
+            out.append((int(line), list(names or []) or [str(module or "").split(".")[0]]))
+        return out
 
     def source(self, path: str) -> Source | None:
         """The file's current bytes, or None when unreadable, unknown or holding a secret."""
