@@ -616,6 +616,9 @@ class _Handler:
 class _Server(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
     allow_reuse_address = True
+    #: Connections waiting to be accepted. socketserver's default of 5 refused the sixth of eight
+    #: readers connecting at once, which then opened the file itself and met the daemon's lock.
+    request_queue_size = 128
 
     def __init__(self, path: str, owner: Daemon) -> None:
         self.owner = owner

@@ -19,7 +19,7 @@ from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
 from ..tokens import Tokenizer, get_tokenizer
 from .code import body_spans, term_window
-from .files import MAX_CHARS_PER_TOKEN, NOT_OUTLINED, PacketFiles, Source
+from .files import MAX_CHARS_PER_TOKEN, NOT_OUTLINED, WHOLE_FILE_TOKENS, PacketFiles, Source
 from .render import render, render_header, render_item
 from .testplan import focused_tests, likely_tests, linked_tests, task_focused_command
 
@@ -274,6 +274,10 @@ FIRST_PASS_SHARE = 0.5
 BODY_SHARE = 0.3
 #: ... but never less than this many tokens (a small budget still shows a whole short function).
 MIN_BODY_TOKENS = 400
+#: A file of at most this share of the budget goes in whole when one of its definitions is shown
+#: (never below WHOLE_FILE_TOKENS): its other definitions are often edited too, and cutting it
+#: saves little.
+WHOLE_FILE_SHARE = 0.35
 #: Top files whose outline follows the bodies when it costs at most OUTLINE_SHARE of the budget.
 OUTLINE_TOP_FILES = 2
 OUTLINE_SHARE = 0.1
@@ -302,7 +306,7 @@ class _CodeTier:
         src = self.files.source(d.path)
         if src is None:
             return
-        if self.files.small(d.path, self.pk.tok):
+        if self.files.small(d.path, self.pk.tok, max(WHOLE_FILE_TOKENS, int(WHOLE_FILE_SHARE * self.pk.budget))):
             self._add_whole(src, d)
             return
         cap = max(MIN_BODY_TOKENS, int(BODY_SHARE * self.pk.budget))
@@ -345,16 +349,23 @@ class _CodeTier:
             self.pk.add(_item(src, line, line, "source_snippet", self.commit, d.score, [f"encloses:{d.qualname}"]))
 
     def _add_imports(self, src: Source, d: RankedDefinition) -> None:
-        """The file's import lines naming what the shown bodies of the file use (once per file)."""
+        """The file's import statements (once per file, with its first shown body): the whole
+        leading run when it spans at most MAX_IMPORT_SPAN lines, else the run of those naming
+        what the body uses."""
         if d.path in self.imports_done or d.qualname == MODULE:
             return
         self.imports_done.add(d.path)
-        words = set(_WORD_RE.findall(b"".join(src.lines[d.start_line - 1 : d.end_line])))
-        lines = sorted({line for line, names in self.files.imports(d.path)
-                        if any(n.encode() in words for n in names)})
-        if lines and lines[-1] - lines[0] < MAX_IMPORT_SPAN:
-            end = _statement_end(src, lines[-1])
-            self.pk.add(_item(src, lines[0], end, "source_snippet", self.commit, d.score, [f"imports_of:{d.qualname}"]))
+        module = self.by_key.get((d.path, MODULE))
+        top = module.segments if module is not None else []
+        imports = [(line, names) for line, names in self.files.imports(d.path)
+                   if any(s <= line <= e for s, e in top)]  # module level: not a function's own imports
+        lines = sorted(line for line, _ in imports if line < d.start_line)
+        if not lines or _statement_end(src, lines[-1]) - lines[0] >= MAX_IMPORT_SPAN:
+            words = set(_WORD_RE.findall(b"".join(src.lines[d.start_line - 1 : d.end_line])))
+            lines = sorted({line for line, names in imports if any(n.encode() in words for n in names)})
+        if lines and _statement_end(src, lines[-1]) - lines[0] < MAX_IMPORT_SPAN:
+            self.pk.add(_item(src, lines[0], _statement_end(src, lines[-1]), "source_snippet", self.commit,
+                              d.score, [f"imports_of:{d.qualname}"]))
 
     def add_bare_files(self, ranked: list[Candidate]) -> None:
         """A top file with nothing to outline (not parsed: a vendored file the task names) shows

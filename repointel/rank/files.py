@@ -8,6 +8,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..cache import SharedCache
 from ..extract.terms import split_identifier, term_counts
 from ..store import IndexStore
 from .graph import FileGraph, load_graph, pagerank
@@ -217,8 +218,17 @@ _DEF_TERMS: dict[str, dict[str, tuple[str | None, list[tuple[dict[str, int], int
 _DEF_TERMS_FILES = 2
 
 
+_DEF_TERMS_LOCK = threading.Lock()
+
+
 def _definition_terms(store: IndexStore, paths: list[str]) -> list[tuple[str, dict[str, int], int]]:
-    """(path, term counts, length) of every definition in ``paths``."""
+    """(path, term counts, length) of every definition in ``paths`` (one thread at a time: the
+    daemon's threads share the cache)."""
+    with _DEF_TERMS_LOCK:
+        return _definition_terms_locked(store, paths)
+
+
+def _definition_terms_locked(store: IndexStore, paths: list[str]) -> list[tuple[str, dict[str, int], int]]:
     if store.db_path not in _DEF_TERMS:
         while len(_DEF_TERMS) >= _DEF_TERMS_FILES:
             _DEF_TERMS.pop(next(iter(_DEF_TERMS)))
@@ -238,16 +248,13 @@ def _definition_terms(store: IndexStore, paths: list[str]) -> list[tuple[str, di
     return [(p, d, dl) for p in dict.fromkeys(paths) for d, dl in cache[p][1] if p in sha]
 
 
-_GLOBAL_PR: dict[tuple[str, str], dict[str, float]] = {}
+_GLOBAL_PR: SharedCache[dict[str, float]] = SharedCache(1)
 
 
 def _global_pagerank(store: IndexStore, graph: FileGraph) -> dict[str, float]:
     """Uniform PageRank of the graph (how central each file is), cached per index state."""
     key = (store.db_path, store.meta().get("indexed_at", ""))
-    if key not in _GLOBAL_PR:
-        _GLOBAL_PR.clear()
-        _GLOBAL_PR[key] = pagerank(graph, None)
-    return _GLOBAL_PR[key]
+    return _GLOBAL_PR.get_or_build(key, lambda: pagerank(graph, None))
 
 
 def _summed(parts: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
