@@ -55,7 +55,9 @@ def dump(args: argparse.Namespace) -> int:
                 ranked = rank_files(store, terms)
                 defs = rank_definitions(store, terms, ranked, PacketFiles(str(clone), store).data)
             units = [{"key": d.key, "f": d.features} for d in defs]
+            files = [[c.path, round(c.score, 5)] for c in ranked[:30]]
             out.write(json.dumps({"id": inst.instance_id, "repo": inst.repo, "gold": sorted(gold),
+                                  "gold_files": sorted({h.path for h in hunks}), "files": files,
                                   "units": units}) + "\n")
             print(f"[{i}/{len(insts)}] {inst.instance_id} units={len(units)} "
                   f"gold_found={len(gold & {u['key'] for u in units})}/{len(gold)}", file=sys.stderr, flush=True)

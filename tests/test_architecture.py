@@ -71,3 +71,14 @@ def test_import_repointel_is_light() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_context_uses_rank_and_never_the_reverse() -> None:
+    """Ranking (task → files, task → definitions) lives in ``rank``; ``context`` only chooses tiers,
+    snippets and budget from what ``rank`` returns."""
+    rank_imports = [(path.name, target) for path in sorted((PKG / "rank").rglob("*.py"))
+                    for target, _ in _imports(path) if target.startswith("context")]
+    context_uses = {target.split(".")[1] for path in sorted((PKG / "context").rglob("*.py"))
+                    for target, _ in _imports(path) if target.startswith("rank.")}
+    assert rank_imports == []
+    assert {"files", "definitions", "task"} <= context_uses

@@ -55,6 +55,10 @@ W_FILE = 1.0
 W_BODY = 1.0
 #: BM25 of the title alone: the title states the subject.
 W_TITLE = 0.6
+#: The unit's file changes together with the best file (history map).
+W_COCHANGE = 0.0
+#: The task's exact identifiers the unit writes (idf-weighted).
+W_IDENT = 0.5
 #: BM25 of the task's code spans: the reporter's code names the API, often not the place to fix.
 W_CODE = 0.2
 #: The task writes the unit's name: the strongest single pointer.
@@ -75,9 +79,9 @@ NEIGHBOUR_DEFS = 8
 NEIGHBOURS = 6
 
 #: Features worth naming in a definition's reasons (the others are where it stands, not why).
-_REASONS = ("body", "title", "code", "named", "frame", "near")
+_REASONS = ("body", "title", "code", "ident", "named", "frame", "near")
 
-WEIGHTS: dict[str, float] = {"file": W_FILE, "body": W_BODY, "title": W_TITLE, "code": W_CODE,
+WEIGHTS: dict[str, float] = {"file": W_FILE, "body": W_BODY, "title": W_TITLE, "code": W_CODE, "ident": W_IDENT, "cochange": W_COCHANGE,
                              "named": W_NAMED, "frame": W_FRAME, "near": W_NEAR, "module": W_MODULE}
 
 
@@ -176,12 +180,15 @@ def _features(store: IndexStore, terms: TaskTerms, units: list[_Unit],
     body = _bm25(store, terms.terms, units, avg)
     title = _bm25(store, dict.fromkeys(terms.title_terms, 1), units, avg)
     code = _bm25(store, terms.code_terms, units, avg)
+    ident = _identifiers(store, terms, units)
     named = [_named(u.defn, terms) for u in units]
     frame = [_frame(u.defn, terms) for u in units]
     near = _near(units, [max(n, f) for n, f in zip(named, frame)])
+    together = _cochange(store, [p for p, r in sorted(file_rank.items(), key=lambda kv: kv[1])])
     longest = math.log1p(max(u.defn.end_line - u.defn.start_line + 1 for u in units))
     return [{"file": 1.0 / (1 + file_rank[u.defn.path]), "body": body[i], "title": title[i], "code": code[i],
-             "named": named[i], "frame": frame[i], "near": near[i],
+             "ident": ident[i], "named": named[i], "frame": frame[i], "near": near[i],
+             "cochange": together.get(u.defn.path, 0.0),
              "module": float(u.defn.qualname == MODULE), "container": float(u.defn.kind in CONTAINERS),
              "top": float(file_rank[u.defn.path] == 0),
              "size": math.log1p(u.defn.end_line - u.defn.start_line + 1) / longest if longest else 0.0}
@@ -200,6 +207,30 @@ def _bm25(store: IndexStore, query: Mapping[str, int], units: list[_Unit], avg: 
                 s += min(qn, MAX_QUERY_TF) * idf[t] * tf * (BM25_K1 + 1) / (
                     tf + BM25_K1 * (1 - BM25_B + BM25_B * u.length / avg))
         scores.append(s)
+    top = max(scores, default=0.0)
+    return [s / top if top > 0 else 0.0 for s in scores]
+
+
+def _cochange(store: IndexStore, paths: list[str]) -> dict[str, float]:
+    """For each of ``paths`` after the first, how often it changed in the same commits as the
+    best file (the history map), as a share of the most: a fix's second file is often one that
+    always changes with the first."""
+    if len(paths) < 2:
+        return {}
+    counts = dict(store.rows("SELECT partner, count FROM cochange WHERE path = ? AND partner IN (SELECT unnest(?))",
+                             [paths[0], paths[1:]]))
+    top = max(counts.values(), default=0)
+    return {p: n / top for p, n in counts.items()} if top else {}
+
+
+def _identifiers(store: IndexStore, terms: TaskTerms, units: list[_Unit]) -> list[float]:
+    """Per unit, the summed idf of the task's code-like identifiers (``SERVER_NAME``,
+    ``get_cookie_domain``) its text writes exactly, normalised to the best: an exact name is a
+    sharper pointer than its split words."""
+    names = {n for n in set(terms.identifiers) | set(terms.code_identifiers) if len(n) >= MIN_NAME}
+    idf = idf_of(store, {n.lower(): 1 for n in names})
+    weight = {n: idf.get(n.lower(), 0.0) for n in names}
+    scores = [sum(w for n, w in weight.items() if n in u.words) for u in units]
     top = max(scores, default=0.0)
     return [s / top if top > 0 else 0.0 for s in scores]
 
