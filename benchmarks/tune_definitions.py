@@ -54,7 +54,7 @@ def dump(args: argparse.Namespace) -> int:
                 terms = analyse_task(inst.problem_statement)
                 ranked = rank_files(store, terms)
                 defs = rank_definitions(store, terms, ranked, PacketFiles(str(clone), store).data)
-            units = [{"key": d.key, "f": d.features} for d in defs]
+            units = [{"key": d.key, "f": d.features, "lines": d.end_line - d.start_line + 1} for d in defs]
             files = [[c.path, round(c.score, 5)] for c in ranked[:30]]
             out.write(json.dumps({"id": inst.instance_id, "repo": inst.repo, "gold": sorted(gold),
                                   "gold_files": sorted({h.path for h in hunks}), "files": files,

@@ -251,7 +251,7 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     pk = _Packer(tok, budget - tok.count(head) - 16, fmt)
     files.preload([c.path for c in ranked[: SNIPPET_FILES + OUTLINED_FILES]] + [t for _, t, _g, _c in tests])
     defs = rank_definitions(store, terms, ranked, files.data)
-    code = _CodeTier(store, pk, files, terms, packet.commit, defs)
+    code = _CodeTier(store, pk, files, terms, packet.commit, defs, ranked)
     code.add_bare_files(ranked[:SNIPPET_FILES])
     code.add_bodies(defs, until=CODE_SHARE * pk.budget, min_score=FIRST_PASS_SHARE * (defs[0].score if defs else 0))
     code.add_neighbours()
@@ -274,10 +274,11 @@ FIRST_PASS_SHARE = 0.5
 BODY_SHARE = 0.3
 #: ... but never less than this many tokens (a small budget still shows a whole short function).
 MIN_BODY_TOKENS = 400
-#: A file of at most this share of the budget goes in whole when one of its definitions is shown
-#: (never below WHOLE_FILE_TOKENS): its other definitions are often edited too, and cutting it
-#: saves little.
-WHOLE_FILE_SHARE = 0.35
+#: A file goes in whole when one of its definitions is shown and it takes at most this share of
+#: the budget, by its place in the file ranking (the best file, the second, the rest; never
+#: below WHOLE_FILE_TOKENS): a fix's other hunks are most often in the same file, above all in
+#: the best one, and cutting a file that fits saves little.
+WHOLE_FILE_SHARES = (0.5, 0.25, 0.1)
 #: Top files whose outline follows the bodies when it costs at most OUTLINE_SHARE of the budget.
 OUTLINE_TOP_FILES = 2
 OUTLINE_SHARE = 0.1
@@ -288,8 +289,9 @@ class _CodeTier:
     header, the imports a body uses, callers' and callees' signatures, focused tests' bodies."""
 
     def __init__(self, store: IndexStore, pk: _Packer, files: PacketFiles, terms: TaskTerms,
-                 commit: str | None, defs: list[RankedDefinition]) -> None:
+                 commit: str | None, defs: list[RankedDefinition], ranked: list[Candidate]) -> None:
         self.store, self.pk, self.files, self.terms, self.commit = store, pk, files, terms, commit
+        self.file_rank = {c.path: i for i, c in enumerate(ranked)}
         self.by_key = {(d.path, d.qualname): d for d in defs}
         self.shown: list[RankedDefinition] = []
         self.imports_done: set[str] = set()
@@ -306,7 +308,8 @@ class _CodeTier:
         src = self.files.source(d.path)
         if src is None:
             return
-        if self.files.small(d.path, self.pk.tok, max(WHOLE_FILE_TOKENS, int(WHOLE_FILE_SHARE * self.pk.budget))):
+        share = WHOLE_FILE_SHARES[min(self.file_rank.get(d.path, len(WHOLE_FILE_SHARES)), len(WHOLE_FILE_SHARES) - 1)]
+        if self.files.small(d.path, self.pk.tok, max(WHOLE_FILE_TOKENS, int(share * self.pk.budget))):
             self._add_whole(src, d)
             return
         cap = max(MIN_BODY_TOKENS, int(BODY_SHARE * self.pk.budget))
@@ -412,11 +415,17 @@ class _CodeTier:
             src = self.files.source(test)
             if src is None:
                 continue
-            for name, _q, _k, start, end, _sig, _p in self.files.definitions(test):
-                if _q in names or name in names:
-                    self.pk.add(_item(src, start, end, "test", self.commit, 0.0, [f"focused_test:{_q}"]))
+            for name, qual, _k, start, end, _sig, _p in self.files.definitions(test):
+                if qual in names or name in names:
+                    item = _item(src, start, end, "test", self.commit, 0.0, [f"focused_test:{qual}"])
+                    cost = self.pk.cost(item) if item is not None else None
+                    if cost is not None and cost <= TEST_SHARE * self.pk.budget:
+                        self.pk.add(item)
 
 
+#: The most one focused test's body may take of the budget: a long test is named by the
+#: focused command, not shown.
+TEST_SHARE = 0.1
 #: Definitions whose callers and callees are listed: the first bodies shown.
 NEIGHBOUR_SOURCES = 4
 #: Import lines of a file farther apart than this are not shown as one item (the file's

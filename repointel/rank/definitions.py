@@ -73,6 +73,8 @@ W_MODULE = -0.4
 PLAIN_WORD_NAME = 0.5
 #: Names shorter than this never count as named by the task (``x``, ``f``, ``id``).
 MIN_NAME = 3
+#: The best-scoring units whose callers and callees get the ``near`` feature.
+NEAR_SEEDS = 3
 #: Units whose callers and callees are listed: the ones a packet shows first.
 NEIGHBOUR_DEFS = 8
 #: Callers and callees listed per unit: a signature each, enough to see how it is used.
@@ -147,8 +149,12 @@ def rank_definitions(store: IndexStore, terms: TaskTerms, files: Sequence[Candid
     if not units:
         return []
     file_rank = {p: i for i, p in enumerate(top)}
+    feats = _features(store, terms, units, file_rank)
+    base = [sum(w.get(k, 0.0) * v for k, v in f.items()) for f in feats]
+    for f, n in zip(feats, _near(units, base)):  # proximity to the strongest units, a second pass
+        f["near"] = n
     out = []
-    for u, f in zip(units, _features(store, terms, units, file_rank)):
+    for u, f in zip(units, feats):
         # a fresh record per task: the cached units are shared by packets on other threads
         out.append(replace(u.defn, features=f, score=round(sum(w.get(k, 0.0) * v for k, v in f.items()), 6),
                            reasons=[f"{k}:{v:.2f}" for k, v in f.items() if v >= 0.2 and k in _REASONS],
@@ -183,14 +189,14 @@ def _features(store: IndexStore, terms: TaskTerms, units: list[_Unit],
     ident = _identifiers(store, terms, units)
     named = [_named(u.defn, terms) for u in units]
     frame = [_frame(u.defn, terms) for u in units]
-    near = _near(units, [max(n, f) for n, f in zip(named, frame)])
     together = _cochange(store, [p for p, r in sorted(file_rank.items(), key=lambda kv: kv[1])])
     longest = math.log1p(max(u.defn.end_line - u.defn.start_line + 1 for u in units))
     return [{"file": 1.0 / (1 + file_rank[u.defn.path]), "body": body[i], "title": title[i], "code": code[i],
-             "ident": ident[i], "named": named[i], "frame": frame[i], "near": near[i],
+             "ident": ident[i], "named": named[i], "frame": frame[i],
              "cochange": together.get(u.defn.path, 0.0),
              "module": float(u.defn.qualname == MODULE), "container": float(u.defn.kind in CONTAINERS),
              "top": float(file_rank[u.defn.path] == 0),
+             "top_module": float(file_rank[u.defn.path] == 0 and u.defn.qualname == MODULE),
              "size": math.log1p(u.defn.end_line - u.defn.start_line + 1) / longest if longest else 0.0}
             for i, u in enumerate(units)]
 
@@ -272,16 +278,17 @@ def _same_file(frame_path: str, path: str) -> bool:
     return frame_path == path or frame_path.endswith("/" + path)
 
 
-def _near(units: list[_Unit], strength: list[float]) -> list[float]:
-    """For each unit, the strongest unit it calls or that calls it, among the named or framed."""
-    strong = [(u, s) for u, s in zip(units, strength) if s > 0]
+def _near(units: list[_Unit], base: list[float]) -> list[float]:
+    """1 for a unit that calls one of the NEAR_SEEDS best-scoring units or is called by one (by
+    name: ``name(`` in the caller's text), else 0; a fix often spans a function and its caller."""
+    seeds = sorted(range(len(units)), key=lambda i: -base[i])[:NEAR_SEEDS]
+    names = {units[i].defn.name for i in seeds if units[i].defn.qualname != MODULE}
+    calls = set().union(*(units[i].called for i in seeds))
     out = []
-    for u in units:
-        best = 0.0
-        for v, s in strong:
-            if v is not u and (v.defn.name in u.words or u.defn.name in v.words) and u.defn.qualname != MODULE:
-                best = max(best, s)
-        out.append(best)
+    for i, u in enumerate(units):
+        d = u.defn
+        linked = d.qualname != MODULE and i not in seeds and (bool(names & u.called) or d.name in calls)
+        out.append(float(linked))
     return out
 
 
