@@ -74,7 +74,7 @@ def test_the_function_whose_body_holds_the_task_ranks_first(flaskish: Path) -> N
         ranking = repo.rank(TASK)
     first = ranking.definitions[0]
     assert (first.path, first.qualname) == ("src/app/sessions.py", "SessionInterface.get_cookie_domain")
-    assert first.line_range == "16-29" and "body:1.00" in first.reasons
+    assert first.line_range == "16-29" and "ident:1.00" in first.reasons
     assert "src/app/sessions.py::SessionInterface.save_session" in first.callers
     assert ranking.files[0].path == "src/app/sessions.py"
 
