@@ -313,3 +313,14 @@ def test_secret_scan_with_hints_equals_plain_scan() -> None:
             assert rule.content_matches(text, hints) == rule.content_matches(text), (path, rule.rule)
         seen += 1
     assert seen > 50
+
+
+def test_the_schema_docs_name_exactly_the_tags_the_index_stores() -> None:
+    """docs/index-schema.md once named the tags ``secret`` and ``migration``; the index stores
+    ``secrets`` and ``migrations``: a query written from the docs found nothing."""
+    import re
+
+    doc = (FIXTURES.parent / "docs" / "index-schema.md").read_text()
+    section = doc[doc.index("## `risks`"):]
+    row = next(line for line in section.splitlines() if line.startswith("| `tag` |"))
+    assert set(re.findall(r"`(\w+)`", row.split("|")[3])) == {r.tag for r in DEFAULT_RULES}

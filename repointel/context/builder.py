@@ -12,11 +12,13 @@ from typing import Any
 
 from ..config import SCHEMA_VERSION
 from ..errors import BudgetError
+from ..extract.secrets import redact
 from ..extract.terms import terms_of
 from ..models import ContextItem, ContextPacket, TokenAccount
 from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
 from ..tokens import Tokenizer, get_tokenizer
+from ..untrusted import HIDDEN_FLAG, hidden_text
 from .files import MAX_CHARS_PER_TOKEN, NOT_OUTLINED, PacketFiles, Source
 from .render import render, render_header, render_item
 from .retrieve import Candidate, definition_matches, rank_files
@@ -47,7 +49,6 @@ DEPS_PER_FILE = 3
 TESTS_PER_FILE = 2
 #: Ranked files after the snippet files that get an outline when room remains (tier 4).
 OUTLINED_FILES = 10
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 #: A comment that is a license or copyright notice: tokens an agent pays for and never needs
 #: (spring-petclinic's Apache header is 15 lines, ~130 tokens, on every file).
 _LICENSE_WORDS = re.compile(rb"(?i)licen[sc]e|copyright|\(c\)|spdx-license-identifier|all rights reserved")
@@ -65,7 +66,10 @@ def _item(src: Source, start: int, end: int, kind: str, commit: str | None, scor
     """An item for lines start..end (1-based inclusive) of a file already cleared of secrets."""
     chunk = b"".join(src.lines[start - 1 : end])
     text = content if content is not None else chunk.decode("utf-8", "replace")
-    flags = ["invisible_or_bidi_characters"] if _INVISIBLE.search(text) else []
+    flags = [HIDDEN_FLAG] if hidden_text(text) else []
+    shown = redact(text)  # the one redaction rule of every surface (secret files are withheld already)
+    if shown != text:
+        text, flags = shown, [*flags, "secret_redacted"]
     digest = hashlib.sha256(text.encode("utf-8") if content is not None else chunk).hexdigest()
     return ContextItem(
         id="", type=kind,  # type: ignore[arg-type]
