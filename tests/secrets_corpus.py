@@ -70,6 +70,18 @@ POSITIVES: list[Case] = [
          "sh 'curl --user admin:Pa55w0rd!9 -X POST https://nexus.internal/upload'\n", ("Pa55w0rd!9",)),
     Case("mysql-p-shell", "command-line credentials", "scripts/backup.sh",
          "mysqldump -u root -pR00tDump#42 shop > shop.sql\n", ("R00tDump#42",)),
+    Case("sshpass", "command-line credentials", "deploy/push.sh",
+         "sshpass -p 'Dpl0y!Box7' ssh deploy@web1 'systemctl restart app'\n", ("Dpl0y!Box7",)),
+    Case("sql-create-user", "command-line credentials", "db/init.sql",
+         "CREATE USER app WITH PASSWORD 'Pg!Secret42';\nGRANT ALL ON DATABASE shop TO app;\n", ("Pg!Secret42",)),
+    Case("mysql-identified-by", "command-line credentials", "db/users.sql",
+         "CREATE USER 'report'@'%' IDENTIFIED BY 'R3p0rt#Read';\n", ("R3p0rt#Read",)),
+    Case("netrc-heredoc", "command-line credentials", "ci/setup.sh",
+         "cat > ~/.netrc <<EOF\nmachine api.github.com login ci-bot password G1thubB0t!pw\nEOF\n", ("G1thubB0t!pw",)),
+    Case("requests-auth-tuple", "password default", "tools/export.py",
+         'resp = requests.get(url, auth=("admin", "Adm1n!Pass"))\n', ("Adm1n!Pass",)),
+    Case("powershell-securestring", "command-line credentials", "deploy/setup.ps1",
+         '$pw = ConvertTo-SecureString "P@ssw0rd2024!" -AsPlainText -Force\n', ("P@ssw0rd2024!",)),
     # -- passwords in comments
     Case("comment-hash", "password in a comment", "app/settings.py",
          "DEBUG = False\n# admin password: Wq8#kP2zL\n", ("Wq8#kP2zL",)),
@@ -272,6 +284,17 @@ NEGATIVES: list[Case] = [
     Case("key-path", "code", "deploy/ssh.py", 'private_key_path = "~/.ssh/id_rsa"\n'),
     Case("mock-key", "code", "tests/conftest.py", 'MOCK_API_KEY = "mock-api-key"\nfake_token = "test-token"\n'),
     Case("css-color", "code", "src/theme.py", 'primary_key_color = "#a3f2c1"\naccent = "#ffcc00"\n'),
+    Case("sql-password-placeholder", "placeholder", "db/init.sql",
+         "CREATE USER app WITH PASSWORD '${DB_PASSWORD}';\nALTER USER app IDENTIFIED BY :'pw';\n"),
+    Case("auth-tuple-env", "reference", "tools/export.py",
+         'resp = requests.get(url, auth=(user, os.environ["EXPORT_PASSWORD"]))\nauth = ("svc", password)\n'),
+    Case("entry-point", "code", "setup.cfg",
+         "[options.entry_points]\nconsole_scripts =\n    detect-secrets = detect_secrets.main:main\n"),
+    Case("secret-regex", "code", "plugins/keyword.py",
+         'SECRET_PATTERN = r"(?:secret[-_]?key)\\s*=\\s*([a-f0-9]{48})"\ntoken = r"[-!#$%&\'*+.^_`|~0-9a-zA-Z]+"\n'),
+    Case("key-header-constant", "public key", "ssh/keys.py",
+         '_SK_START = b"-----BEGIN OPENSSH PRIVATE KEY-----"\n_SK_END = b"-----END OPENSSH PRIVATE KEY-----"\n'
+         "\n\ndef load(data: bytes, password: bytes | None = None) -> Key:\n    return parse(data)\n"),
 ]
 
 CASES: list[Case] = POSITIVES + NEGATIVES

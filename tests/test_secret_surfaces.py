@@ -104,3 +104,18 @@ def test_mcp_results_show_no_value(repo: Path) -> None:
             _assert_clean(_text(result), f"MCP {tool} text")
 
     _session(repo, body)
+
+
+def test_packet_snippets_go_through_the_redaction_rule() -> None:
+    """Secret files never reach a packet; should a snippet still hold a value (a file the index
+    scanned before the detector knew the variant), the item shows the marker and says so."""
+    from repointel.context.builder import _item
+    from repointel.context.files import Source
+
+    data = b'def connect():\n    return Client(password="Vx9!kq2Lm")\n\n\ndef other():\n    return 1\n'
+    src = Source(path="app/db.py", data=data, lines=data.splitlines(keepends=True), fresh=True)
+    item = _item(src, 1, 2, "source_snippet", None, 1.0, ["test"])
+    assert item is not None and "Vx9!kq2Lm" not in item.content
+    assert "«redacted: secret-assignment»" in item.content and "secret_redacted" in item.flags
+    clean = _item(src, 5, 6, "source_snippet", None, 1.0, ["test"])
+    assert clean is not None and clean.flags == [] and clean.content == "def other():\n    return 1\n"

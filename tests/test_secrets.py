@@ -85,3 +85,12 @@ def test_a_secret_split_over_a_huge_file_stays_fast() -> None:
     start = time.perf_counter()
     assert find_secret_spans(chunk) == []
     assert time.perf_counter() - start < 10.0
+
+
+def test_a_private_key_header_alone_swallows_nothing() -> None:
+    """A code constant holding the BEGIN line is no key: it once opened a span to the end of the
+    file, and every signature after it lost its words to redaction."""
+    text = '_SK_START = b"-----BEGIN OPENSSH PRIVATE KEY-----"\n\ndef load_ssh_private_key(data):\n    ...\n'
+    assert find_secret_spans(text) == []
+    block = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
+    assert find_secret_spans(block)[0][2] == "private_key"

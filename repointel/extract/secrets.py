@@ -26,8 +26,11 @@ __all__ = ["Redactor", "blank_words", "find_secret_spans", "marker", "redact"]
 #: A regex runs only when one of its hints occurs in the text (hints in lower case are looked
 #: for in the lower-cased text). A named group ``v`` marks the secret inside a larger match.
 _TOKEN_SPECS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("private_key", r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
-                    r"(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|\Z)", ("PRIVATE KEY",)),
+    # a header, optional ``Proc-Type:``-style lines, then key material (a code constant holding
+    # the header alone is not a key, and must not swallow the rest of its file)
+    ("private_key", r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[ \t]*\r?\n(?:[\w-]+:[^\n]*\n|\s*\n)*"
+                    r"[ \t]*[A-Za-z0-9+/=]{20,}[\s\S]*?(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+     ("PRIVATE KEY",)),
     ("aws_access_key_id", r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b",
      ("AKIA", "ASIA", "ABIA", "ACCA", "A3T")),
     ("aws_secret_access_key", r"(?i)aws_?secret_?(?:access_?)?key['\"]?\s*[:=]+\s*['\"]?"
@@ -81,6 +84,15 @@ _TOKEN_SPECS: list[tuple[str, str, tuple[str, ...]]] = [
     ("command_line_password", r"\bmysql(?:dump|admin|import|sh)?\b[^\n]{0,200}?\s-p(?P<v>[^\s'\"]{3,200})",
      ("mysql",)),
     ("command_line_password", r"(?:^|\s)--password[= ](?P<v>[^\s'\"]{3,200})", ("--password",)),
+    ("command_line_password", r"\bsshpass\s+-p\s*['\"]?(?P<v>[^\s'\"]{3,200})", ("sshpass",)),
+    # SQL that sets a password, a .netrc entry, a basic-auth pair, a PowerShell secure string
+    ("sql_password", r"(?i)\b(?:with\s+(?:encrypted\s+)?password|identified\s+by)\s+'(?P<v>[^'\n]{4,200})'",
+     ("password", "identified")),
+    ("netrc_password", r"\bmachine\s+\S+\s+login\s+\S+\s+password\s+(?P<v>[^\s'\"]{4,200})", ("machine",)),
+    ("basic_auth_pair", r"\bauth\s*=\s*[(\[]\s*(?:b?['\"][^'\"\n]{1,100}['\"])\s*,\s*b?['\"](?P<v>[^'\"\n]{4,200})['\"]",
+     ("auth",)),
+    ("secure_string", r"(?i)ConvertTo-SecureString\s+(?:-String\s+)?['\"](?P<v>[^'\"\n]{4,200})['\"]",
+     ("convertto-securestring",)),
 ]
 _TOKEN_PATTERNS = [(kind, re.compile(rx), hints) for kind, rx, hints in _TOKEN_SPECS]
 #: Every hint of :data:`_TOKEN_PATTERNS` once: looked for together, then each pattern checks its own.
@@ -89,7 +101,15 @@ _TOKEN_HINTS = tuple(dict.fromkeys(h for _, _, hints in _TOKEN_SPECS for h in hi
 #: literal, which the regex engine finds fast; the full pattern runs only when its gate matches.
 _TOKEN_GATES: dict[str, re.Pattern[str]] = {
     "url_credentials": re.compile(r"://[^\s:/@'\"<>]{0,100}:[^\s:/@'\"<>]{3,200}@"),
-    "connection_password": re.compile(r"(?i)(?:password|passwd|pwd)\s*=\s*[^&;\s'\"]"),
+    "basic_auth_pair": re.compile(r"auth\s*=\s*[(\[]"),
+    "netrc_password": re.compile(r"machine\s+\S+\s+login"),
+    "mailchimp_key": re.compile(r"-us\d"),
+}
+#: Gates for case-insensitive patterns, run on the lower-cased text: a case-insensitive regex
+#: finds no literal prefix to scan for (5× slower).
+_LOWER_GATES: dict[str, re.Pattern[str]] = {
+    "connection_password": re.compile(r"(?:password|passwd|pwd)\s*=\s*[^&;\s'\"]"),
+    "sql_password": re.compile(r"(?:password|identified\s+by)\s+'"),
     "twilio_key": re.compile(r"SK[0-9a-f]{32}"),
 }
 
@@ -153,6 +173,10 @@ def _is_trivial(value: str, name: str = "") -> bool:
         return True  # an env variable's name, a repeated character, a number or date, a word
     if name and _normal(value) == _normal(name.rsplit(".", 1)[-1]):
         return True  # an enum-like constant
+    if re.search(r"\(\?[:=!<]|\][{+*]|\\[dwsbSW]|^[(\[^]", value):
+        return True  # a regular expression (a detector's own patterns, a token grammar)
+    if re.fullmatch(r"[A-Za-z_]\w*(?:\.\w+)+:[A-Za-z_]\w*", value):
+        return True  # an entry point (``detect-secrets = detect_secrets.main:main``)
     return bool(re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*){2,}", value))  # a dotted import path
 
 
@@ -292,16 +316,31 @@ _LITERAL = r"(?:\"[^\"\n]{1,300}\"|'[^'\n]{1,300}')"
 _CONCAT = re.compile(rf"{_LITERAL}(?:[ \t]*(?:\+|\.\.?|\\)?[ \t]*\r?\n?[ \t]*(?:\+|\.\.?)?[ \t]*{_LITERAL})+")
 #: The name a glued value is given: ``NAME = (``, ``name: &str =``, ``"key": ``, ``name :=``.
 #: Two non-empty literals glued: the cheap necessary condition for :data:`_CONCAT`.
-_GLUED = re.compile(r"[^\"'\s][\"'][ \t]*(?:\+|\.\.?|\\)?[ \t]*\r?\n?[ \t]*(?:\+|\.\.?)?[ \t]*[\"'][^\"'\s]")
+#: (It starts with the quote, the character before it checked behind: a regex starting with a
+#: negated class tries every position, 7× slower on code.)
+_GLUED = re.compile(r"[\"'](?<=[^\"'\s][\"'])[ \t]*(?:\+|\.\.?|\\)?[ \t]*\r?\n?[ \t]*(?:\+|\.\.?)?[ \t]*[\"'][^\"'\s]")
 _NAME_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,80})['\"]?\s*(?::\s*[^=\n]{0,40}?)?\s*(?:=|:|=>|:=)\s*\(?\s*$")
+
+
+def _glued_literals(text: str) -> Iterator[re.Match[str]]:
+    """:data:`_CONCAT` matches, tried only where :data:`_GLUED` finds two literals glued (from the
+    opening quote of the first, on its line): a scan from every quote costs 4× more on code."""
+    end = 0
+    for glued in _GLUED.finditer(text):
+        close = glued.start()
+        if close < end:
+            continue
+        opening = text.rfind(text[close], text.rfind("\n", 0, close) + 1, close)
+        m = _CONCAT.match(text, opening) if opening >= 0 else None
+        if m is not None and m.end() > close:
+            end = m.end()
+            yield m
 
 
 def _split_literal_spans(text: str) -> Iterator[tuple[int, int, str]]:
     """Secrets split into glued string literals: the pieces joined are judged as one value, by
     the provider token shapes or by the name the value is assigned to."""
-    if not _GLUED.search(text):
-        return
-    for m in _CONCAT.finditer(text):
+    for m in _glued_literals(text):
         joined = "".join(piece[1:-1] for piece in re.findall(_LITERAL, m.group()))
         if len(joined) < 8:
             continue
@@ -360,8 +399,9 @@ def _token_spans(text: str, hints: TextHints | None = None) -> Iterator[tuple[st
     for kind, regex, literals in _TOKEN_PATTERNS:
         if present.isdisjoint(literals):
             continue
-        gate = _TOKEN_GATES.get(kind)
-        if gate is not None and not gate.search(text):
+        gate, lower_gate = _TOKEN_GATES.get(kind), _LOWER_GATES.get(kind)
+        if (gate is not None and not gate.search(text)) or (lower_gate is not None
+                                                            and not lower_gate.search(hints.lower)):
             continue
         group = "v" if "v" in regex.groupindex else 0
         for m in regex.finditer(text):
@@ -376,7 +416,8 @@ def _token_spans(text: str, hints: TextHints | None = None) -> Iterator[tuple[st
 #: A run of one character: a placeholder inside a token's shape.
 _PLACEHOLDER_RUN = re.compile(r"(.)\1{7,}")
 #: Patterns whose value is a password someone typed, judged like an assigned one.
-_JUDGED_TOKENS = frozenset({"url_credentials", "connection_password", "command_line_password"})
+_JUDGED_TOKENS = frozenset({"url_credentials", "connection_password", "command_line_password", "sql_password",
+                            "netrc_password", "basic_auth_pair", "secure_string"})
 
 
 def find_secret_spans(text: str, hints: TextHints | None = None) -> list[tuple[int, int, str]]:
