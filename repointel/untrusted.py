@@ -80,7 +80,8 @@ def display_paths(message: str, root: str | None = None) -> str:
     directory shown under ``~``: errors name what went wrong, not where the user lives."""
     if root:
         for form in dict.fromkeys((os.path.abspath(root), os.path.realpath(root))):
-            message = _replace_dir(message, form, "")
+            if form.rstrip(os.sep):  # a repository at / would rewrite every absolute path
+                message = _replace_dir(message, form, "")
     home = os.path.expanduser("~")
     if len(home) > 1:  # "/" (a user without a home) would rewrite every path
         for form in dict.fromkeys((home, os.path.realpath(home))):

@@ -190,3 +190,4 @@ def test_display_paths_rewrites_only_whole_directory_names(tmp_path: Path) -> No
     root = str(tmp_path / "repo")
     msg = f"no index at {root}/.repointel/index.duckdb; {root}2/x; index {root} is locked"
     assert display_paths(msg, root) == f"no index at .repointel/index.duckdb; {root}2/x; index . is locked"
+    assert display_paths("no index at /srv/x/.repointel", "/") == "no index at /srv/x/.repointel"
