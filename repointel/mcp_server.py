@@ -398,7 +398,7 @@ def build_server(path: str, event_log: str | None = None) -> tuple[MCPServer[Any
 
         def run(repo: Repo) -> CallToolResult:
             st = repo.status()
-            extra = (f"note: index not refreshed: {svc.last_refresh_error}\n"
+            extra = (f"note: index not refreshed: {svc.shown(svc.last_refresh_error)}\n"
                      if svc.last_refresh_error else "")
             return svc.result("index_status", repo, st.model_dump(mode="json"), extra=extra)
 

@@ -191,3 +191,33 @@ def test_display_paths_rewrites_only_whole_directory_names(tmp_path: Path) -> No
     msg = f"no index at {root}/.repointel/index.duckdb; {root}2/x; index {root} is locked"
     assert display_paths(msg, root) == f"no index at .repointel/index.duckdb; {root}2/x; index . is locked"
     assert display_paths("no index at /srv/x/.repointel", "/") == "no index at /srv/x/.repointel"
+
+
+def test_mcp_errors_and_notes_do_not_print_the_home_directory(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another process holds the index read-write, the server's answer (an error, or a
+    result with an 'index not refreshed' note) names the index relative to the repository."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home" / "someone"
+    root = make_git_repo(home / "work" / "repo", {"a.py": "def a():\n    return 1\n"})
+    with Repo.open(root) as r:
+        r.index()
+        db = r.db_path
+    monkeypatch.setenv("HOME", str(home))
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('locked', flush=True); time.sleep(120)", db],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+
+        async def body(s: ClientSession) -> None:
+            for tool, args in (("index_status", {}), ("dependencies", {"path": "a.py"})):
+                text = _text(await s.call_tool(tool, args))
+                assert str(home) not in text and str(tmp_path) not in text, text
+
+        _session(root, body)
+    finally:
+        holder.kill()
+        holder.wait()
