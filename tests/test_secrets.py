@@ -26,7 +26,7 @@ def test_the_corpus_covers_every_variant_the_issue_names() -> None:
     variants = Counter(c.variant for c in POSITIVES)
     for variant in ("split literal", "template/raw literal", "typed constant", "C #define",
                     "command-line credentials", "password in a comment", "Ruby %q", "base64 token",
-                    "database URL", "password default", "well-known format", "named value"):
+                    "database URL", "password default", "well-known format", "named value", "named pair"):
         assert variants[variant] >= 2, variant
     assert len({c.id for c in POSITIVES + NEGATIVES}) == len(POSITIVES) + len(NEGATIVES)
     assert all(c.secrets for c in POSITIVES) and not any(c.secrets for c in NEGATIVES)

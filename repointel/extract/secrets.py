@@ -125,6 +125,11 @@ _ASSIGNMENT = re.compile(
     r"|%[qQ]?(?:\((?P<v4>[^)\n]{1,500})\)|\{(?P<v5>[^}\n]{1,500})\}|\[(?P<v6>[^\]\n]{1,500})\]"  # Ruby %q
     r"|<(?P<v7>[^>\n]{1,500})>|\|(?P<v8>[^|\n]{1,500})\|))", re.IGNORECASE)
 _VALUE_GROUPS = ("v", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8")
+#: A secret-named string followed by a string, the two passed together: ``Setenv("DB_PASSWORD",
+#: "…")``, ``props.put("mail.smtp.password", "…")``, ``config.set("db", "password", "…")``.
+_PAIR = re.compile(
+    r"(?P<tail>(?:pass|secret|pwd|token|key|auth|credential)[\w.-]{0,40}?)([\"'])\s*,\s*"
+    r"(?:\"(?P<v1>[^\"\n]{1,500})\"|'(?P<v2>[^'\n]{1,500})')(?=\s*\))", re.IGNORECASE)  # the call's last argument
 _NAME_HEAD = re.compile(r"[\w.-]{0,80}$")
 #: ``NAME=value`` / ``name: value`` lines without quotes (.env, properties, YAML, INI).
 _BARE = re.compile(r"(?m)^[ \t]*(?:(?:export|ENV|ARG|set|setx)[ \t]+|-[ \t]+)?(?P<name>[A-Za-z_][\w.-]{0,80})[ \t]*[=:][ \t]*"
@@ -249,7 +254,7 @@ def _candidate_matches(text: str, hints: TextHints, regex: re.Pattern[str],
         yield from regex.finditer(text)
         return
     starts = positions
-    if regex is not _ASSIGNMENT:  # one match at most per line, from its start
+    if regex not in _AT_KEYWORD:  # one match at most per line, from its start
         starts = sorted({text.rfind("\n", 0, pos) + 1 for pos in starts})
     end = 0
     for pos in starts:
@@ -269,11 +274,13 @@ def _line_end(text: str, pos: int) -> int:
 #: (regex, a cheap necessary condition that starts with a literal (None: matches start at a
 #: keyword), whether values are unquoted)
 _NAMED_VALUES: tuple[tuple[re.Pattern[str], re.Pattern[str] | None, bool], ...] = (
-    (_ASSIGNMENT, None, False), (_BARE, None, True),
+    (_ASSIGNMENT, None, False), (_BARE, None, True), (_PAIR, None, False),
     (_XML, re.compile(r"</[\w.-]{0,40}(?:password|passwd|secret)", re.IGNORECASE), False),
     (_KEY_VALUE_ATTR, re.compile(r"\"\s+value\s*=", re.IGNORECASE), False),
     (_DEFINE, re.compile(r"#[ \t]*define[ \t]"), False),
 )
+#: Regexes whose matches start at a keyword (the others at the start of the keyword's line).
+_AT_KEYWORD = (_ASSIGNMENT, _PAIR)
 
 
 def _named_value_spans(text: str, hints: TextHints, positions: list[int]) -> Iterator[tuple[int, int, str]]:
@@ -294,8 +301,19 @@ def _named_value_spans(text: str, hints: TextHints, positions: list[int]) -> Ite
                 continue  # code (``password = other_variable``), not a literal
             if group == "v3" and m.group("op") == ":":
                 continue  # inline code in prose (``password: `hunter2` ``), not a template literal
+            if regex is _PAIR and kind == "strong" and _identifier(value):
+                continue  # a pair of names (``("password", "password_confirmation")``)
             if _judged_secret(kind, value, name):
                 yield m.start(group), m.end(group), f"{kind == 'strong' and 'secret' or 'token'}_assignment"
+
+
+def _identifier(value: str) -> bool:
+    """A name rather than a password: lower-case words, or word characters without all of upper
+    case, lower case and digits (``urllib2``, ``password_confirmation``; not ``Summer2024``)."""
+    if re.fullmatch(r"[a-z]+(?:[_.-][a-z]+)*", value):
+        return True
+    classes = (r"[a-z]", r"[A-Z]", r"\d")
+    return bool(re.fullmatch(r"\w+", value)) and not all(re.search(rx, value) for rx in classes)
 
 
 def _comment_spans(text: str, hints: TextHints, positions: list[int]) -> Iterator[tuple[int, int, str]]:
