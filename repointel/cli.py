@@ -53,7 +53,9 @@ def _emit(obj: Any) -> None:
         obj = obj.model_dump(mode="json")
     elif isinstance(obj, list):
         obj = [o.model_dump(mode="json") if hasattr(o, "model_dump") else o for o in obj]
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+    from .untrusted import json_line_safe
+
+    click.echo(json_line_safe(json.dumps(obj, indent=2, ensure_ascii=False, default=str)))
 
 
 def _open(path: str) -> Any:

@@ -81,6 +81,14 @@ def test_plain_cli_output_keeps_one_record_per_line(repo: Path) -> None:
     assert not any(line.startswith(("## ", "provenance:")) for line in mapped.splitlines())
 
 
+def test_json_output_writes_hidden_characters_as_escapes(repo: Path) -> None:
+    for args in (["files", "--json"], ["symbols", "--json"], ["context", TASK, "--format", "json", "--budget", "6000"]):
+        out = run_cli(*args, "--repo", str(repo)).stdout
+        assert not hidden_text(out.replace("\r\n", "\n")), args
+        assert "inv\\u202ecoice.py" in out, args
+        json.loads(out)
+
+
 def test_hidden_characters_are_flagged_in_packets(repo: Path) -> None:
     with Repo.open(repo) as r:
         packet = r.context(TASK, budget=6000)

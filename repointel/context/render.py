@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..models import ContextItem, ContextPacket
-from ..untrusted import escape_line
+from ..untrusted import escape_line, json_line_safe
 
 __all__ = ["render", "render_header", "render_item"]
 
@@ -61,6 +61,6 @@ def render_header(p: ContextPacket) -> str:
 
 def render(packet: ContextPacket, fmt: str = "markdown") -> str:
     """The whole packet in ``fmt`` ('markdown' or 'json')."""
-    if fmt == "json":
-        return packet.model_dump_json(indent=1) + "\n"
+    if fmt == "json":  # line separators and bidi controls as \u escapes: the same JSON, safe to show
+        return json_line_safe(packet.model_dump_json(indent=1)) + "\n"
     return render_header(packet) + "".join(render_item(i) for i in packet.items)
