@@ -94,3 +94,47 @@ def test_a_private_key_header_alone_swallows_nothing() -> None:
     assert find_secret_spans(text) == []
     block = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
     assert find_secret_spans(block)[0][2] == "private_key"
+
+
+def _chars(alphabet: str, n: int, seed: int = 18) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_HEX = "0123456789abcdef"
+#: One line per provider shape the corpus does not write out, built at test time.
+TOKEN_SAMPLES = {
+    "age_secret_key": "AGE-SECRET-KEY-1" + _chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 58),
+    "authorization_header": 'headers = {"Authorization": "Bearer ' + _chars(_ALNUM, 32) + '"}',
+    "databricks_token": "host_token = dapi" + _chars(_HEX, 32),
+    "digitalocean_token": "DO=dop_v1_" + _chars(_HEX, 64),
+    "discord_webhook": "https://discord.com/api/webhooks/123456789012345678/" + _chars(_ALNUM + "_-", 68),
+    "google_oauth_secret": "GOCSPX-" + _chars(_ALNUM + "_-", 28),
+    "linear_key": "lin_api_" + _chars(_ALNUM, 40),
+    "mailgun_key": "mg = key-" + _chars(_HEX, 32),
+    "postman_key": "PMAK-" + _chars(_HEX, 24) + "-" + _chars(_HEX, 34),
+    "pypi_token": "password = pypi-AgE" + _chars(_ALNUM + "_-", 60),
+    "shopify_token": "shpat_" + _chars("0123456789abcdefABCDEF", 32),
+    "stripe_webhook_secret": "whsec_" + _chars(_ALNUM, 32),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TOKEN_SAMPLES))
+def test_every_provider_shape_is_found(kind: str) -> None:
+    text = f"# config\n{TOKEN_SAMPLES[kind]}\n"
+    assert kind in {k for _, _, k in find_secret_spans(text)}, find_secret_spans(text)
+
+
+def test_every_provider_shape_has_a_sample() -> None:
+    """A pattern no sample exercises can break unseen (a gate once ran on the lower-cased text
+    and never let a Twilio key through)."""
+    from repointel.extract.secrets import _TOKEN_SPECS
+    from tests.test_risk import SEEDED
+
+    seen = set(TOKEN_SAMPLES)
+    for text in [c.text for c in POSITIVES] + [f"# c\n{t}\n" for _, t, _ in SEEDED]:
+        seen |= {k for _, _, k in find_secret_spans(text)}
+    assert {k for k, _, _ in _TOKEN_SPECS} <= seen
