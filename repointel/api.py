@@ -66,6 +66,8 @@ class Repo:
     @classmethod
     def open(cls, path: str | os.PathLike[str] = ".", *, index_path: str | None = None) -> Repo:
         """Open the repository at ``path`` (the index is created on the first :meth:`index`)."""
+        if "\0" in os.fspath(path):
+            raise RepoNotFoundError(f"not a valid path (it holds a NUL byte): {os.fspath(path)!r}")
         root = os.path.realpath(os.fspath(path))
         if not os.path.isdir(root):
             raise RepoNotFoundError(f"not a directory: {path}")
@@ -171,7 +173,10 @@ class Repo:
 
     # -- maps ---------------------------------------------------------------------
     def safe_path(self, path: str) -> str:
-        """The repo-relative posix form of ``path``; refuses paths that escape the root."""
+        """The repo-relative posix form of ``path``; refuses paths that escape the root (and a
+        NUL byte, which no file name holds)."""
+        if "\0" in path:
+            raise PathNotIndexedError(f"not a valid path (it holds a NUL byte): {path!r}")
         full = os.path.realpath(os.path.join(self.root, path))
         if os.path.commonpath([self.root, full]) != self.root:
             raise PathOutsideRepoError(f"path escapes the repository: {path}")

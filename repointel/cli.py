@@ -19,14 +19,33 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _errors(fn: F) -> F:
+    """Library errors become one-line click errors (exit status 1); paths in every error message
+    are shown relative to the repository or under ``~``, never with the home directory."""
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .untrusted import display_paths, escape_line
+
+        root = kwargs.get("repo_path", kwargs.get("path"))
         try:
             return fn(*args, **kwargs)
         except RepointelError as exc:
-            raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
+            message = display_paths(f"{type(exc).__name__}: {exc}", root)
+            raise click.ClickException(escape_line(message)) from exc
+        except click.ClickException as exc:
+            shown = escape_line(display_paths(exc.message, root))
+            if shown == exc.message:
+                raise
+            raise click.ClickException(shown) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _out(*fields: object, err: bool = False) -> None:
+    """One line of plain output: each field (repository text: paths, names, commands, SQL values)
+    escaped so it stays on its line and shows hidden characters, the fields joined by tabs."""
+    from .untrusted import escape_line
+
+    click.echo("\t".join(escape_line(str(f)) for f in fields), err=err)
 
 
 def _emit(obj: Any) -> None:
@@ -34,7 +53,9 @@ def _emit(obj: Any) -> None:
         obj = obj.model_dump(mode="json")
     elif isinstance(obj, list):
         obj = [o.model_dump(mode="json") if hasattr(o, "model_dump") else o for o in obj]
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+    from .untrusted import json_line_safe
+
+    click.echo(json_line_safe(json.dumps(obj, indent=2, ensure_ascii=False, default=str)))
 
 
 def _open(path: str) -> Any:
@@ -113,8 +134,8 @@ def map_cmd(task: str | None, repo_path: str, budget: int, tokenizer: str, no_in
         sep = "\n" if result.text and not result.text.endswith("\n") else ""  # on a terminal, a line of its own
         click.echo(f"{sep}# {len(result.entries)} files, {result.tokens.used}/{budget} {tokenizer} tokens", err=True)
         if result.stale_paths:
-            click.echo(f"# stale: changed on disk since indexing (run `repointel index`): "
-                       f"{', '.join(result.stale_paths)}", err=True)
+            _out(f"# stale: changed on disk since indexing (run `repointel index`): "
+                 f"{', '.join(result.stale_paths)}", err=True)
 
 
 @main.command()
@@ -157,7 +178,7 @@ def files(path: str | None, repo_path: str, language: str | None, status_: str |
         return
     for f in rows:
         extra = f"skipped:{f.skip_reason}" if f.status == "skipped" else (f.language or "-")
-        click.echo(f"{f.path}\t{extra}\t{f.lines} lines")
+        _out(f.path, extra, f"{f.lines} lines")
 
 
 @main.command()
@@ -175,7 +196,7 @@ def symbols(name: str | None, repo_path: str, kind: str | None, in_path: str | N
         _emit(rows)
         return
     for d in rows:
-        click.echo(f"{d.path}:{d.start_line}-{d.end_line}\t{d.kind}\t{d.qualname}")
+        _out(f"{d.path}:{d.start_line}-{d.end_line}", d.kind, d.qualname)
 
 
 @main.command()
@@ -190,13 +211,13 @@ def query(sql: str, repo_path: str, as_json: bool) -> None:
     if as_json:
         _emit(result)
         return
-    click.echo("\t".join(result["columns"]))
+    _out(*result["columns"])
     for row in result["rows"]:
-        click.echo("\t".join("" if v is None else str(v) for v in row))
+        _out(*("" if v is None else v for v in row))
     index = result["index"]
     if index["freshness"] != "current":
         stale = index["stale_paths"]
-        click.echo(f"warning: the index is {index['freshness']}"
+        _out(f"warning: the index is {index['freshness']}"
                    + (f"; changed on disk since indexing: {', '.join(stale[:5])}"
                       + (f" and {len(stale) - 5} more" if len(stale) > 5 else "") if stale else ""), err=True)
 
@@ -240,12 +261,12 @@ def deps(path: str, repo_path: str, as_json: bool) -> None:
     if as_json:
         _emit(report)
         return
-    click.echo(f"{report.path} imports:")
+    _out(f"{report.path} imports:")
     for imp in report.imports:
-        click.echo(f"  {imp.line:>5}  {imp.module or '.'} -> {imp.resolved or f'(external: {imp.external})'}")
+        _out(f"  {imp.line:>5}  {imp.module or '.'} -> {imp.resolved or f'(external: {imp.external})'}")
     click.echo("imported by:")
     for imp in report.importers:
-        click.echo(f"  {imp.path}:{imp.line}")
+        _out(f"  {imp.path}:{imp.line}")
 
 
 @main.command()
@@ -261,15 +282,15 @@ def impact(target: str, repo_path: str, depth: int, as_json: bool) -> None:
     if as_json:
         _emit(report)
         return
-    click.echo(f"{target}: {', '.join(report.files)}")
+    _out(f"{target}: {', '.join(report.files)}")
     for path, hop in report.dependents:
-        click.echo(f"  {'  ' * (hop - 1)}{path} (hop {hop})")
+        _out(f"  {'  ' * (hop - 1)}{path} (hop {hop})")
     for t in report.tests:
-        click.echo(f"test: {t.test_path} ({t.reason}, {t.confidence:.2f})" + (f"  $ {t.command}" if t.command else ""))
+        _out(f"test: {t.test_path} ({t.reason}, {t.confidence:.2f})" + (f"  $ {t.command}" if t.command else ""))
     for o in report.owners:
-        click.echo(f"owners: {o.path}: {' '.join(o.owners) or '(unowned)'}")
+        _out(f"owners: {o.path}: {' '.join(o.owners) or '(unowned)'}")
     for r in report.risks:
-        click.echo(f"risk: {r.path}: {r.tag} ({r.rule})")
+        _out(f"risk: {r.path}: {r.tag} ({r.rule})")
 
 
 @main.command()
@@ -285,8 +306,8 @@ def tests(path: str, repo_path: str, as_json: bool) -> None:
         _emit(links)
         return
     for t in links:
-        click.echo(f"{t.test_path} -> {t.source_path} ({t.reason}, {t.confidence:.2f})"
-                   + (f"  $ {t.command}" if t.command else ""))
+        _out(f"{t.test_path} -> {t.source_path} ({t.reason}, {t.confidence:.2f})"
+             + (f"  $ {t.command}" if t.command else ""))
 
 
 @main.command()
@@ -303,12 +324,12 @@ def symbol(name: str, repo_path: str, in_path: str | None, as_json: bool) -> Non
         _emit(cards)
         return
     for card in cards:
-        click.echo(f"{card.file}:{card.line_range}\t{card.kind}\t{card.symbol}"
-                   + ("" if card.freshness == "current" else f"  [{card.freshness}: file changed since indexing]"))
+        _out(f"{card.file}:{card.line_range}", card.kind, card.symbol
+             + ("" if card.freshness == "current" else f"  [{card.freshness}: file changed since indexing]"))
         for dep in card.depends_on:
-            click.echo(f"  uses {dep.name} ({dep.uses}x, {dep.via}): {', '.join(dep.defined_in)}")
+            _out(f"  uses {dep.name} ({dep.uses}x, {dep.via}): {', '.join(dep.defined_in)}")
         for test in card.tests:
-            click.echo(f"  test {test.path} ({test.reason})" + (f"  $ {test.command}" if test.command else ""))
+            _out(f"  test {test.path} ({test.reason})" + (f"  $ {test.command}" if test.command else ""))
 
 
 @main.command()
@@ -323,8 +344,8 @@ def owners(path: str, repo_path: str, as_json: bool) -> None:
     if as_json:
         _emit(rec)
     else:
-        click.echo(f"{rec.path}: {' '.join(rec.owners) or '(unowned)'}"
-                   + (f"  [{rec.source}:{rec.line} {rec.rule}]" if rec.rule else ""))
+        _out(f"{rec.path}: {' '.join(rec.owners) or '(unowned)'}"
+             + (f"  [{rec.source}:{rec.line} {rec.rule}]" if rec.rule else ""))
 
 
 # -- mcp: stdio MCP server (owner: repointel/mcp_server.py) ------------------------------------

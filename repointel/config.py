@@ -36,7 +36,7 @@ DEFAULT_BUDGET = 1024
 #: Exact tokenizer used for budgets unless another is chosen.
 DEFAULT_TOKENIZER = "cl100k_base"
 #: Version of what the extractors produce; bumping it re-parses every file on the next run.
-EXTRACTOR_VERSION = "2026.11.30-r9"  # r9: rebuild import tables that package imports had multiplied
+EXTRACTOR_VERSION = "2026.12.06-s1"  # s1: secret values redacted from signatures, docs, imports, terms
 #: Version of what derive builds from the per-file rows (test links, builds, the project stack);
 #: bumping it rebuilds the derived tables on the next run without re-parsing any file.
 DERIVE_VERSION = "d3"  # d3: samples only in the top three folders (d2: project stack; test support files)

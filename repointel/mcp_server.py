@@ -61,6 +61,8 @@ from .models import (
     TestLink,
 )
 from .rank.task import MAX_TASK_CHARS
+from .store import sql_code
+from .untrusted import display_paths, escape_line, json_line_safe
 
 __all__ = [
     "DATA_NOTE",
@@ -175,12 +177,17 @@ class RepointelService:
                 self.refresh()
                 return fn(self.repo)
             except RepointelError as exc:
-                raise ToolError(f"{type(exc).__name__}: {exc}") from exc
+                raise ToolError(self.shown(f"{type(exc).__name__}: {exc}")) from exc
             except ToolError:
                 raise
             except Exception as exc:  # a bug: report it as a tool error, keep serving
                 log.exception("internal error")
-                raise ToolError(f"internal error ({type(exc).__name__}): {exc}") from exc
+                raise ToolError(self.shown(f"internal error ({type(exc).__name__}): {exc}")) from exc
+
+    def shown(self, message: str) -> str:
+        """An error message as a client sees it: one line, paths relative to the repository or
+        under ``~`` (never the home directory)."""
+        return escape_line(display_paths(message, self.repo.root))
 
     def close(self) -> None:
         """Release the index file."""
@@ -195,14 +202,14 @@ class RepointelService:
                      f"freshness: {st.freshness}")
         except RepointelError:
             where = "commit: unknown | freshness: unknown"
-        return f"repointel {tool} | repository: {repo.root} | {where}"
+        return f"repointel {tool} | repository: {escape_line(repo.root)} | {where}"
 
     def result(self, tool: str, repo: Repo, structured: dict[str, Any], text: str | None = None,
                extra: str = "") -> CallToolResult:
         """A tool result: the data note, a provenance line, the content fenced, and the
         structured content."""
         body = text if text is not None else _fenced(
-            json.dumps(structured, indent=1, ensure_ascii=False), "json")
+            json_line_safe(json.dumps(structured, indent=1, ensure_ascii=False)), "json")
         head = f"{DATA_NOTE}\n{self.header(tool, repo)}\n{extra}"
         return CallToolResult(content=[TextContent(type="text", text=f"{head}\n{body}")],
                               structured_content=structured)
@@ -219,7 +226,7 @@ def _check_task(task: str) -> str:
 def _check_sql(sql: str) -> None:
     if len(sql) > MAX_SQL_CHARS:
         raise ToolError(f"QueryError: SQL is {len(sql):,} characters; the limit is {MAX_SQL_CHARS:,}")
-    if _FILE_FUNCTIONS.search(re.sub(r"'[^']*'", "''", sql)):
+    if _FILE_FUNCTIONS.search(sql_code(sql)):
         raise ToolError("QueryError: only the index tables may be queried (no file or URL readers)")
 
 
@@ -391,7 +398,7 @@ def build_server(path: str, event_log: str | None = None) -> tuple[MCPServer[Any
 
         def run(repo: Repo) -> CallToolResult:
             st = repo.status()
-            extra = (f"note: index not refreshed: {svc.last_refresh_error}\n"
+            extra = (f"note: index not refreshed: {svc.shown(svc.last_refresh_error)}\n"
                      if svc.last_refresh_error else "")
             return svc.result("index_status", repo, st.model_dump(mode="json"), extra=extra)
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 from .config import SCHEMA_VERSION
 from .errors import IndexLockedError, IndexMissingError, QueryError, SchemaVersionError
 
-__all__ = ["TABLES", "IndexStore"]
+__all__ = ["TABLES", "IndexStore", "sql_code"]
 
 #: Column definitions of every table, in insertion order.
 TABLES: dict[str, list[tuple[str, str]]] = {
@@ -79,9 +79,30 @@ DERIVED_TABLES = ("doclen", "file_edges", "test_links", "owners", "history", "co
                   "conventions")
 #: Up to this many paths are deleted with a list parameter; more go through a registered Arrow table.
 _SMALL_DELETE = 64
+#: A string literal ('' doubles a quote), a quoted identifier, a -- comment (to the end of the
+#: line: CR or LF, as DuckDB ends it) or a /* */ comment (not nested: the first */ ends it).
+#: Where DuckDB and this reading could differ, this one sees more code, never less: E'' escapes
+#: and $$ strings read as code, so a hidden statement is refused, not run.
+_SQL_NOT_CODE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\r\n]*|/\*[\s\S]*?\*/")
+
+
+def sql_code(sql: str) -> str:
+    """``sql`` with the insides of its string literals and quoted identifiers, and its comments,
+    blanked to spaces (same length; the quotes stay): what is left is the statement's code."""
+    return _SQL_NOT_CODE.sub(_blank, sql)
+
+
+def _blank(m: re.Match[str]) -> str:
+    text = m.group()
+    return text[0] + " " * (len(text) - 2) + text[-1] if text[0] in "'\"" else " " * len(text)
+
+
+#: Statement keywords that write or reach outside the index: a second line of defence after
+#: DuckDB's parser has said the statement is a SELECT (``replace(...)`` is a string function, and
+#: ``CREATE OR REPLACE`` is a CREATE statement, so ``replace`` is not on the list).
 _WRITE_SQL = re.compile(
     r"\b(insert|update|delete|create|drop|alter|attach|detach|copy|export|import|install|load|"
-    r"pragma|set|checkpoint|vacuum|call|truncate|replace)\b",
+    r"pragma|set|checkpoint|vacuum|call|truncate)\b",
     re.IGNORECASE,
 )
 
@@ -294,13 +315,30 @@ class IndexStore:
         ).fetchall()
         return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
+    def _one_select(self, sql: str) -> str:
+        """The one SELECT statement ``sql`` holds (a ``;`` or ``--`` inside a string literal or a
+        comment is fine), as DuckDB's own parser splits it; anything else is a QueryError. The
+        write-keyword check then runs on the statement's code alone (literals and comments blanked)."""
+        try:
+            statements = self.con.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise QueryError(str(exc).splitlines()[0]) from exc
+        if not statements:
+            raise QueryError("only read-only SELECT queries are allowed")
+        if len(statements) > 1:
+            raise QueryError("only a single read-only SELECT statement is allowed")
+        text = statements[0].query.strip()
+        code = sql_code(text)
+        if statements[0].type != duckdb.StatementType.SELECT or not re.match(
+                r"^\s*(select|with|from|describe|show|summarize|values|\()", code, re.IGNORECASE):
+            raise QueryError("only read-only SELECT queries are allowed")
+        if _WRITE_SQL.search(code):
+            raise QueryError("only a single read-only SELECT statement is allowed")
+        return text.rstrip().removesuffix(";") if code.rstrip().endswith(";") else text
+
     def user_query(self, sql: str, limit: int = 10_000) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run untrusted read-only SQL: a single SELECT/WITH statement, rows capped at ``limit``."""
-        text = sql.strip().rstrip(";").strip()
-        if not re.match(r"^(select|with|from|describe|show|summarize)\b", text, re.IGNORECASE):
-            raise QueryError("only read-only SELECT queries are allowed")
-        if ";" in text or _WRITE_SQL.search(re.sub(r"'[^']*'", "''", text)):
-            raise QueryError("only a single read-only SELECT statement is allowed")
+        text = self._one_select(sql)
         try:
             cur = self.con.execute(text)
             names = [d[0] for d in cur.description or []]

@@ -121,28 +121,30 @@ def test_bm25_tokenizer_splits_camel_and_snake_case() -> None:
 
 cov = _load("edit_coverage")
 
-PATCH = """diff --git a/pkg/a.py b/pkg/a.py
---- a/pkg/a.py
-+++ b/pkg/a.py
-@@ -1,4 +1,5 @@
- import os
-+import re
- 
- 
- def f(x):
-@@ -10,3 +11,3 @@ def g(y):
-     a = 1
--    return y
-+    return y + a
-     # end
-diff --git a/pkg/new.py b/pkg/new.py
-new file mode 100644
---- /dev/null
-+++ b/pkg/new.py
-@@ -0,0 +1,2 @@
-+def h():
-+    pass
-"""
+PATCH = "\n".join([
+    'diff --git a/pkg/a.py b/pkg/a.py',
+    '--- a/pkg/a.py',
+    '+++ b/pkg/a.py',
+    '@@ -1,4 +1,5 @@',
+    ' import os',
+    '+import re',
+    ' ',
+    ' ',
+    ' def f(x):',
+    '@@ -10,3 +11,3 @@ def g(y):',
+    '     a = 1',
+    '-    return y',
+    '+    return y + a',
+    '     # end',
+    'diff --git a/pkg/new.py b/pkg/new.py',
+    'new file mode 100644',
+    '--- /dev/null',
+    '+++ b/pkg/new.py',
+    '@@ -0,0 +1,2 @@',
+    '+def h():',
+    '+    pass',
+    '',
+])
 
 
 def test_patch_hunks_target_base_lines_and_skip_new_files() -> None:

@@ -12,12 +12,14 @@ from typing import Any
 
 from ..config import SCHEMA_VERSION
 from ..errors import BudgetError
+from ..extract.secrets import redact
 from ..models import ContextItem, ContextPacket, TokenAccount
 from ..rank.definitions import CONTAINERS, MODULE, RankedDefinition, rank_definitions
 from ..rank.files import Candidate, rank_files
 from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
 from ..tokens import Tokenizer, get_tokenizer
+from ..untrusted import HIDDEN_FLAG, hidden_text
 from .code import body_spans, term_window
 from .files import MAX_CHARS_PER_TOKEN, NOT_OUTLINED, WHOLE_FILE_TOKENS, PacketFiles, Source
 from .render import render, render_header, render_item
@@ -43,7 +45,6 @@ DEPS_PER_FILE = 3
 TESTS_PER_FILE = 2
 #: Ranked files after the snippet files that get an outline when room remains (tier 4).
 OUTLINED_FILES = 10
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 #: A comment that is a license or copyright notice: tokens an agent pays for and never needs
 #: (spring-petclinic's Apache header is 15 lines, ~130 tokens, on every file).
 _LICENSE_WORDS = re.compile(rb"(?i)licen[sc]e|copyright|\(c\)|spdx-license-identifier|all rights reserved")
@@ -61,7 +62,10 @@ def _item(src: Source, start: int, end: int, kind: str, commit: str | None, scor
     """An item for lines start..end (1-based inclusive) of a file already cleared of secrets."""
     chunk = b"".join(src.lines[start - 1 : end])
     text = content if content is not None else chunk.decode("utf-8", "replace")
-    flags = ["invisible_or_bidi_characters"] if _INVISIBLE.search(text) else []
+    flags = [HIDDEN_FLAG] if hidden_text(text) else []
+    shown = redact(text)  # the one redaction rule of every surface (secret files are withheld already)
+    if shown != text:
+        text, flags = shown, [*flags, "secret_redacted"]
     digest = hashlib.sha256(text.encode("utf-8") if content is not None else chunk).hexdigest()
     return ContextItem(
         id="", type=kind,  # type: ignore[arg-type]
@@ -87,10 +91,18 @@ class _Packer:
         self.tok, self.budget, self.fmt = tok, budget, fmt
         self.items: list[ContextItem] = []
         self.used = 0
+        #: Lines of each file that items carrying code hold: code never repeats, but an outline
+        #: (generated signature lines) neither blocks code nor is blocked by it.
         self.spans: dict[str, list[tuple[int, int]]] = {}
+        self.outlines: set[tuple[str, str]] = set()
+        self.whole: set[str] = set()  # files shown whole: an outline of them says nothing more
 
     def overlaps(self, path: str, start: int, end: int) -> bool:
         return any(s <= end and start <= e for s, e in self.spans.get(path, []))
+
+    def holds(self, path: str) -> bool:
+        """Whether any item of ``path`` is in the packet."""
+        return path in self.spans or any(p == path for p, _ in self.outlines)
 
     @property
     def room(self) -> int:
@@ -108,7 +120,10 @@ class _Packer:
         if item is None:
             return False
         start, end = (int(x) for x in item.line_range.split("-"))
-        if self.overlaps(item.path, start, end):
+        outline = item.type == "symbol_outline"
+        if outline and ((item.path, item.line_range) in self.outlines or item.path in self.whole):
+            return False
+        if not outline and self.overlaps(item.path, start, end):
             return False
         n = self.cost(item)
         if n is None or self.used + n > self.budget:
@@ -116,7 +131,12 @@ class _Packer:
         item.id = f"ctx-{len(self.items) + 1:05d}"
         self.items.append(item)
         self.used += n
-        self.spans.setdefault(item.path, []).append((start, end))
+        if outline:
+            self.outlines.add((item.path, item.line_range))
+        else:
+            if "whole_file" in item.reasons:
+                self.whole.add(item.path)
+            self.spans.setdefault(item.path, []).append((start, end))
         return True
 
 
@@ -471,7 +491,7 @@ def _add_tier2_3(store: IndexStore, pk: _Packer, ranked: list[Candidate],
     top = [c.path for c in ranked[:3]]
     deps = [(s, d) for s, d, _w in store.rows(
         "SELECT src, dst, sum(weight) w FROM file_edges WHERE src IN (SELECT unnest(?)) "
-        "GROUP BY src, dst ORDER BY src, w DESC", [top]) if d not in pk.spans]
+        "GROUP BY src, dst ORDER BY src, w DESC", [top]) if not pk.holds(d)]
     deps = _capped(deps, DEPS_PER_FILE)
     files.preload([d for _, d in deps])
     outlined = [d for _, d in deps] + [t for _, t, _g, _c in tests] + [

@@ -100,17 +100,35 @@ def examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int,
 
     ``facts["risks"]`` holds the file's risk tags as (tag, rule): they depend only on the path
     and the bytes, so they are found here, in the worker, while the text is in memory. A secret
-    value in the text (see :func:`~repointel.extract.risk.find_secret_spans`) adds
-    ``("secrets", SECRET_VALUE_RULE)``."""
-    from .risk import TextHints, find_secret_spans, tag_risks
+    value in the text (see :func:`~repointel.extract.secrets.find_secret_spans`) adds
+    ``("secrets", SECRET_VALUE_RULE)``, and is redacted from everything stored for reading:
+    signatures, docs and import strings get its marker, the terms index never sees its words."""
+    from .hints import TextHints
+    from .risk import tag_risks
+    from .secrets import find_secret_spans
 
     facts, parsed, text, words = _examine(root, path, raw, size, mtime_ns, want_parse, keep_tree)
     hints = TextHints(text, words) if text else None
     risks = [(t.tag, t.rule) for t in tag_risks([path], read_text=lambda _: text, hints=hints)]
-    if text and not any(tag == "secrets" for tag, _ in risks) and find_secret_spans(text, hints):
+    spans = find_secret_spans(text, hints) if text else []
+    if spans and not any(tag == "secrets" for tag, _ in risks):
         risks.append(("secrets", SECRET_VALUE_RULE))  # packets exclude the file without rescanning it
+    if spans and text and parsed is not None:
+        _redact_parsed(parsed, path, text, spans)
     facts["risks"] = risks
     return facts, parsed
+
+
+def _redact_parsed(parsed: dict[str, Any], path: str, text: str, spans: list[tuple[int, int, str]]) -> None:
+    """Take a file's secret values out of what its rows store: the marker in signatures, docs
+    and import strings (:class:`~repointel.extract.secrets.Redactor`), no term from their words."""
+    from .secrets import Redactor, blank_words
+
+    clean = Redactor(text, spans)
+    parsed["terms"] = terms_of_words(word_counts(path), word_counts(blank_words(text, spans)))
+    if "definitions" in parsed:  # DefRow order: ..., end_byte (6), signature (7), doc (8), parent
+        parsed["definitions"] = [d[:7] + (clean(d[7]), clean(d[8])) + d[9:] for d in parsed["definitions"]]
+        parsed["imports"] = [(clean(m) if isinstance(m, str) else m, *rest) for m, *rest in parsed["imports"]]
 
 
 #: What :func:`_examine` returns: the facts, the parsed results, the text, its word counts.

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from ..models import MapEntry, RepoMap, TokenAccount
 from ..store import IndexStore
 from ..tokens import get_tokenizer
+from ..untrusted import escape_line
 from .files import map_lead
 from .graph import load_graph, pagerank
 from .paths import is_auxiliary, python_packages
@@ -161,7 +162,9 @@ def _render(ranked: list[tuple[str, float]], defs: dict[str, list[_Def]],
 
 
 def _text(blocks: list[tuple[str, float, list[str]]]) -> str:
-    return "".join(f"{p}:\n" + "".join(line + "\n" for line in lines) + "\n" for p, _, lines in blocks)
+    """The map's text; paths and signatures (repository text) escaped to stay on their lines."""
+    return "".join(f"{escape_line(p)}:\n" + "".join(escape_line(line) + "\n" for line in lines) + "\n"
+                   for p, _, lines in blocks)
 
 
 def build_map(store: IndexStore, task: str | None, budget: int, tokenizer: str) -> RepoMap:
