@@ -50,6 +50,11 @@ class SharedCache(Generic[V]):
         with self._lock:
             self._values.clear()
 
+    def keys(self) -> list[Hashable]:
+        """The keys held now, oldest first (a copy)."""
+        with self._lock:
+            return list(self._values)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._values)

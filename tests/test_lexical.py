@@ -43,11 +43,11 @@ def test_in_memory_bm25_equals_sql_and_follows_index_state(tmp_path: Path) -> No
         store = repo._reader()
         selective = [bm25_scores(store, terms) for terms in _QUERIES]
         # one packet's worth of queries reads only their terms' postings: nothing loaded whole
-        assert not any(key[0] == store.db_path for key in lexical._CACHE)
+        assert not any(key[0] == store.db_path for key in lexical._CACHE.keys())
         for _ in range(QUERIES_BEFORE_LOAD):
             document_frequencies(store, ["parse"])
         loaded = [bm25_scores(store, terms) for terms in _QUERIES]
-        assert any(key[0] == store.db_path for key in lexical._CACHE)
+        assert any(key[0] == store.db_path for key in lexical._CACHE.keys())
         assert selective == loaded  # the same arrays summed in the same order: equal to the bit
         for terms, got in zip(_QUERIES, loaded):
             assert _same(got, _sql_bm25(store, terms)), terms

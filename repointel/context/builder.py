@@ -317,31 +317,35 @@ class _CodeTier:
         self.imports_done: set[str] = set()
 
     def add_bodies(self, defs: list[RankedDefinition], until: float, min_score: float) -> None:
-        """Bodies of ``defs`` in rank order while the packet holds under ``until`` tokens."""
+        """Bodies of ``defs`` in rank order while the packet holds under ``until`` tokens, until
+        FILL_MISSES definitions in a row find no room."""
+        misses = 0
         for d in defs:
-            if self.pk.used >= until or self.pk.room < 60:
+            if self.pk.used >= until or self.pk.room < MIN_ITEM_TOKENS or misses >= FILL_MISSES:
                 return
             if d.score >= min_score and d not in self.shown:
-                self._add_body(d)
+                misses = 0 if self._add_body(d) else misses + 1
 
-    def _add_body(self, d: RankedDefinition) -> None:
+    def _add_body(self, d: RankedDefinition) -> bool:
+        """Whether the definition's code went in (``shown``)."""
         src = self.files.source(d.path)
         if src is None:
-            return
+            return False
         share = WHOLE_FILE_SHARES[min(self.file_rank.get(d.path, len(WHOLE_FILE_SHARES)), len(WHOLE_FILE_SHARES) - 1)]
         if self.files.small(d.path, self.pk.tok, max(WHOLE_FILE_TOKENS, int(share * self.pk.budget))):
-            self._add_whole(src, d)
-            return
+            return self._add_whole(src, d)
         cap = max(MIN_BODY_TOKENS, int(BODY_SHARE * self.pk.budget))
         spans = body_spans(d, src, self.terms, self._lines_for(src, d, cap)).spans
-        if not spans:
-            return
+        size = sum(len(line) for s, e, _ in spans for line in src.lines[s - 1 : e])
+        if not spans or size > MAX_BYTES_PER_TOKEN * self.pk.room:  # cannot fit: not worth building
+            return False
         self._add_enclosing(src, d)
         added = [self.pk.add(_item(src, s, e, "source_snippet", self.commit, d.score, d.reasons + [why]))
                  for s, e, why in spans]
         if any(added):
             self.shown.append(d)
             self._add_imports(src, d)
+        return any(added)
 
     def _lines_for(self, src: Source, d: RankedDefinition, cap: int) -> int:
         """How many of the definition's lines fit ``cap`` tokens, at its own tokens per line."""
@@ -355,12 +359,16 @@ class _CodeTier:
         tokens = self.pk.tok.count(text.decode("utf-8", "replace"))
         return n if tokens <= cap else max(HEAD_MIN_LINES, int(n * cap / tokens))
 
-    def _add_whole(self, src: Source, d: RankedDefinition) -> None:
+    def _add_whole(self, src: Source, d: RankedDefinition) -> bool:
         skip = _license_lines(src.lines)
         reasons = d.reasons + ["whole_file", f"defines:{d.qualname}"] + (
             [f"license_header_omitted:1-{skip}"] if skip else [])
+        if self.pk.overlaps(d.path, skip + 1, len(src.lines)) or len(src.data) > MAX_BYTES_PER_TOKEN * self.pk.room:
+            return False
         if self.pk.add(_item(src, skip + 1, len(src.lines), "source_snippet", self.commit, d.score, reasons)):
             self.shown.append(d)
+            return True
+        return False
 
     def _add_enclosing(self, src: Source, d: RankedDefinition) -> None:
         """The header line of the class holding ``d`` when no item shows it yet."""
@@ -446,6 +454,14 @@ class _CodeTier:
 #: The most one focused test's body may take of the budget: a long test is named by the
 #: focused command, not shown.
 TEST_SHARE = 0.1
+#: Bytes a token beyond any real code (it runs 3-4): a text longer than this many times the free
+#: tokens cannot fit, and is not built nor counted.
+MAX_BYTES_PER_TOKEN = 8
+#: An item smaller than this many tokens cannot hold a line of code with its provenance header.
+MIN_ITEM_TOKENS = 60
+#: The fill stops after this many definitions in a row found no room: the rest are as big or
+#: bigger than what is left (each try builds and counts an item).
+FILL_MISSES = 30
 #: Definitions whose callers and callees are listed: the first bodies shown.
 NEIGHBOUR_SOURCES = 4
 #: Import lines of a file farther apart than this are not shown as one item (the file's

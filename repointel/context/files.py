@@ -83,6 +83,7 @@ class PacketFiles:
         self.state = _state(store)
         self.sources: dict[str, Source | None] = {}
         self.token_counts: dict[str, int] = {}
+        self.import_rows: dict[str, list[tuple[int, list[str]]]] = {}
 
     def preload(self, paths: list[str]) -> None:
         """Fetch the index rows of ``paths`` not loaded yet, with the size of their outlines."""
@@ -144,12 +145,17 @@ class PacketFiles:
 
     def imports(self, path: str) -> list[tuple[int, list[str]]]:
         """(line, names it binds) of each import statement of the file: the names imported, or
-        the module's first part for a plain ``import a.b``."""
-        out = []
-        for line, module, names in self.store.rows(
-                "SELECT line, module, names FROM imports WHERE path = ? AND line IS NOT NULL", [path]):
-            out.append((int(line), list(names or []) or [str(module or "").split(".")[0]]))
-        return out
+        the module's first part for a plain ``import a.b`` (fetched with the other preloaded
+        files' on first use: one query)."""
+        if path not in self.import_rows:
+            todo = sorted({path} | {p for p in self.rows if p not in self.import_rows})
+            for p in todo:
+                self.import_rows[p] = []
+            for p, line, module, names in self.store.rows(
+                    "SELECT path, line, module, names FROM imports WHERE path IN (SELECT unnest(?)) "
+                    "AND line IS NOT NULL", [todo]):
+                self.import_rows[p].append((int(line), list(names or []) or [str(module or "").split(".")[0]]))
+        return self.import_rows[path]
 
     def source(self, path: str) -> Source | None:
         """The file's current bytes, or None when unreadable, unknown or holding a secret."""
