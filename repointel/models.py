@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,20 +16,26 @@ __all__ = [
     "Definition",
     "DepsReport",
     "EventItem",
+    "FileList",
     "FileRecord",
     "HistoryRecord",
     "ImpactReport",
     "ImportRecord",
     "IndexStats",
     "IndexStatus",
+    "Listing",
     "MapEntry",
     "OwnerRecord",
     "ParsedFile",
+    "QueryResult",
     "RepoMap",
     "RiskTag",
     "SymbolCard",
+    "SymbolCardList",
     "SymbolDependency",
+    "SymbolList",
     "TestLink",
+    "TestLinkList",
     "TokenAccount",
 ]
 
@@ -364,3 +370,46 @@ class ContextPacket(_Model):
             items=[EventItem(id=i.id, type=i.type, path=i.path, line_range=i.line_range, sha256=i.sha256,
                              freshness=i.freshness) for i in self.items],
         )
+
+
+# -- answers of the listing requests (the CLI's --json and the MCP tools' structured content) ----
+class Listing(_Model):
+    """Rows of a listing request, saying when they are not the whole answer."""
+
+    #: More rows matched than the request's ``limit``: only the first ``limit`` are here.
+    truncated: bool = False
+    #: Why the answer is capped or empty, in one line (None when neither).
+    note: str | None = None
+
+
+class SymbolList(Listing):
+    """Definitions found by name, kind or path."""
+
+    result: list[Definition] = Field(default_factory=list)
+
+
+class FileList(Listing):
+    """Rows of the file map."""
+
+    result: list[FileRecord] = Field(default_factory=list)
+
+
+class TestLinkList(Listing):
+    """The tests linked to a file (or the sources a test file exercises)."""
+
+    result: list[TestLink] = Field(default_factory=list)
+
+
+class SymbolCardList(Listing):
+    """Cards of the definitions with one name."""
+
+    result: list[SymbolCard] = Field(default_factory=list)
+
+
+class QueryResult(Listing):
+    """Read-only SQL over the index: columns, rows, and what the rows reflect (``index``: commit,
+    dirty, indexed_at, freshness, stale_paths)."""
+
+    columns: list[str] = Field(default_factory=list)
+    rows: list[list[Any]] = Field(default_factory=list)
+    index: dict[str, Any] = Field(default_factory=dict)

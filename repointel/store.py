@@ -28,7 +28,10 @@ import pyarrow as pa
 from .config import SCHEMA_VERSION
 from .errors import IndexLockedError, IndexMissingError, QueryError, SchemaVersionError
 
-__all__ = ["TABLES", "IndexStore"]
+__all__ = ["TABLES", "DatabaseError", "IndexStore"]
+
+#: Every error DuckDB raises: the API turns one that escapes into a one-line StorageError.
+DatabaseError = duckdb.Error
 
 #: Column definitions of every table, in insertion order.
 TABLES: dict[str, list[tuple[str, str]]] = {
@@ -298,6 +301,10 @@ class IndexStore:
         """Run untrusted read-only SQL: a single SELECT/WITH statement, rows capped at ``limit``."""
         text = sql.strip().rstrip(";").strip()
         if not re.match(r"^(select|with|from|describe|show|summarize)\b", text, re.IGNORECASE):
+            try:  # `SELEC 1` is a typo to point at, not a write to refuse
+                self.con.extract_statements(text)
+            except duckdb.Error as exc:
+                raise QueryError(str(exc).splitlines()[0]) from exc
             raise QueryError("only read-only SELECT queries are allowed")
         if ";" in text or _WRITE_SQL.search(re.sub(r"'[^']*'", "''", text)):
             raise QueryError("only a single read-only SELECT statement is allowed")
