@@ -156,7 +156,7 @@ def test_map_says_which_shown_files_changed_since_indexing(tmp_path: Path) -> No
         m = repo.map(budget=500)
         assert m.freshness == "stale" and m.stale_paths == ["shop/cart.py"]
     out = run_cli("map", "--repo", str(root), "--budget", "500", "--no-index")
-    assert "# stale: changed on disk since indexing" in out.stderr and "shop/cart.py" in out.stderr
+    assert "note: stale: changed on disk since indexing" in out.stderr and "shop/cart.py" in out.stderr
     out = run_cli("map", "--repo", str(root), "--budget", "500")  # indexes first
     assert "stale" not in out.stderr
 
