@@ -13,7 +13,7 @@ no traceback unless ``REPOINTEL_DEBUG=1``.
 from __future__ import annotations
 
 import errno
-import importlib.util
+import importlib
 import json
 import os
 import sys
@@ -174,8 +174,10 @@ def _index(repo: Any, workers: int | None = None, flush_rows: int | None = None)
 
 def _require(module: str, extra: str, command: str) -> None:
     """The optional ``extra`` providing ``module`` is installed, or a one-line error naming it."""
-    if importlib.util.find_spec(module) is None:
-        raise MissingExtraError.extra(extra, command)
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError.extra(extra, command) from exc
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
@@ -273,8 +275,8 @@ def map_cmd(task: str | None, repo_path: str | None, budget: int, tokenizer: str
 @repo_option
 @_budget_option(8192)
 @tokenizer_option
-@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default=None,
-              help="Rendering the budget counts (default markdown; --json means json).")
+@click.option("--format", "fmt", default=None,
+              help="Rendering the budget counts: markdown (the default) or json (what --json prints).")
 @no_index_option
 @click.option("--event-log", type=click.Path(dir_okay=False),
               help="Append the packet's context_built event (items by sha256, tokens) to this JSONL file.")

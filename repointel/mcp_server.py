@@ -121,8 +121,10 @@ def _argument_error(tool: str, exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "arguments"
-        got = "" if err["type"] == "missing" else f" (got {str(err.get('input'))[:40]!r})"
-        parts.append(f"{where}: {err['msg'].lower()}{got}")
+        if err["type"] == "missing":
+            parts.append(f"{where}: required argument missing")
+        else:
+            parts.append(f"{where}: {err['msg'].lower()} (got {str(err.get('input'))[:40]!r})")
     return f"InvalidInputError: {tool}: " + "; ".join(parts)
 
 
