@@ -45,11 +45,13 @@ from .models import (
     ImportRecord,
     IndexStats,
     IndexStatus,
+    MapEntry,
     OwnerRecord,
     RepoMap,
     RiskTag,
     SymbolCard,
     TestLink,
+    TokenAccount,
 )
 from .store import DatabaseError, IndexStore
 
@@ -300,12 +302,49 @@ class Repo:
         check_tokenizer(tokenizer)
         built = self._built("map", task=task, budget=budget, tokenizer=tokenizer)
         if built is not None:
-            return self._with_freshness(RepoMap.model_validate(built))
+            return self._with_freshness(self._shaped(RepoMap.model_validate(built), budget, tokenizer))
         from .context.retrieve import map_lead
 
         store = self._reader()
-        return self._with_freshness(
-            build_map(store, task, budget, tokenizer, map_lead(store, task) if task else None))
+        ranked = build_map(store, task, budget, tokenizer, map_lead(store, task) if task else None)
+        return self._with_freshness(self._shaped(ranked, budget, tokenizer))
+
+    def _shaped(self, built: RepoMap, budget: int, tokenizer: str) -> RepoMap:
+        """The ranking's map as callers read it: ranks on one scale (a share of the first file's:
+        the files the task names first ranked above 1, PageRank shares below it, mixed two
+        scales), each definition's kind and names from the symbol map, and the text rendered
+        without bare headers, recounted and, if need be, cut to the budget from the bottom."""
+        from .context.render import render_map
+        from .tokens import get_tokenizer
+
+        entries = [e.model_copy(deep=True) for e in built.entries]
+        top = entries[0].rank if entries and entries[0].rank > 0 else 1.0
+        for e in entries:
+            e.rank = round(e.rank / top, 8)
+        self._name_definitions(entries)
+        tok = get_tokenizer(tokenizer)
+        text = render_map(entries)
+        while entries and tok.count(text) > budget:
+            entries.pop()
+            text = render_map(entries)
+        return built.model_copy(update={"entries": entries, "text": text, "tokens": TokenAccount(
+            tokenizer=tokenizer, budget=budget, used=tok.count(text))})
+
+    def _name_definitions(self, entries: list[MapEntry]) -> None:
+        """Fill each shown definition's kind, name, qualified name and signature from the symbol
+        map (the definition at that line whose signature, or name, the map shows)."""
+        rows = self._reader().rows(
+            "SELECT path, start_line, kind, name, qualname, signature FROM symbols "
+            "WHERE path IN (SELECT unnest(?))", [[e.path for e in entries]])
+        at: dict[tuple[str, int], list[tuple[str, str, str, str]]] = {}
+        for path, line, kind, name, qual, sig in rows:
+            at.setdefault((path, int(line)), []).append((kind, name, qual, (sig or "").strip()))
+        for e in entries:
+            for d in e.definitions:
+                found = at.get((e.path, d.line), [])
+                match = [f for f in found if d.signature in (f[3], f[1])] or found
+                if match:
+                    d.kind, d.name, d.qualname, d.signature = match[0]
 
     def _with_freshness(self, built: RepoMap) -> RepoMap:
         """The map, saying which of the files it shows changed on disk since indexing."""

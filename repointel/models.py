@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "BuildInfo",
@@ -24,6 +24,7 @@ __all__ = [
     "IndexStats",
     "IndexStatus",
     "Listing",
+    "MapDefinition",
     "MapEntry",
     "OwnerRecord",
     "ParsedFile",
@@ -202,12 +203,46 @@ class IndexStatus(_Model):
     parse_errors: int = 0
 
 
+class MapDefinition(_Model):
+    """One definition a map shows: where it starts, what it is, its signature (comments left out),
+    and ``depth`` 1 for a member shown under its class."""
+
+    line: int
+    kind: str = ""
+    name: str = ""
+    qualname: str = ""
+    signature: str = ""
+    depth: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_map_line(cls, value: Any) -> Any:
+        """The ranking hands over each definition as the line it renders (``   24│    def f(x)``):
+        the line number, the indent and the signature; :meth:`repointel.api.Repo.map` adds the
+        kind and the names from the symbol map."""
+        if isinstance(value, str):
+            number, _, shown = value.partition("\u2502")
+            indent = len(shown) - len(shown.lstrip(" "))
+            return {"line": int(number), "signature": shown.strip(), "depth": indent // 4}
+        return value
+
+    def text(self) -> str:
+        """The definition as the map's text shows it."""
+        return f"{self.line:>5}\u2502{'    ' * self.depth}{self.signature or self.name}"
+
+
 class MapEntry(_Model):
     """One ranked file in a repository map."""
 
     path: str
+    #: Relevance on one scale: the file's score as a share of the first file's (1.0), never
+    #: rising down the map.
     rank: float
-    definitions: list[str] = Field(default_factory=list)
+    definitions: list[MapDefinition] = Field(default_factory=list)
+
+    def __init__(self, **data: Any) -> None:
+        """``definitions`` may also be the lines the ranking renders (see MapDefinition)."""
+        super().__init__(**data)
 
 
 class TokenAccount(_Model):

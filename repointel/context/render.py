@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from ..models import ContextItem, ContextPacket
+from ..models import ContextItem, ContextPacket, MapEntry
 
-__all__ = ["render", "render_header", "render_item"]
+__all__ = ["render", "render_header", "render_item", "render_map"]
 
 _LANG_BY_EXT = {".py": "python", ".js": "javascript", ".ts": "typescript", ".tsx": "tsx",
                 ".go": "go", ".java": "java", ".rs": "rust", ".c": "c", ".h": "c", ".cpp": "cpp",
@@ -57,3 +57,12 @@ def render(packet: ContextPacket, fmt: str = "markdown") -> str:
     if fmt == "json":
         return packet.model_dump_json(indent=1) + "\n"
     return render_header(packet) + "".join(render_item(i) for i in packet.items)
+
+
+def render_map(entries: list[MapEntry]) -> str:
+    """A repository map's text: each file, then the definitions it shows, one a line; a file the
+    map ranks but has no public definitions to show says so (it was a bare ``path:`` header)."""
+    return "".join(
+        f"{e.path}:\n" + "".join(d.text() + "\n" for d in e.definitions) + "\n" if e.definitions
+        else f"{e.path}: (no public definitions)\n\n"
+        for e in entries)
