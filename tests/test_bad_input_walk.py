@@ -297,3 +297,37 @@ def test_mcp_bad_input_is_one_line_and_the_cli_says_the_same(repo: Path) -> None
         assert (await s.call_tool("index_status", {})).structured_content, "still serving"
 
     _session(repo, body)
+
+
+def _stderr_on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run the CLI with stderr on a pseudo-terminal; its exit code and what the terminal showed."""
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "repointel", *args], cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=follower)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return proc.wait(timeout=120), shown.decode("utf-8", "replace")
+
+
+def test_index_shows_labelled_phases_on_a_terminal_and_is_quiet_piped(tmp_path: Path) -> None:
+    root = make_git_repo(tmp_path / "r", dict(SMALL_REPO_FILES))
+    code, shown = _stderr_on_a_terminal(["index", "--workers", "1"], root)
+    assert code == 0, shown
+    phases = [p for p in ("scan", "parse", "derive", "commit") if p in shown]
+    assert phases == ["scan", "parse", "derive", "commit"], shown
+    assert "parse [" in shown and "files" in shown and shown.count("s)") >= 4, "each phase closes with its time"
+    assert shown.index("scan") < shown.index("parse") < shown.index("derive") < shown.index("commit")
+    (root / "pkg" / "money.py").write_text("class Money:\n    pass\n")
+    piped = run_cli("index", "--workers", "1", cwd=root)
+    assert piped.stderr == "", "piped: no progress"
