@@ -57,6 +57,9 @@ from .store import DatabaseError, IndexStore
 
 __all__ = ["MAX_BUDGET", "Repo", "find_root"]
 
+#: Recent authors ``owners`` names per file: the people to ask; further names rarely are.
+HISTORY_AUTHORS = 3
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -439,10 +442,15 @@ class Repo:
 
     @_storage_errors
     def owners(self, path: str) -> OwnerRecord:
-        """CODEOWNERS owners of ``path`` (empty when unowned)."""
+        """CODEOWNERS owners of ``path`` (empty when unowned) and its main recent authors by the
+        history map (labelled as such: ``history_authors``)."""
         rel = self._known_file(path)
-        rows = self._reader().dicts("SELECT * FROM owners WHERE path = ?", [rel])
-        return OwnerRecord(**rows[0]) if rows else OwnerRecord(path=rel)
+        store = self._reader()
+        rows = store.dicts("SELECT * FROM owners WHERE path = ?", [rel])
+        rec = OwnerRecord(**rows[0]) if rows else OwnerRecord(path=rel)
+        authors = store.rows("SELECT authors FROM history WHERE path = ?", [rel])
+        rec.history_authors = list(authors[0][0] or [])[:HISTORY_AUTHORS] if authors else []
+        return rec
 
     @_storage_errors
     def risks(self, path: str | None = None) -> list[RiskTag]:

@@ -468,7 +468,7 @@ def tests(path: str, repo_path: str | None, as_json: bool) -> None:
 @repo_option
 @json_option
 def owners(path: str, repo_path: str | None, as_json: bool) -> None:
-    """CODEOWNERS owners of PATH.
+    """CODEOWNERS owners of PATH, and its main recent authors by the git history (labelled).
 
     \b
     Example:

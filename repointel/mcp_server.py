@@ -333,7 +333,8 @@ def _file_tools(server: MCPServer[Any], svc: RepointelService) -> None:
 
     @server.tool(annotations=_READ_ONLY)
     def owners(path: RepoPath) -> Annotated[CallToolResult, OwnerRecord]:
-        """CODEOWNERS owners of the file at `path` and the rule that matched (empty when unowned)."""
+        """CODEOWNERS owners of the file at `path` and the rule that matched (empty when unowned), and
+        its main recent authors by the git history (`history_authors`: derived, not declared)."""
         return svc.call(lambda repo: svc.result("owners", repo, service.owners(repo, path)))
 
 

@@ -120,13 +120,17 @@ class TestLink(_Model):
 
 
 class OwnerRecord(_Model):
-    """Who owns a file, from CODEOWNERS (``rule`` is the matching pattern)."""
+    """Who owns a file, from CODEOWNERS (``rule`` is the matching pattern), and who maintains it
+    by the git history (``history_authors``: derived from commits, not declared by anyone)."""
 
     path: str
     owners: list[str] = Field(default_factory=list)
     rule: str | None = None
     source: str | None = None
     line: int | None = None
+    #: The file's main recent authors, ``"name (commits)"`` most commits first, from the history
+    #: map (the mined window of recent commits); empty outside git or with no commit touching it.
+    history_authors: list[str] = Field(default_factory=list)
 
 
 class HistoryRecord(_Model):

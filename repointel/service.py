@@ -227,11 +227,15 @@ def impact(repo: Repo, target: str, depth: int = 3) -> Answer[ImpactReport]:
 
 
 def owners(repo: Repo, path: str) -> Answer[OwnerRecord]:
-    """CODEOWNERS owners of ``path``."""
+    """CODEOWNERS owners of ``path``, and its recent authors by the git history."""
     rec = repo.owners(path)
-    text = (f"{rec.path}: {' '.join(rec.owners) or '(unowned)'}"
+    text = (f"{rec.path}: {' '.join(rec.owners) or '(no CODEOWNERS rule)'}"
             + (f"  [{rec.source}:{rec.line} {rec.rule}]" if rec.rule else "") + "\n")
-    return Answer(rec, text, [] if rec.owners else [f"no CODEOWNERS rule names an owner of {rec.path}"])
+    if rec.history_authors:
+        text += f"recent authors (git history, not declared): {', '.join(rec.history_authors)}\n"
+    notes = [] if rec.owners or rec.history_authors else [
+        f"no CODEOWNERS rule names an owner of {rec.path}, and no recent commit touched it"]
+    return Answer(rec, text, notes)
 
 
 def index_status(repo: Repo) -> Answer[IndexStatus]:
