@@ -32,6 +32,7 @@ from .bounds import (
     MAX_WORKERS,
     SYMBOL_KINDS,
     TOKENIZERS,
+    check_workers,
 )
 from .errors import InternalError, InvalidInputError, MissingExtraError, RepointelError, StorageError
 
@@ -522,7 +523,7 @@ def _daemon_line(db_path: str) -> str:
             f"{st.get('batches')} batches" + (f", last error: {st['last_error']}" if st.get("last_error") else ""))
 
 
-def _stop_daemon(db_path: str) -> None:
+def _stop_daemon(db_path: str, as_json: bool) -> None:
     from .store_client import connect_daemon, daemon_pid
 
     pid = daemon_pid(db_path)
@@ -536,10 +537,10 @@ def _stop_daemon(db_path: str) -> None:
     deadline = time.monotonic() + 30
     while daemon_pid(db_path) == pid and time.monotonic() < deadline:
         time.sleep(0.05)
-    click.echo(f"stopped daemon {pid}")
+    click.echo(json.dumps({"stopped": pid}) if as_json else f"stopped daemon {pid}")
 
 
-def _detach(path: str, workers: int | None, polling: bool, db_path: str) -> None:
+def _detach(path: str, workers: int | None, polling: bool, db_path: str, as_json: bool) -> None:
     import subprocess
 
     from .store_client import connect_daemon, daemon_pid
@@ -555,7 +556,8 @@ def _detach(path: str, workers: int | None, polling: bool, db_path: str) -> None
         remote = connect_daemon(db_path)
         if remote is not None:
             remote.close()
-            click.echo(f"daemon {daemon_pid(db_path)} watching {path}")
+            pid = daemon_pid(db_path)
+            click.echo(json.dumps({"pid": pid, "root": path}) if as_json else f"daemon {pid} watching {path}")
             return
         time.sleep(0.05)
     raise click.ClickException(f"the daemon did not start (see {os.path.dirname(db_path)}/daemon.log)")
@@ -568,8 +570,10 @@ def _detach(path: str, workers: int | None, polling: bool, db_path: str) -> None
 @click.option("--stop", "stop_", is_flag=True, help="Stop the daemon watching the repository.")
 @click.option("--polling", is_flag=True, help="Poll instead of using inotify.")
 @click.option("--workers", type=int, default=None, help=f"Parser processes per batch, 1..{MAX_WORKERS}.")
+@click.option("--json", "as_json", is_flag=True,
+              help="With --detach or --stop: print the daemon's pid (and root) as JSON.")
 def watch(path: str | None, repo_path: str | None, detach: bool, stop_: bool, polling: bool,
-          workers: int | None) -> None:
+          workers: int | None, as_json: bool) -> None:
     """Keep the repository's index fresh as files change; serve reads to other processes meanwhile.
     Needs the 'watch' extra: pip install 'repointel[watch]'.
 
@@ -579,9 +583,12 @@ def watch(path: str | None, repo_path: str | None, detach: bool, stop_: bool, po
     """
     from .store_client import daemon_pid
 
+    if as_json and not (detach or stop_):
+        raise click.UsageError("--json needs --detach or --stop (in the foreground the daemon writes a log)")
+    check_workers(workers)
     repo = _open(_repo_arg(path, repo_path))
     if stop_:
-        _stop_daemon(repo.db_path)
+        _stop_daemon(repo.db_path, as_json)
         return
     _require("watchdog", "watch", "repointel watch")
     from .daemon import Daemon
@@ -589,7 +596,7 @@ def watch(path: str | None, repo_path: str | None, detach: bool, stop_: bool, po
     if daemon_pid(repo.db_path) is not None:
         raise click.ClickException(f"a daemon already watches {repo.root} (pid {daemon_pid(repo.db_path)})")
     if detach:
-        _detach(repo.root, workers, polling, repo.db_path)
+        _detach(repo.root, workers, polling, repo.db_path, as_json)
         return
     repo._ensure_index_dir()
     daemon = Daemon(repo.root, repo.db_path, workers=workers, polling=polling,

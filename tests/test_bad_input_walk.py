@@ -97,6 +97,9 @@ CLI_CASES: list[tuple[list[str], int, list[str]]] = [
     (["status", "--repo", "/nonexistent/folder"], NOT_FOUND, ["RepoNotFoundError"]),
     (["status", "--repo", str(ROOT / "README.md")], NOT_FOUND, ["not a directory"]),
     (["index", ".", "--repo", "/"], USAGE, ["PATH", "--repo"]),
+    (["watch", "--workers", "0"], USAGE, ["workers must be between 1 and 256"]),
+    (["watch", "--json"], USAGE, ["--json needs --detach or --stop"]),
+    (["watch", "--stop"], 1, ["no watch daemon is running"]),
     (["nosuchcommand"], USAGE, ["No such command"]),
     (["map", "--no-such-flag"], USAGE, ["No such option"]),
 ]
@@ -226,7 +229,7 @@ def test_every_command_takes_repo_and_json(repo: Path) -> None:
     for name, cmd in main.commands.items():
         opts = {o for p in cmd.params for o in getattr(p, "opts", [])}
         assert "--repo" in opts, name
-        if name not in ("mcp", "watch"):  # a server and a daemon: their output is a protocol / a log
+        if name != "mcp":  # a server: its stdout is the protocol
             assert "--json" in opts, name
 
 
