@@ -334,3 +334,24 @@ def test_index_shows_labelled_phases_on_a_terminal_and_is_quiet_piped(tmp_path: 
     (root / "pkg" / "money.py").write_text("class Money:\n    pass\n")
     piped = run_cli("index", "--workers", "1", cwd=root)
     assert piped.stderr == "", "piped: no progress"
+
+
+def test_mcp_started_in_a_subfolder_serves_the_repository(repo: Path) -> None:
+    """An MCP config with ``["mcp", "."]`` started in ``pkg/sub`` made a second index there."""
+    import anyio
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    sub = repo / "pkg" / "sub"
+    env = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else None
+    params = StdioServerParameters(command=sys.executable, args=["-m", "repointel", "mcp", "."], cwd=str(sub),
+                                   env=env)
+
+    async def main() -> None:
+        with anyio.fail_after(120):
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+                await session.initialize()
+                status = (await session.call_tool("index_status", {})).structured_content
+                assert status is not None and status["root"] == str(repo.resolve())
+
+    anyio.run(main)
+    assert not (sub / ".repointel").exists()
