@@ -500,9 +500,9 @@ def mcp_cmd(path: str | None, repo_path: str | None, event_log: str | None) -> N
     from .mcp_server import serve
 
     if event_log is not None:
-        from .service import _check_writable
+        from .service import check_event_log
 
-        _check_writable(event_log)
+        check_event_log(event_log)
     serve(_find_root(_repo_arg(path, repo_path)), event_log=event_log)
 # -- end mcp -------------------------------------------------------------------------------------
 

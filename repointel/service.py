@@ -43,6 +43,7 @@ from .rank.task import MAX_TASK_CHARS
 __all__ = [
     "DEFAULT_LIST_LIMIT",
     "Answer",
+    "check_event_log",
     "context_packet",
     "dependencies",
     "files",
@@ -103,12 +104,12 @@ def context_packet(repo: Repo, task: str, budget: int, tokenizer: str, fmt: str,
 
     task = str(check_task(task))
     if event_log is not None:
-        _check_writable(event_log)
+        check_event_log(event_log)
     packet = repo.context(task, budget=budget, tokenizer=tokenizer, fmt=fmt, event_log=event_log)
     return Answer(packet, render(packet, fmt), _task_notes(task))
 
 
-def _check_writable(path: str) -> None:
+def check_event_log(path: str) -> None:
     """An event log we can append to: its folder exists and we may write there (a packet built
     for nothing, then a traceback, was the old answer)."""
     from .errors import StorageError
