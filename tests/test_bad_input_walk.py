@@ -355,3 +355,42 @@ def test_mcp_started_in_a_subfolder_serves_the_repository(repo: Path) -> None:
 
     anyio.run(main)
     assert not (sub / ".repointel").exists()
+
+
+#: (CLI arguments, MCP tool, its arguments): the same request on both surfaces.
+SAME_REQUESTS: list[tuple[list[str], str, dict[str, Any]]] = [
+    (["symbols", "Invoice"], "find_symbol", {"name": "Invoice"}),
+    (["symbols", "Invoice.total"], "find_symbol", {"name": "Invoice.total"}),
+    (["symbols", "no_such_name"], "find_symbol", {"name": "no_such_name"}),
+    (["symbols", "total", "--kind", "method", "--path", "pkg", "--limit", "5"], "find_symbol",
+     {"name": "total", "kind": "method", "path": "pkg", "limit": 5}),
+    (["symbol", "Invoice.total"], "symbol_card", {"name": "Invoice.total"}),
+    (["deps", "pkg/billing.py"], "dependencies", {"path": "pkg/billing.py"}),
+    (["impact", "pkg/money.py", "--depth", "2"], "impact", {"target": "pkg/money.py", "depth": 2}),
+    (["tests", "pkg/billing.py"], "tests_for", {"path": "pkg/billing.py"}),
+    (["owners", "pkg/billing.py"], "owners", {"path": "pkg/billing.py"}),
+    (["query", "SELECT path, lines FROM files ORDER BY path", "--limit", "3"], "query",
+     {"sql": "SELECT path, lines FROM files ORDER BY path", "limit": 3}),
+    (["map", "Invoice.total ignores the discount", "--budget", "300"], "repo_map",
+     {"task": "Invoice.total ignores the discount", "budget": 300}),
+    (["context", "Invoice.total ignores the discount", "--budget", "1500"], "context_packet",
+     {"task": "Invoice.total ignores the discount", "budget": 1500, "format": "json"}),
+]
+
+
+def test_cli_and_mcp_give_the_same_answer(repo: Path) -> None:
+    """``--json`` is the tool's structured content, and the CLI's text is the tool's fenced text."""
+    cli = [(run_cli(*args, "--json", cwd=repo), run_cli(*args, cwd=repo)) for args, _, _ in SAME_REQUESTS]
+
+    async def body(s: ClientSession) -> None:
+        for (as_json, as_text), (args, tool, arguments) in zip(cli, SAME_REQUESTS):
+            result = await s.call_tool(tool, arguments)
+            assert not result.is_error, _text(result)
+            assert result.structured_content == json.loads(as_json.stdout), args
+            if tool not in ("repo_map", "context_packet"):  # those two: the map's and packet's own text
+                assert as_text.stdout in _text(result), args
+            for note in as_text.stderr.splitlines():  # the map's '# N files' line is the CLI's own
+                if note.startswith("note: "):
+                    assert note in _text(result), f"{args}: the CLI's {note!r} is in the tool's text"
+
+    _session(repo, body)
