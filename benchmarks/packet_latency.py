@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from repointel import Repo
-from repointel.context.retrieve import bm25
+from repointel.rank.files import bm25
 from repointel.rank.task import analyse_task
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "bench" / "localization_dev.jsonl"

@@ -5,10 +5,10 @@
 
 ``dump`` walks the dev set like benchmarks/localization.py (one clone per repository, moved from
 commit to commit, indexed incrementally) and saves every candidate's feature values (the
-``Candidate.features`` of repointel/context/retrieve.py); ``fit`` fits the fusion weights
+``Candidate.features`` of repointel/rank/files.py); ``fit`` fits the fusion weights
 offline with a listwise logistic model (softmax over one task's candidates, the gold files as
 targets, small L2), prints in-sample and leave-one-repository-out Acc@k, and the weights.
-The chosen values go, rounded and with a reason, into repointel/context/retrieve.py.
+The chosen values go, rounded and with a reason, into repointel/rank/files.py.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ FEATURES = ("bm25", "mentioned", "graph", "pathmatch", "title", "code", "defmax"
 
 def dump(args: argparse.Namespace) -> None:
     from repointel import Repo
-    from repointel.context.retrieve import rank_files
+    from repointel.rank.files import rank_files
     from repointel.rank.task import analyse_task
 
     mirrors = json.loads(args.mirrors.read_text())

@@ -28,6 +28,7 @@ from .bounds import (
 )
 from .config import DEFAULT_BUDGET, DEFAULT_TOKENIZER, INDEX_DIRNAME, INDEX_FILENAME, SCHEMA_VERSION
 from .errors import (
+    BudgetError,
     InvalidInputError,
     PathNotIndexedError,
     PathOutsideRepoError,
@@ -47,6 +48,7 @@ from .models import (
     IndexStatus,
     MapEntry,
     OwnerRecord,
+    Ranking,
     RepoMap,
     RiskTag,
     SymbolCard,
@@ -306,11 +308,22 @@ class Repo:
         built = self._built("map", task=task, budget=budget, tokenizer=tokenizer)
         if built is not None:
             return self._with_freshness(self._shaped(RepoMap.model_validate(built), budget, tokenizer))
-        from .context.retrieve import map_lead
+        return self._with_freshness(self._shaped(build_map(self._reader(), task, budget, tokenizer), budget,
+                                                 tokenizer))
 
-        store = self._reader()
-        ranked = build_map(store, task, budget, tokenizer, map_lead(store, task) if task else None)
-        return self._with_freshness(self._shaped(ranked, budget, tokenizer))
+    @_storage_errors
+    def rank(self, task: str, *, files: int = 20, definitions: int = 50) -> Ranking:
+        """The ``files`` best files and ``definitions`` best definitions for ``task``: where a
+        fix most likely goes, each with its score and reasons (what a packet is built from)."""
+        from .context.ranking import rank_task
+
+        task = str(check_task(task))
+        if files < 1 or definitions < 0:
+            raise BudgetError("files must be at least 1 and definitions at least 0")
+        built = self._built("rank", task=task, files=files, definitions=definitions)
+        if built is not None:
+            return Ranking.model_validate(built)
+        return rank_task(self.root, self._reader(), task, files, definitions)
 
     def _shaped(self, built: RepoMap, budget: int, tokenizer: str) -> RepoMap:
         """The ranking's map as callers read it: ranks on one scale (a share of the first file's:

@@ -616,6 +616,9 @@ class _Handler:
 class _Server(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
     allow_reuse_address = True
+    #: Connections waiting to be accepted. socketserver's default of 5 refused the sixth of eight
+    #: readers connecting at once, which then opened the file itself and met the daemon's lock.
+    request_queue_size = 128
 
     def __init__(self, path: str, owner: Daemon) -> None:
         self.owner = owner
@@ -669,7 +672,7 @@ def _dispatch(daemon: Daemon, store: IndexStore, req: dict[str, Any]) -> Any:
         return _user_query(store, req["sql"], int(req.get("limit", 10_000)))
     if op == "sync":
         return _sync(daemon)
-    if op in ("map", "context"):
+    if op in ("map", "context", "rank"):
         return _build(daemon, store, op, req)
     raise RepointelError(f"unknown request {op!r}")
 
@@ -678,12 +681,14 @@ def _build(daemon: Daemon, store: IndexStore, op: str, req: dict[str, Any]) -> A
     """A map or packet built here: the graph, postings and definitions stay cached in this process
     across index states, where a client would pull whole tables through the socket each time."""
     if op == "map":
-        from .context.retrieve import map_lead
         from .rank.repomap import build_map
 
-        task = req.get("task")
-        return build_map(store, task, int(req["budget"]), str(req["tokenizer"]),
-                         map_lead(store, task) if task else None).model_dump(mode="json")
+        return build_map(store, req.get("task"), int(req["budget"]), str(req["tokenizer"])).model_dump(mode="json")
+    if op == "rank":
+        from .context.ranking import rank_task
+
+        return rank_task(daemon.root, store, str(req["task"]), int(req["files"]),
+                         int(req["definitions"])).model_dump(mode="json")
     from .context.builder import build_packet
 
     return build_packet(daemon.root, store, str(req["task"]), int(req["budget"]), str(req["tokenizer"]),

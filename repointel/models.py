@@ -30,6 +30,9 @@ __all__ = [
     "ParsedFile",
     "QueryResult",
     "RepoMap",
+    "RankedDefinition",
+    "RankedFile",
+    "Ranking",
     "RiskTag",
     "SymbolCard",
     "SymbolCardList",
@@ -328,6 +331,38 @@ class SymbolCard(_Model):
     freshness: Freshness = "current"
     depends_on: list[SymbolDependency] = Field(default_factory=list)
     tests: list[CoveringTest] = Field(default_factory=list)
+
+
+class RankedFile(_Model):
+    """A file ranked for a task: its fused score and the features behind it."""
+
+    path: str
+    score: float
+    reasons: list[str] = Field(default_factory=list)
+
+
+class RankedDefinition(_Model):
+    """A definition (or a file's module-level block, ``<module>``) ranked for a task as the place
+    a fix most likely edits: its span, score, reasons, and its callers and callees by
+    ``path::qualname``."""
+
+    path: str
+    qualname: str
+    kind: str
+    line_range: str
+    signature: str = ""
+    score: float
+    reasons: list[str] = Field(default_factory=list)
+    calls: list[str] = Field(default_factory=list)
+    callers: list[str] = Field(default_factory=list)
+
+
+class Ranking(_Model):
+    """What a task points at: files and definitions, best first (``Repo.rank``)."""
+
+    commit: str | None
+    files: list[RankedFile] = Field(default_factory=list)
+    definitions: list[RankedDefinition] = Field(default_factory=list)
 
 
 class ContextItem(_Model):

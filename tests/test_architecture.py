@@ -12,7 +12,7 @@ PKG = Path(__file__).resolve().parents[1] / "repointel"
 #: Layer of each module (by dotted prefix under repointel); a module may import only from
 #: its own layer or earlier ones.
 LAYERS: list[tuple[str, int]] = [
-    ("models", 0), ("errors", 0), ("bounds", 0), ("config", 0), ("tokens", 0),
+    ("models", 0), ("errors", 0), ("bounds", 0), ("config", 0), ("tokens", 0), ("cache", 0),
     ("scan", 1), ("parse", 2), ("extract", 3), ("store_client", 4), ("store", 4),
     ("indexer", 5), ("derive", 5), ("rank", 6), ("context", 7),
     ("api", 8), ("service", 9), ("cli", 9), ("watch", 9), ("mcp_server", 9), ("daemon", 9), ("__main__", 10),
@@ -71,3 +71,14 @@ def test_import_repointel_is_light() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_context_uses_rank_and_never_the_reverse() -> None:
+    """Ranking (task → files, task → definitions) lives in ``rank``; ``context`` only chooses tiers,
+    snippets and budget from what ``rank`` returns."""
+    rank_imports = [(path.name, target) for path in sorted((PKG / "rank").rglob("*.py"))
+                    for target, _ in _imports(path) if target.startswith("context")]
+    context_uses = {target.split(".")[1] for path in sorted((PKG / "context").rglob("*.py"))
+                    for target, _ in _imports(path) if target.startswith("rank.")}
+    assert rank_imports == []
+    assert {"files", "definitions", "task"} <= context_uses

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -462,6 +463,31 @@ def test_maps_and_packets_built_in_the_daemon_equal_local_ones(small_repo: Path)
             assert repo.map(task, budget=400) == local_map
             remote = repo.context(task, budget=2000, fmt="json")
         assert remote == local_packet
+    finally:
+        _stop(proc)
+
+
+def test_concurrent_packets_equal_serial_ones(small_repo: Path) -> None:
+    """The daemon builds packets on several threads that share the ranking caches (graphs,
+    postings, idf, definitions): packets fired at once, for different tasks and budgets, equal
+    the same packets built one by one."""
+    tasks = ["Invoice total is wrong when discount is zero", "customer discount rounding",
+             "add a tax rate to invoices", "total() of an empty invoice raises"]
+    jobs = [(t, b) for t in tasks for b in (600, 1500, 3000)]
+    with Repo.open(small_repo) as repo:
+        repo.index(workers=1)
+        serial = {job: repo.context(job[0], budget=job[1], fmt="json") for job in jobs}
+    proc = _start(small_repo)
+    try:
+        def build(job: tuple[str, int]) -> Any:
+            with Repo.open(small_repo) as repo:
+                assert isinstance(repo._reader(), RemoteStore)
+                return repo.context(job[0], budget=job[1], fmt="json")
+
+        for _ in range(3):
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                remote = list(pool.map(build, jobs * 2))
+            assert remote == [serial[job] for job in jobs * 2]
     finally:
         _stop(proc)
 

@@ -117,3 +117,45 @@ def test_bm25_tokenizer_splits_camel_and_snake_case() -> None:
         "get", "http", "response", "gethttpresponse",
         "snake", "case", "name", "snake_case_name", "x", "2", "x2", "foo", "bar",
     ]
+
+
+cov = _load("edit_coverage")
+
+PATCH = """diff --git a/pkg/a.py b/pkg/a.py
+--- a/pkg/a.py
++++ b/pkg/a.py
+@@ -1,4 +1,5 @@
+ import os
++import re
+ 
+ 
+ def f(x):
+@@ -10,3 +11,3 @@ def g(y):
+     a = 1
+-    return y
++    return y + a
+     # end
+diff --git a/pkg/new.py b/pkg/new.py
+new file mode 100644
+--- /dev/null
++++ b/pkg/new.py
+@@ -0,0 +1,2 @@
++def h():
++    pass
+"""
+
+
+def test_patch_hunks_target_base_lines_and_skip_new_files() -> None:
+    hunks = cov.parse_patch(PATCH)
+    assert [(h.path, h.targets, h.insertions) for h in hunks] == [
+        ("pkg/a.py", [], [(1, 2)]), ("pkg/a.py", [11], [(11, 12)])]
+
+
+def test_hunk_coverage_and_gold_definitions() -> None:
+    insert, change = cov.parse_patch(PATCH)
+    assert insert.covered([(2, 4)]) and not insert.covered([(3, 9)])  # either neighbour of the insertion
+    assert change.covered([(8, 12)]) and not change.covered([(1, 10)])
+    defs = {"pkg/a.py": [("f", 4, 6), ("g", 9, 13), ("g.inner", 10, 11)]}
+    assert cov.gold_definitions([insert, change], defs) == {"pkg/a.py::<module>", "pkg/a.py::g.inner"}
+    spans = {"pkg/a.py": [(1, 3)]}
+    assert cov.coverage([insert, change], spans) == {"hunks": 2, "covered": 1, "all": False, "any": True}

@@ -1,4 +1,4 @@
-"""Ranking signals: task analysis, seeds, fused file ranking (repointel.rank, context.retrieve)."""
+"""Ranking signals: task analysis, seeds, fused file ranking (repointel.rank: task, seeds, files)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from repointel import Repo
-from repointel.context.retrieve import WEIGHTS, minor_language_files, rank_files, task_names
+from repointel.rank.files import WEIGHTS, minor_language_files, rank_files, task_names
 from repointel.rank.seeds import exclusive_definers, project_names
 from repointel.rank.task import analyse_task
 
@@ -186,7 +186,7 @@ def test_bundled_packages_only_inside_a_python_package(tmp_path: Path) -> None:
 def test_definition_terms_follow_edits_across_index_states(tmp_path: Path) -> None:
     """Definition term counts are kept across index states per file sha256: after an edit the
     edited file's are recounted, and the scores equal those of an empty cache."""
-    from repointel.context import retrieve
+    from repointel.rank import files as retrieve
 
     files = {"pkg/a.py": 'def alpha():\n    """Parse the invoice ledger."""\n',
              "pkg/b.py": 'def beta():\n    """Render the invoice."""\n'}

@@ -5,22 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
-from collections import Counter
 from typing import Any
 
 from ..config import SCHEMA_VERSION
 from ..errors import BudgetError
-from ..extract.terms import terms_of
 from ..models import ContextItem, ContextPacket, TokenAccount
+from ..rank.definitions import CONTAINERS, MODULE, RankedDefinition, rank_definitions
+from ..rank.files import Candidate, rank_files
 from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
 from ..tokens import Tokenizer, get_tokenizer
-from .files import MAX_CHARS_PER_TOKEN, NOT_OUTLINED, PacketFiles, Source
+from .code import body_spans, term_window
+from .files import MAX_CHARS_PER_TOKEN, NOT_OUTLINED, WHOLE_FILE_TOKENS, PacketFiles, Source
 from .render import render, render_header, render_item
-from .retrieve import Candidate, definition_matches, rank_files
-from .testplan import likely_tests, linked_tests, task_focused_command
+from .testplan import focused_tests, likely_tests, linked_tests, task_focused_command
 
 __all__ = ["build_packet"]
 
@@ -32,11 +33,6 @@ RANKED_FILES = 100
 #: Share of the budget the JSON header's ``ranked_files`` may take before it is cut (never below
 #: HEADER_FILES): the items are the payload (on tokio, 505 paths took 6k tokens and every item).
 RANKED_LIST_SHARE = 0.2
-#: Files whose whole text is at most this many tokens go in whole: cutting them saves little.
-WHOLE_FILE_TOKENS = 1200
-#: Bytes above which a file is not counted for the whole-file rule: source code runs 3-4 bytes a
-#: token, so 8 bytes a token is far beyond any real file of WHOLE_FILE_TOKENS.
-WHOLE_FILE_BYTES = 8 * WHOLE_FILE_TOKENS
 #: Top files that get snippets (tier 1); later files appear as outlines only.
 SNIPPET_FILES = 6
 #: Largest single definition snippet; bigger definitions are cut to their head.
@@ -82,58 +78,6 @@ def _outline(src: Source, defs: list[Any]) -> str:
             continue
         out.append(f"{start:>5}: {'    ' if parent else ''}{sig or name}")
     return "\n".join(out) + "\n"
-
-
-def _wanted(terms: TaskTerms) -> set[str]:
-    """Lower-cased names whose definitions a packet shows as snippets."""
-    wanted = {w.lower() for w in list(terms.identifiers) + list(terms.code_identifiers)}
-    return wanted | {t for t, n in terms.terms.items() if n >= 2 and len(t) >= 4}
-
-
-#: A big file whose definitions the task does not name exactly shows up to this many of the
-#: definitions holding its rare terms (redis's ``zrangestoreCommand`` for "ZRANGESTORE").
-MATCHED_SPANS = 3
-#: ... each within this share of the best match's strength: the others match a lesser term.
-MATCHED_SHARE = 0.6
-#: Kinds whose span is a container, never a snippet of its own.
-_CONTAINERS = ("variable", "field", "class", "module", "namespace", "interface", "struct", "enum", "trait",
-               "type", "constant")
-
-
-def _matched_spans(store: IndexStore, defs: list[Any], terms: TaskTerms,
-                   taken: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Up to MATCHED_SPANS definitions (functions, methods) holding the task's rare terms, best
-    first, when the task names fewer than MATCHED_SPANS definitions of the file exactly."""
-    if len(taken) >= MATCHED_SPANS:
-        return []
-    cands = [d for d in defs if d[2] not in _CONTAINERS]
-    scores = definition_matches(store, terms.terms, [f"{d[1]} {d[5] or ''}" for d in cands])
-    best = max(scores, default=0.0)
-    out: list[tuple[int, int, str]] = []
-    for score, d in sorted(zip(scores, cands), key=lambda sd: -sd[0]):
-        if score <= 0 or score < MATCHED_SHARE * best or len(taken) + len(out) >= MATCHED_SPANS:
-            break
-        if not any(s <= d[4] and d[3] <= e for s, e, _ in taken + out):
-            out.append((d[3], d[4], d[1]))
-    return out
-
-
-def _relevant_spans(defs: list[Any], terms: TaskTerms) -> list[tuple[int, int, str]]:
-    wanted = _wanted(terms)
-    spans = []
-    for name, qualname, kind, start, end, _sig, _parent in defs:
-        if kind in ("variable", "field", "class", "module", "namespace"):
-            continue
-        if name.lower() in wanted or qualname.lower() in wanted:
-            spans.append((start, end, qualname))
-    merged: list[tuple[int, int, str]] = []
-    for s, e, q in sorted(spans):
-        if merged and s <= merged[-1][1]:
-            ps, pe, pq = merged[-1]
-            merged[-1] = (ps, max(pe, e), pq)
-        else:
-            merged.append((s, e, q))
-    return merged
 
 
 class _Packer:
@@ -195,57 +139,6 @@ def _license_lines(lines: list[bytes]) -> int:
     while end < len(lines) and not lines[end].strip():
         end += 1
     return end if end < len(lines) else 0
-
-
-def _add_file(store: IndexStore, pk: _Packer, src: Source, defs: list[Any], terms: TaskTerms,
-              cand: Candidate, commit: str | None, outline: bool = True, bare: bool = False) -> None:
-    """Tier 1 for one file: the whole file when small, else the definitions the task names (or,
-    short of those, the ones holding its rare terms), then (when ``defs`` holds every definition)
-    the file's outline. A ``bare`` file (nothing to outline: not parsed, or no definitions) shows
-    the WINDOW_LINES lines that hold most of the task's words instead."""
-    n_lines = len(src.lines)
-    # a file over WHOLE_FILE_BYTES cannot be that few tokens in practice: skip counting it
-    small = (len(src.data) <= WHOLE_FILE_BYTES
-             and pk.tok.count(src.data.decode("utf-8", "replace")) <= WHOLE_FILE_TOKENS)
-    if n_lines and small:
-        skip = _license_lines(src.lines)
-        reasons = cand.reasons + ["whole_file"] + ([f"license_header_omitted:1-{skip}"] if skip else [])
-        pk.add(_item(src, skip + 1, n_lines, "source_snippet", commit, cand.score, reasons))
-        return
-    named = _relevant_spans(defs, terms)
-    spans = [(s, e, f"defines:{q}") for s, e, q in named]
-    spans += [(s, e, f"matches:{q}") for s, e, q in _matched_spans(store, defs, terms, named)]
-    for start, end, why in spans:
-        item = _item(src, start, end, "source_snippet", commit, cand.score, cand.reasons + [why])
-        if item is not None and pk.tok.count(item.content) > MAX_SNIPPET_TOKENS:
-            cut = pk.tok.truncate(item.content, MAX_SNIPPET_TOKENS)
-            last = start + cut.count("\n") - 1
-            item = _item(src, start, max(start, last), "source_snippet", commit, cand.score,
-                         cand.reasons + [why, "truncated"])
-        pk.add(item)
-    if not spans and bare:
-        start, end = _term_window(src, terms, _license_lines(src.lines) + 1)
-        pk.add(_item(src, start, end, "source_snippet", commit, cand.score, cand.reasons + [f"window:{start}-{end}"]))
-    if defs and outline:
-        pk.add(_item(src, 1, n_lines, "symbol_outline", commit, cand.score, cand.reasons + ["outline"],
-                     content=_outline(src, defs)))
-
-
-def _term_window(src: Source, terms: TaskTerms, first: int) -> tuple[int, int]:
-    """The WINDOW_LINES lines from ``first`` on that hold the most of the task's terms, a term
-    weighing 1/(lines holding it), so a rare word outweighs a common one; from ``first`` when no
-    line holds any. Returns (start, end), 1-based inclusive."""
-    wanted = set(terms.terms)
-    found = [wanted.intersection(terms_of(line.decode("utf-8", "replace"))) if i + 1 >= first else set()
-             for i, line in enumerate(src.lines)]
-    lines_with = Counter(t for f in found for t in f)
-    weight = [sum(1 / lines_with[t] for t in f) for f in found]
-    best, best_start, acc = 0.0, first, 0.0
-    for i, w in enumerate(weight):  # a sliding sum over the window ending at line i + 1
-        acc += w - (weight[i - WINDOW_LINES] if i >= WINDOW_LINES else 0.0)
-        if acc > best + 1e-9:
-            best, best_start = acc, max(first, i + 2 - WINDOW_LINES)
-    return best_start, min(len(src.lines), best_start + WINDOW_LINES - 1)
 
 
 def _header(store: IndexStore, root: str, ranked: list[Candidate], tests: list[str],
@@ -356,21 +249,209 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
         _fit_ranked(packet, tok)
     head = render_header(packet) if fmt != "json" else packet.model_dump_json(indent=1)
     pk = _Packer(tok, budget - tok.count(head) - 16, fmt)
-    commit = packet.commit
     files.preload([c.path for c in ranked[: SNIPPET_FILES + OUTLINED_FILES]] + [t for _, t, _g, _c in tests])
-    top_paths = [c.path for c in ranked[:SNIPPET_FILES]]
-    whole = [p for p in top_paths if files.fits(p, pk.room)]  # an outline of the others cannot fit
-    files.load_defs(whole)
-    files.load_defs([p for p in top_paths if p not in whole], named=_wanted(terms))
-    for cand in ranked[:SNIPPET_FILES]:
-        src = files.source(cand.path)
-        if src is not None:
-            outline = cand.path in files.defs
-            defs = files.defs[cand.path] if outline else files.named_defs[cand.path]
-            _add_file(store, pk, src, defs, terms, cand, commit, outline, cand.path not in files.state.outline_chars)
-    _add_tier2_3(store, pk, ranked, tests, commit, files)
+    defs = rank_definitions(store, terms, ranked, files.data)
+    code = _CodeTier(store, pk, files, terms, packet.commit, defs, ranked)
+    code.add_bare_files(ranked[:SNIPPET_FILES])
+    code.add_bodies(defs, until=CODE_SHARE * pk.budget, min_score=FIRST_PASS_SHARE * (defs[0].score if defs else 0))
+    code.add_neighbours()
+    _add_top_outlines(pk, files, ranked, packet.commit)
+    code.add_focused_tests(tests)
+    code.add_bodies(defs, until=pk.budget, min_score=-math.inf)
+    _add_tier2_3(store, pk, ranked, tests, packet.commit, files)
     packet.items = pk.items
     return _finish(packet, tok, fmt)
+
+
+#: Share of the budget the first pass of bodies may fill before the other tiers (callers' and
+#: callees' signatures, the top files' outlines, the focused tests) get their turn; the bodies
+#: of lower-ranked definitions then fill what is left.
+CODE_SHARE = 0.6
+#: The first pass shows definitions scoring at least this share of the best one.
+FIRST_PASS_SHARE = 0.5
+#: The most one body may take of the budget: a bigger definition shows its head and the window
+#: of its body holding most of the task's words.
+BODY_SHARE = 0.3
+#: ... but never less than this many tokens (a small budget still shows a whole short function).
+MIN_BODY_TOKENS = 400
+#: A file goes in whole when one of its definitions is shown and it takes at most this share of
+#: the budget, by its place in the file ranking (the best file, the second, the rest; never
+#: below WHOLE_FILE_TOKENS): a fix's other hunks are most often in the same file, above all in
+#: the best one, and cutting a file that fits saves little.
+WHOLE_FILE_SHARES = (0.5, 0.25, 0.1)
+#: Top files whose outline follows the bodies when it costs at most OUTLINE_SHARE of the budget.
+OUTLINE_TOP_FILES = 2
+OUTLINE_SHARE = 0.1
+
+
+class _CodeTier:
+    """Adds the code of ranked definitions: bodies (small files whole), the enclosing class's
+    header, the imports a body uses, callers' and callees' signatures, focused tests' bodies."""
+
+    def __init__(self, store: IndexStore, pk: _Packer, files: PacketFiles, terms: TaskTerms,
+                 commit: str | None, defs: list[RankedDefinition], ranked: list[Candidate]) -> None:
+        self.store, self.pk, self.files, self.terms, self.commit = store, pk, files, terms, commit
+        self.file_rank = {c.path: i for i, c in enumerate(ranked)}
+        self.by_key = {(d.path, d.qualname): d for d in defs}
+        self.shown: list[RankedDefinition] = []
+        self.imports_done: set[str] = set()
+
+    def add_bodies(self, defs: list[RankedDefinition], until: float, min_score: float) -> None:
+        """Bodies of ``defs`` in rank order while the packet holds under ``until`` tokens."""
+        for d in defs:
+            if self.pk.used >= until or self.pk.room < 60:
+                return
+            if d.score >= min_score and d not in self.shown:
+                self._add_body(d)
+
+    def _add_body(self, d: RankedDefinition) -> None:
+        src = self.files.source(d.path)
+        if src is None:
+            return
+        share = WHOLE_FILE_SHARES[min(self.file_rank.get(d.path, len(WHOLE_FILE_SHARES)), len(WHOLE_FILE_SHARES) - 1)]
+        if self.files.small(d.path, self.pk.tok, max(WHOLE_FILE_TOKENS, int(share * self.pk.budget))):
+            self._add_whole(src, d)
+            return
+        cap = max(MIN_BODY_TOKENS, int(BODY_SHARE * self.pk.budget))
+        spans = body_spans(d, src, self.terms, self._lines_for(src, d, cap)).spans
+        if not spans:
+            return
+        self._add_enclosing(src, d)
+        added = [self.pk.add(_item(src, s, e, "source_snippet", self.commit, d.score, d.reasons + [why]))
+                 for s, e, why in spans]
+        if any(added):
+            self.shown.append(d)
+            self._add_imports(src, d)
+
+    def _lines_for(self, src: Source, d: RankedDefinition, cap: int) -> int:
+        """How many of the definition's lines fit ``cap`` tokens, at its own tokens per line."""
+        start, end = d.start_line, min(d.end_line, len(src.lines))
+        n = end - start + 1
+        if n <= 0 or d.qualname == MODULE:
+            return n if n > 0 else 1
+        text = b"".join(src.lines[start - 1 : end])
+        if len(text) <= cap * 2:  # under 2 bytes a token: fits whatever the count
+            return n
+        tokens = self.pk.tok.count(text.decode("utf-8", "replace"))
+        return n if tokens <= cap else max(HEAD_MIN_LINES, int(n * cap / tokens))
+
+    def _add_whole(self, src: Source, d: RankedDefinition) -> None:
+        skip = _license_lines(src.lines)
+        reasons = d.reasons + ["whole_file", f"defines:{d.qualname}"] + (
+            [f"license_header_omitted:1-{skip}"] if skip else [])
+        if self.pk.add(_item(src, skip + 1, len(src.lines), "source_snippet", self.commit, d.score, reasons)):
+            self.shown.append(d)
+
+    def _add_enclosing(self, src: Source, d: RankedDefinition) -> None:
+        """The header line of the class holding ``d`` when no item shows it yet."""
+        parent = self.by_key.get((d.path, d.parent)) if d.parent else None
+        if parent is None or parent.kind not in CONTAINERS:
+            return
+        line = parent.start_line
+        if not self.pk.overlaps(d.path, line, line):
+            self.pk.add(_item(src, line, line, "source_snippet", self.commit, d.score, [f"encloses:{d.qualname}"]))
+
+    def _add_imports(self, src: Source, d: RankedDefinition) -> None:
+        """The file's import statements (once per file, with its first shown body): the whole
+        leading run when it spans at most MAX_IMPORT_SPAN lines, else the run of those naming
+        what the body uses."""
+        if d.path in self.imports_done or d.qualname == MODULE:
+            return
+        self.imports_done.add(d.path)
+        module = self.by_key.get((d.path, MODULE))
+        top = module.segments if module is not None else []
+        imports = [(line, names) for line, names in self.files.imports(d.path)
+                   if any(s <= line <= e for s, e in top)]  # module level: not a function's own imports
+        lines = sorted(line for line, _ in imports if line < d.start_line)
+        if not lines or _statement_end(src, lines[-1]) - lines[0] >= MAX_IMPORT_SPAN:
+            words = set(_WORD_RE.findall(b"".join(src.lines[d.start_line - 1 : d.end_line])))
+            lines = sorted({line for line, names in imports if any(n.encode() in words for n in names)})
+        if lines and _statement_end(src, lines[-1]) - lines[0] < MAX_IMPORT_SPAN:
+            self.pk.add(_item(src, lines[0], _statement_end(src, lines[-1]), "source_snippet", self.commit,
+                              d.score, [f"imports_of:{d.qualname}"]))
+
+    def add_bare_files(self, ranked: list[Candidate]) -> None:
+        """A top file with nothing to outline (not parsed: a vendored file the task names) shows
+        the WINDOW_LINES lines holding most of the task's words."""
+        for cand in ranked:
+            if cand.path in self.files.state.outline_chars or any(d.path == cand.path for d in self.shown):
+                continue
+            src = self.files.source(cand.path)
+            if src is None or not src.lines:
+                continue
+            if self.files.small(cand.path, self.pk.tok):
+                self.pk.add(_item(src, 1, len(src.lines), "source_snippet", self.commit, cand.score,
+                                  cand.reasons + ["whole_file"]))
+                continue
+            first = _license_lines(src.lines) + 1
+            start, end = term_window(src, self.terms, first, len(src.lines), WINDOW_LINES)
+            self.pk.add(_item(src, start, end, "source_snippet", self.commit, cand.score,
+                              cand.reasons + [f"window:{start}-{end}"]))
+
+    def add_neighbours(self) -> None:
+        """Signatures of the callers and callees of the shown definitions, one outline per file."""
+        lines: dict[str, dict[int, str]] = {}
+        why: dict[str, list[str]] = {}
+        for d in self.shown[:NEIGHBOUR_SOURCES]:
+            for rel, keys in (("calls_of", d.calls), ("callers_of", d.callers)):
+                for key in keys:
+                    path, _, qual = key.partition("::")
+                    n = self.by_key.get((path, qual))
+                    if n is None or n in self.shown:
+                        continue
+                    lines.setdefault(path, {})[n.start_line] = f"{n.start_line:>5}: {n.signature or n.name}"
+                    tag = f"{rel}:{d.qualname}"
+                    if tag not in why.setdefault(path, []):
+                        why[path].append(tag)
+        for path, sigs in lines.items():
+            src = self.files.source(path)
+            if src is not None:
+                text = "\n".join(sigs[k] for k in sorted(sigs)) + "\n"
+                self.pk.add(_item(src, min(sigs), max(sigs), "symbol_outline", self.commit, 0.0, why[path], content=text))
+
+    def add_focused_tests(self, tests: list[tuple[str, str, str | None, float]]) -> None:
+        """Bodies of the tests the focused command selects (the first linked test file's)."""
+        for test, names in focused_tests(self.files, tests, self.terms):
+            src = self.files.source(test)
+            if src is None:
+                continue
+            for name, qual, _k, start, end, _sig, _p in self.files.definitions(test):
+                if qual in names or name in names:
+                    item = _item(src, start, end, "test", self.commit, 0.0, [f"focused_test:{qual}"])
+                    cost = self.pk.cost(item) if item is not None else None
+                    if cost is not None and cost <= TEST_SHARE * self.pk.budget:
+                        self.pk.add(item)
+
+
+#: The most one focused test's body may take of the budget: a long test is named by the
+#: focused command, not shown.
+TEST_SHARE = 0.1
+#: Definitions whose callers and callees are listed: the first bodies shown.
+NEIGHBOUR_SOURCES = 4
+#: Import lines of a file farther apart than this are not shown as one item (the file's
+#: imports are scattered: showing the run between them costs more than it says).
+MAX_IMPORT_SPAN = 30
+#: A big definition cut to fit still shows at least this many lines.
+HEAD_MIN_LINES = 8
+_WORD_RE = re.compile(rb"\w+")
+
+
+def _statement_end(src: Source, line: int) -> int:
+    """The last line of the statement starting at ``line``: brackets opened there are closed."""
+    depth = 0
+    for i in range(line, min(len(src.lines), line + MAX_IMPORT_SPAN) + 1):
+        text = src.lines[i - 1]
+        depth += text.count(b"(") + text.count(b"[") + text.count(b"{") - text.count(b")") - text.count(b"]") - text.count(b"}")
+        if depth <= 0:
+            return i
+    return line
+
+
+def _add_top_outlines(pk: _Packer, files: PacketFiles, ranked: list[Candidate], commit: str | None) -> None:
+    """Outlines of the best OUTLINE_TOP_FILES files, each when it costs at most OUTLINE_SHARE."""
+    for cand in ranked[:OUTLINE_TOP_FILES]:
+        if files.fits(cand.path, int(OUTLINE_SHARE * pk.budget)):
+            _add_outline(pk, files, cand.path, commit, "symbol_outline", cand.score, cand.reasons + ["outline"])
 
 
 def _capped(pairs: list[tuple[str, str]], per_key: int) -> list[tuple[str, str]]:

@@ -10,15 +10,22 @@ import hashlib
 import os
 from dataclasses import dataclass
 
+from ..cache import SharedCache
 from ..store import IndexStore
+from ..tokens import Tokenizer
 
-__all__ = ["MAX_CHARS_PER_TOKEN", "NOT_OUTLINED", "Def", "PacketFiles", "Source"]
+__all__ = ["MAX_CHARS_PER_TOKEN", "NOT_OUTLINED", "WHOLE_FILE_TOKENS", "Def", "PacketFiles", "Source"]
 
 #: No real source text averages this many characters a token (code runs 3-4): a text longer than
 #: this many times the free tokens is rejected without counting it (counting costs ~1 ms per 4 KB).
 MAX_CHARS_PER_TOKEN = 12
 #: Characters an outline line adds to its signature (line number, indent, newline).
 OUTLINE_LINE_CHARS = 12
+#: Files whose whole text is at most this many tokens go in whole: cutting them saves little.
+WHOLE_FILE_TOKENS = 1200
+#: Bytes a token above which a file is not counted for the whole-file rule: source code runs 3-4
+#: bytes a token, so 8 is far beyond any real file that few tokens long.
+WHOLE_FILE_BYTES_PER_TOKEN = 8
 #: Files whose definitions stay cached for the next packet on the same index state (hub files
 #: recur across tasks); a few MB at most.
 SHARED_DEF_FILES = 256
@@ -56,15 +63,12 @@ class _IndexState:
             self.defs.pop(next(iter(self.defs)))
 
 
-_STATES: dict[tuple[str, str], _IndexState] = {}
+#: One index state at a time: an older one is never read again.
+_STATES: SharedCache[_IndexState] = SharedCache(1)
 
 
 def _state(store: IndexStore) -> _IndexState:
-    key = (store.db_path, store.meta().get("indexed_at", ""))
-    if key not in _STATES:
-        _STATES.clear()  # one index state at a time: an older one is never read again
-        _STATES[key] = _IndexState(store)
-    return _STATES[key]
+    return _STATES.get_or_build((store.db_path, store.meta().get("indexed_at", "")), lambda: _IndexState(store))
 
 
 class PacketFiles:
@@ -78,6 +82,7 @@ class PacketFiles:
         self.named_defs: dict[str, list[Def]] = {}  # only the task's names, for files too big to outline
         self.state = _state(store)
         self.sources: dict[str, Source | None] = {}
+        self.token_counts: dict[str, int] = {}
 
     def preload(self, paths: list[str]) -> None:
         """Fetch the index rows of ``paths`` not loaded yet, with the size of their outlines."""
@@ -95,7 +100,8 @@ class PacketFiles:
         those whose lower-cased name or qualified name is in it (kept apart: never outlined)."""
         target = self.defs if named is None else self.named_defs
         if named is None:  # whole lists are shared by packets built on the same index state
-            target.update((p, self.state.defs[p]) for p in paths if p in self.state.defs)
+            shared = {p: self.state.defs.get(p) for p in paths}  # another thread may drop one meanwhile
+            target.update((p, d) for p, d in shared.items() if d is not None)
         todo = sorted({p for p in paths if p not in target})
         if not todo:
             return
@@ -121,6 +127,29 @@ class PacketFiles:
         """The file's definitions in line order (fetched on first use)."""
         self.load_defs([path])
         return self.defs[path]
+
+    def data(self, path: str) -> bytes | None:
+        """The file's current bytes (see :meth:`source`): what ranking reads definitions from."""
+        src = self.source(path)
+        return src.data if src is not None else None
+
+    def small(self, path: str, tok: Tokenizer, limit: int = WHOLE_FILE_TOKENS) -> bool:
+        """Whether the file is at most ``limit`` tokens (and not empty): small enough to show whole."""
+        src = self.source(path)
+        if src is None or not src.lines or len(src.data) > WHOLE_FILE_BYTES_PER_TOKEN * limit:
+            return False  # too many bytes to be that few tokens: not worth counting
+        if path not in self.token_counts:
+            self.token_counts[path] = tok.count(src.data.decode("utf-8", "replace"))
+        return self.token_counts[path] <= limit
+
+    def imports(self, path: str) -> list[tuple[int, list[str]]]:
+        """(line, names it binds) of each import statement of the file: the names imported, or
+        the module's first part for a plain ``import a.b``."""
+        out = []
+        for line, module, names in self.store.rows(
+                "SELECT line, module, names FROM imports WHERE path = ? AND line IS NOT NULL", [path]):
+            out.append((int(line), list(names or []) or [str(module or "").split(".")[0]]))
+        return out
 
     def source(self, path: str) -> Source | None:
         """The file's current bytes, or None when unreadable, unknown or holding a secret."""

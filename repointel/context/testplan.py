@@ -10,7 +10,7 @@ from ..rank.task import TaskTerms
 from ..store import IndexStore
 from .files import PacketFiles, Source
 
-__all__ = ["STRONG_TEST_LINK", "likely_tests", "linked_tests", "narrowed_commands", "task_focused_command"]
+__all__ = ["STRONG_TEST_LINK", "focused_tests", "likely_tests", "linked_tests", "narrowed_commands", "task_focused_command"]
 
 #: Task names shorter than this (``x``, ``id``) do not pick test functions: every test uses them.
 MIN_TEST_NAME = 3
@@ -45,6 +45,17 @@ def task_focused_command(store: IndexStore, files: PacketFiles, tests: list[tupl
         if command:
             return narrow_to_tests(command, test, _tests_using(files, test, terms))
     return None
+
+
+def focused_tests(files: PacketFiles, tests: list[tuple[str, str, str | None, float]],
+                  terms: TaskTerms) -> list[tuple[str, set[str]]]:
+    """(test file, names of the tests in it the focused command selects) for the first linked
+    test file that has a command: the tests a packet shows the bodies of."""
+    for _, test, generic, _c in tests[:3]:
+        if generic:
+            names = _tests_using(files, test, terms)
+            return [(test, set(names))] if names else []
+    return []
 
 
 def _tests_using(files: PacketFiles, test: str, terms: TaskTerms) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..cache import SharedCache
 from ..store import IndexStore
 
 __all__ = ["FileGraph", "load_graph", "pagerank"]
@@ -54,17 +55,13 @@ class FileGraph:
 
 #: Graphs kept per (index file, index state, tests included): packets reuse the loaded graph.
 _CACHE_SIZE = 4
-_CACHE: dict[tuple[str, str, bool], FileGraph] = {}
+_CACHE: SharedCache[FileGraph] = SharedCache(_CACHE_SIZE)
 
 
 def load_graph(store: IndexStore, *, include_tests: bool = True) -> FileGraph:
     """The file graph from the ``file_edges`` table (cached per index state)."""
     key = (store.db_path, store.meta().get("indexed_at", ""), include_tests)
-    if key not in _CACHE:
-        while len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = _load_graph(store, include_tests)
-    return _CACHE[key]
+    return _CACHE.get_or_build(key, lambda: _load_graph(store, include_tests))
 
 
 def _load_graph(store: IndexStore, include_tests: bool) -> FileGraph:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..cache import SharedCache
 from ..store import IndexStore
 
 __all__ = ["dependents"]
@@ -15,21 +16,20 @@ MIN_REFERENCE_WEIGHT = 0.5
 
 #: Reverse adjacency kept for this many index states: warm impact queries skip the edge load.
 _CACHE_SIZE = 4
-_CACHE: dict[tuple[str, str], dict[str, set[str]]] = {}
+_CACHE: SharedCache[dict[str, set[str]]] = SharedCache(_CACHE_SIZE)
 
 
 def _reverse_edges(store: IndexStore) -> dict[str, set[str]]:
-    key = (store.db_path, store.meta().get("indexed_at", ""))
-    if key not in _CACHE:
-        rev: dict[str, set[str]] = {}
-        for src, dst in store.rows(
-            "SELECT src, dst FROM file_edges WHERE kind = 'import' OR weight >= ?", [MIN_REFERENCE_WEIGHT]
-        ):
-            rev.setdefault(dst, set()).add(src)
-        while len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = rev
-    return _CACHE[key]
+    return _CACHE.get_or_build((store.db_path, store.meta().get("indexed_at", "")), lambda: _load_reverse(store))
+
+
+def _load_reverse(store: IndexStore) -> dict[str, set[str]]:
+    rev: dict[str, set[str]] = {}
+    for src, dst in store.rows(
+        "SELECT src, dst FROM file_edges WHERE kind = 'import' OR weight >= ?", [MIN_REFERENCE_WEIGHT]
+    ):
+        rev.setdefault(dst, set()).add(src)
+    return rev
 
 
 def dependents(store: IndexStore, roots: list[str], depth: int) -> list[tuple[str, int]]:

@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..cache import SharedCache
 from ..store import IndexStore
 
 __all__ = ["BM25_B", "BM25_K1", "MAX_QUERY_TF", "QUERIES_BEFORE_LOAD", "TermIndex", "bm25_scores",
@@ -86,9 +87,9 @@ class TermIndex:
 
 #: Term indexes kept per (index file, index state): packets reuse the loaded postings.
 _CACHE_SIZE = 2
-_CACHE: dict[tuple[str, str], TermIndex] = {}
+_CACHE: SharedCache[TermIndex] = SharedCache(_CACHE_SIZE)
 #: Per index state: queries answered so far, and the doclen table the selective reads share.
-_SEEN: dict[tuple[str, str], tuple[int, Any]] = {}
+_SEEN: SharedCache[tuple[int, Any]] = SharedCache(_CACHE_SIZE)
 
 
 def _state(store: IndexStore) -> tuple[str, str]:
@@ -104,27 +105,22 @@ def load_term_index(store: IndexStore) -> TermIndex:
 
 
 def _load(store: IndexStore, key: tuple[str, str], docs: Any) -> TermIndex:
-    if key not in _CACHE:
-        while len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        docs = store.arrow(_DOCLEN_SQL) if docs is None else docs
-        _CACHE[key] = TermIndex(store.arrow("SELECT term, path, tf FROM terms"), docs)
-    return _CACHE[key]
+    return _CACHE.get_or_build(key, lambda: TermIndex(store.arrow("SELECT term, path, tf FROM terms"),
+                                                      store.arrow(_DOCLEN_SQL) if docs is None else docs))
 
 
 def _index_for(store: IndexStore, terms: Iterable[str]) -> TermIndex:
     """The whole term index once this state has answered ``QUERIES_BEFORE_LOAD`` queries;
     before that, one holding only the postings of ``terms`` (the same scores for them)."""
     key = _state(store)
-    if key in _CACHE:
-        return _CACHE[key]
-    count, docs = _SEEN.pop(key, (0, None))
+    whole = _CACHE.get(key)
+    if whole is not None:
+        return whole
+    count, docs = _SEEN.pop(key) or (0, None)
     docs = store.arrow(_DOCLEN_SQL) if docs is None else docs
     if count >= QUERIES_BEFORE_LOAD:
         return _load(store, key, docs)
-    while len(_SEEN) >= _CACHE_SIZE:
-        _SEEN.pop(next(iter(_SEEN)))
-    _SEEN[key] = (count + 1, docs)
+    _SEEN.put(key, (count + 1, docs))
     postings = store.arrow("SELECT term, path, tf FROM terms WHERE term IN (SELECT unnest(?))", [sorted(terms)])
     return TermIndex(postings, docs)
 

@@ -1,7 +1,7 @@
 """Path priors: folders whose files rarely hold what a task must change (docs, examples,
 samples, playgrounds, benchmarks, scripts) and copies of other projects bundled inside a package.
 
-Shared by the task ranking (the ``aux`` feature, :mod:`repointel.context.retrieve`) and the
+Shared by the task ranking (the ``aux`` feature, :mod:`repointel.rank.files`) and the
 repository map, which leaves such files out.
 """
 

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from ..models import MapEntry, RepoMap, TokenAccount
 from ..store import IndexStore
 from ..tokens import get_tokenizer
+from .files import map_lead
 from .graph import load_graph, pagerank
 from .paths import is_auxiliary, python_packages
 from .seeds import task_seeds
@@ -163,14 +164,13 @@ def _text(blocks: list[tuple[str, float, list[str]]]) -> str:
     return "".join(f"{p}:\n" + "".join(line + "\n" for line in lines) + "\n" for p, _, lines in blocks)
 
 
-def build_map(store: IndexStore, task: str | None, budget: int, tokenizer: str,
-              lead: list[str] | None = None) -> RepoMap:
+def build_map(store: IndexStore, task: str | None, budget: int, tokenizer: str) -> RepoMap:
     """A ranked map that never exceeds ``budget`` tokens of ``tokenizer``: the files in rank
     order, each with the definitions the budget reaches, most used first (see :func:`_pairs`).
-    ``lead``: files to show first, in order (the task's best files, from the context ranking)."""
+    A task's map opens with the task's best files (:func:`repointel.rank.files.map_lead`)."""
     tok = get_tokenizer(tokenizer)
     commit = store.meta().get("commit") or None
-    ranked = _ranked(store, task, lead or [])
+    ranked = _ranked(store, task, map_lead(store, task) if task else [])
     defs = _definitions(store, [p for p, _ in ranked])
     pairs = _pairs(ranked, defs)
     n = _most_that_fit(pairs, lambda k: tok.count(_text(_render(ranked, defs, pairs[:k]))), budget)

@@ -89,9 +89,11 @@ _PATH_TABLES: list[tuple[list[str], dict[str, list[str]], dict[str, str]]] = []
 
 def _path_tables(paths: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
     """(module suffixes, base name → path) of ``paths``, cached for the last list."""
-    if not _PATH_TABLES or _PATH_TABLES[0][0] is not paths:
-        _PATH_TABLES[:] = [(paths, _module_suffixes(paths), {posixpath.basename(p): p for p in paths})]
-    return _PATH_TABLES[0][1], _PATH_TABLES[0][2]
+    tables = _PATH_TABLES[0] if _PATH_TABLES else None  # one read: another thread may replace it
+    if tables is None or tables[0] is not paths:
+        tables = (paths, _module_suffixes(paths), {posixpath.basename(p): p for p in paths})
+        _PATH_TABLES[:] = [tables]
+    return tables[1], tables[2]
 
 
 def _module_suffixes(paths: list[str]) -> dict[str, list[str]]:

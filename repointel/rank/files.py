@@ -1,21 +1,23 @@
-"""Candidate files for a task: BM25 over our own term tables, task seeds (paths, frames,
+"""Task → files: candidate files for a task: BM25 over our own term tables, task seeds (paths, frames,
 symbols), and personalised PageRank over the file graph, fused into one score."""
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..cache import SharedCache
 from ..extract.terms import split_identifier, term_counts
-from ..rank.graph import FileGraph, load_graph, pagerank
-from ..rank.lexical import BM25_B, BM25_K1, MAX_QUERY_TF, bm25_scores, document_frequencies
-from ..rank.paths import is_auxiliary, python_packages
-from ..rank.seeds import exclusive_definers, named_paths, task_seed_parts
-from ..rank.task import TaskTerms, analyse_task
 from ..store import IndexStore
+from .graph import FileGraph, load_graph, pagerank
+from .lexical import BM25_B, BM25_K1, MAX_QUERY_TF, bm25_scores, document_frequencies
+from .paths import is_auxiliary, python_packages
+from .seeds import exclusive_definers, named_paths, task_seed_parts
+from .task import TaskTerms, analyse_task
 
-__all__ = ["MAP_LEAD_FILES", "Candidate", "definition_matches", "map_lead", "rank_files"]
+__all__ = ["MAP_LEAD_FILES", "Candidate", "definition_matches", "idf_of", "map_lead", "rank_files"]
 
 # Fusion: a candidate's score is the weighted sum of the features below (each normalised to
 # 0..1 per task, or a 0/1 flag). The weights come from a listwise logistic fit (softmax over a
@@ -154,20 +156,30 @@ WEIGHTS: dict[str, float] = {
 #: The last idf answer, by (index file, index state, query terms): a packet asks it twice (the
 #: definition scores, then its snippets), and each document-frequency read counts toward
 #: ``lexical.QUERIES_BEFORE_LOAD`` (a fifth query on one state loads every posting, ~80 ms).
+#: The daemon builds packets on several threads: the cache is read and written under a lock.
 _LAST_IDF: dict[tuple[str, str, frozenset[str]], dict[str, float]] = {}
+#: idf answers kept: a packet asks for the whole task's, its title's and its code spans' terms.
+_IDF_KEPT = 8
+_IDF_LOCK = threading.Lock()
 
 
-def _idf(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
+def idf_of(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
     """Okapi idf of each query term over the indexed files."""
     if not terms:
         return {}
     key = (store.db_path, store.meta().get("indexed_at", ""), frozenset(terms))
-    if key not in _LAST_IDF:
-        n, dfs = document_frequencies(store, terms)
-        n = n or 1
-        _LAST_IDF.clear()
-        _LAST_IDF[key] = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in dfs.items()}
-    return _LAST_IDF[key]
+    with _IDF_LOCK:
+        hit = _LAST_IDF.get(key)
+    if hit is not None:
+        return hit
+    n, dfs = document_frequencies(store, terms)
+    n = n or 1
+    value = {t: math.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in dfs.items()}
+    with _IDF_LOCK:
+        _LAST_IDF[key] = value
+        while len(_LAST_IDF) > _IDF_KEPT:
+            _LAST_IDF.pop(next(iter(_LAST_IDF)))
+    return value
 
 
 def definition_scores(store: IndexStore, paths: list[str], terms: Mapping[str, int]) -> dict[str, float]:
@@ -175,7 +187,7 @@ def definition_scores(store: IndexStore, paths: list[str], terms: Mapping[str, i
     against the task: one focused definition beats terms scattered over a big file."""
     if not paths or not terms:
         return {}
-    idf = _idf(store, terms)
+    idf = idf_of(store, terms)
     docs = _definition_terms(store, paths)
     avg = sum(dl for _, _, dl in docs) / max(len(docs), 1) or 1.0
     out: dict[str, float] = {}
@@ -191,7 +203,7 @@ def definition_matches(store: IndexStore, terms: Mapping[str, int], texts: Seque
     """For each definition text (qualified name and signature), the summed idf of the distinct
     rare task terms it holds (idf at least MIN_MATCH_IDF): ``zrangestoreCommand`` holds the task's
     ``ZRANGESTORE``. 0.0 for a text holding none."""
-    idf = {t: v for t, v in _idf(store, terms).items() if v >= MIN_MATCH_IDF}
+    idf = {t: v for t, v in idf_of(store, terms).items() if v >= MIN_MATCH_IDF}
     if not idf:
         return [0.0] * len(texts)
     return [sum(idf[t] for t in set(term_counts(text)) if t in idf) for text in texts]
@@ -206,8 +218,17 @@ _DEF_TERMS: dict[str, dict[str, tuple[str | None, list[tuple[dict[str, int], int
 _DEF_TERMS_FILES = 2
 
 
+_DEF_TERMS_LOCK = threading.Lock()
+
+
 def _definition_terms(store: IndexStore, paths: list[str]) -> list[tuple[str, dict[str, int], int]]:
-    """(path, term counts, length) of every definition in ``paths``."""
+    """(path, term counts, length) of every definition in ``paths`` (one thread at a time: the
+    daemon's threads share the cache)."""
+    with _DEF_TERMS_LOCK:
+        return _definition_terms_locked(store, paths)
+
+
+def _definition_terms_locked(store: IndexStore, paths: list[str]) -> list[tuple[str, dict[str, int], int]]:
     if store.db_path not in _DEF_TERMS:
         while len(_DEF_TERMS) >= _DEF_TERMS_FILES:
             _DEF_TERMS.pop(next(iter(_DEF_TERMS)))
@@ -227,16 +248,13 @@ def _definition_terms(store: IndexStore, paths: list[str]) -> list[tuple[str, di
     return [(p, d, dl) for p in dict.fromkeys(paths) for d, dl in cache[p][1] if p in sha]
 
 
-_GLOBAL_PR: dict[tuple[str, str], dict[str, float]] = {}
+_GLOBAL_PR: SharedCache[dict[str, float]] = SharedCache(1)
 
 
 def _global_pagerank(store: IndexStore, graph: FileGraph) -> dict[str, float]:
     """Uniform PageRank of the graph (how central each file is), cached per index state."""
     key = (store.db_path, store.meta().get("indexed_at", ""))
-    if key not in _GLOBAL_PR:
-        _GLOBAL_PR.clear()
-        _GLOBAL_PR[key] = pagerank(graph, None)
-    return _GLOBAL_PR[key]
+    return _GLOBAL_PR.get_or_build(key, lambda: pagerank(graph, None))
 
 
 def _summed(parts: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
