@@ -121,11 +121,11 @@ def check_depth(depth: object) -> int:
     return n
 
 
-def check_limit(limit: object, most: int) -> int:
-    """A row limit, 1..most."""
-    n = _integer(limit, "limit")
+def check_limit(limit: object, most: int, what: str = "limit") -> int:
+    """A row limit (or another count called ``what``), 1..most."""
+    n = _integer(limit, what)
     if not 1 <= n <= most:
-        raise InvalidInputError(f"limit must be between 1 and {most:,}, got {n}")
+        raise InvalidInputError(f"{what} must be between 1 and {most:,}, got {n}")
     return n
 
 

@@ -306,6 +306,32 @@ def context(task: str, repo_path: str | None, budget: int, tokenizer: str, fmt: 
 
 
 @main.command()
+@click.argument("task")
+@repo_option
+@click.option("--files", "n_files", type=int, default=20, show_default=True, help="Files listed (1..1,000).")
+@click.option("--definitions", "n_defs", type=int, default=50, show_default=True,
+              help="Definitions listed (0..1,000).")
+@no_index_option
+@json_option
+def rank(task: str, repo_path: str | None, n_files: int, n_defs: int, no_index: bool, as_json: bool) -> None:
+    """The files and definitions TASK ('-' reads standard input) points at, best first, with
+    their reasons; the text shows each score as a share of the best one's (1.00).
+
+    \b
+    Example:
+      repointel rank "Invoice total is wrong when discount is zero" --files 5
+    """
+    from . import service
+
+    text = str(_task(task))
+    with _open(repo_path) as repo:
+        if not no_index:
+            _index(repo)
+        answer = service.rank(repo, text, n_files, n_defs)
+    _print(answer, as_json)
+
+
+@main.command()
 @repo_option
 @json_option
 def status(repo_path: str | None, as_json: bool) -> None:

@@ -33,6 +33,7 @@ from .models import (
     IndexStatus,
     OwnerRecord,
     QueryResult,
+    Ranking,
     RepoMap,
     SymbolCardList,
     SymbolList,
@@ -52,6 +53,7 @@ __all__ = [
     "index_status",
     "owners",
     "query",
+    "rank",
     "repo_map",
     "symbol_cards",
     "tests_for",
@@ -121,6 +123,32 @@ def check_event_log(path: str) -> None:
         raise StorageError(f"cannot append events to {path}: no folder {folder}")
     if not os.access(path if os.path.exists(path) else folder, os.W_OK):
         raise StorageError(f"cannot append events to {path}: permission denied")
+
+
+def rank(repo: Repo, task: str, files: int = 20, definitions: int = 50) -> Answer[Ranking]:
+    """The files and definitions ``task`` points at, best first; the text shows each score as a
+    share of the best one's in its list (one scale, 1.00 at the top)."""
+    task = str(check_task(task))
+    ranking = repo.rank(task, files=check_limit(files, MAX_RANKED, "files"),
+                        definitions=0 if definitions == 0 else check_limit(definitions, MAX_RANKED, "definitions"))
+    notes = _task_notes(task) + ([] if ranking.files else ["nothing in the index matches the task"])
+    return Answer(ranking, _rank_text(ranking), notes)
+
+
+#: Most files or definitions ``rank`` lists: a ranking read by a person or an agent, not a dump.
+MAX_RANKED = 1000
+
+
+def _rank_text(ranking: Ranking) -> str:
+    top_file = max((f.score for f in ranking.files), default=0.0) or 1.0
+    top_def = max((d.score for d in ranking.definitions), default=0.0) or 1.0
+    lines = ["files:"] + [f"  {f.score / top_file:4.2f}  {f.path}" + (f"  ({', '.join(f.reasons)})" if f.reasons else "")
+                          for f in ranking.files]
+    if ranking.definitions:
+        lines += ["definitions:"] + [
+            f"  {d.score / top_def:4.2f}  {d.path}:{d.line_range}  {d.kind}  {d.qualname}"
+            + (f"  ({', '.join(d.reasons)})" if d.reasons else "") for d in ranking.definitions]
+    return "".join(line + "\n" for line in lines)
 
 
 # -- listings ----------------------------------------------------------------------------------------

@@ -97,6 +97,9 @@ CLI_CASES: list[tuple[list[str], int, list[str]]] = [
     (["status", "--repo", "/nonexistent/folder"], NOT_FOUND, ["RepoNotFoundError"]),
     (["status", "--repo", str(ROOT / "README.md")], NOT_FOUND, ["not a directory"]),
     (["index", ".", "--repo", "/"], USAGE, ["PATH", "--repo"]),
+    (["rank", ""], USAGE, ["task is empty"]),
+    (["rank", "x", "--files", "0"], USAGE, ["files must be between 1 and 1,000, got 0"]),
+    (["rank", "x", "--definitions", "-1"], USAGE, ["definitions must be between 1 and 1,000"]),
     (["watch", "--workers", "0"], USAGE, ["workers must be between 1 and 256"]),
     (["watch", "--json"], USAGE, ["--json needs --detach or --stop"]),
     (["watch", "--stop"], 1, ["no watch daemon is running"]),
@@ -394,3 +397,13 @@ def test_cli_and_mcp_give_the_same_answer(repo: Path) -> None:
                     assert note in _text(result), f"{args}: the CLI's {note!r} is in the tool's text"
 
     _session(repo, body)
+
+
+def test_cli_rank_shows_one_scale(repo: Path) -> None:
+    task = "Invoice.total ignores the discount (pkg/billing.py)"
+    data = json.loads(run_cli("rank", task, "--json", cwd=repo).stdout)
+    assert data == Repo.open(repo).rank(task).model_dump(mode="json")
+    text = run_cli("rank", task, "--files", "2", "--definitions", "2", cwd=repo).stdout.splitlines()
+    assert text[0] == "files:" and text[1].startswith("  1.00  pkg/billing.py")
+    shares = [float(line.split()[0]) for line in text if line.startswith("  ")]
+    assert all(0 <= s <= 1 for s in shares) and "definitions:" in text
