@@ -69,7 +69,8 @@ async def _ok(session: ClientSession, tool: str, args: dict[str, Any] | None = N
     assert DATA_NOTE not in text, "the data note is in the server's instructions, not in every result"
     if tool not in ("repo_map", "context_packet"):
         assert json.dumps(result.structured_content)[:40] not in text, "the text does not repeat the JSON"
-    return result.structured_content
+    data: dict[str, Any] = result.structured_content
+    return data
 
 
 async def _err(session: ClientSession, tool: str, args: dict[str, Any], *expect: str) -> str:
