@@ -121,11 +121,11 @@ def check_depth(depth: object) -> int:
     return n
 
 
-def check_limit(limit: object, most: int, what: str = "limit") -> int:
-    """A row limit (or another count called ``what``), 1..most."""
+def check_limit(limit: object, most: int, what: str = "limit", least: int = 1) -> int:
+    """A row limit (or another count called ``what``), least..most."""
     n = _integer(limit, what)
-    if not 1 <= n <= most:
-        raise InvalidInputError(f"{what} must be between 1 and {most:,}, got {n}")
+    if not least <= n <= most:
+        raise InvalidInputError(f"{what} must be between {least} and {most:,}, got {n}")
     return n
 
 

@@ -130,7 +130,7 @@ def rank(repo: Repo, task: str, files: int = 20, definitions: int = 50) -> Answe
     share of the best one's in its list (one scale, 1.00 at the top)."""
     task = str(check_task(task))
     ranking = repo.rank(task, files=check_limit(files, MAX_RANKED, "files"),
-                        definitions=0 if definitions == 0 else check_limit(definitions, MAX_RANKED, "definitions"))
+                        definitions=check_limit(definitions, MAX_RANKED, "definitions", least=0))
     notes = _task_notes(task) + ([] if ranking.files else ["nothing in the index matches the task"])
     return Answer(ranking, _rank_text(ranking), notes)
 

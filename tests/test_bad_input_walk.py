@@ -99,7 +99,7 @@ CLI_CASES: list[tuple[list[str], int, list[str]]] = [
     (["index", ".", "--repo", "/"], USAGE, ["PATH", "--repo"]),
     (["rank", ""], USAGE, ["task is empty"]),
     (["rank", "x", "--files", "0"], USAGE, ["files must be between 1 and 1,000, got 0"]),
-    (["rank", "x", "--definitions", "-1"], USAGE, ["definitions must be between 1 and 1,000"]),
+    (["rank", "x", "--definitions", "-1"], USAGE, ["definitions must be between 0 and 1,000, got -1"]),
     (["watch", "--workers", "0"], USAGE, ["workers must be between 1 and 256"]),
     (["watch", "--json"], USAGE, ["--json needs --detach or --stop"]),
     (["watch", "--stop"], 1, ["no watch daemon is running"]),
