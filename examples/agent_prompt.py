@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 
-from repointel import Repo
+from repointel import Repo, RepointelError
 from repointel.context.render import render_item
 from repointel.models import ContextPacket
 
@@ -92,12 +93,20 @@ def main(argv: list[str] | None = None) -> int:
     task = sys.stdin.read() if args.issue == "-" else args.issue
     if not task.strip():
         ap.error("empty issue text")
-    messages = build_messages(args.repo, task, args.budget)
-    if args.json:
-        print(json.dumps(messages, indent=2, ensure_ascii=False))
-    else:
-        for m in messages:
-            print(f"===== {m['role']} =====\n{m['content']}")
+    try:
+        messages = build_messages(args.repo, task, args.budget)
+    except RepointelError as exc:  # one line, as the CLI says it
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        if args.json:
+            print(json.dumps(messages, indent=2, ensure_ascii=False))
+        else:
+            for m in messages:
+                print(f"===== {m['role']} =====\n{m['content']}")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     return 0
 
 

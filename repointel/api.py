@@ -5,13 +5,37 @@ The CLI, the daemon and the MCP server are thin wrappers over these methods.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec, TypeVar
 
+from .bounds import (
+    MAX_BUDGET,
+    MAX_LIST_ROWS,
+    MAX_QUERY_ROWS,
+    check_budget,
+    check_depth,
+    check_kind,
+    check_limit,
+    check_name,
+    check_sql,
+    check_task,
+    check_tokenizer,
+    check_workers,
+)
 from .config import DEFAULT_BUDGET, DEFAULT_TOKENIZER, INDEX_DIRNAME, INDEX_FILENAME, SCHEMA_VERSION
-from .errors import BudgetError, PathNotIndexedError, PathOutsideRepoError, RepoNotFoundError
+from .errors import (
+    BudgetError,
+    InvalidInputError,
+    PathNotIndexedError,
+    PathOutsideRepoError,
+    RepointelError,
+    RepoNotFoundError,
+    StorageError,
+)
 from .indexer import FLUSH_ROWS, Progress, run_index
 from .models import (
     ContextPacket,
@@ -22,19 +46,64 @@ from .models import (
     ImportRecord,
     IndexStats,
     IndexStatus,
+    MapEntry,
     OwnerRecord,
     Ranking,
     RepoMap,
     RiskTag,
     SymbolCard,
     TestLink,
+    TokenAccount,
 )
-from .store import IndexStore
+from .store import DatabaseError, IndexStore
 
-__all__ = ["MAX_BUDGET", "Repo"]
+__all__ = ["MAX_BUDGET", "Repo", "find_root"]
 
-#: Budgets above ~1M tokens exceed every model's context window: refuse them as mistakes.
-MAX_BUDGET = 2_000_000
+#: Recent authors ``owners`` names per file: the people to ask; further names rarely are.
+HISTORY_AUTHORS = 3
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def find_root(path: str | os.PathLike[str] = ".") -> str:
+    """The repository ``path`` is in, as git finds it: the nearest folder at or above ``path``
+    holding ``.git`` (a folder, or a file in a worktree or submodule) or an index of ours;
+    outside git, ``path`` itself. Running from ``src/flask`` indexed that folder as a second
+    repository."""
+    start = os.path.realpath(os.fspath(path))
+    if not os.path.isdir(start):
+        raise RepoNotFoundError(f"not a directory: {os.fspath(path)}")
+    here = start
+    while True:
+        if os.path.exists(os.path.join(here, ".git")) or os.path.isfile(
+                os.path.join(here, INDEX_DIRNAME, INDEX_FILENAME)):
+            return here
+        up = os.path.dirname(here)
+        if up == here:
+            return start
+        here = up
+
+
+def _os_message(exc: OSError) -> str:
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"cannot access{where}: {exc.strerror or exc}"
+
+
+def _storage_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """A file-system or database failure inside ``fn`` becomes a one-line StorageError."""
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except RepointelError:
+            raise
+        except OSError as exc:
+            raise StorageError(_os_message(exc)) from exc
+        except DatabaseError as exc:
+            raise StorageError(f"the index could not be read or written: {str(exc).splitlines()[0]}") from exc
+
+    return wrapper
 
 
 def _append_event(path: str | os.PathLike[str], line: str) -> None:
@@ -47,11 +116,6 @@ def _append_event(path: str | os.PathLike[str], line: str) -> None:
         os.write(fd, data)
     finally:
         os.close(fd)
-
-
-def _check_budget(budget: int) -> None:
-    if not isinstance(budget, int) or budget < 1 or budget > MAX_BUDGET:
-        raise BudgetError(f"budget must be an integer between 1 and {MAX_BUDGET}, got {budget!r}")
 
 
 class Repo:
@@ -100,16 +164,23 @@ class Repo:
 
     def _ensure_index_dir(self) -> None:
         folder = os.path.dirname(self.db_path)
-        os.makedirs(folder, exist_ok=True)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise StorageError(f"{folder} exists and is not a folder: move it away, then index again") from exc
+        except OSError as exc:
+            raise StorageError(f"cannot create the index folder {folder}: {exc.strerror or exc}") from exc
         ignore = os.path.join(folder, ".gitignore")
         if os.path.abspath(folder) == os.path.join(self.root, INDEX_DIRNAME) and not os.path.exists(ignore):
             Path(ignore).write_text("# repointel index: never commit\n*\n")
 
     # -- indexing -----------------------------------------------------------------
+    @_storage_errors
     def index(self, *, workers: int | None = None, progress: Progress | None = None,
               flush_rows: int | None = None) -> IndexStats:
         """Bring the index up to date (incremental; atomic). ``flush_rows``: rows held before
         they are written into the run's transaction (:data:`~repointel.indexer.FLUSH_ROWS`)."""
+        workers = check_workers(workers)
         self.close()
         # -- daemon hook (owner: repointel/store_client.py): the daemon runs the batch.
         from .store_client import connect_daemon
@@ -129,6 +200,7 @@ class Repo:
         finally:
             store.close()
 
+    @_storage_errors
     def status(self) -> IndexStatus:
         """What the index reflects, and which files changed on disk since."""
         store = self._reader()
@@ -154,6 +226,7 @@ class Repo:
             skipped={str(reason): int(n) for reason, n in skipped}, parse_errors=int(counts[2]),
         )
 
+    @_storage_errors
     def stale_paths(self, paths: list[str] | None = None) -> list[str]:
         """Indexed files whose size or mtime on disk differ from the index (or that vanished)."""
         store = self._reader()
@@ -177,17 +250,22 @@ class Repo:
         NUL byte, which no file name holds)."""
         if "\0" in path:
             raise PathNotIndexedError(f"not a valid path (it holds a NUL byte): {path!r}")
+        check_name(path, "path")
         full = os.path.realpath(os.path.join(self.root, path))
         if os.path.commonpath([self.root, full]) != self.root:
             raise PathOutsideRepoError(f"path escapes the repository: {path}")
         rel = os.path.relpath(full, self.root)
         return "" if rel == "." else rel.replace(os.sep, "/")
 
+    @_storage_errors
     def files(self, *, path: str | None = None, language: str | None = None,
               status: str | None = None, is_test: bool | None = None, limit: int = 100_000) -> list[FileRecord]:
         """Rows of the file map, filtered (``path`` is a prefix or a glob with * and ?)."""
+        limit = check_limit(limit, MAX_LIST_ROWS + 1)  # one more: callers tell a capped list
         where: list[str] = ["1=1"]
         params: list[Any] = []
+        if path and not any(c in path for c in "*?["):
+            path = self.safe_path(path)
         if path:
             where.append("path GLOB ?" if any(c in path for c in "*?[") else "(path = ? OR path LIKE ? || '/%')")
             params += [path] if any(c in path for c in "*?[") else [path, path]
@@ -201,15 +279,20 @@ class Repo:
             f"SELECT {cols} FROM files WHERE {' AND '.join(where)} ORDER BY path LIMIT {int(limit)}", params)
         return [FileRecord(**r) for r in rows]
 
+    @_storage_errors
     def symbols(self, *, name: str | None = None, kind: str | None = None, path: str | None = None,
                 qualname: str | None = None, limit: int = 1000) -> list[Definition]:
         """Definitions, filtered by exact name, kind, qualname, or file path prefix."""
+        kind = check_kind(kind)
+        limit = check_limit(limit, MAX_LIST_ROWS + 1)  # one more: callers tell a capped list
+        if path is not None:
+            path = self.safe_path(path) or None
         where, params = ["1=1"], []
         for col, val in (("name", name), ("kind", kind), ("qualname", qualname)):
             if val is not None:
                 where.append(f"{col} = ?")
                 params.append(val)
-        if path is not None:
+        if path:
             where.append("(path = ? OR path LIKE ? || '/%')")
             params += [path, path]
         rows = self._reader().dicts(
@@ -218,22 +301,28 @@ class Repo:
             params)
         return [Definition(**r) for r in rows]
 
+    @_storage_errors
     def map(self, task: str | None = None, *, budget: int = DEFAULT_BUDGET,
             tokenizer: str = DEFAULT_TOKENIZER) -> RepoMap:
         """A ranked repository map within ``budget`` tokens (personalised by ``task``)."""
         from .rank.repomap import build_map
 
-        _check_budget(budget)
+        task = check_task(task, required=False) if task is not None else None
+        check_budget(budget)
+        check_tokenizer(tokenizer)
         built = self._built("map", task=task, budget=budget, tokenizer=tokenizer)
         if built is not None:
-            return self._with_freshness(RepoMap.model_validate(built))
-        return self._with_freshness(build_map(self._reader(), task, budget, tokenizer))
+            return self._with_freshness(self._shaped(RepoMap.model_validate(built), budget, tokenizer))
+        return self._with_freshness(self._shaped(build_map(self._reader(), task, budget, tokenizer), budget,
+                                                 tokenizer))
 
+    @_storage_errors
     def rank(self, task: str, *, files: int = 20, definitions: int = 50) -> Ranking:
         """The ``files`` best files and ``definitions`` best definitions for ``task``: where a
         fix most likely goes, each with its score and reasons (what a packet is built from)."""
         from .context.ranking import rank_task
 
+        task = str(check_task(task))
         if files < 1 or definitions < 0:
             raise BudgetError("files must be at least 1 and definitions at least 0")
         built = self._built("rank", task=task, files=files, definitions=definitions)
@@ -241,11 +330,49 @@ class Repo:
             return Ranking.model_validate(built)
         return rank_task(self.root, self._reader(), task, files, definitions)
 
+    def _shaped(self, built: RepoMap, budget: int, tokenizer: str) -> RepoMap:
+        """The ranking's map as callers read it: ranks on one scale (a share of the first file's:
+        the files the task names first ranked above 1, PageRank shares below it, mixed two
+        scales), each definition's kind and names from the symbol map, and the text rendered
+        without bare headers, recounted and, if need be, cut to the budget from the bottom."""
+        from .context.render import render_map
+        from .tokens import get_tokenizer
+
+        entries = [e.model_copy(deep=True) for e in built.entries]
+        top = entries[0].rank if entries and entries[0].rank > 0 else 1.0
+        for e in entries:
+            e.rank = round(e.rank / top, 8)
+        self._name_definitions(entries)
+        tok = get_tokenizer(tokenizer)
+        text = render_map(entries)
+        while entries and tok.count(text) > budget:
+            entries.pop()
+            text = render_map(entries)
+        return built.model_copy(update={"entries": entries, "text": text, "tokens": TokenAccount(
+            tokenizer=tokenizer, budget=budget, used=tok.count(text))})
+
+    def _name_definitions(self, entries: list[MapEntry]) -> None:
+        """Fill each shown definition's kind, name, qualified name and signature from the symbol
+        map (the definition at that line whose signature, or name, the map shows)."""
+        rows = self._reader().rows(
+            "SELECT path, start_line, kind, name, qualname, signature FROM symbols "
+            "WHERE path IN (SELECT unnest(?))", [[e.path for e in entries]])
+        at: dict[tuple[str, int], list[tuple[str, str, str, str]]] = {}
+        for path, line, kind, name, qual, sig in rows:
+            at.setdefault((path, int(line)), []).append((kind, name, qual, (sig or "").strip()))
+        for e in entries:
+            for d in e.definitions:
+                found = at.get((e.path, d.line), [])
+                match = [f for f in found if d.signature in (f[3], f[1])] or found
+                if match:
+                    d.kind, d.name, d.qualname, d.signature = match[0]
+
     def _with_freshness(self, built: RepoMap) -> RepoMap:
         """The map, saying which of the files it shows changed on disk since indexing."""
         stale = self.stale_paths([e.path for e in built.entries])
         return built.model_copy(update={"stale_paths": stale, "freshness": "stale" if stale else "current"})
 
+    @_storage_errors
     def context(self, task: str, *, budget: int = 8192, tokenizer: str = DEFAULT_TOKENIZER,
                 fmt: str = "markdown", event_log: str | os.PathLike[str] | None = None) -> ContextPacket:
         """A packet for ``task`` whose rendering in ``fmt`` ('markdown'/'json') fits ``budget``.
@@ -254,9 +381,11 @@ class Repo:
         (:meth:`ContextPacket.built_event`: items by path, lines and sha256, and the token count)."""
         from .context.builder import build_packet
 
-        _check_budget(budget)
+        task = str(check_task(task))
+        check_budget(budget)
+        check_tokenizer(tokenizer)
         if fmt not in ("markdown", "json"):
-            raise BudgetError(f"unknown format {fmt!r}")
+            raise InvalidInputError(f"unknown format {fmt!r}: use markdown or json")
         built = self._built("context", task=task, budget=budget, tokenizer=tokenizer, fmt=fmt)
         packet = (ContextPacket.model_validate(built) if built is not None
                   else build_packet(self.root, self._reader(), task, budget, tokenizer, fmt))
@@ -277,6 +406,7 @@ class Repo:
             raise PathNotIndexedError(f"not in the index: {path}")
         return rel
 
+    @_storage_errors
     def deps(self, path: str) -> DepsReport:
         """What ``path`` imports (resolved or external) and which files import it."""
         rel = self._known_file(path)
@@ -294,6 +424,7 @@ class Repo:
                           references_to=[(p, round(w, 4)) for p, w in refs],
                           referenced_by=[(p, round(w, 4)) for p, w in back])
 
+    @_storage_errors
     def tests_for(self, path: str) -> list[TestLink]:
         """Tests that exercise ``path`` (or, for a test file, the sources it exercises)."""
         rel = self._known_file(path)
@@ -306,6 +437,7 @@ class Repo:
         commands = narrowed_commands(store, [(r["test_path"], r["command"]) for r in rows])
         return [TestLink(**{**r, "command": c}) for r, c in zip(rows, commands)]
 
+    @_storage_errors
     def symbol_cards(self, name: str, *, path: str | None = None, limit: int = 20) -> list[SymbolCard]:
         """Cards of the definitions named ``name`` (a name, or a qualified name such as
         ``Invoice.total``), optionally under the file or folder ``path``: file and lines, the
@@ -313,6 +445,7 @@ class Repo:
         from .context.testplan import narrowed_commands
         from .rank.cards import symbol_cards
 
+        check_name(name)
         rel = None if path is None else self.safe_path(path) or None
         store = self._reader()
         cards = symbol_cards(self.root, store, name, rel, limit)
@@ -325,12 +458,19 @@ class Repo:
             card.tests = [t.model_copy(update={"command": next(commands)}) for t in card.tests]
         return cards
 
+    @_storage_errors
     def owners(self, path: str) -> OwnerRecord:
-        """CODEOWNERS owners of ``path`` (empty when unowned)."""
+        """CODEOWNERS owners of ``path`` (empty when unowned) and its main recent authors by the
+        history map (labelled as such: ``history_authors``)."""
         rel = self._known_file(path)
-        rows = self._reader().dicts("SELECT * FROM owners WHERE path = ?", [rel])
-        return OwnerRecord(**rows[0]) if rows else OwnerRecord(path=rel)
+        store = self._reader()
+        rows = store.dicts("SELECT * FROM owners WHERE path = ?", [rel])
+        rec = OwnerRecord(**rows[0]) if rows else OwnerRecord(path=rel)
+        authors = store.rows("SELECT authors FROM history WHERE path = ?", [rel])
+        rec.history_authors = list(authors[0][0] or [])[:HISTORY_AUTHORS] if authors else []
+        return rec
 
+    @_storage_errors
     def risks(self, path: str | None = None) -> list[RiskTag]:
         """Risk tags, of one file or of the whole repository."""
         if path is None:
@@ -340,10 +480,13 @@ class Repo:
                                         [self._known_file(path)])
         return [RiskTag(**r) for r in rows]
 
+    @_storage_errors
     def impact(self, target: str, *, depth: int = 3) -> ImpactReport:
         """Transitive dependents of a file or a symbol name, with tests, owners and risks."""
         from .rank.impact import dependents
 
+        check_name(target, "target")
+        depth = check_depth(depth)
         store = self._reader()
         if store.rows("SELECT 1 FROM files WHERE path = ?", [self.safe_path(target)]):
             roots = [self.safe_path(target)]
@@ -353,7 +496,7 @@ class Repo:
                 [target, target])]
             if not roots:
                 raise PathNotIndexedError(f"no file or symbol named {target!r}")
-        deps = dependents(store, roots, max(0, min(depth, 10)))
+        deps = dependents(store, roots, depth)
         touched = roots + [p for p, _ in deps]
         tests = [TestLink(**r) for r in store.dicts(
             "SELECT * FROM test_links WHERE source_path IN (SELECT unnest(?)) "
@@ -365,13 +508,18 @@ class Repo:
         return ImpactReport(target=target, files=roots, depth=depth, dependents=deps, tests=tests,
                             owners=owners, risks=risks)
 
-    def query(self, sql: str, *, limit: int = 10_000) -> dict[str, Any]:
+    @_storage_errors
+    def query(self, sql: str, *, limit: int = MAX_QUERY_ROWS) -> dict[str, Any]:
         """Run read-only SQL over the documented schema: ``{"columns": [...], "rows": [...],
-        "index": {...}}``, where ``index`` says what the rows reflect (commit, dirty, indexed_at,
-        freshness, and the indexed files changed on disk since: ``stale_paths``)."""
-        cols, rows = self._reader().user_query(sql, limit)
+        "truncated": bool, "index": {...}}``, where ``truncated`` says more than ``limit`` rows
+        matched and ``index`` says what the rows reflect (commit, dirty, indexed_at, freshness,
+        and the indexed files changed on disk since: ``stale_paths``)."""
+        check_sql(sql)
+        limit = check_limit(limit, MAX_QUERY_ROWS)
+        cols, rows = self._reader().user_query(sql, limit + 1)
         st = self.status()
         index = {"commit": st.commit, "dirty": st.dirty, "indexed_at": st.indexed_at,
                  "freshness": st.freshness, "stale_paths": st.stale_paths}
-        return {"columns": cols, "rows": [list(r) for r in rows], "index": index}
+        return {"columns": cols, "rows": [list(r) for r in rows[:limit]], "truncated": len(rows) > limit,
+                "index": index}
 

@@ -36,9 +36,9 @@ DEFAULT_BUDGET = 1024
 #: Exact tokenizer used for budgets unless another is chosen.
 DEFAULT_TOKENIZER = "cl100k_base"
 #: Version of what the extractors produce; bumping it re-parses every file on the next run.
-EXTRACTOR_VERSION = "2026.12.06-s1"  # s1: secret values redacted from signatures, docs, imports, terms
+EXTRACTOR_VERSION = "2026.12.06-s2"  # s2: secret values redacted from signatures, docs, imports, terms; comments inside a definition's header left out of its signature
 #: Version of what derive builds from the per-file rows (test links, builds, the project stack);
 #: bumping it rebuilds the derived tables on the next run without re-parsing any file.
-DERIVE_VERSION = "d3"  # d3: samples only in the top three folders (d2: project stack; test support files)
+DERIVE_VERSION = "d4"  # d4: .editorconfig read per section (d3: samples only in the top three folders)
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
 SCHEMA_VERSION = 1

@@ -34,7 +34,9 @@ from .store import PER_FILE_TABLES, TABLES, IndexStore
 
 __all__ = ["FLUSH_ROWS", "Progress", "run_index"]
 
-#: Progress callback: (phase, done, total).
+#: Progress callback: (phase, done, total). The phases come in order: ``scan`` (0/0 when it
+#: starts, n/n with the files listed), ``parse`` (files examined of those to parse), ``derive``
+#: and ``commit`` (0/0 when they start); a run with nothing to write stops after ``scan``.
 Progress = Callable[[str, int, int], None]
 #: Files per task sent to a worker: big enough to amortise pickling, small enough to balance.
 _CHUNK_FILES = 48
@@ -294,7 +296,11 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     """
     t0 = time.perf_counter()
     git_answer = functools.cache(start_git_head(root))  # runs while the files are examined
+    if progress:
+        progress("scan", 0, 0)
     result = scanned if scanned is not None else scan(root)
+    if progress:
+        progress("scan", len(result.entries), len(result.entries))
     meta = store.meta()
     upgrade = meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION
     if "indexed_at" in meta and meta.get("derive_version") != DERIVE_VERSION:
@@ -329,6 +335,8 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         change.previous_run, change.run_id, change.meta = meta.get("run_id"), uuid.uuid4().hex, meta
         derived = changed or force_derived or head_moved or "indexed_at" not in meta
         if derived:
+            if progress:
+                progress("derive", 0, 0)
             rebuild_derived(root, store, change, history=head_moved or force_derived)
         store.set_meta({
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),
@@ -338,6 +346,8 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
             # dirty-flag flip keeps a process's memo of them valid
             "run_id": change.run_id if derived else meta.get("run_id"),
         })
+        if progress:
+            progress("commit", 0, 0)
     return _stats(result, plan, rows, t0, commit, dirty)
 
 

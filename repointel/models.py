@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "BuildInfo",
@@ -16,23 +16,30 @@ __all__ = [
     "Definition",
     "DepsReport",
     "EventItem",
+    "FileList",
     "FileRecord",
     "HistoryRecord",
     "ImpactReport",
     "ImportRecord",
     "IndexStats",
     "IndexStatus",
+    "Listing",
+    "MapDefinition",
     "MapEntry",
     "OwnerRecord",
     "ParsedFile",
+    "QueryResult",
     "RepoMap",
     "RankedDefinition",
     "RankedFile",
     "Ranking",
     "RiskTag",
     "SymbolCard",
+    "SymbolCardList",
     "SymbolDependency",
+    "SymbolList",
     "TestLink",
+    "TestLinkList",
     "TokenAccount",
 ]
 
@@ -116,13 +123,17 @@ class TestLink(_Model):
 
 
 class OwnerRecord(_Model):
-    """Who owns a file, from CODEOWNERS (``rule`` is the matching pattern)."""
+    """Who owns a file, from CODEOWNERS (``rule`` is the matching pattern), and who maintains it
+    by the git history (``history_authors``: derived from commits, not declared by anyone)."""
 
     path: str
     owners: list[str] = Field(default_factory=list)
     rule: str | None = None
     source: str | None = None
     line: int | None = None
+    #: The file's main recent authors, ``"name (commits)"`` most commits first, from the history
+    #: map (the mined window of recent commits); empty outside git or with no commit touching it.
+    history_authors: list[str] = Field(default_factory=list)
 
 
 class HistoryRecord(_Model):
@@ -199,12 +210,46 @@ class IndexStatus(_Model):
     parse_errors: int = 0
 
 
+class MapDefinition(_Model):
+    """One definition a map shows: where it starts, what it is, its signature (comments left out),
+    and ``depth`` 1 for a member shown under its class."""
+
+    line: int
+    kind: str = ""
+    name: str = ""
+    qualname: str = ""
+    signature: str = ""
+    depth: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_map_line(cls, value: Any) -> Any:
+        """The ranking hands over each definition as the line it renders (``   24│    def f(x)``):
+        the line number, the indent and the signature; :meth:`repointel.api.Repo.map` adds the
+        kind and the names from the symbol map."""
+        if isinstance(value, str):
+            number, _, shown = value.partition("\u2502")
+            indent = len(shown) - len(shown.lstrip(" "))
+            return {"line": int(number), "signature": shown.strip(), "depth": indent // 4}
+        return value
+
+    def text(self) -> str:
+        """The definition as the map's text shows it."""
+        return f"{self.line:>5}\u2502{'    ' * self.depth}{self.signature or self.name}"
+
+
 class MapEntry(_Model):
     """One ranked file in a repository map."""
 
     path: str
+    #: Relevance on one scale: the file's score as a share of the first file's (1.0), never
+    #: rising down the map.
     rank: float
-    definitions: list[str] = Field(default_factory=list)
+    definitions: list[MapDefinition] = Field(default_factory=list)
+
+    def __init__(self, **data: Any) -> None:
+        """``definitions`` may also be the lines the ranking renders (see MapDefinition)."""
+        super().__init__(**data)
 
 
 class TokenAccount(_Model):
@@ -399,3 +444,46 @@ class ContextPacket(_Model):
             items=[EventItem(id=i.id, type=i.type, path=i.path, line_range=i.line_range, sha256=i.sha256,
                              freshness=i.freshness) for i in self.items],
         )
+
+
+# -- answers of the listing requests (the CLI's --json and the MCP tools' structured content) ----
+class Listing(_Model):
+    """Rows of a listing request, saying when they are not the whole answer."""
+
+    #: More rows matched than the request's ``limit``: only the first ``limit`` are here.
+    truncated: bool = False
+    #: Why the answer is capped or empty, in one line (None when neither).
+    note: str | None = None
+
+
+class SymbolList(Listing):
+    """Definitions found by name, kind or path."""
+
+    result: list[Definition] = Field(default_factory=list)
+
+
+class FileList(Listing):
+    """Rows of the file map."""
+
+    result: list[FileRecord] = Field(default_factory=list)
+
+
+class TestLinkList(Listing):
+    """The tests linked to a file (or the sources a test file exercises)."""
+
+    result: list[TestLink] = Field(default_factory=list)
+
+
+class SymbolCardList(Listing):
+    """Cards of the definitions with one name."""
+
+    result: list[SymbolCard] = Field(default_factory=list)
+
+
+class QueryResult(Listing):
+    """Read-only SQL over the index: columns, rows, and what the rows reflect (``index``: commit,
+    dirty, indexed_at, freshness, stale_paths)."""
+
+    columns: list[str] = Field(default_factory=list)
+    rows: list[list[Any]] = Field(default_factory=list)
+    index: dict[str, Any] = Field(default_factory=dict)

@@ -28,7 +28,10 @@ import pyarrow as pa
 from .config import SCHEMA_VERSION
 from .errors import IndexLockedError, IndexMissingError, QueryError, SchemaVersionError
 
-__all__ = ["TABLES", "IndexStore", "sql_code"]
+__all__ = ["TABLES", "DatabaseError", "IndexStore", "sql_code"]
+
+#: Every error DuckDB raises: the API turns one that escapes into a one-line StorageError.
+DatabaseError = duckdb.Error
 
 #: Column definitions of every table, in insertion order.
 TABLES: dict[str, list[tuple[str, str]]] = {

@@ -95,3 +95,24 @@ def test_broken_configs_still_listed(tmp_path: Path) -> None:
     assert ("web/tsconfig.json", "typescript for web/: strict") in found
     assert ("missing/.flake8", "flake8 for missing/") in found
     assert not any(p == "pyproject.toml" for p, _ in found)
+
+
+def test_editorconfig_reports_each_section(tmp_path: Path) -> None:
+    """flask's .editorconfig: ``[*]`` sets 4 and a later section sets 2 for web files; the last
+    value used to win for the whole repository (``indent_size 2``), though Python is 4."""
+    write_files(tmp_path, {".editorconfig": (
+        "root = true\n\n[*]\nindent_style = space\nindent_size = 4\ninsert_final_newline = true\n"
+        "end_of_line = lf\ncharset = utf-8\nmax_line_length = 88\n\n"
+        "[*.{css,html,js,json,jsx,scss,ts,tsx,yaml,yml}]\nindent_size = 2\n\n[Makefile]\n; tabs\n"
+        "indent_style = tab\n")})
+    (conv,) = detect_conventions(str(tmp_path), [".editorconfig"])
+    assert conv.governs == ("editorconfig for .: indent_style space; indent_size 4; max_line_length 88; "
+                            "end_of_line lf; *.{css,html,js,json,jsx,scss,ts,tsx,yaml,yml}: indent_size 2; "
+                            "Makefile: indent_style tab")
+
+
+def test_editorconfig_sections_are_bounded(tmp_path: Path) -> None:
+    text = "".join(f"[*.x{i}]\nindent_size = {i}\n" for i in range(5000)) + "[" + "a" * 500 + "]\nindent_size = 1\n"
+    write_files(tmp_path, {".editorconfig": text})
+    (conv,) = detect_conventions(str(tmp_path), [".editorconfig"])
+    assert conv.governs.count(": indent_size") == 16

@@ -149,3 +149,28 @@ def test_agent_prompt_example_keeps_trust_levels_apart(issue_repo: Path) -> None
     plain = _run_example(str(issue_repo), "Invoice.total ignores the discount")
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.startswith("===== system =====") and "===== user =====" in plain.stdout
+
+
+def test_cli_reference_is_generated_from_the_help() -> None:
+    """docs/cli.md is the commands' own --help (as sqlite-utils checks its docs with cog)."""
+    proc = subprocess.run([sys.executable, str(DOCS / "gen_cli.py"), "--check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_every_command_has_an_example_that_parses() -> None:
+    """Each command's help shows one example, and the example is valid for that command."""
+    import shlex
+
+    import click
+
+    from repointel.cli import main
+
+    text = (DOCS / "cli.md").read_text()
+    for name, cmd in main.commands.items():
+        section = text.split(f"## `repointel {name}`", 1)[1].split("\n## ", 1)[0]
+        example = section.split("Example:\n", 1)[1].splitlines()[0].strip() if "Example:\n" in section else ""
+        assert example, f"repointel {name} --help shows no example"
+        words = shlex.split(example.split("| ", 1)[-1].split(" -- ", 1)[-1])
+        assert words[:2] == ["repointel", name], example
+        with click.Context(main):
+            cmd.make_context(name, words[2:])  # raises on an unknown option or a missing argument

@@ -58,7 +58,7 @@ def test_hostile_ignore_and_codeowners_patterns_index_promptly(tmp_path: Path) -
         f"src/{long_name}.py": "def f():\n    return 1\n", f"src/{long_name}c": "ignored\n",
     })
     run_cli("index", str(root), "--json", timeout=120)
-    listed = json.loads(run_cli("files", "--repo", str(root), "--json", timeout=60).stdout)
+    listed = json.loads(run_cli("files", "--repo", str(root), "--json", timeout=60).stdout)["result"]
     paths = {f["path"] for f in listed}
     assert f"src/{long_name}.py" in paths and f"src/{long_name}c" not in paths
     owners = json.loads(run_cli("owners", "--repo", str(root), "--json", f"src/{long_name}.py",

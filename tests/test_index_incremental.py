@@ -258,7 +258,7 @@ def test_query_results_say_what_they_reflect(tmp_path: Path) -> None:
         out = repo.query("SELECT count(*) FROM symbols WHERE path = 'pkg/money.py'")
         assert out["index"]["freshness"] == "stale" and out["index"]["stale_paths"] == ["pkg/money.py"]
     proc = run_cli("query", "SELECT path FROM files ORDER BY path", "--repo", str(root))
-    assert "warning: the index is stale; changed on disk since indexing: pkg/money.py" in proc.stderr
+    assert "note: the index is stale; changed on disk since indexing: pkg/money.py" in proc.stderr
     assert "pkg/money.py" in proc.stdout
     with Repo.open(root) as repo:
         repo.index(workers=1)

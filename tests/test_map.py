@@ -4,6 +4,7 @@ budgets, both tokenizers, with and without a task), ranked, and the same through
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sysconfig
 from pathlib import Path
@@ -41,8 +42,12 @@ def test_map_never_exceeds_the_budget(stdlib_part: Path, budget: int, task: str 
     with Repo.open(stdlib_part) as repo:
         m = repo.map(task, budget=budget, tokenizer=tokenizer)
     assert m.tokens.used == get_tokenizer(tokenizer).count(m.text) <= budget
-    assert m.text == "".join(f"{e.path}:\n" + "".join(d + "\n" for d in e.definitions) + "\n" for e in m.entries)
+    assert m.text == "".join(f"{e.path}:\n" + "".join(d.text() + "\n" for d in e.definitions) + "\n"
+                             if e.definitions else f"{e.path}: (no public definitions)\n\n" for e in m.entries)
     assert len({e.path for e in m.entries}) == len(m.entries)
+    ranks = [e.rank for e in m.entries]
+    assert ranks == sorted(ranks, reverse=True) and all(0 < r <= 1 for r in ranks), "one scale"
+    assert not ranks or ranks[0] == 1.0
 
 
 def test_map_fills_large_budgets_and_follows_the_task(stdlib_part: Path) -> None:
@@ -109,12 +114,13 @@ def test_map_buys_breadth_first_and_shows_methods_under_their_class(stdlib_part:
         m = repo.map(budget=1024)
     assert len(m.entries) >= 10
     for entry in m.entries:
-        lines = entry.definitions
-        if lines:
-            assert not lines[0].split("│", 1)[1].startswith(" "), f"{entry.path} opens with a member"
-        for i, line in enumerate(lines):  # a member is shown under its class (or another member)
-            if line.split("│", 1)[1].startswith("    "):
-                assert i > 0, f"{entry.path}: {line} has no class line above it"
+        defs = entry.definitions
+        if defs:
+            assert defs[0].depth == 0, f"{entry.path} opens with a member"
+        for i, d in enumerate(defs):  # a member is shown under its class (or another member)
+            if d.depth:
+                assert i > 0, f"{entry.path}: {d} has no class line above it"
+            assert d.kind and d.name and d.qualname.endswith(d.name), d
 
 
 def test_map_leaves_out_a_functions_inner_helpers(tmp_path: Path) -> None:
@@ -156,7 +162,7 @@ def test_map_says_which_shown_files_changed_since_indexing(tmp_path: Path) -> No
         m = repo.map(budget=500)
         assert m.freshness == "stale" and m.stale_paths == ["shop/cart.py"]
     out = run_cli("map", "--repo", str(root), "--budget", "500", "--no-index")
-    assert "# stale: changed on disk since indexing" in out.stderr and "shop/cart.py" in out.stderr
+    assert "note: stale: changed on disk since indexing" in out.stderr and "shop/cart.py" in out.stderr
     out = run_cli("map", "--repo", str(root), "--budget", "500")  # indexes first
     assert "stale" not in out.stderr
 
@@ -180,3 +186,25 @@ def test_c_static_functions_are_private_to_their_file(tmp_path: Path) -> None:
         defs = _definitions(repo._reader(), ["src/util.c", "src/util.h"])
     used = {d.qualname: d.importance for rows in defs.values() for d in rows}
     assert used["error"] == 0 < used["log_line"] and used["sdslen"] > 0
+
+
+def test_map_json_definitions_are_objects(tmp_path: Path) -> None:
+    """An agent reads each definition's line, kind, name and signature (they were pre-rendered
+    strings, ``"   24│class …"``), signatures carry no comments, and a file with nothing to show
+    says so instead of a bare header."""
+    from .conftest import make_indexed_repo
+
+    root = make_indexed_repo(tmp_path / "r", {
+        "pkg/__init__.py": "from .app import App\n",
+        "pkg/app.py": "class App:\n    def invoke(  # type: ignore\n        self, ctx\n    ):\n        return ctx\n",
+        "pkg/run.py": "from pkg.app import App\n\nApp().invoke(1)\n",
+    })
+    out = json.loads(run_cli("map", "--repo", str(root), "--json", "--budget", "500").stdout)
+    entry = next(e for e in out["entries"] if e["path"] == "pkg/app.py")
+    assert entry["definitions"] == [
+        {"line": 1, "kind": "class", "name": "App", "qualname": "App", "signature": "class App", "depth": 0},
+        {"line": 2, "kind": "method", "name": "invoke", "qualname": "App.invoke",
+         "signature": "def invoke(self, ctx)", "depth": 1}]
+    assert "pkg/__init__.py: (no public definitions)\n" in out["text"]
+    assert not re.search(r"(?m)^[^\n]+:\n\n", out["text"]), "no bare header"
+    assert out["entries"][0]["rank"] == 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -256,3 +257,29 @@ def test_fifty_thousand_paths_are_fast() -> None:
     elapsed = time.perf_counter() - start
     assert recs[5].owners == ["@org/team5"] and recs[120].owners == GLOBAL
     assert elapsed < 3.0, elapsed
+
+
+def test_owners_without_codeowners_name_the_recent_authors(tmp_path: Path) -> None:
+    """flask has no CODEOWNERS: `repointel owners` showed nothing though the history map knows
+    who maintains each file. Its authors come beside (or instead of) the rule, labelled."""
+    import json
+
+    from .conftest import git, make_git_repo, run_cli, write_files
+
+    root = make_git_repo(tmp_path / "r", {"app.py": "def run():\n    return 1\n", "other.py": "x = 1\n"})
+    for i in range(2):
+        write_files(root, {"app.py": f"def run():\n    return {i + 2}\n"})
+        git(root, "-c", "user.name=Maintainer", "-c", "user.email=m@example.com", "commit", "-qam", f"fix {i}",
+            "--author", "Maintainer <m@example.com>")
+    run_cli("index", cwd=root)
+    out = run_cli("owners", "app.py", cwd=root)
+    assert out.stdout == ("app.py: (no CODEOWNERS rule)\n"
+                          "recent authors (git history, not declared): Maintainer (2), Test Author (1)\n")
+    data = json.loads(run_cli("owners", "app.py", "--json", cwd=root).stdout)
+    assert data["owners"] == [] and data["history_authors"] == ["Maintainer (2)", "Test Author (1)"]
+    write_files(root, {"CODEOWNERS": "*.py @core\n"})
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "owners")
+    run_cli("index", cwd=root)
+    data = json.loads(run_cli("owners", "app.py", "--json", cwd=root).stdout)
+    assert data["owners"] == ["@core"] and data["history_authors"][0] == "Maintainer (2)"

@@ -91,7 +91,7 @@ def test_unknown_symbol_and_escaping_path_are_refused(repo_path: Path) -> None:
 
 def test_cli_symbol_json_and_text(repo_path: Path) -> None:
     out = run_cli("symbol", "Invoice.total", "--repo", str(repo_path), "--json")
-    assert [c["symbol"] for c in json.loads(out.stdout)] == ["Invoice.total"]
+    assert [c["symbol"] for c in json.loads(out.stdout)["result"]] == ["Invoice.total"]
     text = run_cli("symbol", "Invoice.total", "--repo", str(repo_path)).stdout
     assert "uses Money (2x, import): pkg/money.py" in text and "test tests/test_billing.py" in text
     missing = run_cli("symbol", "Nope", "--repo", str(repo_path), check=False)

@@ -115,5 +115,18 @@ def test_ruby_signature_is_the_header_line() -> None:
               b"    def total(prices,\n              discount = 0)\n      0\n    end\n  end\nend\n")
     defs, _refs = extract_symbols("ruby", parse("ruby", source), source)
     assert {d.qualname: d.signature for d in defs} == {
-        "Shop": "module Shop # A poor man's store.", "Shop.Cart": "class Cart < Base",
+        "Shop": "module Shop", "Shop.Cart": "class Cart < Base",
         "Shop.Cart.total": "def total(prices, discount = 0)"}
+
+
+@pytest.mark.parametrize(("lang", "source", "signature"), [
+    ("python", b"class A:\n    def invoke(  # type: ignore\n        self, ctx,  # the context\n    ) -> int:  # x\n"
+               b"        pass\n", "def invoke(self, ctx,) -> int"),
+    ("c", b"int /* a */ f(int x /* x */, // y\n  int z) { return 0; }\n", "int f(int x, int z)"),
+    ("rust", b"pub fn f(a: i32, // c\n b: i32) -> i32 { 0 }\n", "pub fn f(a: i32, b: i32) -> i32"),
+    ("ruby", b"def f(a, # c\n b)\n 1\nend\n", "def f(a, b)"),
+])
+def test_comments_are_not_part_of_signatures(lang: str, source: bytes, signature: str) -> None:
+    """flask's map showed ``def invoke( # type: ignore self, …``: a comment in the header."""
+    defs, _ = extract_symbols(lang, parse(lang, source), source)
+    assert signature in [d.signature for d in defs]

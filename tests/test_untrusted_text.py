@@ -189,7 +189,7 @@ def test_errors_do_not_print_the_home_directory(tmp_path: Path) -> None:
                  ["map", "--repo", str(home / "missing"), "--no-index"],
                  ["symbols", "--repo", str(root)]):
         proc = run_cli(*args, check=False, env=env)
-        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        assert proc.returncode != 0, (args, proc.stdout, proc.stderr)
         assert str(home) not in proc.stderr and str(tmp_path) not in proc.stderr, proc.stderr
         assert proc.stderr.startswith("Error: ") and proc.stderr.count("\n") == 1, proc.stderr
 

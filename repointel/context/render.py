@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from ..models import ContextItem, ContextPacket
+from ..models import ContextItem, ContextPacket, MapEntry
 from ..untrusted import escape_line, json_line_safe
 
-__all__ = ["render", "render_header", "render_item"]
+__all__ = ["render", "render_header", "render_item", "render_map"]
 
 _LANG_BY_EXT = {".py": "python", ".js": "javascript", ".ts": "typescript", ".tsx": "tsx",
                 ".go": "go", ".java": "java", ".rs": "rust", ".c": "c", ".h": "c", ".cpp": "cpp",
@@ -64,3 +64,12 @@ def render(packet: ContextPacket, fmt: str = "markdown") -> str:
     if fmt == "json":  # line separators and bidi controls as \u escapes: the same JSON, safe to show
         return json_line_safe(packet.model_dump_json(indent=1)) + "\n"
     return render_header(packet) + "".join(render_item(i) for i in packet.items)
+
+
+def render_map(entries: list[MapEntry]) -> str:
+    """A repository map's text: each file, then the definitions it shows, one a line; a file the
+    map ranks but has no public definitions to show says so (it was a bare ``path:`` header)."""
+    return "".join(
+        f"{escape_line(e.path)}:\n" + "".join(escape_line(d.text()) + "\n" for d in e.definitions) + "\n"
+        if e.definitions else f"{escape_line(e.path)}: (no public definitions)\n\n"
+        for e in entries)

@@ -165,9 +165,46 @@ def _tsconfig(path: str, text: str) -> str:
     return "; ".join(parts)
 
 
+#: EditorConfig keys a packet reports (the ones that decide how an edit must be laid out).
+_EDITOR_KEYS = ("indent_style", "indent_size", "tab_width", "max_line_length", "end_of_line")
+#: Sections reported from one .editorconfig: real ones have a handful; a hostile file has thousands.
+_MAX_EDITOR_SECTIONS = 16
+#: Longest section glob shown (flask's 41-character ``*.{css,html,js,…,yml}`` fits).
+_MAX_EDITOR_GLOB = 80
+
+
+def _editor_sections(text: str) -> list[tuple[str, dict[str, str]]]:
+    """(glob, settings) of each ``[glob]`` section in file order, our keys only (preamble dropped:
+    it holds only ``root``). A glob repeated later merges into its first place, later values win."""
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            glob = line[1:-1].strip()
+            current = sections.get(glob)
+            if current is None and len(sections) < _MAX_EDITOR_SECTIONS:
+                current = sections.setdefault(glob, {})
+            continue
+        key, eq, value = line.partition("=")
+        if current is not None and eq and key.strip().lower() in _EDITOR_KEYS and value.strip():
+            current[key.strip().lower()] = value.split()[0] if value.split() else ""
+    return [(g, s) for g, s in sections.items() if s]
+
+
 def _editorconfig(text: str) -> str:
-    settings = dict(re.findall(r"(?m)^[ \t]*(indent_style|indent_size|max_line_length|end_of_line)\s*=\s*(\S+)", text))
-    return "; ".join(f"{k} {v}" for k, v in settings.items())
+    """Each section's layout settings, so a packet says which files get which indent (flask's
+    ``[*]`` says 4 and ``[*.{css,…,yml}]`` says 2: Python is 4): the ``[*]`` section bare,
+    others as ``glob: key value, …``."""
+    parts = []
+    for glob, settings in _editor_sections(text):
+        pairs = [f"{k} {settings[k]}" for k in _EDITOR_KEYS if k in settings]
+        if glob == "*":
+            parts += pairs
+        else:
+            shown = glob if len(glob) <= _MAX_EDITOR_GLOB else glob[: _MAX_EDITOR_GLOB - 1] + "…"
+            parts.append(f"{shown}: {', '.join(pairs)}")
+    return "; ".join(parts)
 
 
 def _golangci(text: str) -> str:

@@ -7,6 +7,7 @@ Qualified names join enclosing definitions with '.': ``Outer.Inner.method``; Go 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from functools import cache
 from typing import NamedTuple
@@ -113,18 +114,45 @@ def _name_of(node: Node, lang: str) -> Node | None:
 MAX_SIGNATURE_TAIL = 60
 
 
+def _comments_before(node: Node, end: int) -> list[tuple[int, int]]:
+    """Byte spans of the comments inside ``node`` that start before ``end`` (only the children
+    that reach into the header are walked, never a whole body)."""
+    spans: list[tuple[int, int]] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if "comment" in n.type:
+            spans.append((n.start_byte, min(n.end_byte, end)))
+            continue
+        stack.extend(c for c in reversed(n.children) if c.start_byte < end)
+    return sorted(spans)
+
+
+def _without_comments(node: Node, data: bytes, end: int) -> bytes:
+    """The bytes of ``node`` up to ``end`` less its comments (``def invoke(  # type: ignore``
+    showed the comment and glued the next parameter to it)."""
+    out, at = [], node.start_byte
+    for start, stop in _comments_before(node, end):
+        if start >= at:
+            out += [data[at:start], b" "]
+            at = stop
+    return b"".join([*out, data[at:end]])
+
+
 def _signature(node: Node, data: bytes, lang: str) -> str:
     """The definition's header: up to its body, or, for a definition whose braces have no
     ``body`` field (Go ``type T struct {…}``, C ``typedef struct {…} t;``, TypeScript
     ``type T = {…}``), its text with the braced block shown as ``{ … }``."""
     body = node.child_by_field_name("body")
     end = body.start_byte if body is not None and body.start_byte > node.start_byte else node.end_byte
-    head = data[node.start_byte : min(end, node.start_byte + 4 * MAX_SIGNATURE)]
+    head = _without_comments(node, data, min(end, node.start_byte + 4 * MAX_SIGNATURE))
     if lang == "ruby":  # the header is its first line; comments before the body are not part of it
         first = head.split(b"\n", 1)[0]
         if first.count(b"(") == first.count(b")"):
             head = first
     text = " ".join(head.decode("utf-8", "replace").split())
+    if len(head) < min(end, node.start_byte + 4 * MAX_SIGNATURE) - node.start_byte:  # a comment left
+        text = re.sub(r"\s+(?=[,)\]])|(?<=[(\[])\s+", "", text)  # … the space it stood in
     if body is None and "{" in text:
         tail = data[node.start_byte : node.end_byte].rsplit(b"}", 1)
         after = " ".join(tail[1].decode("utf-8", "replace").split()) if len(tail) == 2 else ""
