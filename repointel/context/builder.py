@@ -271,6 +271,7 @@ def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer
     pk = _Packer(tok, budget - tok.count(head) - 16, fmt)
     files.preload([c.path for c in ranked[: SNIPPET_FILES + OUTLINED_FILES]] + [t for _, t, _g, _c in tests])
     defs = rank_definitions(store, terms, ranked, files.data)
+    files.import_wanted.update(d.path for d in defs)
     code = _CodeTier(store, pk, files, terms, packet.commit, defs, ranked)
     code.add_bare_files(ranked[:SNIPPET_FILES])
     code.add_bodies(defs, until=CODE_SHARE * pk.budget, min_score=FIRST_PASS_SHARE * (defs[0].score if defs else 0))

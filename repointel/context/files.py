@@ -84,6 +84,8 @@ class PacketFiles:
         self.sources: dict[str, Source | None] = {}
         self.token_counts: dict[str, int] = {}
         self.import_rows: dict[str, list[tuple[int, list[str]]]] = {}
+        #: Files whose imports are fetched together on the first ask (the files bodies come from).
+        self.import_wanted: set[str] = set()
 
     def preload(self, paths: list[str]) -> None:
         """Fetch the index rows of ``paths`` not loaded yet, with the size of their outlines."""
@@ -148,7 +150,7 @@ class PacketFiles:
         the module's first part for a plain ``import a.b`` (fetched with the other preloaded
         files' on first use: one query)."""
         if path not in self.import_rows:
-            todo = sorted({path} | {p for p in self.rows if p not in self.import_rows})
+            todo = sorted({path} | {p for p in self.import_wanted if p not in self.import_rows})
             for p in todo:
                 self.import_rows[p] = []
             for p, line, module, names in self.store.rows(
