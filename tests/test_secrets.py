@@ -138,3 +138,19 @@ def test_every_provider_shape_has_a_sample() -> None:
     for text in [c.text for c in POSITIVES] + [f"# c\n{t}\n" for _, t, _ in SEEDED]:
         seen |= {k for _, _, k in find_secret_spans(text)}
     assert {k for k, _, _ in _TOKEN_SPECS} <= seen
+
+
+def test_many_quoted_strings_and_long_blank_runs_scan_in_linear_time() -> None:
+    """A FITS header (astropy ships them as test data) is one 80 KB line of quoted strings padded
+    with blanks: the glued-literal patterns split each blank run three ways and backtracked for
+    minutes (an index of astropy never finished). The scan must end, and find nothing."""
+    import threading
+
+    card = "ORIGIN  = 'NOAO-IRAF FITS Image Kernel July 2003' / FITS file originator        "
+    blank = "ASN_MTYP= '            '       / Role of the Member in the Association          "
+    text = (card + blank + "HISTORY   values checked for saturation" + " " * 41) * 400
+    found: list[object] = []
+    worker = threading.Thread(target=lambda: found.append(find_secret_spans(text)), daemon=True)
+    worker.start()
+    worker.join(60)  # a guard against a hang, not a timing assertion: the scan takes ~0.02 s
+    assert found == [[]]

@@ -331,12 +331,16 @@ def _comment_spans(text: str, hints: TextHints, positions: list[int]) -> Iterato
 #: A string literal on one line, and two or more glued together (across lines inside
 #: parentheses, with ``+``, ``.``/``..`` or a ``\`` continuation): one value written in pieces.
 _LITERAL = r"(?:\"[^\"\n]{1,300}\"|'[^'\n]{1,300}')"
-_CONCAT = re.compile(rf"{_LITERAL}(?:[ \t]*(?:\+|\.\.?|\\)?[ \t]*\r?\n?[ \t]*(?:\+|\.\.?)?[ \t]*{_LITERAL})+")
+#: Every run of blanks follows a token it cannot be confused with, so the pattern splits a
+#: junction one way only: with three adjacent optional ``[ \t]*`` it split blanks in many ways and
+#: backtracked exponentially on a line of many quoted strings (an 83 KB FITS header: minutes).
+_JUNCTION = r"[ \t]*(?:(?:\+|\.\.?|\\)[ \t]*)?(?:\r?\n[ \t]*)?(?:(?:\+|\.\.?)[ \t]*)?"
+_CONCAT = re.compile(rf"{_LITERAL}(?:{_JUNCTION}{_LITERAL})+")
 #: The name a glued value is given: ``NAME = (``, ``name: &str =``, ``"key": ``, ``name :=``.
 #: Two non-empty literals glued: the cheap necessary condition for :data:`_CONCAT`.
 #: (It starts with the quote, the character before it checked behind: a regex starting with a
 #: negated class tries every position, 7× slower on code.)
-_GLUED = re.compile(r"[\"'](?<=[^\"'\s][\"'])[ \t]*(?:\+|\.\.?|\\)?[ \t]*\r?\n?[ \t]*(?:\+|\.\.?)?[ \t]*[\"'][^\"'\s]")
+_GLUED = re.compile(rf"[\"'](?<=[^\"'\s][\"']){_JUNCTION}[\"'][^\"'\s]")
 _NAME_BEFORE = re.compile(r"([A-Za-z_][\w.-]{0,80})['\"]?\s*(?::\s*[^=\n]{0,40}?)?\s*(?:=|:|=>|:=)\s*\(?\s*$")
 
 
