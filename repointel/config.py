@@ -11,6 +11,8 @@ __all__ = [
     "IGNORE_FILENAME",
     "INDEX_DIRNAME",
     "INDEX_FILENAME",
+    "LANGUAGES_BEFORE_VERSIONS",
+    "LANGUAGE_VERSIONS",
     "MAX_FILE_BYTES",
     "MAX_LINE_BYTES",
     "PARALLEL_MIN_BYTES",
@@ -37,6 +39,19 @@ DEFAULT_BUDGET = 1024
 DEFAULT_TOKENIZER = "cl100k_base"
 #: Version of what the extractors produce; bumping it re-parses every file on the next run.
 EXTRACTOR_VERSION = "2026.11.30-r9"  # r9: rebuild import tables that package imports had multiplied
+#: Version of each language's extraction (its grammar, definitions, imports): bumping one re-parses
+#: only that language's files on the next run. A language that is new here is "bumped" from
+#: nothing, so an index written before it was supported parses its files (``.kt`` files were
+#: indexed as plain text until Kotlin was added). Indexes written before these versions existed
+#: hold the first eleven languages at "1" (see :data:`LANGUAGES_BEFORE_VERSIONS`).
+LANGUAGE_VERSIONS: dict[str, str] = {
+    "python": "1", "javascript": "1", "typescript": "1", "tsx": "1", "go": "1", "java": "1",
+    "rust": "1", "c": "1", "cpp": "1", "ruby": "1", "csharp": "1",
+    "kotlin": "1",
+}
+#: The languages an index without a ``language_versions`` entry was written with, each at "1".
+LANGUAGES_BEFORE_VERSIONS = ("python", "javascript", "typescript", "tsx", "go", "java", "rust", "c", "cpp",
+                             "ruby", "csharp")
 #: Version of what derive builds from the per-file rows (test links, builds, the project stack);
 #: bumping it rebuilds the derived tables on the next run without re-parsing any file.
 DERIVE_VERSION = "d3"  # d3: samples only in the top three folders (d2: project stack; test support files)

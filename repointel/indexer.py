@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import functools
 import gc
 import hashlib
+import json
 import multiprocessing
 import os
 import sys
@@ -25,14 +26,21 @@ from datetime import datetime, timezone
 from itertools import repeat
 from typing import Any
 
-from .config import DERIVE_VERSION, EXTRACTOR_VERSION, PARALLEL_MIN_BYTES
+from .config import (
+    DERIVE_VERSION,
+    EXTRACTOR_VERSION,
+    LANGUAGE_VERSIONS,
+    LANGUAGES_BEFORE_VERSIONS,
+    PARALLEL_MIN_BYTES,
+)
 from .derive import Change, rebuild_derived
 from .extract.filemap import FileFacts, examine
 from .models import IndexStats
+from .parse import language_for_path
 from .scan import Entry, ScanResult, scan, start_git_head
 from .store import PER_FILE_TABLES, TABLES, IndexStore
 
-__all__ = ["FLUSH_ROWS", "Progress", "run_index"]
+__all__ = ["FLUSH_ROWS", "Progress", "run_index", "stale_languages"]
 
 #: Progress callback: (phase, done, total).
 Progress = Callable[[str, int, int], None]
@@ -297,13 +305,15 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     result = scanned if scanned is not None else scan(root)
     meta = store.meta()
     upgrade = meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION
+    stale = stale_languages(meta)
     if "indexed_at" in meta and meta.get("derive_version") != DERIVE_VERSION:
         force_derived = True  # derive builds more (or otherwise) than when this index was written
-    only = None if upgrade or force_derived else result.changed  # a rescan: only these can differ
+    only = None if upgrade or stale or force_derived else result.changed  # a rescan: only these can differ
     old = store.file_states(only)
-    if upgrade:
-        force_derived = True  # other extractors wrote these rows: re-examine every file
-        old = {p: (-1, -1, None, *st[3:]) for p, st in old.items()}
+    if upgrade or stale:
+        force_derived = True  # other extractors wrote these rows: re-examine those files
+        old = {p: (-1, -1, None, *st[3:]) if upgrade or language_for_path(p) in stale else st
+               for p, st in old.items()}
     entries = result.entries if only is None else [e for e in result.entries if e.path in only]
     plan = _plan(root, entries, old)
     plan.unchanged += len(result.entries) - len(entries)
@@ -334,11 +344,27 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "extractor_version": EXTRACTOR_VERSION, "derive_version": DERIVE_VERSION,
+            "language_versions": json.dumps(LANGUAGE_VERSIONS, sort_keys=True),
             # a new id only when derived inputs moved: a touch (same bytes, new mtime) or a
             # dirty-flag flip keeps a process's memo of them valid
             "run_id": change.run_id if derived else meta.get("run_id"),
         })
     return _stats(result, plan, rows, t0, commit, dirty)
+
+
+def stale_languages(meta: dict[str, str]) -> set[str]:
+    """The languages whose extraction changed since the index in ``meta`` was written (none for
+    a new index): their files are parsed again, the others' rows kept."""
+    if "indexed_at" not in meta:
+        return set()
+    try:
+        stored = json.loads(meta["language_versions"]) if "language_versions" in meta else {
+            lang: "1" for lang in LANGUAGES_BEFORE_VERSIONS}
+    except ValueError:
+        stored = {}
+    if not isinstance(stored, dict):
+        stored = {}
+    return {lang for lang, version in LANGUAGE_VERSIONS.items() if stored.get(lang) != version}
 
 
 def _examine_into(root: str, plan: _Plan, workers: int | None, progress: Progress | None,

@@ -105,6 +105,20 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("src/main/java/com/acme/app/App.java", "java.util.List", "ext:java.util"),
         ("src/test/java/com/acme/model/UserTest.java", "org.junit.jupiter.api.Test", "ext:org.junit.jupiter.api"),
     ],
+    "kotlin": [
+        ("app/src/main/kotlin/com/acme/app/App.kt", "com.acme.model.User", "app/src/main/kotlin/com/acme/model/User.kt"),
+        ("app/src/main/kotlin/com/acme/app/App.kt", "com.acme.model.User.Role",
+         "app/src/main/kotlin/com/acme/model/User.kt"),                     # nested class → outer file
+        ("app/src/main/kotlin/com/acme/app/App.kt", "com.acme.util",
+         "app/src/main/kotlin/com/acme/util/Prices.kt"),                    # wildcard → the package
+        ("app/src/main/kotlin/com/acme/app/App.kt", "com.acme.util.formatPrice",
+         "app/src/main/kotlin/com/acme/util/Prices.kt"),                    # top-level function → its package
+        ("app/src/main/kotlin/com/acme/app/App.kt", "com.acme.legacy.LegacyCodec",
+         "app/src/main/java/com/acme/legacy/LegacyCodec.java"),            # a Java class
+        ("app/src/main/kotlin/com/acme/app/App.kt", "java.time.Instant", "ext:java.time"),
+        ("app/src/main/kotlin/com/acme/app/App.kt", "kotlinx.coroutines.launch", "ext:kotlinx.coroutines"),
+        ("app/src/test/kotlin/com/acme/util/PricesTest.kt", "org.junit.jupiter.api.Test", "ext:org.junit.jupiter.api"),
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs
@@ -186,6 +200,20 @@ def test_resolve_all_lists_every_file_of_a_package() -> None:
     py_rec = next(r for _, r in resolve_fixture("python")[1]["tests/test_core.py"])
     assert ImportResolver(fixture_files("python"), lambda _: None).resolve_all(
         "tests/test_core.py", "python", py_rec) == ["src/acme/core.py"]
+
+
+def test_kotlin_member_import_brings_in_its_package() -> None:
+    """A top-level function lives in a file named otherwise: the import reaches every file of
+    its package (the defining one among them); a class import reaches its own file only."""
+    resolver, resolved = resolve_fixture("kotlin")
+    app = "app/src/main/kotlin/com/acme/app/App.kt"
+    by_module = {rec.module: rec for _, rec in resolved[app]}
+    util = "app/src/main/kotlin/com/acme/util/"
+    assert resolver.resolve_all(app, "kotlin", by_module["com.acme.util.formatPrice"]) == [
+        util + "Prices.kt", util + "Strings.kt"]
+    assert resolver.resolve_all(app, "kotlin", by_module["com.acme.model.User"]) == [
+        "app/src/main/kotlin/com/acme/model/User.kt"]
+    assert by_module["com.acme.util.formatPrice"].names == ["price"]  # import … as price
 
 
 def test_relative_import_beyond_top_level_is_unresolved() -> None:

@@ -117,6 +117,13 @@ def test_ruby_requires() -> None:
                                   ("a/b", [], 0, "require", 3), ("z.rb", [], 0, "load", 4)]
 
 
+def test_kotlin_imports() -> None:
+    src = ("package a.b\n\nimport x.y.Z\nimport x.y.*\nimport x.y.fn as alias\n"
+           "class K { fun m() { val import = 1 } }\n")
+    assert _rows("kotlin", src) == [("x.y.Z", [], 0, "import", 3), ("x.y", ["*"], 0, "wildcard", 4),
+                                    ("x.y.fn", ["alias"], 0, "import", 5)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

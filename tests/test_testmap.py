@@ -50,6 +50,10 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
         ("src/test/java/com/acme/model/UserTest.java", "src/main/java/com/acme/model/User.java", "naming"),
         ("src/test/java/com/acme/util/StringsTest.java", "src/main/java/com/acme/util/Strings.java", "naming"),
     ],
+    "kotlin": [
+        ("app/src/test/kotlin/com/acme/model/UserTest.kt", "app/src/main/kotlin/com/acme/model/User.kt", "naming"),
+        ("app/src/test/kotlin/com/acme/util/PricesTest.kt", "app/src/main/kotlin/com/acme/util/Prices.kt", "naming"),
+    ],
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -138,6 +142,7 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("src/main/java/a/Contest.java", False), ("spec/models/user_spec.rb", True), ("lib/user.rb", False),
     ("Foo.Tests/BarTests.cs", True), ("src/Bar.cs", False), ("tests/integration.rs", True),
     ("src/lib.rs", False), ("src/attestation.py", False), ("src/it/UserIT.java", True), ("vm/JIT.java", False),
+    ("src/test/kotlin/a/FooTest.kt", True), ("src/main/kotlin/a/Foo.kt", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -147,6 +152,7 @@ def test_is_test_path(path: str, expected: bool) -> None:
     ("tests/test_foo.py", ["foo"]), ("pkg/foo_test.py", ["foo"]), ("a/foo.test.ts", ["foo"]),
     ("a/FooTest.java", ["Foo"]), ("a/TestFoo.java", ["Foo"]), ("x_test.go", ["x"]), ("spec/a_spec.rb", ["a"]),
     ("T/FooTests.cs", ["Foo"]), ("tests/shapes.rs", ["shapes"]), ("tests/__init__.py", []),
+    ("a/FooTest.kt", ["Foo"]),
 ])
 def test_source_candidates(path: str, stems: list[str]) -> None:
     assert source_candidates(path) == stems
@@ -163,6 +169,8 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("src/test/java/a/FooTest.java", None, "mvn -Dtest=FooTest test"),
     ("src/test/java/a/FooTest.java", "bar", "mvn -Dtest=FooTest#bar test"),
     ("spec/a_spec.rb", None, "bundle exec rspec spec/a_spec.rb"),
+    ("src/test/kotlin/a/FooTest.kt", None, "gradle test --tests FooTest"),
+    ("src/test/kotlin/a/FooTest.kt", "bar", "gradle test --tests FooTest.bar"),
     ("T/FooTests.cs", "Bar", "dotnet test --filter Name=Bar"),
     ("README.md", None, None),
 ])
@@ -176,6 +184,8 @@ def test_focused_test_command(path: str, name: str | None, command: str | None) 
     ("svc/src/test/java/acme/CartTest.java", "mvn -Dtest=CartTest test",
      [("maven", "pom.xml", "mvn test"), ("gradle", "svc/build.gradle", "cd svc && ./gradlew test")],
      "cd svc && ./gradlew test --tests CartTest"),  # the nearest build owns the test
+    ("app/src/test/kotlin/acme/CartTest.kt", "gradle test --tests CartTest",
+     [("gradle", "settings.gradle.kts", "./gradlew test")], "./gradlew test --tests CartTest"),
     ("packages/ui/src/cart.test.ts", "npx jest packages/ui/src/cart.test.ts",
      [("pnpm", "package.json", "pnpm test"), ("npm", "packages/ui/package.json", "cd packages/ui && npm test")],
      "cd packages/ui && npm test -- src/cart.test.ts"),  # the package's own runner, path from its dir
@@ -231,6 +241,8 @@ def test_helpers_and_fixtures_link_no_source() -> None:
      "./mvnw -Dtest=CartTest#total+zero test"),
     ("./gradlew test --tests CartTest", "src/test/java/CartTest.java", ["CartTest.total"],
      "./gradlew test --tests CartTest.total"),
+    ("./gradlew test --tests CartTest", "src/test/kotlin/CartTest.kt", ["CartTest.total", "CartTest.zero"],
+     "./gradlew test --tests CartTest.total --tests CartTest.zero"),
     ("bundle exec ruby -Itest test/cart_test.rb", "test/cart_test.rb", ["CartTest.test_total"],
      "bundle exec ruby -Itest test/cart_test.rb -n '/^test_total$/'"),
     ("dotnet test --filter FullyQualifiedName~CartTests", "test/CartTests.cs", ["CartTests.Total", "CartTests.Zero"],
@@ -257,6 +269,8 @@ def test_narrow_to_tests(command: str, path: str, tests: list[str], want: str) -
     ("src/test/java/ATest.java", "zero", "method", "@Test void zero()", True),
     ("src/test/java/ATest.java", "setUp", "method", "@BeforeEach void setUp()", False),
     ("T/ATests.cs", "Zero", "method", "[Fact] public void Zero()", True),
+    ("src/test/kotlin/ATest.kt", "zero", "method", "@Test fun zero()", True),
+    ("src/test/kotlin/ATest.kt", "setUp", "method", "@BeforeEach fun setUp()", False),
     ("test/a_test.rb", "test_zero", "method", "def test_zero", True),
     ("spec/a_spec.rb", "test_zero", "method", "def test_zero", False),
     ("src/a.spec.ts", "zero", "function", "function zero()", False),

@@ -506,9 +506,14 @@ def _maven(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+#: A settings file's ``include`` statement: Groovy's ``include ':a', ':b'`` on one line, or the
+#: Kotlin DSL's ``include(…)``, whose arguments may span lines (at most this many characters).
+_GRADLE_INCLUDE = re.compile(r"(?m)^[ \t]*include\b[ \t]*(\([^)]{0,20000}\)|[^\n]*)")
+
+
 def _gradle_includes(text: str) -> list[str]:
     out = []
-    for stmt in re.findall(r"(?m)^[ \t]*include\b\s*\(?([^\n]*)", text):
+    for stmt in _GRADLE_INCLUDE.findall(text):
         out += [s.lstrip(":") for s in re.findall(r"['\"](:?[\w.:\-/]+)['\"]", stmt)]
     return list(dict.fromkeys(out))
 

@@ -7,12 +7,12 @@ built on first use of that language (so a Go-only repository never pays for the 
 Conventions shared by every language:
 
 - ``resolved`` is one repository path. When an import names a whole package spread over many files
-  (Go packages, Java wildcard imports, C# namespaces), ``resolved`` is the first of those files in
+  (Go packages, Java wildcard imports, Kotlin members, C# namespaces), ``resolved`` is the first of those files in
   sort order and :meth:`ImportResolver.resolve_all` returns every one of them; the index stores
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java package, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java or Kotlin package, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -510,27 +510,36 @@ def _dotted_suffixes(segments: list[str]) -> Iterable[str]:
         yield ".".join(segments[i:])
 
 
+#: JVM source files: Java and Kotlin import each other's classes by the same package rules.
+_JVM_SOURCES = (".java", ".kt")
+
+
+def _jvm_stem(path: str) -> str:
+    return posixpath.splitext(posixpath.basename(path))[0]
+
+
 class _Java:
-    """Java: ``com.acme.Foo`` → any ``…/com/acme/Foo.java``; packages → their directories."""
+    """Java and Kotlin: ``com.acme.Foo`` → any ``…/com/acme/Foo.java`` or ``Foo.kt``; packages →
+    their directories."""
 
     def __init__(self, fs: _Files) -> None:
         self.fs = fs
         self.classes: dict[str, list[str]] = {}
         self.packages: dict[str, list[str]] = {}
         for d, members in fs.by_dir.items():
-            java = [f for f in members if f.endswith(".java")]
-            if not java:
+            sources = [f for f in members if f.endswith(_JVM_SOURCES)]
+            if not sources:
                 continue
             segs = d.split("/") if d else []
             for key in _dotted_suffixes(segs):
                 self.packages.setdefault(key, []).append(d)
-            for f in java:
-                for key in _dotted_suffixes([*segs, posixpath.basename(f)[:-5]]):
+            for f in sources:
+                for key in _dotted_suffixes([*segs, _jvm_stem(f)]):
                     self.classes.setdefault(key, []).append(f)
 
     def _package_files(self, importer: str, package: str) -> list[str]:
         d = _closest(importer, self.packages.get(package, ()))
-        return [f for f in self.fs.by_dir.get(d, ()) if f.endswith(".java")] if d is not None else []
+        return [f for f in self.fs.by_dir.get(d, ()) if f.endswith(_JVM_SOURCES)] if d is not None else []
 
     def resolve_all(self, importer: str, rec: ImportRecord) -> list[str]:
         """Every class file of a wildcard-imported package; else the single resolved file."""
@@ -539,19 +548,62 @@ class _Java:
         hit = self.resolve(importer, rec)[0]
         return [hit] if hit else []
 
+    def _class_file(self, importer: str, module: str) -> str | None:
+        """The file of the class ``module`` names (a nested class → its outer class's file)."""
+        parts = module.split(".")
+        while len(parts) > 1:
+            hit = _closest(importer, self.classes.get(".".join(parts), ()))
+            if hit is not None:
+                return hit
+            parts.pop()
+        return None
+
     def resolve(self, importer: str, rec: ImportRecord) -> Result:
         """The class file (nested classes → their outer class), or the package's first file."""
         if rec.kind == "wildcard":
             files = self._package_files(importer, rec.module)
             if files:
                 return files[0], None
-        parts = rec.module.split(".")
-        while len(parts) > 1:
-            hit = _closest(importer, self.classes.get(".".join(parts), ()))
-            if hit is not None:
-                return hit, None
-            parts.pop()
+        hit = self._class_file(importer, rec.module)
+        if hit is not None:
+            return hit, None
         package = [p for p in rec.module.split(".") if p[:1].islower() or p[:1] == "_"]
+        return None, ".".join(package) or rec.module
+
+
+class _Kotlin(_Java):
+    """Kotlin: Java's rules, and an import of a name no file is named after (a top-level
+    function or property, or a class in a file named otherwise) brings in its package: every
+    file of the package's directory, as a Go import does. The file defining the name is among
+    them; which one it is, the file list cannot tell."""
+
+    def _member_package(self, importer: str, module: str) -> list[str]:
+        parts = module.split(".")[:-1]
+        while parts:
+            files = self._package_files(importer, ".".join(parts))
+            if files or not parts[-1][:1].isupper():  # a.b.Outer.member: the package is a.b
+                return files
+            parts.pop()
+        return []
+
+    def resolve_all(self, importer: str, rec: ImportRecord) -> list[str]:
+        """Java's files, else the package of an imported member."""
+        if rec.kind == "wildcard":
+            return self._package_files(importer, rec.module)
+        hit = self._class_file(importer, rec.module)
+        return [hit] if hit is not None else self._member_package(importer, rec.module)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """Java's resolution, then the member's package; the external package is the module
+        less its imported name (``kotlinx.coroutines.launch`` → ``kotlinx.coroutines``)."""
+        hit, external = super().resolve(importer, rec)
+        if hit is not None or rec.kind == "wildcard":
+            return hit, external
+        files = self._member_package(importer, rec.module)
+        if files:
+            return files[0], None
+        head = rec.module.split(".")[:-1] or rec.module.split(".")
+        package = [p for p in head if p[:1].islower() or p[:1] == "_"]
         return None, ".".join(package) or rec.module
 
 
@@ -779,6 +831,10 @@ class ImportResolver:
         return _Java(self._fs)
 
     @cached_property
+    def _kotlin(self) -> _Kotlin:
+        return _Kotlin(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -804,6 +860,7 @@ class ImportResolver:
         table: dict[str, Callable[[str, ImportRecord], Result]] = {
             "go": lambda i, r: self._go.resolve(i, r),
             "java": lambda i, r: self._java.resolve(i, r),
+            "kotlin": lambda i, r: self._kotlin.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),
@@ -815,7 +872,7 @@ class ImportResolver:
         """A copy of ``rec`` with ``resolved`` (a repository path) or ``external`` (a package) set.
 
         ``importer`` is the repository path of the file holding the import, ``lang`` its language.
-        For imports of a multi-file package (Go, Java wildcard, C# namespace) ``resolved`` is the
+        For imports of a multi-file package (Go, Java wildcard, Kotlin member, C# namespace) ``resolved`` is the
         package's first file by sort order; :meth:`resolve_all` lists all of them.
         """
         resolved, external = self.target(importer, lang, rec)
@@ -840,6 +897,8 @@ class ImportResolver:
             return self._go.resolve_all(rec)
         if lang == "java":
             return self._java.resolve_all(importer, rec)
+        if lang == "kotlin":
+            return self._kotlin.resolve_all(importer, rec)
         if lang == "csharp":
             return self._csharp.resolve_all(importer, rec)
         hit = self.target(importer, lang, rec)[0]

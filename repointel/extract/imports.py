@@ -9,7 +9,8 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
 - JS/TS: kind ``import`` / ``export`` (re-export) / ``require`` / ``dynamic`` (``import('x')``).
 - Go ``import`` (names = [alias]); Java ``import`` / ``static`` / ``wildcard``; Rust ``mod`` /
   ``use`` / ``extern_crate``; C/C++ ``include_local`` / ``include_system``; Ruby ``require`` /
-  ``require_relative`` / ``load``; C# ``using`` / ``using_static`` / ``using_alias``.
+  ``require_relative`` / ``load``; C# ``using`` / ``using_static`` / ``using_alias``; Kotlin
+  ``import`` / ``wildcard`` (names = [alias] for ``import a.B as C``).
 """
 
 from __future__ import annotations
@@ -140,6 +141,19 @@ def _c_include(node: Node) -> Iterator[ImportRecord]:
     elif path.type == "string_literal":
         content = next((c for c in path.named_children if c.type == "string_content"), None)
         yield ImportRecord(module=_text(content), line=_line(node), kind="include_local")
+
+
+def _kotlin_import(node: Node) -> Iterator[ImportRecord]:
+    """``import a.b.C``, ``import a.b.*`` (wildcard) and ``import a.b.c as d`` (names = [d])."""
+    target = next((c for c in node.named_children if c.type == "qualified_identifier"), None)
+    if target is None:
+        return
+    if any(c.type == "*" for c in node.children):
+        yield ImportRecord(module=_text(target), names=["*"], line=_line(node), kind="wildcard")
+        return
+    alias = next((c for c in node.named_children if c.type == "identifier"), None)
+    yield ImportRecord(module=_text(target), names=[_text(alias)] if alias is not None else [],
+                       line=_line(node), kind="import")
 
 
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
@@ -283,6 +297,7 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
     "cpp": _C_ANCHORS,
     "ruby": ((b"require", {"call": _ruby_call}), (b"load", {"call": _ruby_call})),
     "csharp": ((b"using", {"using_directive": _cs_using}),),
+    "kotlin": ((b"import", {"import": _kotlin_import}),),
 }
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).
@@ -296,10 +311,10 @@ def _owners(root: Node, data: bytes, keyword: bytes, handlers: Mapping[str, _Han
     while pos >= 0:
         node: Node | None = root.descendant_for_byte_range(pos, pos + len(keyword))
         for _ in range(_MAX_CLIMB + 1):
-            if node is None or node.type in handlers:
-                break
+            if node is None or (node.type in handlers and node.is_named):  # Kotlin's `import` token
+                break                                                       # is named as its statement
             node = node.parent
-        if node is not None and node.type in handlers and node.start_byte not in seen:
+        if node is not None and node.type in handlers and node.is_named and node.start_byte not in seen:
             seen.add(node.start_byte)
             yield node
         pos = data.find(keyword, pos + len(keyword))

@@ -64,8 +64,23 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
                "struct_declaration": "struct", "enum_declaration": "enum",
                "method_declaration": "method", "constructor_declaration": "method",
                "namespace_declaration": "namespace", "record_declaration": "class"},
+    "kotlin": {"class_declaration": "class", "object_declaration": "class", "function_declaration": "function",
+               "type_alias": "type", "property_declaration": "variable"},
 }
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
+#: Words before a definition's name that make its kind more precise than its node type does
+#: (Kotlin's ``interface Foo`` and ``enum class Foo`` are both class declarations); the first
+#: word found in this order wins.
+_HEAD_KINDS: dict[str, tuple[tuple[bytes, str], ...]] = {
+    "kotlin": ((b"interface", "interface"), (b"enum", "enum")),
+}
+#: Node types that define something only directly inside these parents (the file, an object's
+#: body): elsewhere Kotlin's ``val`` is a local or a field, not a definition others reference.
+_DEF_PARENTS: dict[str, dict[str, frozenset[str]]] = {
+    "kotlin": {"property_declaration": frozenset({"source_file", "object_declaration", "companion_object"})},
+}
+#: Bodies that are children without a ``body`` field: the signature stops where they start.
+_BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body"})
 _IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_identifier",
                 "constant", "name")
 #: Parents that belong to the definition they wrap.
@@ -99,6 +114,8 @@ def _query(lang: str) -> Query:
 
 def _name_of(node: Node, lang: str) -> Node | None:
     name = node.child_by_field_name("name")
+    if name is None and lang == "kotlin":
+        return _kotlin_name(node)
     if name is None and node.type == "function_definition":  # C/C++: declarator chain
         decl = node.child_by_field_name("declarator")
         while decl is not None and decl.child_by_field_name("declarator") is not None:
@@ -109,6 +126,50 @@ def _name_of(node: Node, lang: str) -> Node | None:
     return name
 
 
+def _kotlin_name(node: Node) -> Node | None:
+    """``typealias Name = …`` names its alias in the ``type`` field; ``val name = …`` in its
+    variable declaration (a destructuring ``val (a, b)`` defines no one name)."""
+    if node.type == "type_alias":
+        return node.child_by_field_name("type")
+    var = next((c for c in node.named_children if c.type == "variable_declaration"), None)
+    return next((c for c in var.named_children if c.type == "identifier"), None) if var is not None else None
+
+
+def _body(node: Node) -> Node | None:
+    body = node.child_by_field_name("body")
+    if body is None:
+        body = next((c for c in node.named_children if c.type in _BODY_TYPES), None)
+    return body
+
+
+def _is_definition(node: Node, lang: str) -> bool:
+    """False for a node that defines nothing here: a forward declaration (no body), or a
+    definition-looking node in a place where it is a local (see :data:`_DEF_PARENTS`)."""
+    if node.type in _NEEDS_BODY and node.child_by_field_name("body") is None:
+        return False
+    parents = _DEF_PARENTS.get(lang, {}).get(node.type)
+    if parents is None:
+        return True
+    up = node.parent
+    if up is not None and up.type == "class_body":
+        up = up.parent
+    return up is not None and up.type in parents
+
+
+def _kind(node: Node, name: Node, data: bytes, lang: str, kind: str) -> str:
+    """``kind`` made precise by the words before the name (:data:`_HEAD_KINDS`); a variable
+    named in capitals, or declared ``const``, is a constant."""
+    if kind == "variable":
+        head = data[node.start_byte:name.start_byte]
+        text = data[name.start_byte:name.end_byte]
+        return "constant" if text.isupper() or b"const" in head.split() else kind
+    words = data[node.start_byte:name.start_byte].split()
+    for word, refined in _HEAD_KINDS.get(lang, ()):
+        if word in words:
+            return refined
+    return kind
+
+
 #: Longest text kept after a braced block in a signature (``typedef struct {…} name_t;``).
 MAX_SIGNATURE_TAIL = 60
 
@@ -117,7 +178,7 @@ def _signature(node: Node, data: bytes, lang: str) -> str:
     """The definition's header: up to its body, or, for a definition whose braces have no
     ``body`` field (Go ``type T struct {…}``, C ``typedef struct {…} t;``, TypeScript
     ``type T = {…}``), its text with the braced block shown as ``{ … }``."""
-    body = node.child_by_field_name("body")
+    body = _body(node)
     end = body.start_byte if body is not None and body.start_byte > node.start_byte else node.end_byte
     head = data[node.start_byte : min(end, node.start_byte + 4 * MAX_SIGNATURE)]
     if lang == "ruby":  # the header is its first line; comments before the body are not part of it
@@ -216,7 +277,7 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
     stack: list[tuple[int, str, str]] = []  # (end_byte, qualname, kind) of open definitions
     def_names: set[tuple[int, int, str]] = set()  # (start, end, node type) of definition names
     for node in nodes:
-        if node.type in _NEEDS_BODY and node.child_by_field_name("body") is None:
+        if not _is_definition(node, lang):
             continue
         name_node = _name_of(node, lang)
         if name_node is None:
@@ -232,7 +293,7 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         owner = _owner(node, data, lang)
         if owner and not parent:
             parent, parent_kind = owner, "type"
-        kind = kinds[node.type]
+        kind = _kind(node, name_node, data, lang, kinds[node.type])
         if kind == "function" and parent_kind not in (None, "module", "namespace"):
             kind = "method"
         start = node

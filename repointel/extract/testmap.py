@@ -77,7 +77,7 @@ MAX_NAME_CANDIDATES = 6
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
 _TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|"
                  r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|"
-                 r"(^|/)Test[A-Z][^/]*\.(java|cs)$")
+                 r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
 #: A test by its name, by a test folder above it, or pytest's conftest.py.
 _TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_NAME_RX}|(^|/)conftest\.py$)")
@@ -89,7 +89,10 @@ _SUPPORT_DIR = re.compile(r"(^|/)(fixtures?|__fixtures__|support|helpers?|testda
                           r"__snapshots__|snapshots?|stubs?)/")
 _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.rb)$")
 
-_FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".rs": "rs", ".rb": "rb", ".cs": "cs",
+#: Kotlin shares Java's family: the same test naming (FooTest), JUnit's @Test, and tests of one
+#: language exercise sources of the other in mixed projects.
+_FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
+           ".cs": "cs",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -348,7 +351,7 @@ def _q(text: str) -> str:
 def focused_test_command(test_path: str, test_name: str | None = None) -> str | None:
     """The command that runs just this test file (or test ``test_name`` in it), per language:
     ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
-    ``mvn -Dtest=Class test``, ``bundle exec rspec path``, ``dotnet test --filter Name``."""
+    ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``, ``dotnet test --filter Name``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -360,6 +363,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"npx jest {_q(test_path)}" + (f" -t {_q(test_name)}" if test_name else "")
     if fam == "rs":
         return _cargo_command(test_path, stem, test_name)
+    if fam == "java" and test_path.endswith(".kt"):  # Kotlin builds are Gradle builds
+        return f"gradle test --tests {_q(stem + ('.' + test_name if test_name else ''))}"
     if fam == "java":
         return f"mvn -Dtest={_q(stem + ('#' + test_name if test_name else ''))} test"
     if fam == "rb":

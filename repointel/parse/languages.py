@@ -24,6 +24,7 @@ EXTENSIONS: dict[str, str] = {
     ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
     ".rb": "ruby",
     ".cs": "csharp",
+    ".kt": "kotlin", ".kts": "kotlin",
 }
 
 # language → (module, attribute holding the language() function)
@@ -39,6 +40,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "cpp": ("tree_sitter_cpp", "language"),
     "ruby": ("tree_sitter_ruby", "language"),
     "csharp": ("tree_sitter_c_sharp", "language"),
+    "kotlin": ("tree_sitter_kotlin", "language"),
 }
 
 #: Every language we parse.
