@@ -510,6 +510,8 @@ def _dotted_suffixes(segments: list[str]) -> Iterable[str]:
         yield ".".join(segments[i:])
 
 
+#: A Gradle test source set (src/test, src/jvmTest, src/androidTest, src/testFixtures …).
+_JVM_TEST_SET = re.compile(r"(?:^|/)src/(?:test\w*|\w+Test)/")
 #: JVM source files: Java and Kotlin import each other's classes by the same package rules.
 _JVM_SOURCES = (".java", ".kt")
 
@@ -574,8 +576,17 @@ class _Java:
 class _Kotlin(_Java):
     """Kotlin: Java's rules, and an import of a name no file is named after (a top-level
     function or property, or a class in a file named otherwise) brings in its package: every
-    file of the package's directory, as a Go import does. The file defining the name is among
-    them; which one it is, the file list cannot tell."""
+    file of the package's directories, as a Go import does. The file defining the name is among
+    them; which one it is, the file list cannot tell. A package is every directory whose path
+    ends in it: multiplatform and multi-module builds spread one package over several source
+    sets (okhttp's ``okhttp3.internal`` lives in commonJvmAndroid, jvmMain and a testing module),
+    the importer's nearest first."""
+
+    def _package_files(self, importer: str, package: str) -> list[str]:
+        dirs = sorted(self.packages.get(package, ()), key=lambda c: (-shared_prefix(importer, c), c.count("/"), c))
+        if not _JVM_TEST_SET.search(importer):  # main code never sees a test source set
+            dirs = [d for d in dirs if not _JVM_TEST_SET.search(d + "/")]
+        return [f for d in dirs for f in self.fs.by_dir.get(d, ()) if f.endswith(_JVM_SOURCES)]
 
     def _member_package(self, importer: str, module: str) -> list[str]:
         parts = module.split(".")[:-1]

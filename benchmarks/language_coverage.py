@@ -1,0 +1,161 @@
+"""What the index knows of one language in a real repository: definitions, imports, test links, speed.
+
+    python benchmarks/language_coverage.py --repo /path/to/checkout --lang kotlin [--workers 2]
+
+Deletes the checkout's index, indexes it cold (the time and the bytes of every indexed file give the
+throughput), then reports for the files of ``--lang``:
+
+- definitions found (and by kind);
+- import statements, and of those that name a repository file, how many resolve to it. Which file
+  a statement names is decided here independently of the resolver, from the files' own
+  declarations (an oracle per language, below): Kotlin/Java ``package`` headers and the top-level
+  definitions of each file. ``hit``: the named file is among the files the statement resolved to
+  (a Kotlin member import resolves to its package's files); ``exact``: it is the only one;
+- test files (tests of the language, less helpers and fixtures) linked to at least one source file.
+
+The localization check is ``commit_localization.py`` on the same checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+#: Source extensions of each measured language (the resolver's file set may hold others).
+EXTS = {"kotlin": (".kt",)}
+#: Lines read from the top of a file for its package header.
+HEADER_LINES = 80
+
+Oracle = Callable[[str, str, list[str], str], set[str]]
+
+
+def _rows(repo: Any, sql: str) -> list[list[Any]]:
+    return list(repo.query(sql, limit=10_000_000)["rows"])
+
+
+def _head(root: Path, path: str) -> str:
+    try:
+        with open(root / path, encoding="utf-8", errors="replace") as fh:
+            return "".join(fh.readline() for _ in range(HEADER_LINES))
+    except OSError:
+        return ""
+
+
+_PACKAGE = re.compile(r"(?m)^\s*package\s+([\w.`]+)")
+
+
+def jvm_oracle(root: Path, repo: Any) -> Oracle:
+    """Kotlin/Java: (package, top-level name) → the files declaring it."""
+    package: dict[str, str] = {}
+    for (path,) in _rows(repo, "SELECT path FROM files WHERE language IN ('kotlin', 'java')"):
+        m = _PACKAGE.search(_head(root, path))
+        package[path] = m.group(1).replace("`", "") if m else ""
+    top: dict[tuple[str, str], set[str]] = defaultdict(set)
+    in_package: dict[str, set[str]] = defaultdict(set)
+    for path, name in _rows(repo, "SELECT path, name FROM symbols WHERE parent IS NULL"):
+        if path in package:
+            top[(package[path], name)].add(path)
+    for path, pkg in package.items():
+        in_package[pkg].add(path)
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        parts = module.split(".")
+        if kind == "wildcard" and module in in_package:
+            return in_package[module]
+        for i in range(len(parts) - (0 if kind == "wildcard" else 1), 0, -1):
+            found = top.get((".".join(parts[:i]), parts[i] if i < len(parts) else ""), set())
+            if found:
+                return found
+        return set()
+
+    return named
+
+
+ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle}
+
+
+def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:
+    import repointel
+
+    shutil.rmtree(root / ".repointel", ignore_errors=True)
+    repo = repointel.Repo.open(root)
+    t = time.perf_counter()
+    repo.index(workers=workers)
+    return repo, time.perf_counter() - t
+
+
+def _imports(root: Path, repo: Any, lang: str) -> dict[str, int]:
+    rows = _rows(repo, f"SELECT i.path, i.line, i.module, i.names, i.kind, i.resolved, i.external FROM imports i "
+                       f"JOIN files f USING (path) WHERE f.language = '{lang}'")
+    statements: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for path, line, module, names, kind, resolved, external in rows:
+        st = statements.setdefault((path, line, module), {"names": names or [], "kind": kind, "files": set(),
+                                                          "external": external})
+        if resolved:
+            st["files"].add(resolved)
+    oracle = ORACLES[lang](root, repo)
+    out = Counter(statements=len(statements))
+    misses: list[str] = []
+    for (path, _line, module), st in statements.items():
+        out["resolved"] += bool(st["files"])
+        out["external"] += bool(st["external"])
+        truth = oracle(path, module, st["names"], st["kind"]) - {path}  # a file's own nested class
+        if truth:
+            out["name_repo_file"] += 1
+            out["hit"] += bool(truth & st["files"])
+            out["exact"] += len(st["files"]) == 1 and bool(truth & st["files"])
+            if not truth & st["files"] and len(misses) < 8:
+                misses.append(f"  miss: {path}: {module} → {sorted(st['files'])[:2]} (named {sorted(truth)[:2]})")
+    print("\n".join(misses))
+    return dict(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repo", type=Path, required=True)
+    ap.add_argument("--lang", required=True, choices=sorted(ORACLES))
+    ap.add_argument("--workers", type=int, default=None)
+    args = ap.parse_args()
+    root, lang = args.repo.resolve(), args.lang
+    repo, seconds = _index_cold(root, args.workers)
+    try:
+        (files, mb), = _rows(repo, "SELECT count(*), coalesce(sum(size), 0) / 1e6 FROM files WHERE status = 'indexed'")
+        (lang_files, lang_mb), = _rows(repo, f"SELECT count(*), coalesce(sum(size), 0) / 1e6 FROM files "
+                                             f"WHERE language = '{lang}'")
+        kinds = _rows(repo, f"SELECT kind, count(*) FROM symbols JOIN files USING (path) WHERE language = '{lang}' "
+                            "GROUP BY 1 ORDER BY 2 DESC")
+        imports = _imports(root, repo, lang)
+        from repointel.extract.testmap import is_test_support
+
+        tests = [p for (p,) in _rows(repo, f"SELECT path FROM files WHERE language = '{lang}' AND is_test")
+                 if not is_test_support(p)]
+        linked = {p for (p,) in _rows(repo, "SELECT DISTINCT test_path FROM test_links")}
+        unlinked = [t for t in tests if t not in linked]
+    finally:
+        repo.close()
+    n_defs = sum(n for _, n in kinds)
+    named = imports.get("name_repo_file", 0)
+    print(f"{root.name} ({lang}): {lang_files} {lang} files ({lang_mb:.1f} MB) of {files} indexed ({mb:.1f} MB)")
+    print(f"cold index: {seconds:.1f} s, {mb / seconds:.2f} MB/s, {files / seconds:.0f} files/s")
+    print(f"definitions: {n_defs} ({', '.join(f'{k} {n}' for k, n in kinds)})")
+    print(f"import statements: {imports.get('statements', 0)}, resolved to a repository file "
+          f"{imports.get('resolved', 0)}, external {imports.get('external', 0)}")
+    print(f"statements naming a repository file: {named}; resolved to it {imports.get('hit', 0)} "
+          f"({100 * imports.get('hit', 0) / max(named, 1):.1f}%), to it alone {imports.get('exact', 0)} "
+          f"({100 * imports.get('exact', 0) / max(named, 1):.1f}%)")
+    n_linked = sum(t in linked for t in tests)
+    print("\n".join(f"  unlinked: {t}" for t in unlinked[:8]))
+    print(f"test files: {len(tests)}, linked to a source file {n_linked} ({100 * n_linked / max(len(tests), 1):.1f}%)")
+
+
+if __name__ == "__main__":
+    main()
