@@ -83,6 +83,16 @@ def test_gradle_multi_module() -> None:
     assert gradle.entry_points == ["com.acme.App"]
 
 
+def test_swiftpm_package() -> None:
+    deps = FIXTURES / "deps" / "swift"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (swift,) = [b for b in detect_builds(str(deps), files) if b.tool == "swiftpm"]
+    assert swift.manifest == "Package.swift" and swift.modules == ["Shop", "ShopCLI"]
+    assert swift.unit_command == "swift test" and swift.full_command == "swift build && swift test"
+    assert swift.entry_points == ["ShopCLI = Sources/ShopCLI"]
+    assert swift.module_commands == {"ShopTests": "swift test --filter ShopTests"}
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

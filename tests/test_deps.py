@@ -119,6 +119,14 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("app/src/main/kotlin/com/acme/app/App.kt", "kotlinx.coroutines.launch", "ext:kotlinx.coroutines"),
         ("app/src/test/kotlin/com/acme/util/PricesTest.kt", "org.junit.jupiter.api.Test", "ext:org.junit.jupiter.api"),
     ],
+    "swift": [
+        ("Sources/ShopCLI/main.swift", "Shop", "Sources/Shop/Cart.swift"),      # SwiftPM target → its files
+        ("Sources/ShopCLI/main.swift", "ArgumentParser", "ext:ArgumentParser"),
+        ("Sources/Shop/Cart.swift", "Foundation", "ext:Foundation"),
+        ("Tests/ShopTests/CartTests.swift", "Shop", "Sources/Shop/Cart.swift"),  # @testable import
+        ("Tests/ShopTests/CartTests.swift", "XCTest", "ext:XCTest"),
+        ("Package.swift", "PackageDescription", "ext:PackageDescription"),
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs
@@ -214,6 +222,22 @@ def test_kotlin_member_import_brings_in_its_package() -> None:
     assert resolver.resolve_all(app, "kotlin", by_module["com.acme.model.User"]) == [
         "app/src/main/kotlin/com/acme/model/User.kt"]
     assert by_module["com.acme.util.formatPrice"].names == ["price"]  # import … as price
+
+
+def test_swift_import_brings_in_the_whole_module() -> None:
+    resolver, resolved = resolve_fixture("swift")
+    main = "Sources/ShopCLI/main.swift"
+    rec = next(rec for _, rec in resolved[main] if rec.module == "Shop")
+    assert resolver.resolve_all(main, "swift", rec) == ["Sources/Shop/Cart.swift", "Sources/Shop/Models/Item.swift"]
+
+
+def test_swift_module_without_a_manifest_is_its_directory() -> None:
+    """An Xcode or CocoaPods layout: the module is the directory named after it."""
+    files = ["Networking/Client.swift", "Networking/Request.swift", "App/AppDelegate.swift"]
+    resolver = ImportResolver(files, lambda _: None)
+    rec = ImportRecord(module="Networking")
+    assert resolver.resolve_all("App/AppDelegate.swift", "swift", rec) == files[:2]
+    assert resolver.resolve("App/AppDelegate.swift", "swift", ImportRecord(module="UIKit")).external == "UIKit"
 
 
 def test_relative_import_beyond_top_level_is_unresolved() -> None:

@@ -124,6 +124,12 @@ def test_kotlin_imports() -> None:
                                     ("x.y.fn", ["alias"], 0, "import", 5)]
 
 
+def test_swift_imports() -> None:
+    src = "import Foundation\n@testable import Shop\nimport struct Swift.Int\nlet importer = 1\n"
+    assert _rows("swift", src) == [("Foundation", [], 0, "import", 1), ("Shop", [], 0, "import", 2),
+                                   ("Swift.Int", [], 0, "import", 3)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

@@ -54,6 +54,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
         ("app/src/test/kotlin/com/acme/model/UserTest.kt", "app/src/main/kotlin/com/acme/model/User.kt", "naming"),
         ("app/src/test/kotlin/com/acme/util/PricesTest.kt", "app/src/main/kotlin/com/acme/util/Prices.kt", "naming"),
     ],
+    "swift": [("Tests/ShopTests/CartTests.swift", "Sources/Shop/Cart.swift", "import")],  # and by name
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -143,6 +144,8 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("Foo.Tests/BarTests.cs", True), ("src/Bar.cs", False), ("tests/integration.rs", True),
     ("src/lib.rs", False), ("src/attestation.py", False), ("src/it/UserIT.java", True), ("vm/JIT.java", False),
     ("src/test/kotlin/a/FooTest.kt", True), ("src/main/kotlin/a/Foo.kt", False),
+    ("Tests/ShopTests/Helpers.swift", True), ("App/CartTests.swift", True), ("Sources/Shop/Cart.swift", False),
+    ("Sources/Shop/Latest.swift", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -152,7 +155,7 @@ def test_is_test_path(path: str, expected: bool) -> None:
     ("tests/test_foo.py", ["foo"]), ("pkg/foo_test.py", ["foo"]), ("a/foo.test.ts", ["foo"]),
     ("a/FooTest.java", ["Foo"]), ("a/TestFoo.java", ["Foo"]), ("x_test.go", ["x"]), ("spec/a_spec.rb", ["a"]),
     ("T/FooTests.cs", ["Foo"]), ("tests/shapes.rs", ["shapes"]), ("tests/__init__.py", []),
-    ("a/FooTest.kt", ["Foo"]),
+    ("a/FooTest.kt", ["Foo"]), ("Tests/ShopTests/CartTests.swift", ["Cart"]),
 ])
 def test_source_candidates(path: str, stems: list[str]) -> None:
     assert source_candidates(path) == stems
@@ -172,6 +175,8 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("src/test/kotlin/a/FooTest.kt", None, "gradle test --tests FooTest"),
     ("src/test/kotlin/a/FooTest.kt", "bar", "gradle test --tests FooTest.bar"),
     ("T/FooTests.cs", "Bar", "dotnet test --filter Name=Bar"),
+    ("Tests/ShopTests/CartTests.swift", None, "swift test --filter CartTests"),
+    ("Tests/ShopTests/CartTests.swift", "testTotal", "swift test --filter CartTests/testTotal"),
     ("README.md", None, None),
 ])
 def test_focused_test_command(path: str, name: str | None, command: str | None) -> None:
@@ -184,6 +189,8 @@ def test_focused_test_command(path: str, name: str | None, command: str | None) 
     ("svc/src/test/java/acme/CartTest.java", "mvn -Dtest=CartTest test",
      [("maven", "pom.xml", "mvn test"), ("gradle", "svc/build.gradle", "cd svc && ./gradlew test")],
      "cd svc && ./gradlew test --tests CartTest"),  # the nearest build owns the test
+    ("pkg/Tests/ShopTests/CartTests.swift", "swift test --filter CartTests",
+     [("swiftpm", "pkg/Package.swift", "cd pkg && swift test")], "cd pkg && swift test --filter CartTests"),
     ("app/src/test/kotlin/acme/CartTest.kt", "gradle test --tests CartTest",
      [("gradle", "settings.gradle.kts", "./gradlew test")], "./gradlew test --tests CartTest"),
     ("packages/ui/src/cart.test.ts", "npx jest packages/ui/src/cart.test.ts",
@@ -254,6 +261,10 @@ def test_helpers_and_fixtures_link_no_source() -> None:
     ("bundle exec rspec spec/cart_spec.rb", "spec/cart_spec.rb", ["totals zero", "rounds"],
      "bundle exec rspec spec/cart_spec.rb -e 'totals zero' -e rounds"),
     ("pytest tests/test_cart.py", "tests/test_cart.py", [], "pytest tests/test_cart.py"),
+    ("swift test --filter CartTests", "Tests/CartTests.swift", ["CartTests.testA", "CartTests.testB"],
+     "swift test --filter 'CartTests/(testA|testB)$'"),
+    ("cd pkg && swift test --filter CartTests", "pkg/Tests/CartTests.swift", ["CartTests.testA"],
+     "cd pkg && swift test --filter 'CartTests/testA$'"),
     ("cargo test --test sums", "tests/sums.rs", ["adds_one", "nested.adds_two"],
      "cargo test --test sums -- adds_one nested::adds_two --exact"),
 ])
@@ -270,6 +281,9 @@ def test_narrow_to_tests(command: str, path: str, tests: list[str], want: str) -
     ("src/test/java/ATest.java", "setUp", "method", "@BeforeEach void setUp()", False),
     ("T/ATests.cs", "Zero", "method", "[Fact] public void Zero()", True),
     ("src/test/kotlin/ATest.kt", "zero", "method", "@Test fun zero()", True),
+    ("Tests/T/ATests.swift", "testZero", "method", "func testZero()", True),
+    ("Tests/T/ATests.swift", "zero", "function", "@Test(\"zero\") func zero()", True),
+    ("Tests/T/ATests.swift", "makeCart", "method", "func makeCart() -> Cart", False),
     ("src/test/kotlin/ATest.kt", "setUp", "method", "@BeforeEach fun setUp()", False),
     ("test/a_test.rb", "test_zero", "method", "def test_zero", True),
     ("spec/a_spec.rb", "test_zero", "method", "def test_zero", False),

@@ -2,7 +2,8 @@
 
 :func:`detect_builds` reads Python (pyproject.toml / setup.cfg / setup.py), Node
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
-includes), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), .NET (solutions and projects),
+includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
+(Package.swift targets), .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -31,6 +32,7 @@ from typing import Any
 
 from ..models import BuildInfo
 from ..scan import glob_segments_regex
+from .deps import swift_targets
 
 try:  # Python 3.11+
     import tomllib as _toml
@@ -634,6 +636,27 @@ def _ruby(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- swift
+
+
+def _swiftpm(repo: _Repo) -> list[BuildInfo]:
+    """SwiftPM packages (Package.swift): targets as modules, ``swift test`` per test target,
+    executable targets as entry points."""
+    out = []
+    for manifest in repo.named("Package.swift"):
+        d = posixpath.dirname(manifest)
+        targets = swift_targets(repo.read(manifest) or "")
+        tests = [name for kind, name, _ in targets if kind == "testTarget"]
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="swiftpm", manifest=manifest, modules=[name for kind, name, _ in targets if kind != "testTarget"],
+            unit_command=p + "swift test", full_command=p + "swift build && swift test",
+            entry_points=[f"{name} = {_join(d, path or 'Sources/' + name)}" for kind, name, path in targets
+                          if kind == "executableTarget"][:_MAX_ENTRY_POINTS],
+            module_commands={t: f"{p}swift test --filter {shlex.quote(t)}" for t in tests}))
+    return out
+
+
 # --------------------------------------------------------------------------- .NET
 
 _SLN_PROJECT = re.compile(r'(?m)^Project\("\{[^}]*\}"\)\s*=\s*"([^"]+)",\s*"([^"]+\.(?:cs|fs|vb)proj)"')
@@ -757,7 +780,7 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
 DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitlab_ci"})
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
-    _python, _node, _go, _cargo, _maven, _gradle, _ruby, _dotnet, _make, _cmake, _docker, _ci,
+    _python, _node, _go, _cargo, _maven, _gradle, _ruby, _swiftpm, _dotnet, _make, _cmake, _docker, _ci,
 ]
 
 

@@ -7,12 +7,12 @@ built on first use of that language (so a Go-only repository never pays for the 
 Conventions shared by every language:
 
 - ``resolved`` is one repository path. When an import names a whole package spread over many files
-  (Go packages, Java wildcard imports, Kotlin members, C# namespaces), ``resolved`` is the first of those files in
+  (Go packages, Java wildcard imports, Kotlin members, Swift modules, C# namespaces), ``resolved`` is the first of those files in
   sort order and :meth:`ImportResolver.resolve_all` returns every one of them; the index stores
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java or Kotlin package, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java or Kotlin package, the Swift module, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -663,6 +663,71 @@ class _CSharp:
         return (files[0], None) if files else (None, rec.module.split(".")[0])
 
 
+#: A SwiftPM target declaration in Package.swift: its kind and name; its ``path:`` argument, when
+#: given, follows before the next target (at most this far: a target's arguments, not a file).
+_SWIFT_TARGET = re.compile(r"\.(target|executableTarget|testTarget|macro|plugin)\s*\(\s*name:\s*\"([^\"]+)\"")
+_SWIFT_PATH = re.compile(r"\bpath:\s*\"([^\"]+)\"")
+_SWIFT_TARGET_SPAN = 4000
+
+
+def swift_targets(text: str) -> list[tuple[str, str, str | None]]:
+    """(kind, name, path or None) of each target a Package.swift declares."""
+    found = list(_SWIFT_TARGET.finditer(text))
+    out = []
+    for i, m in enumerate(found):
+        end = found[i + 1].start() if i + 1 < len(found) else len(text)
+        path = _SWIFT_PATH.search(text, m.end(), min(end, m.end() + _SWIFT_TARGET_SPAN))
+        out.append((m.group(1), m.group(2), path.group(1) if path else None))
+    return out
+
+
+class _Swift:
+    """Swift: ``import Module`` brings in a whole module, the Swift files under its directory: a
+    SwiftPM target's (``Sources/<name>``, ``Tests/<name>`` or its ``path:``), else a directory
+    named after the module (an Xcode or CocoaPods layout)."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.modules: dict[str, list[str]] = {}  # module name → its directories
+        for manifest in sorted(set(fs.named("Package.swift")) | {"Package.swift"}):
+            text = fs.config_text(manifest)
+            base = _parent(manifest)
+            for kind, name, path in swift_targets(text or ""):
+                default = f"{'Tests' if kind == 'testTarget' else 'Sources'}/{name}"
+                d = _join(base, path or default)
+                if d is not None and d in fs.dirs:
+                    self.modules.setdefault(name, []).append(d)
+        self._files: dict[str, list[str]] = {}
+        self.named_dirs: dict[str, list[str]] = {}
+        for d in fs.dirs:
+            self.named_dirs.setdefault(posixpath.basename(d), []).append(d)
+
+    def _under(self, d: str) -> list[str]:
+        if d not in self._files:
+            prefix = d + "/" if d else ""
+            self._files[d] = sorted(f for f in self.fs.all if f.startswith(prefix) and f.endswith(".swift")
+                                    and posixpath.basename(f) != "Package.swift")
+        return self._files[d]
+
+    def _module_dirs(self, importer: str, module: str) -> list[str]:
+        dirs = self.modules.get(module)
+        if dirs is None:
+            dirs = [d for d in self.named_dirs.get(module, ()) if self._under(d)]
+        return sorted(dirs, key=lambda c: (-shared_prefix(importer, c), c.count("/"), c))[:1]
+
+    def resolve_all(self, importer: str, rec: ImportRecord) -> list[str]:
+        """Every Swift file of the imported module, its ``<Module>.swift`` first."""
+        module = rec.module.split(".")[0]
+        files = [f for d in self._module_dirs(importer, module) for f in self._under(d)]
+        main = [f for f in files if posixpath.basename(f) == f"{module}.swift"]
+        return main + [f for f in files if f not in main]
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The module's first file; a module with no directory here is external."""
+        files = self.resolve_all(importer, rec)
+        return (files[0], None) if files else (None, rec.module.split(".")[0])
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -846,6 +911,10 @@ class ImportResolver:
         return _Kotlin(self._fs)
 
     @cached_property
+    def _swift(self) -> _Swift:
+        return _Swift(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -872,6 +941,7 @@ class ImportResolver:
             "go": lambda i, r: self._go.resolve(i, r),
             "java": lambda i, r: self._java.resolve(i, r),
             "kotlin": lambda i, r: self._kotlin.resolve(i, r),
+            "swift": lambda i, r: self._swift.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),
@@ -883,7 +953,7 @@ class ImportResolver:
         """A copy of ``rec`` with ``resolved`` (a repository path) or ``external`` (a package) set.
 
         ``importer`` is the repository path of the file holding the import, ``lang`` its language.
-        For imports of a multi-file package (Go, Java wildcard, Kotlin member, C# namespace) ``resolved`` is the
+        For imports of a multi-file package (Go, Java wildcard, Kotlin member, Swift module, C# namespace) ``resolved`` is the
         package's first file by sort order; :meth:`resolve_all` lists all of them.
         """
         resolved, external = self.target(importer, lang, rec)
@@ -910,6 +980,8 @@ class ImportResolver:
             return self._java.resolve_all(importer, rec)
         if lang == "kotlin":
             return self._kotlin.resolve_all(importer, rec)
+        if lang == "swift":
+            return self._swift.resolve_all(importer, rec)
         if lang == "csharp":
             return self._csharp.resolve_all(importer, rec)
         hit = self.target(importer, lang, rec)[0]

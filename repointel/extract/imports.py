@@ -10,7 +10,8 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
 - Go ``import`` (names = [alias]); Java ``import`` / ``static`` / ``wildcard``; Rust ``mod`` /
   ``use`` / ``extern_crate``; C/C++ ``include_local`` / ``include_system``; Ruby ``require`` /
   ``require_relative`` / ``load``; C# ``using`` / ``using_static`` / ``using_alias``; Kotlin
-  ``import`` / ``wildcard`` (names = [alias] for ``import a.B as C``).
+  ``import`` / ``wildcard`` (names = [alias] for ``import a.B as C``); Swift ``import`` (the module,
+  or ``Module.Type`` for ``import struct Module.Type``).
 """
 
 from __future__ import annotations
@@ -156,6 +157,13 @@ def _kotlin_import(node: Node) -> Iterator[ImportRecord]:
                        line=_line(node), kind="import")
 
 
+def _swift_import(node: Node) -> Iterator[ImportRecord]:
+    """``import Module``, ``@testable import Module``, ``import struct Module.Type``."""
+    target = next((c for c in node.named_children if c.type == "identifier"), None)
+    if target is not None:
+        yield ImportRecord(module=_text(target), line=_line(node), kind="import")
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -298,6 +306,7 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
     "ruby": ((b"require", {"call": _ruby_call}), (b"load", {"call": _ruby_call})),
     "csharp": ((b"using", {"using_directive": _cs_using}),),
     "kotlin": ((b"import", {"import": _kotlin_import}),),
+    "swift": ((b"import", {"import_declaration": _swift_import}),),
 }
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).

@@ -66,6 +66,9 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
                "namespace_declaration": "namespace", "record_declaration": "class"},
     "kotlin": {"class_declaration": "class", "object_declaration": "class", "function_declaration": "function",
                "type_alias": "type", "property_declaration": "variable"},
+    "swift": {"class_declaration": "class", "protocol_declaration": "interface", "function_declaration": "function",
+              "protocol_function_declaration": "function", "init_declaration": "function",
+              "typealias_declaration": "type", "property_declaration": "variable"},
 }
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: Words before a definition's name that make its kind more precise than its node type does
@@ -73,16 +76,21 @@ _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: word found in this order wins.
 _HEAD_KINDS: dict[str, tuple[tuple[bytes, str], ...]] = {
     "kotlin": ((b"interface", "interface"), (b"enum", "enum")),
+    "swift": ((b"struct", "struct"), (b"enum", "enum")),  # class and actor: classes
 }
 #: Node types that define something only directly inside these parents (the file, an object's
 #: body): elsewhere Kotlin's ``val`` is a local or a field, not a definition others reference.
 _DEF_PARENTS: dict[str, dict[str, frozenset[str]]] = {
     "kotlin": {"property_declaration": frozenset({"source_file", "object_declaration", "companion_object"})},
+    "swift": {"property_declaration": frozenset({"source_file"})},
 }
 #: Bodies that are children without a ``body`` field: the signature stops where they start.
-_BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body"})
+_BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body", "protocol_body"})
 _IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_identifier",
-                "constant", "name")
+                "constant", "name", "simple_identifier")
+#: Node types of _IDENT_TYPES that are not one token in a language: Swift's ``identifier`` is a
+#: dotted path (``Swift.Int``) around the ``simple_identifier`` tokens counted already.
+_NOT_IDENTS: dict[str, frozenset[str]] = {"swift": frozenset({"identifier"})}
 #: Parents that belong to the definition they wrap.
 _WRAPPERS = frozenset({"decorated_definition", "type_declaration"})
 #: Nodes that define something only with a body: ``struct foo *p`` in a C parameter list,
@@ -102,7 +110,7 @@ def _query(lang: str) -> Query:
     whole tree (~30% of a parse), so one walk instead of two or three."""
     language = get_language(lang)
     idents = []
-    for t in _IDENT_TYPES:
+    for t in (t for t in _IDENT_TYPES if t not in _NOT_IDENTS.get(lang, ())):
         try:
             Query(language, f"({t}) @r")
             idents.append(t)
@@ -116,6 +124,8 @@ def _name_of(node: Node, lang: str) -> Node | None:
     name = node.child_by_field_name("name")
     if name is None and lang == "kotlin":
         return _kotlin_name(node)
+    if lang == "swift":
+        return _swift_name(node, name)
     if name is None and node.type == "function_definition":  # C/C++: declarator chain
         decl = node.child_by_field_name("declarator")
         while decl is not None and decl.child_by_field_name("declarator") is not None:
@@ -133,6 +143,22 @@ def _kotlin_name(node: Node) -> Node | None:
         return node.child_by_field_name("type")
     var = next((c for c in node.named_children if c.type == "variable_declaration"), None)
     return next((c for c in var.named_children if c.type == "identifier"), None) if var is not None else None
+
+
+def _swift_name(node: Node, name: Node | None) -> Node | None:
+    """``init`` is named by its keyword; a property by the identifier its pattern binds; an
+    ``extension`` names no new type (its members belong to the type it extends, see _owner)."""
+    if node.type == "init_declaration":
+        return next((c for c in node.children if c.type == "init"), None)
+    if name is not None and name.type == "pattern":
+        return name.child_by_field_name("bound_identifier")
+    if node.type == "class_declaration" and _is_swift_extension(node):
+        return None
+    return name
+
+
+def _is_swift_extension(node: Node) -> bool:
+    return any(c.type == "extension" for c in node.children)
 
 
 def _body(node: Node) -> Node | None:
@@ -220,12 +246,20 @@ def _comment_doc(node: Node) -> str:
 
 
 def _owner(node: Node, data: bytes, lang: str) -> str | None:
-    """Go receiver type / Rust impl type that a function belongs to."""
+    """Go receiver type / Rust impl type / the type a Swift extension extends, that a function
+    belongs to."""
     if lang == "go" and node.type == "method_declaration":
         recv = node.child_by_field_name("receiver")
         if recv is not None:
             words = [w.strip("*()") for w in (recv.text or b"").decode("utf-8", "replace").split()]
             return words[-1].split("[")[0] if words else None
+    if lang == "swift":
+        parent = node.parent
+        while parent is not None and parent.type not in ("class_declaration", "source_file"):
+            parent = parent.parent
+        if parent is not None and parent.type == "class_declaration" and _is_swift_extension(parent):
+            typ = parent.child_by_field_name("name")
+            return (typ.text or b"").decode("utf-8", "replace").split("<")[0] if typ is not None else None
     if lang == "rust":
         parent = node.parent
         while parent is not None and parent.type not in ("impl_item", "source_file", "trait_item"):

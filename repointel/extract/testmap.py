@@ -76,11 +76,12 @@ MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
 _TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|"
-                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|"
+                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|Tests?\.swift$|"
                  r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
 #: A test by its name, by a test folder above it, or pytest's conftest.py.
-_TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_NAME_RX}|(^|/)conftest\.py$)")
+_TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_NAME_RX}|(^|/)conftest\.py$|"
+                        r"(^|/)Tests/.*\.swift$)")  # SwiftPM's Tests/ folder
 
 #: Files of a test tree that are not tests: helpers, fixtures, support code, data and mocks. They
 #: exercise nothing and running one runs no test (sinatra's test_helper.rb and its library's
@@ -92,7 +93,7 @@ _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[
 #: Kotlin shares Java's family: the same test naming (FooTest), JUnit's @Test, and tests of one
 #: language exercise sources of the other in mixed projects.
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
-           ".cs": "cs",
+           ".cs": "cs", ".swift": "swift",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -102,6 +103,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "js": (re.compile(r"^(.+)[._-](test|spec)$"),),
     "java": (re.compile(r"^(.+?)(Tests?|IT)$"), re.compile(r"^Test([A-Z].*)$")),
     "cs": (re.compile(r"^(.+?)Tests?$"), re.compile(r"^Test([A-Z].*)$")),
+    "swift": (re.compile(r"^(.+?)Tests?$"),),
     "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
@@ -351,7 +353,8 @@ def _q(text: str) -> str:
 def focused_test_command(test_path: str, test_name: str | None = None) -> str | None:
     """The command that runs just this test file (or test ``test_name`` in it), per language:
     ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
-    ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``, ``dotnet test --filter Name``."""
+    ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
+    ``dotnet test --filter Name``, ``swift test --filter Class/name``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -375,6 +378,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"dotnet test --filter {_q(('Name=' + test_name) if test_name else 'FullyQualifiedName~' + stem)}"
     if fam == "c":
         return f"ctest -R {_q(test_name or stem)}"
+    if fam == "swift":
+        return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
     return None
 
 
@@ -382,7 +387,7 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
 #: arguments appended reach that script's runner.
 _ONE_SCRIPT = re.compile(r"(?:^|&& )(?:npm|pnpm|yarn|bun)(?: run)? [\w:.-]+$")
 #: Build tools whose unit command can be narrowed to one test, per file family.
-_NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun")}
+_NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun"), "swift": ("swiftpm",)}
 
 
 def _owning_build(test_path: str, builds: Sequence[tuple[str, str, str | None]],
@@ -414,6 +419,8 @@ def focused_command(test_path: str, generic: str | None,
             return f"{unit[:-len(' test')]} -Dtest={_q(stem)} test"
         if tool == "gradle" and unit.endswith(" test"):
             return f"{unit} --tests {_q(stem)}"
+        if tool == "swiftpm" and unit.endswith("swift test"):
+            return f"{unit} --filter {_q(stem)}"
         if fam == "js" and _ONE_SCRIPT.search(unit):
             d = posixpath.dirname(manifest)
             rel = test_path[len(d) + 1:] if d else test_path
@@ -427,6 +434,8 @@ def focused_command(test_path: str, generic: str | None,
 MAX_FOCUSED_TESTS = 3
 #: A Rust test's attribute, on the lines above the function (``#[test]``, ``#[tokio::test]``).
 _RUST_TEST_ATTR = re.compile(r"#\[(?:[\w:]+::)?test\b")
+#: Swift Testing's tests carry ``@Test`` (``@Test("name")``, ``@Test(arguments: …)``).
+_SWIFT_TEST_ATTR = re.compile(r"@Test\b")
 #: Java/C# methods that are tests carry one of these annotations (in their signature).
 _TEST_ANNOTATION = re.compile(r"@(?:Test|ParameterizedTest|RepeatedTest)\b|\[(?:Fact|Theory|Test|TestMethod|TestCase)\b")
 
@@ -450,6 +459,8 @@ def is_test_function(test_path: str, name: str, kind: str, signature: str, befor
         return name.startswith("test_") and not test_path.endswith("_spec.rb")
     if fam in ("java", "cs"):
         return bool(_TEST_ANNOTATION.search(signature))
+    if fam == "swift":  # XCTest's test methods, Swift Testing's @Test functions
+        return (name.startswith("test") and kind == "method") or bool(_SWIFT_TEST_ATTR.search(signature))
     return False
 
 
@@ -501,7 +512,7 @@ def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
     (qualified names, ``Class.method`` for methods): ``pytest 'path::Class::test_x'``,
     ``go test ./pkg -run '^(TestA|TestB)$'``, ``-Dtest=Class#a+b``, ``--tests Class.a``,
     ``ruby -Itest path -n '/^(test_a|test_b)$/'``, ``--filter 'FullyQualifiedName~Class.a|…'``,
-    ``cargo test --test t -- a mod_b::c --exact``, a Jest/Vitest ``-t 'name one|name two'``,
+    ``cargo test --test t -- a mod_b::c --exact``, ``swift test --filter 'Class/(a|b)$'``, a Jest/Vitest ``-t 'name one|name two'``,
     ``rspec path -e 'name one' -e 'name two'``.
     The command unchanged when its runner's form is not one of these."""
     if not tests:
@@ -530,6 +541,10 @@ def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
     m = re.search(r"--tests (\S+)$", command)
     if fam == "java" and m:
         return command[: m.start()] + " ".join(f"--tests {m.group(1)}.{n}" for n in names)
+    m = re.search(r"swift test --filter (\S+)$", command)
+    if fam == "swift" and m and "/" not in m.group(1):
+        pattern = f"{m.group(1)}/" + (f"({'|'.join(names)})$" if len(names) > 1 else f"{names[0]}$")
+        return command[: m.start(1)] + _q(pattern)
     m = re.search(r"--filter FullyQualifiedName~(\S+)$", command)
     if fam == "cs" and m:
         return command[: m.start()] + "--filter " + _q("|".join(f"FullyQualifiedName~{m.group(1)}.{n}" for n in names))

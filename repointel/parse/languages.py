@@ -25,6 +25,7 @@ EXTENSIONS: dict[str, str] = {
     ".rb": "ruby",
     ".cs": "csharp",
     ".kt": "kotlin", ".kts": "kotlin",
+    ".swift": "swift",
 }
 
 # language → (module, attribute holding the language() function)
@@ -41,6 +42,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "ruby": ("tree_sitter_ruby", "language"),
     "csharp": ("tree_sitter_c_sharp", "language"),
     "kotlin": ("tree_sitter_kotlin", "language"),
+    "swift": ("tree_sitter_swift", "language"),
 }
 
 #: Every language we parse.
