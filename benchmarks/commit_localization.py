@@ -4,7 +4,8 @@
 
 The localization dev set is Python only. This takes the newest ``--n`` non-merge commits whose
 subject is a fix (``fix: …``, ``fix(area): …``, ``area: fix …``) and that modify 1–3 source files
-(``--exts``, tests, docs and playgrounds left out); the commit message is the task and the
+(``--exts``, tests, docs and playgrounds left out; a test is also what repointel's test map calls
+one, so a JVM ``FooTest.kt`` or a file of Gradle's ``src/jvmTest`` is not gold); the commit message is the task and the
 modified files are the gold. For each, the checkout is moved to the commit's parent, re-indexed
 incrementally, and the files ranked by repointel (``Repo.context``'s ranking) and by the BM25
 baseline of ``bm25.py`` over the same extensions. A commit message describes the fix, so this
@@ -27,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bm25 import BM25Index  # noqa: E402
 from localization import RepointelSystem  # noqa: E402
+
+from repointel.extract.testmap import is_test_path  # noqa: E402
 
 #: A subject that says it fixes something: ``fix…``, ``fix(area): …`` or ``area: fix …``.
 FIX_SUBJECT = re.compile(r"(?i)^(?:[\w./-]+(?:\([^)]*\))?!?:\s*)?fix")
@@ -51,7 +54,7 @@ def fix_commits(repo: Path, exts: tuple[str, ...], n: int, scan: int = 1000) -> 
             changed = git(repo, "diff", "--name-only", "--diff-filter=M", f"{sha}^", sha).split()
         except subprocess.CalledProcessError:
             continue  # a root commit
-        gold = [f for f in changed if f.endswith(exts) and not NOT_SOURCE.search(f)]
+        gold = [f for f in changed if f.endswith(exts) and not NOT_SOURCE.search(f) and not is_test_path(f)]
         if 1 <= len(gold) <= 3:
             out.append((sha, re.sub(r"\(#\d+\)", "", msg).strip(), gold))
         if len(out) >= n:

@@ -31,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 #: Source extensions of each measured language (the resolver's file set may hold others).
-EXTS = {"kotlin": (".kt",)}
+EXTS = {"kotlin": (".kt",), "swift": (".swift",)}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -80,7 +80,32 @@ def jvm_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
-ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle}
+_SWIFT_TARGET = re.compile(r"""\.(target|executableTarget|testTarget)\s*\(\s*name:\s*"([\w-]+)"(?:[^()]*?\bpath:\s*"([^"]+)")?""")
+
+
+def swift_oracle(root: Path, repo: Any) -> Oracle:
+    """Swift: a module is a Package.swift target (its ``path:`` or Sources/<name>, Tests/<name>)
+    or, in an Xcode layout, a folder of the module's name; its files are the Swift files under
+    that folder."""
+    paths = [p for (p,) in _rows(repo, "SELECT path FROM files WHERE language = 'swift'")]
+    folders: dict[str, set[str]] = defaultdict(set)
+    for (manifest,) in _rows(repo, "SELECT path FROM files WHERE path LIKE '%Package.swift'"):
+        base = str(Path(manifest).parent).replace(".", "") or ""
+        for kind, name, path in _SWIFT_TARGET.findall((root / manifest).read_text(errors="replace")):
+            folder = path or ("Tests/" if kind == "testTarget" else "Sources/") + name
+            folders[name].add(f"{base}/{folder}/" if base else f"{folder}/")
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        top = module.split(".")[0]
+        prefixes = folders.get(top)
+        if prefixes:
+            return {p for p in paths if any(p.startswith(f) for f in prefixes)}
+        return {p for p in paths if f"/{top}/" in f"/{p}"}
+
+    return named
+
+
+ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:

@@ -47,13 +47,14 @@ EXTRACTOR_VERSION = "2026.11.30-r9"  # r9: rebuild import tables that package im
 LANGUAGE_VERSIONS: dict[str, str] = {
     "python": "1", "javascript": "1", "typescript": "1", "tsx": "1", "go": "1", "java": "1",
     "rust": "1", "c": "1", "cpp": "1", "ruby": "1", "csharp": "1",
-    "kotlin": "1", "swift": "1",
+    "kotlin": "1", "swift": "1", "php": "1",
 }
 #: The languages an index without a ``language_versions`` entry was written with, each at "1".
 LANGUAGES_BEFORE_VERSIONS = ("python", "javascript", "typescript", "tsx", "go", "java", "rust", "c", "cpp",
                              "ruby", "csharp")
 #: Version of what derive builds from the per-file rows (test links, builds, the project stack);
 #: bumping it rebuilds the derived tables on the next run without re-parsing any file.
-DERIVE_VERSION = "d3"  # d3: samples only in the top three folders (d2: project stack; test support files)
+DERIVE_VERSION = "d4"  # d4: SwiftPM and Composer builds, Gradle test source sets are tests (d3: samples only
+# in the top three folders; d2: project stack; test support files)
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
 SCHEMA_VERSION = 1

@@ -93,6 +93,15 @@ def test_swiftpm_package() -> None:
     assert swift.module_commands == {"ShopTests": "swift test --filter ShopTests"}
 
 
+def test_composer_project() -> None:
+    deps = FIXTURES / "deps" / "php"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (php,) = [b for b in detect_builds(str(deps), files) if b.tool == "composer"]
+    assert php.manifest == "composer.json" and php.modules == ["Acme\\Shop\\", "Acme\\Shop\\Tests\\"]
+    assert php.unit_command == "vendor/bin/phpunit" and php.full_command == "composer validate && vendor/bin/phpunit"
+    assert php.entry_points == ["bin/shop"]
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

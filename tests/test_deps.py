@@ -127,6 +127,15 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("Tests/ShopTests/CartTests.swift", "XCTest", "ext:XCTest"),
         ("Package.swift", "PackageDescription", "ext:PackageDescription"),
     ],
+    "php": [
+        ("src/Cart.php", "Acme\\Shop\\Model\\Item", "src/Model/Item.php"),          # composer PSR-4
+        ("src/Cart.php", "Legacy\\Util\\Strings", "lib/Legacy/Util/Strings.php"),      # no map: by its path
+        ("src/Cart.php", "Psr\\Log\\LoggerInterface", "ext:Psr\\Log"),
+        ("src/Cart.php", "Acme\\Shop\\format_price", "src/functions.php"),           # autoloaded files
+        ("src/Cart.php", "./legacy/compat.php", "src/legacy/compat.php"),           # __DIR__ . '/…'
+        ("tests/CartTest.php", "Acme\\Shop\\Cart", "src/Cart.php"),
+        ("tests/CartTest.php", "PHPUnit\\Framework\\TestCase", "ext:PHPUnit\\Framework"),
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs

@@ -130,6 +130,15 @@ def test_swift_imports() -> None:
                                    ("Swift.Int", [], 0, "import", 3)]
 
 
+def test_php_uses_and_includes() -> None:
+    src = ("<?php\nnamespace A;\nuse B\\C;\nuse B\\{D, E as F};\nuse function B\\f;\nuse const B\\K;\n"
+           "require_once __DIR__ . '/x.php';\ninclude 'y.php';\nrequire $computed;\n"
+           "class G { use T; }\n$h = function () use ($v) {};\n")
+    assert _rows("php", src) == [("B\\C", [], 0, "use", 3), ("B\\D", [], 0, "use", 4), ("B\\E", ["F"], 0, "use", 4),
+                                 ("B\\f", [], 0, "use_function", 5), ("B\\K", [], 0, "use_const", 6),
+                                 ("./x.php", [], 0, "require_once", 7), ("y.php", [], 0, "include", 8)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

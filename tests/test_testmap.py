@@ -55,6 +55,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
         ("app/src/test/kotlin/com/acme/util/PricesTest.kt", "app/src/main/kotlin/com/acme/util/Prices.kt", "naming"),
     ],
     "swift": [("Tests/ShopTests/CartTests.swift", "Sources/Shop/Cart.swift", "import")],  # and by name
+    "php": [("tests/CartTest.php", "src/Cart.php", "naming")],  # and imported
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -145,7 +146,7 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("src/lib.rs", False), ("src/attestation.py", False), ("src/it/UserIT.java", True), ("vm/JIT.java", False),
     ("src/test/kotlin/a/FooTest.kt", True), ("src/main/kotlin/a/Foo.kt", False),
     ("Tests/ShopTests/Helpers.swift", True), ("App/CartTests.swift", True), ("Sources/Shop/Cart.swift", False),
-    ("Sources/Shop/Latest.swift", False),
+    ("Sources/Shop/Latest.swift", False), ("tests/Unit/CartTest.php", True), ("src/Latest.php", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -156,6 +157,7 @@ def test_is_test_path(path: str, expected: bool) -> None:
     ("a/FooTest.java", ["Foo"]), ("a/TestFoo.java", ["Foo"]), ("x_test.go", ["x"]), ("spec/a_spec.rb", ["a"]),
     ("T/FooTests.cs", ["Foo"]), ("tests/shapes.rs", ["shapes"]), ("tests/__init__.py", []),
     ("a/FooTest.kt", ["Foo"]), ("Tests/ShopTests/CartTests.swift", ["Cart"]),
+    ("tests/Unit/CartTest.php", ["Cart"]),
 ])
 def test_source_candidates(path: str, stems: list[str]) -> None:
     assert source_candidates(path) == stems
@@ -176,6 +178,8 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("src/test/kotlin/a/FooTest.kt", "bar", "gradle test --tests FooTest.bar"),
     ("T/FooTests.cs", "Bar", "dotnet test --filter Name=Bar"),
     ("Tests/ShopTests/CartTests.swift", None, "swift test --filter CartTests"),
+    ("tests/CartTest.php", None, "vendor/bin/phpunit tests/CartTest.php"),
+    ("tests/CartTest.php", "testTotal", "vendor/bin/phpunit tests/CartTest.php --filter '/::testTotal( |$)/'"),
     ("Tests/ShopTests/CartTests.swift", "testTotal", "swift test --filter CartTests/testTotal"),
     ("README.md", None, None),
 ])
@@ -189,6 +193,10 @@ def test_focused_test_command(path: str, name: str | None, command: str | None) 
     ("svc/src/test/java/acme/CartTest.java", "mvn -Dtest=CartTest test",
      [("maven", "pom.xml", "mvn test"), ("gradle", "svc/build.gradle", "cd svc && ./gradlew test")],
      "cd svc && ./gradlew test --tests CartTest"),  # the nearest build owns the test
+    ("pkg/tests/CartTest.php", "vendor/bin/phpunit pkg/tests/CartTest.php",
+     [("composer", "pkg/composer.json", "cd pkg && composer test")], "cd pkg && composer test -- tests/CartTest.php"),
+    ("tests/CartTest.php", "vendor/bin/phpunit tests/CartTest.php",
+     [("composer", "composer.json", "vendor/bin/phpunit")], "vendor/bin/phpunit tests/CartTest.php"),
     ("pkg/Tests/ShopTests/CartTests.swift", "swift test --filter CartTests",
      [("swiftpm", "pkg/Package.swift", "cd pkg && swift test")], "cd pkg && swift test --filter CartTests"),
     ("app/src/test/kotlin/acme/CartTest.kt", "gradle test --tests CartTest",
@@ -261,6 +269,8 @@ def test_helpers_and_fixtures_link_no_source() -> None:
     ("bundle exec rspec spec/cart_spec.rb", "spec/cart_spec.rb", ["totals zero", "rounds"],
      "bundle exec rspec spec/cart_spec.rb -e 'totals zero' -e rounds"),
     ("pytest tests/test_cart.py", "tests/test_cart.py", [], "pytest tests/test_cart.py"),
+    ("vendor/bin/phpunit tests/CartTest.php", "tests/CartTest.php", ["CartTest.testA", "CartTest.testB"],
+     "vendor/bin/phpunit tests/CartTest.php --filter '/::(testA|testB)( |$)/'"),
     ("swift test --filter CartTests", "Tests/CartTests.swift", ["CartTests.testA", "CartTests.testB"],
      "swift test --filter 'CartTests/(testA|testB)$'"),
     ("cd pkg && swift test --filter CartTests", "pkg/Tests/CartTests.swift", ["CartTests.testA"],
@@ -282,6 +292,9 @@ def test_narrow_to_tests(command: str, path: str, tests: list[str], want: str) -
     ("T/ATests.cs", "Zero", "method", "[Fact] public void Zero()", True),
     ("src/test/kotlin/ATest.kt", "zero", "method", "@Test fun zero()", True),
     ("Tests/T/ATests.swift", "testZero", "method", "func testZero()", True),
+    ("tests/ATest.php", "testZero", "method", "public function testZero(): void", True),
+    ("tests/ATest.php", "zero", "method", "#[Test] public function zero(): void", True),
+    ("tests/ATest.php", "setUp", "method", "protected function setUp(): void", False),
     ("Tests/T/ATests.swift", "zero", "function", "@Test(\"zero\") func zero()", True),
     ("Tests/T/ATests.swift", "makeCart", "method", "func makeCart() -> Cart", False),
     ("src/test/kotlin/ATest.kt", "setUp", "method", "@BeforeEach fun setUp()", False),

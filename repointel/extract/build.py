@@ -3,7 +3,7 @@
 :func:`detect_builds` reads Python (pyproject.toml / setup.cfg / setup.py), Node
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
-(Package.swift targets), .NET (solutions and projects),
+(Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -32,7 +32,7 @@ from typing import Any
 
 from ..models import BuildInfo
 from ..scan import glob_segments_regex
-from .deps import swift_targets
+from .deps import composer_autoload, swift_targets
 
 try:  # Python 3.11+
     import tomllib as _toml
@@ -657,6 +657,52 @@ def _swiftpm(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- composer
+
+_PHPUNIT_CONFIGS = ("phpunit.xml", "phpunit.xml.dist", "phpunit.dist.xml")
+
+
+def _composer_unit(repo: _Repo, d: str, scripts: dict[str, Any]) -> str | None:
+    """The PHP project's test command: its ``test`` script, else PHPUnit or Pest when configured."""
+    if "test" in scripts:
+        return "composer test"
+    if repo.has(d, "vendor/bin/pest") or repo.has(d, "tests/Pest.php"):
+        return "vendor/bin/pest"
+    if any(repo.has(d, c) for c in _PHPUNIT_CONFIGS):
+        return "vendor/bin/phpunit"
+    return None
+
+
+def _composer(repo: _Repo) -> list[BuildInfo]:
+    """Composer projects: PSR-4 namespaces as modules, ``composer test`` or PHPUnit/Pest, ``bin``
+    entries. A composer.json below another (a monorepo's components, laravel/framework's
+    src/Illuminate/*) is folded into the outer project as a module named by its package name."""
+    manifests = repo.named("composer.json")
+    dirs = {posixpath.dirname(m) for m in manifests}
+    out = []
+    for manifest in manifests:
+        d = posixpath.dirname(manifest)
+        if d and _owner_dir(posixpath.dirname(d), dirs) is not None:
+            continue  # a component of an outer project
+        data = _json(repo, manifest)
+        raw_scripts = data.get("scripts")
+        scripts: dict[str, Any] = raw_scripts if isinstance(raw_scripts, dict) else {}
+        members = [m for m in manifests if m != manifest and m.startswith(_join(d, ""))]
+        names = [str(_json(repo, m).get("name") or posixpath.dirname(m)) for m in members]
+        namespaces = [p + "\\" for p, _ in composer_autoload(data, d)[0] if p]
+        unit = _composer_unit(repo, d, scripts)
+        full = next((f"composer {n}" for n in ("ci", "check", "verify") if n in scripts),
+                    f"composer validate && {unit}" if unit else "composer validate")
+        bins = data.get("bin")
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="composer", manifest=manifest, modules=list(dict.fromkeys(namespaces + names)),
+            unit_command=p + unit if unit else None, full_command=p + full,
+            entry_points=[_join(d, b) for b in ([bins] if isinstance(bins, str) else bins or [])
+                          if isinstance(b, str)][:_MAX_ENTRY_POINTS]))
+    return out
+
+
 # --------------------------------------------------------------------------- .NET
 
 _SLN_PROJECT = re.compile(r'(?m)^Project\("\{[^}]*\}"\)\s*=\s*"([^"]+)",\s*"([^"]+\.(?:cs|fs|vb)proj)"')
@@ -780,7 +826,8 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
 DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitlab_ci"})
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
-    _python, _node, _go, _cargo, _maven, _gradle, _ruby, _swiftpm, _dotnet, _make, _cmake, _docker, _ci,
+    _python, _node, _go, _cargo, _maven, _gradle, _ruby, _swiftpm, _composer, _dotnet, _make, _cmake, _docker,
+    _ci,
 ]
 
 

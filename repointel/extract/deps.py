@@ -12,7 +12,7 @@ Conventions shared by every language:
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java or Kotlin package, the Swift module, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java or Kotlin package, the Swift module, the PHP vendor namespace, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -728,6 +728,120 @@ class _Swift:
         return (files[0], None) if files else (None, rec.module.split(".")[0])
 
 
+def composer_autoload(data: object, base: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """(namespace prefix, directory) pairs of a composer.json's PSR-4 and PSR-0 autoload maps
+    (``autoload`` and ``autoload-dev``), and its ``files`` entries, as repository paths under
+    ``base`` (the composer.json's directory). PSR-0 directories hold the namespace's own folders,
+    so its pair maps to the directory plus the prefix's path."""
+    pairs: list[tuple[str, str]] = []
+    files: list[str] = []
+    if not isinstance(data, dict):
+        return pairs, files
+    for section in ("autoload", "autoload-dev"):
+        auto = data.get(section)
+        if not isinstance(auto, dict):
+            continue
+        for style in ("psr-4", "psr-0"):
+            mapping = auto.get(style)
+            for prefix, dirs in (mapping.items() if isinstance(mapping, dict) else ()):
+                for d in [dirs] if isinstance(dirs, str) else dirs if isinstance(dirs, list) else []:
+                    if not isinstance(d, str) or not isinstance(prefix, str):
+                        continue
+                    if style == "psr-0":
+                        d = posixpath.join(d, prefix.strip("\\").replace("\\", "/"))
+                    target = _join(base, d.strip("/") or ".")
+                    if target is not None:
+                        pairs.append((prefix.strip("\\"), target))
+        entries = auto.get("files")
+        for f in entries if isinstance(entries, list) else []:
+            target = _join(base, f) if isinstance(f, str) else None
+            if target is not None:
+                files.append(target)
+    return pairs, files
+
+
+class _Php:
+    """PHP: a ``use``d class through composer.json's PSR-4/PSR-0 maps (every composer.json of the
+    repository), else the file whose path ends in the class's namespace path; ``use function``
+    through the autoloaded ``files``; ``require``/``include`` relative to the file, then the root."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.prefixes: list[tuple[str, str]] = []
+        self.autoload_files: list[str] = []
+        for manifest in sorted(set(fs.named("composer.json")) | {"composer.json"}):
+            text = fs.config_text(manifest)
+            try:
+                data = json.loads(text) if text else None
+            except (ValueError, RecursionError):
+                continue
+            pairs, files = composer_autoload(data, _parent(manifest))
+            self.prefixes.extend(pairs)
+            self.autoload_files.extend(f for f in files if f in fs.all)
+        self.prefixes.sort(key=lambda p: -len(p[0]))  # the longest namespace prefix first
+        self.by_suffix: dict[str, list[str]] = {}
+        for f in fs.all:
+            if f.endswith(".php"):
+                segs = f[:-4].split("/")
+                for i in range(len(segs)):
+                    self.by_suffix.setdefault("\\".join(segs[i:]), []).append(f)
+
+    def _psr(self, name: str) -> tuple[str | None, bool]:
+        """(the class file, whether a prefix of the name is one of the repository's namespaces)."""
+        internal = False
+        for prefix, d in self.prefixes:
+            if prefix and not (name == prefix or name.startswith(prefix + "\\")):
+                continue
+            internal = internal or bool(prefix)
+            rest = name[len(prefix):].strip("\\").replace("\\", "/")
+            cand = _join(d, rest + ".php") if rest else None
+            if cand is not None and cand in self.fs.all:
+                return cand, True
+        return None, internal
+
+    def _by_path(self, importer: str, name: str) -> str | None:
+        """The file whose path ends in the most of the name's segments (at least the namespace's
+        last one and the class), when no autoload map names it."""
+        segs = name.split("\\")
+        for i in range(len(segs) - 1):  # a global class (one segment) is PHP's own
+            hit = _closest(importer, self.by_suffix.get("\\".join(segs[i:]), ()))
+            if hit is not None:
+                return hit
+        return None
+
+    def _function_file(self, importer: str, namespace: str) -> str | None:
+        """The autoloaded ``files`` entry most likely to define a function of ``namespace``."""
+        ns_dir = next((d for p, d in self.prefixes if p and (namespace == p or namespace.startswith(p + "\\"))), None)
+        if ns_dir is None:
+            return None
+        inside = [f for f in self.autoload_files if f.startswith(ns_dir + "/")]
+        return _closest(importer, inside or self.autoload_files)
+
+    def _include(self, importer: str, spec: str) -> str | None:
+        for base in (_parent(importer), ""):
+            cand = _join(base, spec)
+            if cand is not None and cand in self.fs.all:
+                return cand
+        return None
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The class, function or included file; else the vendor namespace (``Psr\\Log``)."""
+        if rec.kind.startswith(("require", "include")):
+            return self._include(importer, rec.module), None
+        name = rec.module.strip("\\")
+        if rec.kind in ("use_function", "use_const"):
+            namespace = name.rpartition("\\")[0]
+            hit = self._function_file(importer, namespace)
+            internal = self._psr(namespace)[1] if namespace else False
+        else:
+            hit, internal = self._psr(name)
+            if hit is None and not internal:
+                hit = self._by_path(importer, name)
+        if hit is not None or internal:
+            return hit, None
+        return None, "\\".join(name.split("\\")[:2])
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -915,6 +1029,10 @@ class ImportResolver:
         return _Swift(self._fs)
 
     @cached_property
+    def _php(self) -> _Php:
+        return _Php(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -942,6 +1060,7 @@ class ImportResolver:
             "java": lambda i, r: self._java.resolve(i, r),
             "kotlin": lambda i, r: self._kotlin.resolve(i, r),
             "swift": lambda i, r: self._swift.resolve(i, r),
+            "php": lambda i, r: self._php.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),

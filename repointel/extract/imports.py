@@ -11,7 +11,9 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   ``use`` / ``extern_crate``; C/C++ ``include_local`` / ``include_system``; Ruby ``require`` /
   ``require_relative`` / ``load``; C# ``using`` / ``using_static`` / ``using_alias``; Kotlin
   ``import`` / ``wildcard`` (names = [alias] for ``import a.B as C``); Swift ``import`` (the module,
-  or ``Module.Type`` for ``import struct Module.Type``).
+  or ``Module.Type`` for ``import struct Module.Type``); PHP ``use`` / ``use_function`` /
+  ``use_const`` (a namespaced name, names = [alias]) and ``require`` / ``require_once`` /
+  ``include`` / ``include_once`` (a path; ``./x.php`` when built from ``__DIR__``).
 """
 
 from __future__ import annotations
@@ -164,6 +166,60 @@ def _swift_import(node: Node) -> Iterator[ImportRecord]:
         yield ImportRecord(module=_text(target), line=_line(node), kind="import")
 
 
+def _php_use(node: Node) -> Iterator[ImportRecord]:
+    """``use A\\B\\C [as D]``, ``use function A\\f``, ``use const A\\X`` and groups
+    ``use A\\{B, C as D}``: one row per class, kind ``use`` / ``use_function`` / ``use_const``."""
+    words = {c.type for c in node.children}
+    kind = "use_function" if "function" in words else "use_const" if "const" in words else "use"
+    prefix = next((c for c in node.named_children if c.type == "namespace_name"), None)
+    group = next((c for c in node.named_children if c.type == "namespace_use_group"), None)
+    clauses = group.named_children if group is not None else node.named_children
+    for clause in clauses:
+        if clause.type != "namespace_use_clause":
+            continue
+        target = next((c for c in clause.named_children if c.type in ("qualified_name", "name")), None)
+        alias = clause.child_by_field_name("alias")
+        module = _text(target).lstrip("\\")
+        if prefix is not None:
+            module = f"{_text(prefix)}\\{module}"
+        clause_kind = {"function": "use_function", "const": "use_const"}.get(
+            next((c.type for c in clause.children if c.type in ("function", "const")), ""), kind)
+        yield ImportRecord(module=module, names=[_text(alias)] if alias is not None else [],
+                           line=_line(node), kind=clause_kind)
+
+
+def _php_require(node: Node) -> Iterator[ImportRecord]:
+    """``require 'x.php'`` and friends; ``__DIR__ . '/x.php'`` (and ``dirname(__FILE__) . …``) is
+    relative to the file (module ``./x.php``); a computed path is not recorded."""
+    arg = node.named_children[0] if node.named_children else None
+    if arg is not None and arg.type == "parenthesized_expression" and arg.named_children:
+        arg = arg.named_children[0]
+    if arg is None:
+        return
+    if arg.type == "string" or arg.type == "encapsed_string":
+        path = _php_string(arg)
+    elif arg.type == "binary_expression" and _text(arg.child_by_field_name("left")) in _PHP_HERE:
+        right = _php_string(arg.child_by_field_name("right"))
+        path = "./" + right.lstrip("/") if right else ""
+    else:
+        return
+    if path:
+        yield ImportRecord(module=path, line=_line(node), kind=node.type.removesuffix("_expression"))
+
+
+def _php_string(node: Node | None) -> str:
+    """A PHP string literal's text when it holds no interpolation."""
+    if node is None or node.type not in ("string", "encapsed_string"):
+        return ""
+    parts = node.named_children
+    if any(p.type not in ("string_content", "string_value", "escape_sequence") for p in parts):
+        return ""
+    return "".join(_text(p) for p in parts)
+
+
+_PHP_HERE = frozenset({"__DIR__", "dirname(__FILE__)"})
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -307,6 +363,9 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
     "csharp": ((b"using", {"using_directive": _cs_using}),),
     "kotlin": ((b"import", {"import": _kotlin_import}),),
     "swift": ((b"import", {"import_declaration": _swift_import}),),
+    "php": ((b"use", {"namespace_use_declaration": _php_use}),
+            (b"require", {t: _php_require for t in ("require_expression", "require_once_expression")}),
+            (b"include", {t: _php_require for t in ("include_expression", "include_once_expression")})),
 }
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).

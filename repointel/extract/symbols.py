@@ -69,6 +69,9 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
     "swift": {"class_declaration": "class", "protocol_declaration": "interface", "function_declaration": "function",
               "protocol_function_declaration": "function", "init_declaration": "function",
               "typealias_declaration": "type", "property_declaration": "variable"},
+    "php": {"class_declaration": "class", "interface_declaration": "interface", "trait_declaration": "trait",
+            "enum_declaration": "enum", "function_definition": "function", "method_declaration": "method",
+            "const_element": "constant"},
 }
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: Words before a definition's name that make its kind more precise than its node type does
@@ -92,7 +95,7 @@ _IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_i
 #: dotted path (``Swift.Int``) around the ``simple_identifier`` tokens counted already.
 _NOT_IDENTS: dict[str, frozenset[str]] = {"swift": frozenset({"identifier"})}
 #: Parents that belong to the definition they wrap.
-_WRAPPERS = frozenset({"decorated_definition", "type_declaration"})
+_WRAPPERS = frozenset({"decorated_definition", "type_declaration", "const_declaration"})
 #: Nodes that define something only with a body: ``struct foo *p`` in a C parameter list,
 #: ``class Foo;`` and Rust's ``mod x;`` name a type or module defined elsewhere. Counted as
 #: definitions, every C file using ``struct client`` "defined" it, and ``mod std;`` in one file
@@ -126,6 +129,8 @@ def _name_of(node: Node, lang: str) -> Node | None:
         return _kotlin_name(node)
     if lang == "swift":
         return _swift_name(node, name)
+    if name is None and node.type == "const_element":  # PHP: const A = 1, B = 2;
+        return next((c for c in node.named_children if c.type == "name"), None)
     if name is None and node.type == "function_definition":  # C/C++: declarator chain
         decl = node.child_by_field_name("declarator")
         while decl is not None and decl.child_by_field_name("declarator") is not None:
@@ -206,7 +211,10 @@ def _signature(node: Node, data: bytes, lang: str) -> str:
     ``type T = {…}``), its text with the braced block shown as ``{ … }``."""
     body = _body(node)
     end = body.start_byte if body is not None and body.start_byte > node.start_byte else node.end_byte
-    head = data[node.start_byte : min(end, node.start_byte + 4 * MAX_SIGNATURE)]
+    begin = node.start_byte
+    if node.type == "const_element" and node.parent is not None:  # PHP: `public const A = 1`
+        begin = node.parent.start_byte
+    head = data[begin : min(end, begin + 4 * MAX_SIGNATURE)]
     if lang == "ruby":  # the header is its first line; comments before the body are not part of it
         first = head.split(b"\n", 1)[0]
         if first.count(b"(") == first.count(b")"):

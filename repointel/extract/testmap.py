@@ -76,12 +76,13 @@ MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
 _TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|"
-                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|Tests?\.swift$|"
+                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|Test\.php$|Tests?\.swift$|"
                  r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
 #: A test by its name, by a test folder above it, or pytest's conftest.py.
 _TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_NAME_RX}|(^|/)conftest\.py$|"
-                        r"(^|/)Tests/.*\.swift$)")  # SwiftPM's Tests/ folder
+                        r"(^|/)Tests/.*\.swift$|"  # SwiftPM's Tests/ folder
+                        r"(^|/)src/[a-z]\w*Test/)")  # Gradle's test source sets: jvmTest, androidTest …
 
 #: Files of a test tree that are not tests: helpers, fixtures, support code, data and mocks. They
 #: exercise nothing and running one runs no test (sinatra's test_helper.rb and its library's
@@ -93,7 +94,7 @@ _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[
 #: Kotlin shares Java's family: the same test naming (FooTest), JUnit's @Test, and tests of one
 #: language exercise sources of the other in mixed projects.
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
-           ".cs": "cs", ".swift": "swift",
+           ".cs": "cs", ".swift": "swift", ".php": "php",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -104,6 +105,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "java": (re.compile(r"^(.+?)(Tests?|IT)$"), re.compile(r"^Test([A-Z].*)$")),
     "cs": (re.compile(r"^(.+?)Tests?$"), re.compile(r"^Test([A-Z].*)$")),
     "swift": (re.compile(r"^(.+?)Tests?$"),),
+    "php": (re.compile(r"^(.+?)Test$"),),
     "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
@@ -354,7 +356,7 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     """The command that runs just this test file (or test ``test_name`` in it), per language:
     ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
     ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
-    ``dotnet test --filter Name``, ``swift test --filter Class/name``."""
+    ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -380,14 +382,22 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"ctest -R {_q(test_name or stem)}"
     if fam == "swift":
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
+    if fam == "php":
+        return f"vendor/bin/phpunit {_q(test_path)}" + (f" --filter {_q(_php_filter([test_name]))}" if test_name else "")
     return None
+
+
+def _php_filter(names: Sequence[str]) -> str:
+    """A PHPUnit ``--filter`` selecting exactly these test methods (and each of their data sets)."""
+    alt = names[0] if len(names) == 1 else "(" + "|".join(names) + ")"
+    return f"/::{alt}( |$)/"
 
 
 #: A node build's unit command that runs one package script (``npm test``, ``pnpm run test:unit``):
 #: arguments appended reach that script's runner.
 _ONE_SCRIPT = re.compile(r"(?:^|&& )(?:npm|pnpm|yarn|bun)(?: run)? [\w:.-]+$")
 #: Build tools whose unit command can be narrowed to one test, per file family.
-_NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun"), "swift": ("swiftpm",)}
+_NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun"), "swift": ("swiftpm",), "php": ("composer",)}
 
 
 def _owning_build(test_path: str, builds: Sequence[tuple[str, str, str | None]],
@@ -421,6 +431,10 @@ def focused_command(test_path: str, generic: str | None,
             return f"{unit} --tests {_q(stem)}"
         if tool == "swiftpm" and unit.endswith("swift test"):
             return f"{unit} --filter {_q(stem)}"
+        if tool == "composer":
+            d = posixpath.dirname(manifest)
+            rel = test_path[len(d) + 1:] if d else test_path
+            return f"{unit}{' --' if unit.endswith('composer test') else ''} {_q(rel)}"
         if fam == "js" and _ONE_SCRIPT.search(unit):
             d = posixpath.dirname(manifest)
             rel = test_path[len(d) + 1:] if d else test_path
@@ -434,6 +448,8 @@ def focused_command(test_path: str, generic: str | None,
 MAX_FOCUSED_TESTS = 3
 #: A Rust test's attribute, on the lines above the function (``#[test]``, ``#[tokio::test]``).
 _RUST_TEST_ATTR = re.compile(r"#\[(?:[\w:]+::)?test\b")
+#: PHPUnit's tests not named test*: the attribute or the docblock annotation.
+_PHP_TEST_MARK = re.compile(r"#\[(?:\\?PHPUnit\\Framework\\Attributes\\)?Test\b|@test\b")
 #: Swift Testing's tests carry ``@Test`` (``@Test("name")``, ``@Test(arguments: …)``).
 _SWIFT_TEST_ATTR = re.compile(r"@Test\b")
 #: Java/C# methods that are tests carry one of these annotations (in their signature).
@@ -459,6 +475,8 @@ def is_test_function(test_path: str, name: str, kind: str, signature: str, befor
         return name.startswith("test_") and not test_path.endswith("_spec.rb")
     if fam in ("java", "cs"):
         return bool(_TEST_ANNOTATION.search(signature))
+    if fam == "php":  # PHPUnit: test* methods, or marked by #[Test] or @test
+        return kind == "method" and (name.startswith("test") or bool(_PHP_TEST_MARK.search(before + signature)))
     if fam == "swift":  # XCTest's test methods, Swift Testing's @Test functions
         return (name.startswith("test") and kind == "method") or bool(_SWIFT_TEST_ATTR.search(signature))
     return False
@@ -541,6 +559,8 @@ def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
     m = re.search(r"--tests (\S+)$", command)
     if fam == "java" and m:
         return command[: m.start()] + " ".join(f"--tests {m.group(1)}.{n}" for n in names)
+    if fam == "php" and "vendor/bin/phpunit" in command and " --filter " not in command:
+        return f"{command} --filter {_q(_php_filter(names))}"
     m = re.search(r"swift test --filter (\S+)$", command)
     if fam == "swift" and m and "/" not in m.group(1):
         pattern = f"{m.group(1)}/" + (f"({'|'.join(names)})$" if len(names) > 1 else f"{names[0]}$")

@@ -26,6 +26,7 @@ EXTENSIONS: dict[str, str] = {
     ".cs": "csharp",
     ".kt": "kotlin", ".kts": "kotlin",
     ".swift": "swift",
+    ".php": "php",
 }
 
 # language → (module, attribute holding the language() function)
@@ -43,6 +44,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "csharp": ("tree_sitter_c_sharp", "language"),
     "kotlin": ("tree_sitter_kotlin", "language"),
     "swift": ("tree_sitter_swift", "language"),
+    "php": ("tree_sitter_php", "language_php"),  # PHP inside HTML: a .php file may hold both
 }
 
 #: Every language we parse.
