@@ -19,6 +19,7 @@ The localization check is ``commit_localization.py`` on the same checkout.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
@@ -31,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 #: Source extensions of each measured language (the resolver's file set may hold others).
-EXTS = {"kotlin": (".kt",), "swift": (".swift",)}
+EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",)}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -105,7 +106,32 @@ def swift_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
-ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle}
+_PHP_NAMESPACE = re.compile(r"(?m)^\s*namespace\s+([\w\\]+)\s*[;{]")
+
+
+def php_oracle(root: Path, repo: Any) -> Oracle:
+    """PHP: ``namespace\\Name`` of every top-level class, interface, trait, enum and function
+    (the file's ``namespace`` header); an include names the file at its path."""
+    namespace: dict[str, str] = {}
+    for (path,) in _rows(repo, "SELECT path FROM files WHERE language = 'php'"):
+        m = _PHP_NAMESPACE.search(_head(root, path))
+        namespace[path] = m.group(1) if m else ""
+    fqn: dict[str, set[str]] = defaultdict(set)
+    for path, name in _rows(repo, "SELECT path, name FROM symbols WHERE parent IS NULL"):
+        if path in namespace:
+            fqn[f"{namespace[path]}\\{name}".lstrip("\\")].add(path)
+    files = set(namespace)
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        if kind.startswith(("require", "include")):
+            here = str(Path(path).parent / module)
+            return {p for p in (os.path.normpath(here), os.path.normpath(module)) if p in files}
+        return fqn.get(module.strip("\\"), set())
+
+    return named
+
+
+ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:

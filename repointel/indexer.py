@@ -36,7 +36,7 @@ from .config import (
 from .derive import Change, rebuild_derived
 from .extract.filemap import FileFacts, examine
 from .models import IndexStats
-from .parse import language_for_path
+from .parse import SHEBANGS, language_for_path, may_be_script
 from .scan import Entry, ScanResult, scan, start_git_head
 from .store import PER_FILE_TABLES, TABLES, IndexStore
 
@@ -312,8 +312,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     old = store.file_states(only)
     if upgrade or stale:
         force_derived = True  # other extractors wrote these rows: re-examine those files
-        old = {p: (-1, -1, None, *st[3:]) if upgrade or language_for_path(p) in stale else st
-               for p, st in old.items()}
+        old = {p: (-1, -1, None, *st[3:]) if upgrade or _reparsed(p, stale) else st for p, st in old.items()}
     entries = result.entries if only is None else [e for e in result.entries if e.path in only]
     plan = _plan(root, entries, old)
     plan.unchanged += len(result.entries) - len(entries)
@@ -350,6 +349,12 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
             "run_id": change.run_id if derived else meta.get("run_id"),
         })
     return _stats(result, plan, rows, t0, commit, dirty)
+
+
+def _reparsed(path: str, stale: set[str]) -> bool:
+    """Whether ``path`` may be a file of a ``stale`` language: by its extension, or, without
+    one, by the ``#!`` line its bytes may hold (read only when it is parsed again)."""
+    return language_for_path(path) in stale or (may_be_script(path) and bool(stale & set(SHEBANGS.values())))
 
 
 def stale_languages(meta: dict[str, str]) -> set[str]:

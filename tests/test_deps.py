@@ -16,7 +16,7 @@ from repointel import Repo
 from repointel.extract.deps import ImportResolver, parse_jsonc
 from repointel.extract.imports import extract_imports
 from repointel.models import ImportRecord
-from repointel.parse.languages import language_for_path, parse
+from repointel.parse.languages import language_for_file, parse
 
 DEPS = Path(__file__).resolve().parents[1] / "fixtures" / "deps"
 
@@ -41,10 +41,10 @@ def resolve_fixture(name: str) -> tuple[ImportResolver, dict[str, list[tuple[str
     resolver = ImportResolver(files, read_text)
     out: dict[str, list[tuple[str, ImportRecord]]] = {}
     for rel in files:
-        lang = language_for_path(rel)
+        data = (root / rel).read_bytes()
+        lang = language_for_file(rel, data[:128])
         if lang is None:
             continue
-        data = (root / rel).read_bytes()
         for rec in extract_imports(lang, parse(lang, data), data):
             out.setdefault(rel, []).append((lang, resolver.resolve(rel, lang, rec)))
     return resolver, out
@@ -135,6 +135,12 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("src/Cart.php", "./legacy/compat.php", "src/legacy/compat.php"),           # __DIR__ . '/…'
         ("tests/CartTest.php", "Acme\\Shop\\Cart", "src/Cart.php"),
         ("tests/CartTest.php", "PHPUnit\\Framework\\TestCase", "ext:PHPUnit\\Framework"),
+    ],
+    "shell": [
+        ("bin/shop", "lib/shop/cart.sh", "lib/shop/cart.sh"),                  # after "$SHOP_ROOT/
+        ("lib/shop/cart.sh", "lib/shop/util.sh", "lib/shop/util.sh"),
+        ("test/cart.bats", "test_helper.bash", "test/test_helper.bash"),      # bats load
+        ("test/cart.bats", "lib/shop/cart.sh", "lib/shop/cart.sh"),           # from the checkout's root
     ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs

@@ -139,6 +139,14 @@ def test_php_uses_and_includes() -> None:
                                  ("./x.php", [], 0, "require_once", 7), ("y.php", [], 0, "include", 8)]
 
 
+def test_shell_sources() -> None:
+    src = ('source lib/a.sh\n. "./b.sh"\nsource "$ROOT/lib/c.sh"\n. "$(dirname "$0")/d.sh"\nload helper\n'
+           'source "$computed"\necho a. b\nf() { source lib/e.sh; }\n')
+    assert _rows("bash", src) == [("lib/a.sh", [], 0, "source", 1), ("./b.sh", [], 0, "source", 2),
+                                  ("lib/c.sh", [], 0, "source_tail", 3), ("d.sh", [], 0, "source_tail", 4),
+                                  ("helper.bash", [], 0, "load", 5), ("lib/e.sh", [], 0, "source", 8)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

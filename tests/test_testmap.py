@@ -56,6 +56,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
     ],
     "swift": [("Tests/ShopTests/CartTests.swift", "Sources/Shop/Cart.swift", "import")],  # and by name
     "php": [("tests/CartTest.php", "src/Cart.php", "naming")],  # and imported
+    "shell": [("test/cart.bats", "lib/shop/cart.sh", "import")],
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -147,6 +148,7 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("src/test/kotlin/a/FooTest.kt", True), ("src/main/kotlin/a/Foo.kt", False),
     ("Tests/ShopTests/Helpers.swift", True), ("App/CartTests.swift", True), ("Sources/Shop/Cart.swift", False),
     ("Sources/Shop/Latest.swift", False), ("tests/Unit/CartTest.php", True), ("src/Latest.php", False),
+    ("test/cart.bats", True), ("tests/cart_test.sh", True), ("lib/cart.sh", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -157,7 +159,7 @@ def test_is_test_path(path: str, expected: bool) -> None:
     ("a/FooTest.java", ["Foo"]), ("a/TestFoo.java", ["Foo"]), ("x_test.go", ["x"]), ("spec/a_spec.rb", ["a"]),
     ("T/FooTests.cs", ["Foo"]), ("tests/shapes.rs", ["shapes"]), ("tests/__init__.py", []),
     ("a/FooTest.kt", ["Foo"]), ("Tests/ShopTests/CartTests.swift", ["Cart"]),
-    ("tests/Unit/CartTest.php", ["Cart"]),
+    ("tests/Unit/CartTest.php", ["Cart"]), ("test/cart.bats", ["cart"]), ("tests/cart_test.sh", ["cart"]),
 ])
 def test_source_candidates(path: str, stems: list[str]) -> None:
     assert source_candidates(path) == stems
@@ -179,6 +181,9 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("T/FooTests.cs", "Bar", "dotnet test --filter Name=Bar"),
     ("Tests/ShopTests/CartTests.swift", None, "swift test --filter CartTests"),
     ("tests/CartTest.php", None, "vendor/bin/phpunit tests/CartTest.php"),
+    ("test/cart.bats", None, "bats test/cart.bats"),
+    ("test/cart.bats", "sums items", "bats test/cart.bats -f '^sums\\ items$'"),
+    ("tests/cart_test.sh", None, "bash tests/cart_test.sh"),
     ("tests/CartTest.php", "testTotal", "vendor/bin/phpunit tests/CartTest.php --filter '/::testTotal( |$)/'"),
     ("Tests/ShopTests/CartTests.swift", "testTotal", "swift test --filter CartTests/testTotal"),
     ("README.md", None, None),

@@ -842,6 +842,29 @@ class _Php:
         return None, "\\".join(name.split("\\")[:2])
 
 
+class _Shell:
+    """Shell: ``source``/``.`` of a literal path from the script's directory, then the root (a
+    script run from the checkout); a path after an expansion (``"$ROOT/lib/x.sh"``) by its tail,
+    the file whose path ends in it nearest the script; bats' ``load`` from the test's directory."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+
+    def _tail(self, importer: str, spec: str) -> str | None:
+        name = posixpath.basename(spec)
+        return _closest(importer, [f for f in self.fs.named(name) if f == spec or f.endswith("/" + spec)])
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The sourced file; an unresolved source names nothing outside (the shell has no packages)."""
+        if rec.kind == "source_tail":
+            return self._tail(importer, rec.module), None
+        for base in (_parent(importer), ""):
+            cand = _join(base, rec.module)
+            if cand is not None and cand in self.fs.all:
+                return cand, None
+        return None, None
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -1033,6 +1056,10 @@ class ImportResolver:
         return _Php(self._fs)
 
     @cached_property
+    def _shell(self) -> _Shell:
+        return _Shell(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -1061,6 +1088,7 @@ class ImportResolver:
             "kotlin": lambda i, r: self._kotlin.resolve(i, r),
             "swift": lambda i, r: self._swift.resolve(i, r),
             "php": lambda i, r: self._php.resolve(i, r),
+            "bash": lambda i, r: self._shell.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),

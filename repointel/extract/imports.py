@@ -13,7 +13,9 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   ``import`` / ``wildcard`` (names = [alias] for ``import a.B as C``); Swift ``import`` (the module,
   or ``Module.Type`` for ``import struct Module.Type``); PHP ``use`` / ``use_function`` /
   ``use_const`` (a namespaced name, names = [alias]) and ``require`` / ``require_once`` /
-  ``include`` / ``include_once`` (a path; ``./x.php`` when built from ``__DIR__``).
+  ``include`` / ``include_once`` (a path; ``./x.php`` when built from ``__DIR__``); Bash
+  ``source`` (a literal path), ``source_tail`` (the path after an expansion: ``$ROOT/lib/x.sh``)
+  and bats' ``load``.
 """
 
 from __future__ import annotations
@@ -220,6 +222,44 @@ def _php_string(node: Node | None) -> str:
 _PHP_HERE = frozenset({"__DIR__", "dirname(__FILE__)"})
 
 
+def _shell_source(node: Node) -> Iterator[ImportRecord]:
+    """``source path``, ``. path`` and bats' ``load name``: kind ``source`` for a literal path,
+    ``source_tail`` for the literal tail after an expansion (``"$ROOT/lib/x.sh"`` → ``lib/x.sh``,
+    whose start the file cannot tell), ``load`` for bats (``.bash`` appended when missing)."""
+    command = _text(node.child_by_field_name("name"))
+    if command not in _SHELL_SOURCES:
+        return
+    arg = node.child_by_field_name("argument")
+    if arg is None:
+        return
+    literal, tail = _shell_literal(arg)
+    if not tail:
+        return
+    kind = "load" if command == "load" else "source" if literal else "source_tail"
+    if kind == "load" and not tail.endswith((".bash", ".sh")):
+        tail += ".bash"
+    yield ImportRecord(module=tail.lstrip("/") if kind == "source_tail" else tail, line=_line(node), kind=kind)
+
+
+def _shell_literal(arg: Node) -> tuple[bool, str]:
+    """(whether the word is all literal, its literal text after the last expansion)."""
+    if arg.type in ("word", "raw_string"):
+        return True, _text(arg).strip("'")
+    if arg.type not in ("string", "concatenation"):
+        return False, ""
+    tail: list[str] = []
+    literal = True
+    for part in arg.children:
+        if part.type in ("string_content", "word", "raw_string"):
+            tail.append(_text(part).strip("'"))
+        elif part.is_named:  # an expansion: what came before it is not the path's start
+            literal, tail = False, []
+    return literal, "".join(tail)
+
+
+_SHELL_SOURCES = frozenset({"source", ".", "load"})
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -366,6 +406,8 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
     "php": ((b"use", {"namespace_use_declaration": _php_use}),
             (b"require", {t: _php_require for t in ("require_expression", "require_once_expression")}),
             (b"include", {t: _php_require for t in ("include_expression", "include_once_expression")})),
+    "bash": ((b"source", {"command": _shell_source}), (b". ", {"command": _shell_source}),
+             (b"load", {"command": _shell_source})),
 }
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).

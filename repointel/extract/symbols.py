@@ -72,6 +72,7 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
     "php": {"class_declaration": "class", "interface_declaration": "interface", "trait_declaration": "trait",
             "enum_declaration": "enum", "function_definition": "function", "method_declaration": "method",
             "const_element": "constant"},
+    "bash": {"function_definition": "function", "variable_assignment": "variable"},
 }
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: Words before a definition's name that make its kind more precise than its node type does
@@ -86,6 +87,7 @@ _HEAD_KINDS: dict[str, tuple[tuple[bytes, str], ...]] = {
 _DEF_PARENTS: dict[str, dict[str, frozenset[str]]] = {
     "kotlin": {"property_declaration": frozenset({"source_file", "object_declaration", "companion_object"})},
     "swift": {"property_declaration": frozenset({"source_file"})},
+    "bash": {"variable_assignment": frozenset({"program"})},  # a script's settings, not locals
 }
 #: Bodies that are children without a ``body`` field: the signature stops where they start.
 _BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body", "protocol_body"})
@@ -94,8 +96,19 @@ _IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_i
 #: Node types of _IDENT_TYPES that are not one token in a language: Swift's ``identifier`` is a
 #: dotted path (``Swift.Int``) around the ``simple_identifier`` tokens counted already.
 _NOT_IDENTS: dict[str, frozenset[str]] = {"swift": frozenset({"identifier"})}
+#: Tokens that name things in a language beyond _IDENT_TYPES: Bash calls a function by its
+#: ``command_name`` and reads a variable by its ``variable_name``.
+_MORE_IDENTS: dict[str, tuple[str, ...]] = {"bash": ("command_name", "variable_name")}
+
+
+@cache
+def _ident_types(lang: str) -> frozenset[str]:
+    """The node types whose text counts as a reference in ``lang``."""
+    return frozenset(t for t in _IDENT_TYPES + _MORE_IDENTS.get(lang, ()) if t not in _NOT_IDENTS.get(lang, ()))
+#: Parents whose words start the signature of the definition they wrap.
+_DECLARED_BY = frozenset({"const_declaration", "declaration_command"})
 #: Parents that belong to the definition they wrap.
-_WRAPPERS = frozenset({"decorated_definition", "type_declaration", "const_declaration"})
+_WRAPPERS = frozenset({"decorated_definition", "type_declaration", "const_declaration", "declaration_command"})
 #: Nodes that define something only with a body: ``struct foo *p`` in a C parameter list,
 #: ``class Foo;`` and Rust's ``mod x;`` name a type or module defined elsewhere. Counted as
 #: definitions, every C file using ``struct client`` "defined" it, and ``mod std;`` in one file
@@ -113,7 +126,7 @@ def _query(lang: str) -> Query:
     whole tree (~30% of a parse), so one walk instead of two or three."""
     language = get_language(lang)
     idents = []
-    for t in (t for t in _IDENT_TYPES if t not in _NOT_IDENTS.get(lang, ())):
+    for t in sorted(_ident_types(lang)):
         try:
             Query(language, f"({t}) @r")
             idents.append(t)
@@ -182,7 +195,7 @@ def _is_definition(node: Node, lang: str) -> bool:
     if parents is None:
         return True
     up = node.parent
-    if up is not None and up.type == "class_body":
+    if up is not None and up.type in ("class_body", "declaration_command"):  # `export X=1`
         up = up.parent
     return up is not None and up.type in parents
 
@@ -212,9 +225,11 @@ def _signature(node: Node, data: bytes, lang: str) -> str:
     body = _body(node)
     end = body.start_byte if body is not None and body.start_byte > node.start_byte else node.end_byte
     begin = node.start_byte
-    if node.type == "const_element" and node.parent is not None:  # PHP: `public const A = 1`
-        begin = node.parent.start_byte
+    if node.parent is not None and node.parent.type in _DECLARED_BY:  # PHP's `public const A = 1`,
+        begin = node.parent.start_byte                                  # Bash's `export A=1`
     head = data[begin : min(end, begin + 4 * MAX_SIGNATURE)]
+    if node.type == "variable_assignment":  # a shell setting: its first line, braces and all
+        return " ".join(head.split(b"\n", 1)[0].decode("utf-8", "replace").split())[:MAX_SIGNATURE]
     if lang == "ruby":  # the header is its first line; comments before the body are not part of it
         first = head.split(b"\n", 1)[0]
         if first.count(b"(") == first.count(b")"):
@@ -353,7 +368,7 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         assigns = _python_assignments(tree, data)
         def_names.update((d.start_byte, d.start_byte + len(d.name.encode()), "identifier") for d in assigns)
         defs = sorted(defs + assigns, key=lambda d: (d.start_byte, -d.end_byte))
-    return defs, _count_refs(captured.get("r", []), data, def_names)
+    return defs, _count_refs(captured.get("r", []), data, def_names, _ident_types(lang))
 
 
 def references_in(lang: str, tree: Tree, data: bytes, start_byte: int, end_byte: int) -> dict[str, int]:
@@ -371,15 +386,16 @@ def references_in(lang: str, tree: Tree, data: bytes, start_byte: int, end_byte:
         name_node = _name_of(node, lang) if node.start_byte >= start_byte and node.end_byte <= end_byte else None
         if name_node is not None:
             def_names.add((name_node.start_byte, name_node.end_byte, name_node.type))
-    return _count_refs(inside, data, def_names)
+    return _count_refs(inside, data, def_names, _ident_types(lang))
 
 
-def _count_refs(idents: list[Node], data: bytes, def_names: set[tuple[int, int, str]]) -> dict[str, int]:
+def _count_refs(idents: list[Node], data: bytes, def_names: set[tuple[int, int, str]],
+                ident_types: frozenset[str]) -> dict[str, int]:
     """Identifier tokens by text, less the tokens that name a definition: counted in one C-level
     pass (a Python loop over ~1.5M nodes on the stdlib costs twice as much)."""
     counts = Counter(data[n.start_byte : n.end_byte] for n in idents)
     for lo, hi, typ in def_names:
-        if typ in _IDENT_TYPES:
+        if typ in ident_types:
             key = data[lo:hi]
             counts[key] -= 1
             if counts[key] <= 0:

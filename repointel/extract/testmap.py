@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from ..models import TestLink
+from ..parse import may_be_script
 from .deps import shared_prefix
 
 if TYPE_CHECKING:
@@ -75,26 +76,26 @@ MAX_REFERENCE_LINKS = 3
 MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
-_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|"
+_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash)$|\.bats$|"
                  r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|Test\.php$|Tests?\.swift$|"
                  r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
 #: A test by its name, by a test folder above it, or pytest's conftest.py.
 _TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_NAME_RX}|(^|/)conftest\.py$|"
-                        r"(^|/)Tests/.*\.swift$|"  # SwiftPM's Tests/ folder
+                        r"(^|/)Tests/.*\.(swift|php)$|"  # SwiftPM's and Symfony's Tests/ folders
                         r"(^|/)src/[a-z]\w*Test/)")  # Gradle's test source sets: jvmTest, androidTest …
 
 #: Files of a test tree that are not tests: helpers, fixtures, support code, data and mocks. They
 #: exercise nothing and running one runs no test (sinatra's test_helper.rb and its library's
 #: test_helpers.rb, tokio's tests/support/, vite's __tests__/fixtures/, pytest's conftest.py).
-_SUPPORT_DIR = re.compile(r"(^|/)(fixtures?|__fixtures__|support|helpers?|testdata|test_data|__mocks__|mocks?|"
+_SUPPORT_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|support|helpers?|testdata|test_data|__mocks__|mocks?|"
                           r"__snapshots__|snapshots?|stubs?)/")
 _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.rb)$")
 
 #: Kotlin shares Java's family: the same test naming (FooTest), JUnit's @Test, and tests of one
 #: language exercise sources of the other in mixed projects.
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
-           ".cs": "cs", ".swift": "swift", ".php": "php",
+           ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -106,6 +107,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "cs": (re.compile(r"^(.+?)Tests?$"), re.compile(r"^Test([A-Z].*)$")),
     "swift": (re.compile(r"^(.+?)Tests?$"),),
     "php": (re.compile(r"^(.+?)Test$"),),
+    "sh": (re.compile(r"^(.+)_(test|spec)$"), re.compile(r"^test_(.+)$")),
     "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
@@ -133,6 +135,10 @@ def is_test_support(path: str) -> bool:
 
 @lru_cache(maxsize=1 << 16)
 def _family(path: str) -> str | None:
+    """The file family of ``path`` by its extension; a file without one may be a shell script
+    (bin/tool, libexec/…): a source of the shell family, never a test."""
+    if may_be_script(path):
+        return "sh"
     return _FAMILY.get(posixpath.splitext(path)[1].lower())
 
 
@@ -191,7 +197,7 @@ class LinkIndex:
             if fam is None:
                 continue
             if is_test_path(f):
-                if not is_test_support(f):  # a helper or fixture is neither a test nor a source
+                if not is_test_support(f) and not may_be_script(f):  # a helper or fixture is neither a test nor a source
                     self.tests.append(f)
             else:
                 for stem in _stems(f):
@@ -356,7 +362,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     """The command that runs just this test file (or test ``test_name`` in it), per language:
     ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
     ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
-    ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``."""
+    ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
+    ``bats path``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -382,9 +389,23 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"ctest -R {_q(test_name or stem)}"
     if fam == "swift":
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
+    if fam == "sh":
+        return _shell_test_command(test_path, test_name)
     if fam == "php":
         return f"vendor/bin/phpunit {_q(test_path)}" + (f" --filter {_q(_php_filter([test_name]))}" if test_name else "")
     return None
+
+
+def _shell_test_command(test_path: str, test_name: str | None) -> str | None:
+    """bats for ``.bats`` files (``-f`` a test's name), ShellSpec for ``_spec.sh``, else the
+    script itself (shunit2 and plain test scripts run as they are)."""
+    if test_path.endswith(".bats"):
+        return f"bats {_q(test_path)}" + (f" -f {_q('^' + re.escape(test_name) + '$')}" if test_name else "")
+    if test_path.endswith(("_spec.sh", "_spec.bash")):
+        return f"shellspec {_q(test_path)}"
+    if may_be_script(test_path):
+        return None
+    return f"bash {_q(test_path)}"
 
 
 def _php_filter(names: Sequence[str]) -> str:

@@ -3,12 +3,15 @@
 from .languages import (
     EXTENSIONS,
     LANGUAGES,
+    SHEBANGS,
     get_language,
     get_parser,
+    language_for_file,
     language_for_path,
+    may_be_script,
     parse,
     parse_reusing,
 )
 
-__all__ = ["EXTENSIONS", "LANGUAGES", "get_language", "get_parser", "language_for_path", "parse",
-           "parse_reusing"]
+__all__ = ["EXTENSIONS", "LANGUAGES", "SHEBANGS", "get_language", "get_parser", "language_for_file",
+           "language_for_path", "may_be_script", "parse", "parse_reusing"]

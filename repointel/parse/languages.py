@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections import OrderedDict
 from functools import cache
 
 from tree_sitter import Language, Parser, Tree
 
-__all__ = ["EXTENSIONS", "LANGUAGES", "get_language", "get_parser", "language_for_path", "parse",
-           "parse_reusing"]
+__all__ = ["EXTENSIONS", "LANGUAGES", "SHEBANGS", "get_language", "get_parser", "language_for_file",
+           "language_for_path", "may_be_script", "parse", "parse_reusing"]
 
 #: File extension → language name.
 EXTENSIONS: dict[str, str] = {
@@ -27,7 +28,11 @@ EXTENSIONS: dict[str, str] = {
     ".kt": "kotlin", ".kts": "kotlin",
     ".swift": "swift",
     ".php": "php",
+    ".sh": "bash", ".bash": "bash", ".bats": "bash",
 }
+#: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
+SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
+_SHEBANG = re.compile(rb"#![ \t]*(?:/usr)?(?:/local)?/bin/(?:env[ \t]+(?:-\S+[ \t]+)*)?(\w+)")
 
 # language → (module, attribute holding the language() function)
 _GRAMMARS: dict[str, tuple[str, str]] = {
@@ -45,6 +50,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "kotlin": ("tree_sitter_kotlin", "language"),
     "swift": ("tree_sitter_swift", "language"),
     "php": ("tree_sitter_php", "language_php"),  # PHP inside HTML: a .php file may hold both
+    "bash": ("tree_sitter_bash", "language"),
 }
 
 #: Every language we parse.
@@ -54,6 +60,21 @@ LANGUAGES = tuple(_GRAMMARS)
 def language_for_path(path: str) -> str | None:
     """The language of ``path`` by its extension, or None when we do not parse it."""
     return EXTENSIONS.get(os.path.splitext(path)[1].lower())
+
+
+def may_be_script(path: str) -> bool:
+    """Whether ``path`` has no extension, so its ``#!`` line may give its language."""
+    return "." not in os.path.basename(path)
+
+
+def language_for_file(path: str, head: bytes) -> str | None:
+    """The language of ``path`` by its extension, else, for a file without one, by the
+    interpreter its first line (``head``) names: ``#!/usr/bin/env bash`` is Bash."""
+    lang = language_for_path(path)
+    if lang is not None or not may_be_script(path):
+        return lang
+    m = _SHEBANG.match(head)
+    return SHEBANGS.get(m.group(1).decode("ascii")) if m else None
 
 
 @cache
