@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 #: Source extensions of each measured language (the resolver's file set may hold others).
-EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",)}
+EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats")}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -131,7 +131,24 @@ def php_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
-ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle}
+def shell_oracle(root: Path, repo: Any) -> Oracle:
+    """Shell: a sourced literal path names the file at that path from the script's folder or the
+    checkout's root; a path after an expansion (``$ROOT/lib/x.sh``) names the files ending in it
+    when exactly one does (several: which one the variable holds is not known here)."""
+    files = {p for (p,) in _rows(repo, "SELECT path FROM files")}
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        if kind == "source_tail":
+            ends = {f for f in files if f == module or f.endswith("/" + module)}
+            return ends if len(ends) == 1 else set()
+        here = os.path.normpath(str(Path(path).parent / module))
+        return {p for p in (here, os.path.normpath(module)) if p in files}
+
+    return named
+
+
+ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle,
+                                                     "bash": shell_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:

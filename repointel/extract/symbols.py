@@ -96,9 +96,10 @@ _IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_i
 #: Node types of _IDENT_TYPES that are not one token in a language: Swift's ``identifier`` is a
 #: dotted path (``Swift.Int``) around the ``simple_identifier`` tokens counted already.
 _NOT_IDENTS: dict[str, frozenset[str]] = {"swift": frozenset({"identifier"})}
-#: Tokens that name things in a language beyond _IDENT_TYPES: Bash calls a function by its
-#: ``command_name`` and reads a variable by its ``variable_name``.
-_MORE_IDENTS: dict[str, tuple[str, ...]] = {"bash": ("command_name", "variable_name")}
+#: Tokens that name things in a language beyond _IDENT_TYPES: Bash calls a function or a script
+#: by a ``word`` (a command's name, or an argument: ``run greet``, ``trap cleanup EXIT``) and
+#: reads a variable by its ``variable_name``.
+_MORE_IDENTS: dict[str, tuple[str, ...]] = {"bash": ("word", "variable_name")}
 
 
 @cache

@@ -9,7 +9,8 @@ Three signals, each a :class:`TestLink` reason with a fixed confidence (constant
   ``Foo.java``, ``foo_test.go`` ↔ ``foo.go`` (and, weaker, the rest of that Go package),
   ``foo_spec.rb`` ↔ ``foo.rb``, ``FooTests.cs`` ↔ ``Foo.cs``, ``tests/foo.rs`` ↔ ``src/foo.rs``;
   stronger when the test tree mirrors the source tree.
-- ``reference``: the test uses names defined (uniquely enough) in the file.
+- ``reference``: the test uses names defined (uniquely enough) in the file; a shell test names a
+  script of the repository (it runs it).
 
 One link per (test, source): the best reason wins, and agreeing reasons raise the confidence.
 Links are file-level (``test_name`` None).
@@ -57,6 +58,9 @@ REFERENCE_BASE = 0.2
 REFERENCE_MAX = 0.6
 #: Two reasons agreeing on a link make it more certain than either alone.
 AGREEMENT_BONUS = 0.1
+#: A shell test names a script of the repository (``run bats …``, ``bin/tool --help``): it runs it,
+#: though through its whole command line, so less sure than an import.
+SCRIPT_RUN = 0.5
 #: Ceiling for any link: static analysis never proves a test exercises a file.
 MAX_CONFIDENCE = 0.98
 
@@ -90,6 +94,7 @@ _TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_N
 #: test_helpers.rb, tokio's tests/support/, vite's __tests__/fixtures/, pytest's conftest.py).
 _SUPPORT_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|support|helpers?|testdata|test_data|__mocks__|mocks?|"
                           r"__snapshots__|snapshots?|stubs?)/")
+_FIXTURE_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|testdata|test_data)/")
 _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.rb)$")
 
 #: Kotlin shares Java's family: the same test naming (FooTest), JUnit's @Test, and tests of one
@@ -127,8 +132,9 @@ def is_test_path(path: str) -> bool:
 def is_test_support(path: str) -> bool:
     """True for a test tree's helpers, fixtures, support code, data and mocks: files that
     :func:`is_test_path` calls tests (they belong to the test side of the file map) but that
-    exercise nothing and cannot be run as a test."""
-    if _SUPPORT_NAME.search(path):
+    exercise nothing and cannot be run as a test. A file in a fixtures or test-data folder is
+    data even when named like a test (bats-core's test/fixtures/*.bats are inputs of its tests)."""
+    if _SUPPORT_NAME.search(path) or _FIXTURE_DIR.search(path):
         return True
     return bool(_SUPPORT_DIR.search(path)) and not _TEST_NAME.search(path)  # a named test is a test
 
@@ -192,6 +198,7 @@ class LinkIndex:
         self.tests: list[str] = []
         self.by_stem: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.by_dir: dict[str, list[str]] = defaultdict(list)
+        self.scripts: dict[str, list[str]] = defaultdict(list)  # shell scripts by command name
         for f in files:
             fam = _family(f)
             if fam is None:
@@ -203,6 +210,19 @@ class LinkIndex:
                 for stem in _stems(f):
                     self.by_stem[(fam, stem.lower())].append(f)
                 self.by_dir[posixpath.dirname(f)].append(f)
+                if fam == "sh":
+                    self.scripts[posixpath.basename(f)].append(f)
+
+    def script_runs(self, test: str, names: Collection[str]) -> list[tuple[str, float]]:
+        """The scripts a shell test names as commands or arguments (by file name)."""
+        if _family(test) != "sh":
+            return []
+        out: list[tuple[str, float]] = []
+        for name in names:
+            found = self.scripts.get(name, ())
+            if 0 < len(found) <= MAX_NAME_CANDIDATES:
+                out.extend((s, SCRIPT_RUN) for s in found)
+        return out
 
     def naming(self, test: str) -> list[tuple[str, float]]:
         """Sources the test's file name points at, with the naming confidence of each."""
@@ -336,6 +356,9 @@ def link_tests(
         add("import", t, s, conf)
     if references and definitions_by_name:
         for t, s, conf in _reference_links(wanted, references, definitions_by_name):
+            add("reference", t, s, conf)
+    for t in wanted if references else ():
+        for s, conf in index.script_runs(t, references.get(t, {}) if references else {}):
             add("reference", t, s, conf)
     links: list[TestLink] = []
     commands: dict[str, str | None] = {}
