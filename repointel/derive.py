@@ -25,9 +25,9 @@ IMPORTED_REFERENCE_BOOST = 3.0
 #: Reference edges ignore names shorter than this (i, x, fn … are everywhere).
 MIN_REF_NAME = 3
 #: Languages whose imports can name a package of many files (Go packages, Java wildcard imports,
-#: Kotlin imports of a package's top-level members, Swift modules, C# namespaces): one ``imports``
-#: row per file, so importers, edges and impact reach each file.
-PACKAGE_IMPORT_LANGUAGES = ("go", "java", "kotlin", "swift", "csharp")
+#: Kotlin and Scala imports of a package's top-level members, Swift modules, C# namespaces): one
+#: ``imports`` row per file, so importers, edges and impact reach each file.
+PACKAGE_IMPORT_LANGUAGES = ("go", "java", "kotlin", "scala", "swift", "csharp")
 #: Definition kinds that never carry a reference edge (a local name says nothing about where).
 EDGELESS_KINDS = ("variable", "field")
 #: Module and namespace names are used as path qualifiers (``std::sync::Arc``, ``App.Models``):

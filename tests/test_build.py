@@ -102,6 +102,16 @@ def test_composer_project() -> None:
     assert php.entry_points == ["bin/shop"]
 
 
+def test_sbt_build() -> None:
+    deps = FIXTURES / "deps" / "scala"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (sbt,) = [b for b in detect_builds(str(deps), files) if b.tool == "sbt"]
+    assert sbt.manifest == "build.sbt" and sbt.modules == ["root", "core"]
+    assert sbt.unit_command == "sbt test" and sbt.full_command == "sbt compile test"
+    assert sbt.module_commands == {"root": "sbt root/test", "core": "sbt core/test"}
+    assert sbt.entry_points == ["acme.shop.Main"]
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

@@ -142,6 +142,20 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("test/cart.bats", "test_helper.bash", "test/test_helper.bash"),      # bats load
         ("test/cart.bats", "lib/shop/cart.sh", "lib/shop/cart.sh"),           # from the checkout's root
     ],
+    "scala": [
+        ("core/src/main/scala/acme/shop/Cart.scala", "acme.shop.model.Item",
+         "core/src/main/scala/acme/shop/model/Item.scala"),
+        ("core/src/main/scala/acme/shop/Cart.scala", "acme.shop.util.formatPrice",
+         "core/src/main/scala/acme/shop/util/Clock.scala"),                  # a package object's member: the package
+        ("core/src/main/scala/acme/shop/Cart.scala", "acme.shop.util.Clock",
+         "core/src/main/scala/acme/shop/util/Clock.scala"),
+        ("core/src/main/scala/acme/shop/Cart.scala", "cats.effect.IO", "ext:cats.effect"),
+        ("core/src/main/scala/acme/shop/Cart.scala", "scala.collection.mutable", "ext:scala.collection"),
+        ("core/src/main/scala/acme/shop/Main.scala", "model",
+         "core/src/main/scala/acme/shop/model/Item.scala"),                  # relative to the package
+        ("core/src/test/scala/acme/shop/CartSuite.scala", "acme.shop.model.Drinks",
+         "core/src/main/scala/acme/shop/model/Item.scala"),                  # one of several in a file
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs

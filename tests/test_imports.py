@@ -147,6 +147,15 @@ def test_shell_sources() -> None:
                                   ("helper.bash", [], 0, "load", 5), ("lib/e.sh", [], 0, "source", 8)]
 
 
+def test_scala_imports() -> None:
+    src = ("package a\nimport x.y.Z\nimport x.y._\nimport x.y.*\nimport x.y.{A, B => C, D => _, _}\n"
+           "import p.Q, r.S\n")
+    assert _rows("scala", src) == [("x.y.Z", [], 0, "import", 2), ("x.y", ["*"], 0, "wildcard", 3),
+                                   ("x.y", ["*"], 0, "wildcard", 4), ("x.y.A", [], 0, "import", 5),
+                                   ("x.y.B", ["C"], 0, "import", 5), ("x.y", ["*"], 0, "wildcard", 5),
+                                   ("p.Q", [], 0, "import", 6), ("r.S", [], 0, "import", 6)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

@@ -57,6 +57,8 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
     "swift": [("Tests/ShopTests/CartTests.swift", "Sources/Shop/Cart.swift", "import")],  # and by name
     "php": [("tests/CartTest.php", "src/Cart.php", "naming")],  # and imported
     "shell": [("test/cart.bats", "lib/shop/cart.sh", "import")],
+    "scala": [("core/src/test/scala/acme/shop/CartSuite.scala", "core/src/main/scala/acme/shop/Cart.scala",
+               "naming")],
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -149,6 +151,8 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("Tests/ShopTests/Helpers.swift", True), ("App/CartTests.swift", True), ("Sources/Shop/Cart.swift", False),
     ("Sources/Shop/Latest.swift", False), ("tests/Unit/CartTest.php", True), ("src/Latest.php", False),
     ("test/cart.bats", True), ("tests/cart_test.sh", True), ("lib/cart.sh", False),
+    ("core/src/test/scala/a/CartSpec.scala", True), ("src/main/scala/a/Cart.scala", False),
+    ("okhttp/src/jvmTest/kotlin/okhttp3/FakeDns.kt", True),  # Gradle's test source sets
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -160,6 +164,7 @@ def test_is_test_path(path: str, expected: bool) -> None:
     ("T/FooTests.cs", ["Foo"]), ("tests/shapes.rs", ["shapes"]), ("tests/__init__.py", []),
     ("a/FooTest.kt", ["Foo"]), ("Tests/ShopTests/CartTests.swift", ["Cart"]),
     ("tests/Unit/CartTest.php", ["Cart"]), ("test/cart.bats", ["cart"]), ("tests/cart_test.sh", ["cart"]),
+    ("a/CartSpec.scala", ["Cart"]), ("a/CartSuite.scala", ["Cart"]),
 ])
 def test_source_candidates(path: str, stems: list[str]) -> None:
     assert source_candidates(path) == stems
@@ -184,6 +189,8 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("test/cart.bats", None, "bats test/cart.bats"),
     ("test/cart.bats", "sums items", "bats test/cart.bats -f '^sums\\ items$'"),
     ("tests/cart_test.sh", None, "bash tests/cart_test.sh"),
+    ("src/test/scala/a/CartSpec.scala", None, "sbt 'testOnly *CartSpec'"),
+    ("src/test/scala/a/CartSpec.scala", "sums items", "sbt 'testOnly *CartSpec -- -z \"sums items\"'"),
     ("tests/CartTest.php", "testTotal", "vendor/bin/phpunit tests/CartTest.php --filter '/::testTotal( |$)/'"),
     ("Tests/ShopTests/CartTests.swift", "testTotal", "swift test --filter CartTests/testTotal"),
     ("README.md", None, None),
@@ -198,6 +205,8 @@ def test_focused_test_command(path: str, name: str | None, command: str | None) 
     ("svc/src/test/java/acme/CartTest.java", "mvn -Dtest=CartTest test",
      [("maven", "pom.xml", "mvn test"), ("gradle", "svc/build.gradle", "cd svc && ./gradlew test")],
      "cd svc && ./gradlew test --tests CartTest"),  # the nearest build owns the test
+    ("core/src/test/scala/a/CartSpec.scala", "sbt 'testOnly *CartSpec'",
+     [("sbt", "svc/build.sbt", "cd svc && sbt test"), ("sbt", "build.sbt", "sbt test")], "sbt 'testOnly *CartSpec'"),
     ("pkg/tests/CartTest.php", "vendor/bin/phpunit pkg/tests/CartTest.php",
      [("composer", "pkg/composer.json", "cd pkg && composer test")], "cd pkg && composer test -- tests/CartTest.php"),
     ("tests/CartTest.php", "vendor/bin/phpunit tests/CartTest.php",

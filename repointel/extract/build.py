@@ -3,7 +3,7 @@
 :func:`detect_builds` reads Python (pyproject.toml / setup.cfg / setup.py), Node
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
-(Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), .NET (solutions and projects),
+(Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -657,6 +657,31 @@ def _swiftpm(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- sbt
+
+#: ``lazy val core = project`` / ``= (project in file("core"))`` / ``crossProject(…)``: a subproject.
+_SBT_PROJECT = re.compile(r"(?m)^\s*lazy\s+val\s+`?(\w+)`?\s*(?::\s*\w+\s*)?=\s*\(?\s*(?:project\b|crossProject\b|"
+                          r"Project\s*\()")
+_SBT_MAIN = re.compile(r"mainClass[^\n]*?:=\s*Some\(\s*\"([\w.$]+)\"")
+
+
+def _sbt(repo: _Repo) -> list[BuildInfo]:
+    """sbt builds (build.sbt): subprojects as modules, ``sbt test`` and ``sbt <module>/test``."""
+    out = []
+    for manifest in repo.named("build.sbt"):
+        d = posixpath.dirname(manifest)
+        if d and _owner_dir(posixpath.dirname(d), {posixpath.dirname(m) for m in repo.named("build.sbt")}) is not None:
+            continue  # a subproject's own settings
+        text = repo.read(manifest) or ""
+        modules = list(dict.fromkeys(_SBT_PROJECT.findall(text)))
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="sbt", manifest=manifest, modules=modules, unit_command=p + "sbt test",
+            full_command=p + "sbt compile test", entry_points=_SBT_MAIN.findall(text)[:_MAX_ENTRY_POINTS],
+            module_commands={m: f"{p}sbt {m}/test" for m in modules}))
+    return out
+
+
 # --------------------------------------------------------------------------- composer
 
 _PHPUNIT_CONFIGS = ("phpunit.xml", "phpunit.xml.dist", "phpunit.dist.xml")
@@ -826,8 +851,8 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
 DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitlab_ci"})
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
-    _python, _node, _go, _cargo, _maven, _gradle, _ruby, _swiftpm, _composer, _dotnet, _make, _cmake, _docker,
-    _ci,
+    _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _dotnet, _make, _cmake,
+    _docker, _ci,
 ]
 
 

@@ -7,12 +7,12 @@ built on first use of that language (so a Go-only repository never pays for the 
 Conventions shared by every language:
 
 - ``resolved`` is one repository path. When an import names a whole package spread over many files
-  (Go packages, Java wildcard imports, Kotlin members, Swift modules, C# namespaces), ``resolved`` is the first of those files in
+  (Go packages, Java wildcard imports, Kotlin and Scala members, Swift modules, C# namespaces), ``resolved`` is the first of those files in
   sort order and :meth:`ImportResolver.resolve_all` returns every one of them; the index stores
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java or Kotlin package, the Swift module, the PHP vendor namespace, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -512,8 +512,20 @@ def _dotted_suffixes(segments: list[str]) -> Iterable[str]:
 
 #: A Gradle test source set (src/test, src/jvmTest, src/androidTest, src/testFixtures …).
 _JVM_TEST_SET = re.compile(r"(?:^|/)src/(?:test\w*|\w+Test)/")
-#: JVM source files: Java and Kotlin import each other's classes by the same package rules.
-_JVM_SOURCES = (".java", ".kt")
+#: JVM source files: Java, Kotlin and Scala import each other's classes by the same package rules.
+_JVM_SOURCES = (".java", ".kt", ".scala")
+#: A JVM build's source-root folder (src/main/java, src/test/scala, src/jvmMain/kotlin): the
+#: package path starts after it, so ``java.util`` never matches a project's src/main/java/util/.
+_JVM_ROOTS = frozenset({"java", "kotlin", "scala"})
+
+
+def _package_segments(d: str) -> list[str]:
+    """The folders of ``d`` that spell its package: after its last JVM source root, if any."""
+    segs = d.split("/") if d else []
+    for i in range(len(segs) - 1, 0, -1):
+        if segs[i] in _JVM_ROOTS and "src" in segs[max(0, i - 2):i]:
+            return segs[i + 1:]
+    return segs
 
 
 def _jvm_stem(path: str) -> str:
@@ -532,7 +544,7 @@ class _Java:
             sources = [f for f in members if f.endswith(_JVM_SOURCES)]
             if not sources:
                 continue
-            segs = d.split("/") if d else []
+            segs = _package_segments(d)
             for key in _dotted_suffixes(segs):
                 self.packages.setdefault(key, []).append(d)
             for f in sources:
@@ -574,7 +586,7 @@ class _Java:
 
 
 class _Kotlin(_Java):
-    """Kotlin: Java's rules, and an import of a name no file is named after (a top-level
+    """Kotlin and Scala: Java's rules, and an import of a name no file is named after (a top-level
     function or property, or a class in a file named otherwise) brings in its package: every
     file of the package's directories, as a Go import does. The file defining the name is among
     them; which one it is, the file list cannot tell. A package is every directory whose path
@@ -1086,6 +1098,7 @@ class ImportResolver:
             "go": lambda i, r: self._go.resolve(i, r),
             "java": lambda i, r: self._java.resolve(i, r),
             "kotlin": lambda i, r: self._kotlin.resolve(i, r),
+            "scala": lambda i, r: self._kotlin.resolve(i, r),  # the same rules (package objects: members)
             "swift": lambda i, r: self._swift.resolve(i, r),
             "php": lambda i, r: self._php.resolve(i, r),
             "bash": lambda i, r: self._shell.resolve(i, r),
@@ -1125,7 +1138,7 @@ class ImportResolver:
             return self._go.resolve_all(rec)
         if lang == "java":
             return self._java.resolve_all(importer, rec)
-        if lang == "kotlin":
+        if lang in ("kotlin", "scala"):
             return self._kotlin.resolve_all(importer, rec)
         if lang == "swift":
             return self._swift.resolve_all(importer, rec)

@@ -15,7 +15,7 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   ``use_const`` (a namespaced name, names = [alias]) and ``require`` / ``require_once`` /
   ``include`` / ``include_once`` (a path; ``./x.php`` when built from ``__DIR__``); Bash
   ``source`` (a literal path), ``source_tail`` (the path after an expansion: ``$ROOT/lib/x.sh``)
-  and bats' ``load``.
+  and bats' ``load``; Scala ``import`` / ``wildcard`` (``a.b._``, ``a.b.*``), one row per selector.
 """
 
 from __future__ import annotations
@@ -260,6 +260,39 @@ def _shell_literal(arg: Node) -> tuple[bool, str]:
 _SHELL_SOURCES = frozenset({"source", ".", "load"})
 
 
+def _scala_import(node: Node) -> Iterator[ImportRecord]:
+    """``import a.b.C``, ``import a.b._`` / ``a.b.*`` (wildcard), ``import a.b.{C, D => E, _}``
+    (one row per selector, names = [alias]), and several clauses after one ``import``."""
+    path: list[str] = []
+    for i, child in enumerate(node.children):
+        if child.type == "identifier" and node.field_name_for_child(i) == "path":
+            path.append(_text(child))
+        elif child.type == "namespace_wildcard" and path:
+            yield ImportRecord(module=".".join(path), names=["*"], line=_line(node), kind="wildcard")
+            path = []
+        elif child.type == "namespace_selectors" and path:
+            yield from _scala_selectors(node, ".".join(path), child)
+            path = []
+        elif child.type == "," and path:
+            yield ImportRecord(module=".".join(path), line=_line(node), kind="import")
+            path = []
+    if path:
+        yield ImportRecord(module=".".join(path), line=_line(node), kind="import")
+
+
+def _scala_selectors(node: Node, base: str, selectors: Node) -> Iterator[ImportRecord]:
+    for sel in selectors.named_children:
+        if sel.type == "namespace_wildcard":
+            yield ImportRecord(module=base, names=["*"], line=_line(node), kind="wildcard")
+        elif sel.type == "identifier":
+            yield ImportRecord(module=f"{base}.{_text(sel)}", line=_line(node), kind="import")
+        elif sel.type in ("arrow_renamed_identifier", "as_renamed_identifier"):
+            name, alias = sel.child_by_field_name("name"), sel.child_by_field_name("alias")
+            if _text(alias) != "_":  # `C => _` hides C: nothing imported
+                yield ImportRecord(module=f"{base}.{_text(name)}", names=[_text(alias)], line=_line(node),
+                                   kind="import")
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -408,6 +441,7 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
             (b"include", {t: _php_require for t in ("include_expression", "include_once_expression")})),
     "bash": ((b"source", {"command": _shell_source}), (b". ", {"command": _shell_source}),
              (b"load", {"command": _shell_source})),
+    "scala": ((b"import", {"import_declaration": _scala_import}),),
 }
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).

@@ -73,6 +73,9 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
             "enum_declaration": "enum", "function_definition": "function", "method_declaration": "method",
             "const_element": "constant"},
     "bash": {"function_definition": "function", "variable_assignment": "variable"},
+    "scala": {"class_definition": "class", "object_definition": "class", "trait_definition": "trait",
+              "enum_definition": "enum", "type_definition": "type", "function_definition": "function",
+              "function_declaration": "function", "val_definition": "variable"},
 }
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: Words before a definition's name that make its kind more precise than its node type does
@@ -88,6 +91,7 @@ _DEF_PARENTS: dict[str, dict[str, frozenset[str]]] = {
     "kotlin": {"property_declaration": frozenset({"source_file", "object_declaration", "companion_object"})},
     "swift": {"property_declaration": frozenset({"source_file"})},
     "bash": {"variable_assignment": frozenset({"program"})},  # a script's settings, not locals
+    "scala": {"val_definition": frozenset({"compilation_unit", "object_definition", "package_object"})},
 }
 #: Bodies that are children without a ``body`` field: the signature stops where they start.
 _BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body", "protocol_body"})
@@ -145,6 +149,9 @@ def _name_of(node: Node, lang: str) -> Node | None:
         return _swift_name(node, name)
     if name is None and node.type == "const_element":  # PHP: const A = 1, B = 2;
         return next((c for c in node.named_children if c.type == "name"), None)
+    if name is None and node.type == "val_definition":  # Scala: `val x = …` (a tuple pattern: none)
+        pattern = node.child_by_field_name("pattern")
+        return pattern if pattern is not None and pattern.type == "identifier" else None
     if name is None and node.type == "function_definition":  # C/C++: declarator chain
         decl = node.child_by_field_name("declarator")
         while decl is not None and decl.child_by_field_name("declarator") is not None:
@@ -196,7 +203,7 @@ def _is_definition(node: Node, lang: str) -> bool:
     if parents is None:
         return True
     up = node.parent
-    if up is not None and up.type in ("class_body", "declaration_command"):  # `export X=1`
+    if up is not None and up.type in ("class_body", "declaration_command", "template_body"):  # `export X=1`
         up = up.parent
     return up is not None and up.type in parents
 
@@ -241,6 +248,8 @@ def _signature(node: Node, data: bytes, lang: str) -> str:
         after = " ".join(tail[1].decode("utf-8", "replace").split()) if len(tail) == 2 else ""
         text = text[: text.index("{")] + "{ … }" + (" " + after if 0 < len(after) <= MAX_SIGNATURE_TAIL else "")
         return text.replace(" ;", ";")[:MAX_SIGNATURE]
+    if lang == "scala":  # `def f(x: Int): Int = x + 1`: the body follows an `=`
+        text = text.rstrip(" =")
     return text.rstrip(" {:")[:MAX_SIGNATURE]
 
 

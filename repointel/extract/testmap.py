@@ -81,7 +81,7 @@ MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
 _TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash)$|\.bats$|"
-                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|Test\.php$|Tests?\.swift$|"
+                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|Test\.php$|Tests?\.swift$|"
                  r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
 #: A test by its name, by a test folder above it, or pytest's conftest.py.
@@ -101,6 +101,7 @@ _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[
 #: language exercise sources of the other in mixed projects.
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
            ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
+           ".scala": "scala",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -113,6 +114,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "swift": (re.compile(r"^(.+?)Tests?$"),),
     "php": (re.compile(r"^(.+?)Test$"),),
     "sh": (re.compile(r"^(.+)_(test|spec)$"), re.compile(r"^test_(.+)$")),
+    "scala": (re.compile(r"^(.+?)(Spec|Suite|Tests?|IT)$"),),
     "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
@@ -386,7 +388,7 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
     ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
     ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
-    ``bats path``."""
+    ``bats path``, ``sbt 'testOnly *Spec'``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -414,6 +416,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
     if fam == "sh":
         return _shell_test_command(test_path, test_name)
+    if fam == "scala":  # ScalaTest's -z and MUnit's filter both take the test's name
+        return f"sbt {_q(_sbt_test_only(stem, [test_name] if test_name else []))}"
     if fam == "php":
         return f"vendor/bin/phpunit {_q(test_path)}" + (f" --filter {_q(_php_filter([test_name]))}" if test_name else "")
     return None
@@ -431,6 +435,11 @@ def _shell_test_command(test_path: str, test_name: str | None) -> str | None:
     return f"bash {_q(test_path)}"
 
 
+def _sbt_test_only(stem: str, names: Sequence[str]) -> str:
+    """sbt's ``testOnly *Spec`` task, narrowed to the named tests (``-- -z name``)."""
+    return f"testOnly *{stem}" + ("".join(f' -- -z "{n}"' if i == 0 else f' -z "{n}"' for i, n in enumerate(names)))
+
+
 def _php_filter(names: Sequence[str]) -> str:
     """A PHPUnit ``--filter`` selecting exactly these test methods (and each of their data sets)."""
     alt = names[0] if len(names) == 1 else "(" + "|".join(names) + ")"
@@ -441,7 +450,8 @@ def _php_filter(names: Sequence[str]) -> str:
 #: arguments appended reach that script's runner.
 _ONE_SCRIPT = re.compile(r"(?:^|&& )(?:npm|pnpm|yarn|bun)(?: run)? [\w:.-]+$")
 #: Build tools whose unit command can be narrowed to one test, per file family.
-_NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun"), "swift": ("swiftpm",), "php": ("composer",)}
+_NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun"), "swift": ("swiftpm",), "php": ("composer",),
+               "scala": ("sbt",)}
 
 
 def _owning_build(test_path: str, builds: Sequence[tuple[str, str, str | None]],
@@ -475,6 +485,8 @@ def focused_command(test_path: str, generic: str | None,
             return f"{unit} --tests {_q(stem)}"
         if tool == "swiftpm" and unit.endswith("swift test"):
             return f"{unit} --filter {_q(stem)}"
+        if tool == "sbt" and unit.endswith("sbt test"):
+            return f"{unit[:-len('test')]}{_q(_sbt_test_only(stem, []))}"
         if tool == "composer":
             d = posixpath.dirname(manifest)
             rel = test_path[len(d) + 1:] if d else test_path

@@ -29,6 +29,7 @@ EXTENSIONS: dict[str, str] = {
     ".swift": "swift",
     ".php": "php",
     ".sh": "bash", ".bash": "bash", ".bats": "bash",
+    ".scala": "scala", ".sc": "scala",
 }
 #: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
 SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
@@ -51,6 +52,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "swift": ("tree_sitter_swift", "language"),
     "php": ("tree_sitter_php", "language_php"),  # PHP inside HTML: a .php file may hold both
     "bash": ("tree_sitter_bash", "language"),
+    "scala": ("tree_sitter_scala", "language"),
 }
 
 #: Every language we parse.
