@@ -32,7 +32,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 #: Source extensions of each measured language (the resolver's file set may hold others).
-EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats")}
+EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats"),
+        "scala": (".scala",)}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -51,15 +52,16 @@ def _head(root: Path, path: str) -> str:
         return ""
 
 
-_PACKAGE = re.compile(r"(?m)^\s*package\s+([\w.`]+)")
+_PACKAGE = re.compile(r"(?m)^\s*package\s+(?:object\s+)?([\w.`]+)")  # a package object: its members
 
 
 def jvm_oracle(root: Path, repo: Any) -> Oracle:
-    """Kotlin/Java: (package, top-level name) → the files declaring it."""
+    """Kotlin/Java/Scala: (package, top-level name) → the files declaring it (a Scala package
+    object's members count as top-level names of the package)."""
     package: dict[str, str] = {}
-    for (path,) in _rows(repo, "SELECT path FROM files WHERE language IN ('kotlin', 'java')"):
-        m = _PACKAGE.search(_head(root, path))
-        package[path] = m.group(1).replace("`", "") if m else ""
+    for (path,) in _rows(repo, "SELECT path FROM files WHERE language IN ('kotlin', 'java', 'scala')"):
+        found = _PACKAGE.findall(_head(root, path))  # Scala chains clauses: package a; package b
+        package[path] = ".".join(found).replace("`", "")
     top: dict[tuple[str, str], set[str]] = defaultdict(set)
     in_package: dict[str, set[str]] = defaultdict(set)
     for path, name in _rows(repo, "SELECT path, name FROM symbols WHERE parent IS NULL"):
@@ -148,7 +150,7 @@ def shell_oracle(root: Path, repo: Any) -> Oracle:
 
 
 ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle,
-                                                     "bash": shell_oracle}
+                                                     "bash": shell_oracle, "scala": jvm_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:

@@ -351,3 +351,24 @@ def test_rspec_examples_are_named_test_cases() -> None:
            b'  it("rounds") { expect(1).to eq 1 }\n  it "says #{x}" do\n  end\n'
            b'  context "empty" do\n    specify "has no items" do\n    end\n  end\nend\n')
     assert named_test_cases(parse("ruby", src), src) == [("totals zero", 2, 4), ("rounds", 5, 5), ("has no items", 9, 10)]
+
+
+def test_a_jvm_test_using_its_own_packages_name_is_linked() -> None:
+    """Same package, no import: one name only that package defines is enough (cats-parse's
+    core/jvm tests use core/shared's sources); from another package it is not."""
+    files = ["core/shared/src/main/scala/cats/parse/StringCodec.scala",
+             "core/jvm/src/test/scala/cats/parse/JvmStringsTests.scala",
+             "other/src/test/scala/acme/UsesCodecTest.scala"]
+    refs = {"core/jvm/src/test/scala/cats/parse/JvmStringsTests.scala": {"StringCodec": 3},
+            "other/src/test/scala/acme/UsesCodecTest.scala": {"StringCodec": 3}}
+    defs = {"StringCodec": ["core/shared/src/main/scala/cats/parse/StringCodec.scala"]}
+    links = link_tests(files, {}, refs, defs)
+    assert [(t.test_path, t.reason) for t in links] == [
+        ("core/jvm/src/test/scala/cats/parse/JvmStringsTests.scala", "reference")]
+
+
+def test_a_shell_test_naming_a_script_is_linked_to_it() -> None:
+    files = ["bin/shop", "libexec/shop-add", "test/add.bats", "test/fixtures/add.bats"]
+    refs = {"test/add.bats": {"run": 2, "shop": 2, "echo": 1}}
+    links = link_tests(files, {}, refs, {"unrelated": ["x.sh"]})
+    assert [(t.test_path, t.source_path, t.reason) for t in links] == [("test/add.bats", "bin/shop", "reference")]

@@ -27,7 +27,8 @@ from functools import cached_property
 
 from ..models import ImportRecord
 
-__all__ = ["ImportResolver", "parse_jsonc", "shared_prefix"]
+__all__ = ["ImportResolver", "composer_autoload", "package_segments", "parse_jsonc", "shared_prefix",
+           "swift_targets"]
 
 ReadText = Callable[[str], "str | None"]
 Result = tuple["str | None", "str | None"]  # (resolved, external)
@@ -519,7 +520,7 @@ _JVM_SOURCES = (".java", ".kt", ".scala")
 _JVM_ROOTS = frozenset({"java", "kotlin", "scala"})
 
 
-def _package_segments(d: str) -> list[str]:
+def package_segments(d: str) -> list[str]:
     """The folders of ``d`` that spell its package: after its last JVM source root, if any."""
     segs = d.split("/") if d else []
     for i in range(len(segs) - 1, 0, -1):
@@ -544,7 +545,7 @@ class _Java:
             sources = [f for f in members if f.endswith(_JVM_SOURCES)]
             if not sources:
                 continue
-            segs = _package_segments(d)
+            segs = package_segments(d)
             for key in _dotted_suffixes(segs):
                 self.packages.setdefault(key, []).append(d)
             for f in sources:

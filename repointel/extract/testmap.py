@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..models import TestLink
 from ..parse import may_be_script
-from .deps import shared_prefix
+from .deps import package_segments, shared_prefix
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
@@ -58,6 +58,10 @@ REFERENCE_BASE = 0.2
 REFERENCE_MAX = 0.6
 #: Two reasons agreeing on a link make it more certain than either alone.
 AGREEMENT_BONUS = 0.1
+#: A name a JVM test uses from its own package (no import needed there, so none to see) counts
+#: this many times: one name only its package defines is evidence enough for a link.
+SAME_PACKAGE_REFERENCE = 2.0
+_SAME_PACKAGE_FAMILIES = frozenset({"java", "scala"})
 #: A shell test names a script of the repository (``run bats …``, ``bin/tool --help``): it runs it,
 #: though through its whole command line, so less sure than an import.
 SCRIPT_RUN = 0.5
@@ -121,7 +125,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
 }
 #: Directory names that carry no information when comparing a test tree with a source tree.
 _NEUTRAL_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testing", "unit", "src",
-                           "main", "lib", "java", "kotlin", "python", "integration", "source"})
+                           "main", "lib", "java", "kotlin", "scala", "python", "integration", "source"})
 
 
 @lru_cache(maxsize=1 << 16)
@@ -310,12 +314,21 @@ def _reference_links(tests: list[str], references: Mapping[str, dict[str, int]],
                 definers_of[(name, fam)] = definers
             if 0 < len(definers) <= MAX_DEFINERS:
                 for p in definers:
-                    score[p] += 1.0 / len(definers)
+                    score[p] += _package_weight(t, p, fam) / len(definers)
         ranked = sorted((v, p) for p, v in score.items() if v >= MIN_REFERENCE_SCORE)[::-1]
         for value, p in ranked[:MAX_REFERENCE_LINKS]:
             conf = REFERENCE_BASE + (REFERENCE_MAX - REFERENCE_BASE) * value / (value + 3.0)
             out.append((t, p, round(conf, 3)))
     return out
+
+
+def _package_weight(test: str, source: str, fam: str | None) -> float:
+    """How much a name counts as evidence: more when a JVM test uses it from its own package,
+    which needs no import (core/jvm/src/test/scala/cats/parse ↔ core/shared/src/main/scala/cats/parse)."""
+    if fam in _SAME_PACKAGE_FAMILIES and package_segments(posixpath.dirname(test)) == package_segments(
+            posixpath.dirname(source)):
+        return SAME_PACKAGE_REFERENCE
+    return 1.0
 
 
 def _cached_family(path: str, memo: dict[str, str | None]) -> str | None:
