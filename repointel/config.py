@@ -47,7 +47,7 @@ EXTRACTOR_VERSION = "2026.11.30-r9"  # r9: rebuild import tables that package im
 LANGUAGE_VERSIONS: dict[str, str] = {
     "python": "1", "javascript": "1", "typescript": "1", "tsx": "1", "go": "1", "java": "1",
     "rust": "1", "c": "1", "cpp": "1", "ruby": "1", "csharp": "1",
-    "kotlin": "1", "swift": "1", "php": "1", "bash": "1", "scala": "1",
+    "kotlin": "1", "swift": "1", "php": "1", "bash": "1", "scala": "1", "lua": "1",
 }
 #: The languages an index without a ``language_versions`` entry was written with, each at "1".
 LANGUAGES_BEFORE_VERSIONS = ("python", "javascript", "typescript", "tsx", "go", "java", "rust", "c", "cpp",

@@ -112,6 +112,14 @@ def test_sbt_build() -> None:
     assert sbt.entry_points == ["acme.shop.Main"]
 
 
+def test_luarocks_project() -> None:
+    deps = FIXTURES / "deps" / "lua"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (rock,) = [b for b in detect_builds(str(deps), files) if b.tool == "luarocks"]
+    assert rock.manifest == "shop-1.0-1.rockspec" and rock.modules == ["shop"]
+    assert rock.unit_command == "busted" and rock.full_command == "luarocks make shop-1.0-1.rockspec && busted"
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

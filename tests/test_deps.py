@@ -156,6 +156,12 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("core/src/test/scala/acme/shop/CartSuite.scala", "acme.shop.model.Drinks",
          "core/src/main/scala/acme/shop/model/Item.scala"),                  # one of several in a file
     ],
+    "lua": [
+        ("src/shop/init.lua", "shop.cart", "src/shop/cart/init.lua"),          # a/b/init.lua under src/
+        ("src/shop/cart/init.lua", "shop.price", "src/shop/price.lua"),
+        ("src/shop/cart/init.lua", "cjson", "ext:cjson"),
+        ("spec/shop/cart_spec.lua", "shop.cart", "src/shop/cart/init.lua"),
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs

@@ -156,6 +156,12 @@ def test_scala_imports() -> None:
                                    ("p.Q", [], 0, "import", 6), ("r.S", [], 0, "import", 6)]
 
 
+def test_lua_requires() -> None:
+    src = ('local a = require("x.y")\nlocal b = require "z"\nlocal c = require[[w]]\n'
+           'local d = require("p" .. name)\nlocal e = obj.require("q")\n')
+    assert _rows("lua", src) == [("x.y", [], 0, "require", 1), ("z", [], 0, "require", 2), ("w", [], 0, "require", 3)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

@@ -59,6 +59,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
     "shell": [("test/cart.bats", "lib/shop/cart.sh", "import")],
     "scala": [("core/src/test/scala/acme/shop/CartSuite.scala", "core/src/main/scala/acme/shop/Cart.scala",
                "naming")],
+    "lua": [("spec/shop/cart_spec.lua", "src/shop/cart/init.lua", "import")],
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -153,6 +154,7 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("test/cart.bats", True), ("tests/cart_test.sh", True), ("lib/cart.sh", False),
     ("core/src/test/scala/a/CartSpec.scala", True), ("src/main/scala/a/Cart.scala", False),
     ("okhttp/src/jvmTest/kotlin/okhttp3/FakeDns.kt", True),  # Gradle's test source sets
+    ("spec/01-unit/cart_spec.lua", True), ("kong/cart.lua", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -164,7 +166,7 @@ def test_is_test_path(path: str, expected: bool) -> None:
     ("T/FooTests.cs", ["Foo"]), ("tests/shapes.rs", ["shapes"]), ("tests/__init__.py", []),
     ("a/FooTest.kt", ["Foo"]), ("Tests/ShopTests/CartTests.swift", ["Cart"]),
     ("tests/Unit/CartTest.php", ["Cart"]), ("test/cart.bats", ["cart"]), ("tests/cart_test.sh", ["cart"]),
-    ("a/CartSpec.scala", ["Cart"]), ("a/CartSuite.scala", ["Cart"]),
+    ("a/CartSpec.scala", ["Cart"]), ("a/CartSuite.scala", ["Cart"]), ("spec/01-unit/cart_spec.lua", ["cart"]),
 ])
 def test_source_candidates(path: str, stems: list[str]) -> None:
     assert source_candidates(path) == stems
@@ -189,6 +191,8 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("test/cart.bats", None, "bats test/cart.bats"),
     ("test/cart.bats", "sums items", "bats test/cart.bats -f '^sums\\ items$'"),
     ("tests/cart_test.sh", None, "bash tests/cart_test.sh"),
+    ("spec/cart_spec.lua", None, "busted spec/cart_spec.lua"),
+    ("spec/cart_spec.lua", "adds (two) items", "busted spec/cart_spec.lua --filter 'adds %(two%) items'"),
     ("src/test/scala/a/CartSpec.scala", None, "sbt 'testOnly *CartSpec'"),
     ("src/test/scala/a/CartSpec.scala", "sums items", "sbt 'testOnly *CartSpec -- -z \"sums items\"'"),
     ("tests/CartTest.php", "testTotal", "vendor/bin/phpunit tests/CartTest.php --filter '/::testTotal( |$)/'"),

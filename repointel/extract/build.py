@@ -3,7 +3,8 @@
 :func:`detect_builds` reads Python (pyproject.toml / setup.cfg / setup.py), Node
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
-(Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), .NET (solutions and projects),
+(Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), LuaRocks
+(rockspecs, busted), .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -682,6 +683,30 @@ def _sbt(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- luarocks
+
+_ROCK_PACKAGE = re.compile(r"""(?m)^\s*package\s*=\s*["']([\w.-]+)["']""")
+
+
+def _luarocks(repo: _Repo) -> list[BuildInfo]:
+    """LuaRocks projects (``*.rockspec``; one project per folder, its newest spec the manifest):
+    busted when the project has specs, ``luarocks make`` to build."""
+    by_dir: dict[str, list[str]] = {}
+    for f in repo.files:
+        if f.endswith(".rockspec"):
+            by_dir.setdefault(posixpath.dirname(f), []).append(f)
+    out = []
+    for d, specs in sorted(by_dir.items()):
+        manifest = sorted(specs)[-1]
+        names = list(dict.fromkeys(m.group(1) for s in specs if (m := _ROCK_PACKAGE.search(repo.read(s) or ""))))
+        busted = repo.has(d, ".busted") or any(f.startswith(_join(d, "spec/")) for f in repo.files)
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="luarocks", manifest=manifest, modules=names, unit_command=p + "busted" if busted else None,
+            full_command=f"{p}luarocks make {shlex.quote(posixpath.basename(manifest))}" + (" && busted" if busted else "")))
+    return out
+
+
 # --------------------------------------------------------------------------- composer
 
 _PHPUNIT_CONFIGS = ("phpunit.xml", "phpunit.xml.dist", "phpunit.dist.xml")
@@ -851,8 +876,8 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
 DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitlab_ci"})
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
-    _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _dotnet, _make, _cmake,
-    _docker, _ci,
+    _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _dotnet, _make,
+    _cmake, _docker, _ci,
 ]
 
 

@@ -12,7 +12,7 @@ Conventions shared by every language:
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -878,6 +878,36 @@ class _Shell:
         return None, None
 
 
+#: Folders commonly on a Lua project's ``package.path`` besides its root (neovim plugins' lua/,
+#: rocks' src/ and lib/), tried in this order before any other folder.
+_LUA_ROOTS = ("", "lua", "src", "lib")
+
+
+class _Lua:
+    """Lua: ``require "a.b"`` → ``a/b.lua`` or ``a/b/init.lua`` under the root, lua/, src/ or
+    lib/, else under any folder (a rockspec maps modules to files; its usual map is this one)."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+
+    def _candidates(self, module: str) -> tuple[str, str]:
+        base = module.replace(".", "/")
+        return f"{base}.lua", f"{base}/init.lua"
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The module's file; else the rock (first segment) it belongs to."""
+        for root in _LUA_ROOTS:
+            for rel in self._candidates(rec.module):
+                cand = _join(root, rel)
+                if cand is not None and cand in self.fs.all:
+                    return cand, None
+        for rel in self._candidates(rec.module):
+            hits = [f for f in self.fs.named(posixpath.basename(rel)) if f.endswith("/" + rel)]
+            if hits:
+                return _closest(importer, hits), None
+        return None, rec.module.split(".")[0]
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -1073,6 +1103,10 @@ class ImportResolver:
         return _Shell(self._fs)
 
     @cached_property
+    def _lua(self) -> _Lua:
+        return _Lua(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -1103,6 +1137,7 @@ class ImportResolver:
             "swift": lambda i, r: self._swift.resolve(i, r),
             "php": lambda i, r: self._php.resolve(i, r),
             "bash": lambda i, r: self._shell.resolve(i, r),
+            "lua": lambda i, r: self._lua.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),

@@ -15,7 +15,7 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   ``use_const`` (a namespaced name, names = [alias]) and ``require`` / ``require_once`` /
   ``include`` / ``include_once`` (a path; ``./x.php`` when built from ``__DIR__``); Bash
   ``source`` (a literal path), ``source_tail`` (the path after an expansion: ``$ROOT/lib/x.sh``)
-  and bats' ``load``; Scala ``import`` / ``wildcard`` (``a.b._``, ``a.b.*``), one row per selector.
+  and bats' ``load``; Scala ``import`` / ``wildcard`` (``a.b._``, ``a.b.*``), one row per selector; Lua ``require``.
 """
 
 from __future__ import annotations
@@ -293,6 +293,18 @@ def _scala_selectors(node: Node, base: str, selectors: Node) -> Iterator[ImportR
                                    kind="import")
 
 
+def _lua_require(node: Node) -> Iterator[ImportRecord]:
+    """``require("a.b")``, ``require "a.b"``, ``require 'a.b'`` (a literal module name)."""
+    if _text(node.child_by_field_name("name")) != "require":
+        return
+    args = node.child_by_field_name("arguments")
+    arg = args if args is not None and args.type == "string" else (
+        args.named_children[0] if args is not None and args.named_children else None)
+    content = arg.child_by_field_name("content") if arg is not None and arg.type == "string" else None
+    if content is not None:
+        yield ImportRecord(module=_text(content), line=_line(node), kind="require")
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -442,6 +454,7 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
     "bash": ((b"source", {"command": _shell_source}), (b". ", {"command": _shell_source}),
              (b"load", {"command": _shell_source})),
     "scala": ((b"import", {"import_declaration": _scala_import}),),
+    "lua": ((b"require", {"function_call": _lua_require}),),
 }
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).

@@ -76,6 +76,7 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
     "scala": {"class_definition": "class", "object_definition": "class", "trait_definition": "trait",
               "enum_definition": "enum", "type_definition": "type", "function_definition": "function",
               "function_declaration": "function", "val_definition": "variable"},
+    "lua": {"function_declaration": "function"},
 }
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: Words before a definition's name that make its kind more precise than its node type does
@@ -147,6 +148,8 @@ def _name_of(node: Node, lang: str) -> Node | None:
         return _kotlin_name(node)
     if lang == "swift":
         return _swift_name(node, name)
+    if lang == "lua" and name is not None and name.type in _LUA_INDEXED:  # M.total, M:describe
+        return name.child_by_field_name(_LUA_INDEXED[name.type])
     if name is None and node.type == "const_element":  # PHP: const A = 1, B = 2;
         return next((c for c in node.named_children if c.type == "name"), None)
     if name is None and node.type == "val_definition":  # Scala: `val x = …` (a tuple pattern: none)
@@ -185,6 +188,11 @@ def _swift_name(node: Node, name: Node | None) -> Node | None:
 
 def _is_swift_extension(node: Node) -> bool:
     return any(c.type == "extension" for c in node.children)
+
+
+#: Lua functions stored in a table (``function M.total``, ``function M:describe``): the field
+#: holding the function's own name.
+_LUA_INDEXED = {"dot_index_expression": "field", "method_index_expression": "method"}
 
 
 def _body(node: Node) -> Node | None:
@@ -279,8 +287,8 @@ def _comment_doc(node: Node) -> str:
 
 
 def _owner(node: Node, data: bytes, lang: str) -> str | None:
-    """Go receiver type / Rust impl type / the type a Swift extension extends, that a function
-    belongs to."""
+    """Go receiver type / Rust impl type / the type a Swift extension extends / the Lua table a
+    function is stored in, that a function belongs to."""
     if lang == "go" and node.type == "method_declaration":
         recv = node.child_by_field_name("receiver")
         if recv is not None:
@@ -293,6 +301,10 @@ def _owner(node: Node, data: bytes, lang: str) -> str | None:
         if parent is not None and parent.type == "class_declaration" and _is_swift_extension(parent):
             typ = parent.child_by_field_name("name")
             return (typ.text or b"").decode("utf-8", "replace").split("<")[0] if typ is not None else None
+    if lang == "lua":  # function M.a.b: the table path M.a
+        name = node.child_by_field_name("name")
+        table = name.child_by_field_name("table") if name is not None and name.type in _LUA_INDEXED else None
+        return (table.text or b"").decode("utf-8", "replace").replace(":", ".") if table is not None else None
     if lang == "rust":
         parent = node.parent
         while parent is not None and parent.type not in ("impl_item", "source_file", "trait_item"):

@@ -84,7 +84,7 @@ MAX_REFERENCE_LINKS = 3
 MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
-_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash)$|\.bats$|"
+_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash|lua)$|\.bats$|"
                  r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|Test\.php$|Tests?\.swift$|"
                  r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
@@ -105,7 +105,7 @@ _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[
 #: language exercise sources of the other in mixed projects.
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
            ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
-           ".scala": "scala",
+           ".scala": "scala", ".lua": "lua",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -119,6 +119,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "php": (re.compile(r"^(.+?)Test$"),),
     "sh": (re.compile(r"^(.+)_(test|spec)$"), re.compile(r"^test_(.+)$")),
     "scala": (re.compile(r"^(.+?)(Spec|Suite|Tests?|IT)$"),),
+    "lua": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
@@ -401,7 +402,7 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
     ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
     ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
-    ``bats path``, ``sbt 'testOnly *Spec'``."""
+    ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -429,6 +430,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
     if fam == "sh":
         return _shell_test_command(test_path, test_name)
+    if fam == "lua":  # busted (a test's name is a Lua pattern to --filter)
+        return f"busted {_q(test_path)}" + (f" --filter {_q(_lua_pattern(test_name))}" if test_name else "")
     if fam == "scala":  # ScalaTest's -z and MUnit's filter both take the test's name
         return f"sbt {_q(_sbt_test_only(stem, [test_name] if test_name else []))}"
     if fam == "php":
@@ -446,6 +449,11 @@ def _shell_test_command(test_path: str, test_name: str | None) -> str | None:
     if may_be_script(test_path):
         return None
     return f"bash {_q(test_path)}"
+
+
+def _lua_pattern(name: str) -> str:
+    """``name`` as a Lua pattern matching itself (busted's ``--filter``)."""
+    return re.sub(r"([%^$().\[\]*+?-])", r"%\1", name)
 
 
 def _sbt_test_only(stem: str, names: Sequence[str]) -> str:

@@ -30,6 +30,7 @@ EXTENSIONS: dict[str, str] = {
     ".php": "php",
     ".sh": "bash", ".bash": "bash", ".bats": "bash",
     ".scala": "scala", ".sc": "scala",
+    ".lua": "lua",
 }
 #: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
 SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
@@ -53,6 +54,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "php": ("tree_sitter_php", "language_php"),  # PHP inside HTML: a .php file may hold both
     "bash": ("tree_sitter_bash", "language"),
     "scala": ("tree_sitter_scala", "language"),
+    "lua": ("tree_sitter_lua", "language"),
 }
 
 #: Every language we parse.
