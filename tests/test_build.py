@@ -120,6 +120,17 @@ def test_luarocks_project() -> None:
     assert rock.unit_command == "busted" and rock.full_command == "luarocks make shop-1.0-1.rockspec && busted"
 
 
+def test_mix_umbrella(tmp_path: Path) -> None:
+    write_files(tmp_path, {"mix.exs": "defmodule U.MixProject do\n  use Mix.Project\n  def project, do: [apps_path: \"apps\"]\nend\n",
+                           "apps/shop/mix.exs": "def project, do: [app: :shop]\n",
+                           "apps/web/mix.exs": "def project, do: [app: :shop_web, escript: [main_module: ShopWeb.CLI]]\n"})
+    files = ["mix.exs", "apps/shop/mix.exs", "apps/web/mix.exs"]
+    (mix,) = [b for b in detect_builds(str(tmp_path), files) if b.tool == "mix"]
+    assert mix.manifest == "mix.exs" and mix.modules == ["shop", "shop_web"]
+    assert mix.unit_command == "mix test" and mix.full_command == "mix compile --warnings-as-errors && mix test"
+    assert mix.module_commands == {"shop": "cd apps/shop && mix test", "shop_web": "cd apps/web && mix test"}
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

@@ -162,6 +162,17 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("src/shop/cart/init.lua", "cjson", "ext:cjson"),
         ("spec/shop/cart_spec.lua", "shop.cart", "src/shop/cart/init.lua"),
     ],
+    "elixir": [
+        ("lib/shop.ex", "Shop.Cart", "lib/shop/cart.ex"),
+        ("lib/shop/cart.ex", "Shop.Item", "lib/shop/item.ex"),                 # alias Shop.{Item, Price}
+        ("lib/shop/cart.ex", "Shop.Price", "lib/shop/price.ex"),
+        ("lib/shop/cart.ex", "Logger", "ext:Logger"),
+        ("lib/shop_web/cart_json.ex", "Shop.Cart.Line", "lib/shop/cart.ex"),    # nested in cart.ex
+        ("lib/shop_web/cart_json.ex", "Shop.Price", "lib/shop/price.ex"),
+        ("test/shop/cart_test.exs", "Shop.Fixtures", "test/support/fixtures.ex"),
+        ("test/shop/cart_test.exs", "ExUnit.Case", "ext:ExUnit"),
+        ("mix.exs", "Mix.Project", "ext:Mix"),
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs

@@ -162,6 +162,14 @@ def test_lua_requires() -> None:
     assert _rows("lua", src) == [("x.y", [], 0, "require", 1), ("z", [], 0, "require", 2), ("w", [], 0, "require", 3)]
 
 
+def test_elixir_directives() -> None:
+    src = ("defmodule A do\n  alias B.C\n  alias B.{D, E}\n  alias B.F, as: G\n  import H, only: [x: 1]\n"
+           "  require Logger\n  use GenServer\n  def user(x), do: x\nend\n")
+    assert _rows("elixir", src) == [("B.C", [], 0, "alias", 2), ("B.D", [], 0, "alias", 3), ("B.E", [], 0, "alias", 3),
+                                    ("B.F", ["G"], 0, "alias", 4), ("H", [], 0, "import", 5),
+                                    ("Logger", [], 0, "require", 6), ("GenServer", [], 0, "use", 7)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

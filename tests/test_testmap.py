@@ -60,6 +60,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
     "scala": [("core/src/test/scala/acme/shop/CartSuite.scala", "core/src/main/scala/acme/shop/Cart.scala",
                "naming")],
     "lua": [("spec/shop/cart_spec.lua", "src/shop/cart/init.lua", "import")],
+    "elixir": [("test/shop/cart_test.exs", "lib/shop/cart.ex", "naming")],  # and aliased
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -155,6 +156,7 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("core/src/test/scala/a/CartSpec.scala", True), ("src/main/scala/a/Cart.scala", False),
     ("okhttp/src/jvmTest/kotlin/okhttp3/FakeDns.kt", True),  # Gradle's test source sets
     ("spec/01-unit/cart_spec.lua", True), ("kong/cart.lua", False),
+    ("test/shop/cart_test.exs", True), ("lib/shop/cart.ex", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -167,6 +169,7 @@ def test_is_test_path(path: str, expected: bool) -> None:
     ("a/FooTest.kt", ["Foo"]), ("Tests/ShopTests/CartTests.swift", ["Cart"]),
     ("tests/Unit/CartTest.php", ["Cart"]), ("test/cart.bats", ["cart"]), ("tests/cart_test.sh", ["cart"]),
     ("a/CartSpec.scala", ["Cart"]), ("a/CartSuite.scala", ["Cart"]), ("spec/01-unit/cart_spec.lua", ["cart"]),
+    ("test/shop/cart_test.exs", ["cart"]),
 ])
 def test_source_candidates(path: str, stems: list[str]) -> None:
     assert source_candidates(path) == stems
@@ -192,6 +195,8 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("test/cart.bats", "sums items", "bats test/cart.bats -f '^sums\\ items$'"),
     ("tests/cart_test.sh", None, "bash tests/cart_test.sh"),
     ("spec/cart_spec.lua", None, "busted spec/cart_spec.lua"),
+    ("test/shop/cart_test.exs", None, "mix test test/shop/cart_test.exs"),
+    ("test/shop/cart_test.exs", "sums items", "mix test test/shop/cart_test.exs --only 'test:test sums items'"),
     ("spec/cart_spec.lua", "adds (two) items", "busted spec/cart_spec.lua --filter 'adds %(two%) items'"),
     ("src/test/scala/a/CartSpec.scala", None, "sbt 'testOnly *CartSpec'"),
     ("src/test/scala/a/CartSpec.scala", "sums items", "sbt 'testOnly *CartSpec -- -z \"sums items\"'"),
@@ -211,6 +216,8 @@ def test_focused_test_command(path: str, name: str | None, command: str | None) 
      "cd svc && ./gradlew test --tests CartTest"),  # the nearest build owns the test
     ("core/src/test/scala/a/CartSpec.scala", "sbt 'testOnly *CartSpec'",
      [("sbt", "svc/build.sbt", "cd svc && sbt test"), ("sbt", "build.sbt", "sbt test")], "sbt 'testOnly *CartSpec'"),
+    ("apps/shop/test/cart_test.exs", "mix test apps/shop/test/cart_test.exs",
+     [("mix", "mix.exs", "mix test")], "mix test apps/shop/test/cart_test.exs"),
     ("pkg/tests/CartTest.php", "vendor/bin/phpunit pkg/tests/CartTest.php",
      [("composer", "pkg/composer.json", "cd pkg && composer test")], "cd pkg && composer test -- tests/CartTest.php"),
     ("tests/CartTest.php", "vendor/bin/phpunit tests/CartTest.php",

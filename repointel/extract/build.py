@@ -4,7 +4,7 @@
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
 (Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), LuaRocks
-(rockspecs, busted), .NET (solutions and projects),
+(rockspecs, busted), Mix (umbrella apps), .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -683,6 +683,35 @@ def _sbt(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- mix
+
+_MIX_APP = re.compile(r"\bapp:\s*:(\w+)")
+_MIX_ESCRIPT = re.compile(r"main_module:\s*([\w.]+)")
+
+
+def _mix(repo: _Repo) -> list[BuildInfo]:
+    """Mix projects (mix.exs): an umbrella's apps (apps/*/mix.exs) as modules with their own
+    ``mix test``; an escript's main module as the entry point."""
+    manifests = repo.named("mix.exs")
+    dirs = {posixpath.dirname(m) for m in manifests}
+    out = []
+    for manifest in manifests:
+        d = posixpath.dirname(manifest)
+        if d and _owner_dir(posixpath.dirname(d), dirs) is not None:
+            continue  # an umbrella app, or a nested project's fixture
+        text = repo.read(manifest) or ""
+        apps = [m for m in manifests if m != manifest and m.startswith(_join(d, ""))]
+        names = {m: (found.group(1) if (found := _MIX_APP.search(repo.read(m) or "")) else
+                     posixpath.basename(posixpath.dirname(m))) for m in apps}
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="mix", manifest=manifest, modules=list(names.values()) or _MIX_APP.findall(text)[:1],
+            unit_command=p + "mix test", full_command=p + "mix compile --warnings-as-errors && mix test",
+            entry_points=_MIX_ESCRIPT.findall(text)[:_MAX_ENTRY_POINTS],
+            module_commands={names[m]: f"cd {shlex.quote(posixpath.dirname(m))} && mix test" for m in apps}))
+    return out
+
+
 # --------------------------------------------------------------------------- luarocks
 
 _ROCK_PACKAGE = re.compile(r"""(?m)^\s*package\s*=\s*["']([\w.-]+)["']""")
@@ -876,8 +905,8 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
 DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitlab_ci"})
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
-    _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _dotnet, _make,
-    _cmake, _docker, _ci,
+    _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _mix, _dotnet,
+    _make, _cmake, _docker, _ci,
 ]
 
 

@@ -12,7 +12,7 @@ Conventions shared by every language:
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -908,6 +908,45 @@ class _Lua:
         return None, rec.module.split(".")[0]
 
 
+def elixir_underscore(alias: str) -> str:
+    """Elixir's ``Macro.underscore``: ``ShopWeb.UserController`` → ``shop_web/user_controller``."""
+    parts = []
+    for seg in alias.split("."):
+        seg = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", seg)
+        parts.append(re.sub(r"([a-z\d])([A-Z])", r"\1_\2", seg).lower())
+    return "/".join(parts)
+
+
+class _Elixir:
+    """Elixir: a module by the file its name spells (``Shop.Cart`` → ``…/shop/cart.ex`` under
+    lib/, test/support/ or an umbrella app's lib/); a module nested in another's file → that file."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.by_path: dict[str, list[str]] = {}  # underscored path suffix → files
+        for f in fs.all:
+            if f.endswith((".ex", ".exs")) and not f.endswith("_test.exs"):
+                segs = f.rsplit(".", 1)[0].split("/")
+                for i in range(len(segs)):
+                    self.by_path.setdefault("/".join(segs[i:]), []).append(f)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The defining file; else the module's first segment (``Ecto``, ``Logger``) as external.
+        test/support/ files are named by the module's last segment (``Shop.Fixtures`` →
+        test/support/fixtures.ex)."""
+        parts = elixir_underscore(rec.module).split("/")
+        support = [f for f in self.by_path.get(parts[-1], ()) if posixpath.basename(_parent(f)) == "support"]
+        if support and not self.by_path.get("/".join(parts)):
+            return _closest(importer, support), None
+        while parts:
+            found = self.by_path.get("/".join(parts), ())
+            hit = _closest(importer, [f for f in found if "/lib/" in f"/{f}" or "/support/" in f] or found)
+            if hit is not None and (len(parts) > 1 or posixpath.basename(_parent(hit)) in ("lib", "support")):
+                return hit, None
+            parts.pop()
+        return None, rec.module.split(".")[0]
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -1107,6 +1146,10 @@ class ImportResolver:
         return _Lua(self._fs)
 
     @cached_property
+    def _elixir(self) -> _Elixir:
+        return _Elixir(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -1138,6 +1181,7 @@ class ImportResolver:
             "php": lambda i, r: self._php.resolve(i, r),
             "bash": lambda i, r: self._shell.resolve(i, r),
             "lua": lambda i, r: self._lua.resolve(i, r),
+            "elixir": lambda i, r: self._elixir.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),

@@ -15,7 +15,8 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   ``use_const`` (a namespaced name, names = [alias]) and ``require`` / ``require_once`` /
   ``include`` / ``include_once`` (a path; ``./x.php`` when built from ``__DIR__``); Bash
   ``source`` (a literal path), ``source_tail`` (the path after an expansion: ``$ROOT/lib/x.sh``)
-  and bats' ``load``; Scala ``import`` / ``wildcard`` (``a.b._``, ``a.b.*``), one row per selector; Lua ``require``.
+  and bats' ``load``; Scala ``import`` / ``wildcard`` (``a.b._``, ``a.b.*``), one row per selector; Lua ``require``;
+  Elixir ``alias`` / ``import`` / ``require`` / ``use`` (a module; names = [the ``as:`` alias]).
 """
 
 from __future__ import annotations
@@ -305,6 +306,38 @@ def _lua_require(node: Node) -> Iterator[ImportRecord]:
         yield ImportRecord(module=_text(content), line=_line(node), kind="require")
 
 
+def _elixir_directive(node: Node) -> Iterator[ImportRecord]:
+    """``alias A.B``, ``alias A.{B, C}`` (one row each), ``alias A.B, as: C`` (names = [C]),
+    ``import``, ``require`` and ``use``: kind = the directive."""
+    target = node.child_by_field_name("target")
+    kind = _text(target) if target is not None and target.type == "identifier" else ""
+    args = next((c for c in node.named_children if c.type == "arguments"), None)
+    if kind not in _ELIXIR_DIRECTIVES or args is None or not args.named_children:
+        return
+    first = args.named_children[0]
+    alias = _elixir_as(args)
+    if first.type == "alias":
+        yield ImportRecord(module=_text(first), names=[alias] if alias else [], line=_line(node), kind=kind)
+    elif first.type == "dot" and kind == "alias":  # alias A.{B, C}
+        base = first.child_by_field_name("left")
+        group = first.child_by_field_name("right")
+        for member in (group.named_children if group is not None else []):
+            if member.type == "alias" and base is not None:
+                yield ImportRecord(module=f"{_text(base)}.{_text(member)}", line=_line(node), kind=kind)
+
+
+def _elixir_as(args: Node) -> str:
+    """The ``as:`` of an alias directive's keywords, else ''."""
+    for kw in (c for c in args.named_children if c.type == "keywords"):
+        for pair in kw.named_children:
+            if _text(pair.child_by_field_name("key")).strip().rstrip(":") == "as":
+                return _text(pair.child_by_field_name("value"))
+    return ""
+
+
+_ELIXIR_DIRECTIVES = frozenset({"alias", "import", "require", "use"})
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -455,6 +488,7 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
              (b"load", {"command": _shell_source})),
     "scala": ((b"import", {"import_declaration": _scala_import}),),
     "lua": ((b"require", {"function_call": _lua_require}),),
+    "elixir": tuple((word, {"call": _elixir_directive}) for word in (b"alias", b"import", b"require", b"use")),
 }
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).

@@ -77,6 +77,7 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
               "enum_definition": "enum", "type_definition": "type", "function_definition": "function",
               "function_declaration": "function", "val_definition": "variable"},
     "lua": {"function_declaration": "function"},
+    "elixir": {"call": "function"},  # every form is a call: _ELIXIR_DEFS says which define what
 }
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: Words before a definition's name that make its kind more precise than its node type does
@@ -95,7 +96,7 @@ _DEF_PARENTS: dict[str, dict[str, frozenset[str]]] = {
     "scala": {"val_definition": frozenset({"compilation_unit", "object_definition", "package_object"})},
 }
 #: Bodies that are children without a ``body`` field: the signature stops where they start.
-_BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body", "protocol_body"})
+_BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body", "protocol_body", "do_block"})
 _IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_identifier",
                 "constant", "name", "simple_identifier")
 #: Node types of _IDENT_TYPES that are not one token in a language: Swift's ``identifier`` is a
@@ -104,7 +105,10 @@ _NOT_IDENTS: dict[str, frozenset[str]] = {"swift": frozenset({"identifier"})}
 #: Tokens that name things in a language beyond _IDENT_TYPES: Bash calls a function or a script
 #: by a ``word`` (a command's name, or an argument: ``run greet``, ``trap cleanup EXIT``) and
 #: reads a variable by its ``variable_name``.
-_MORE_IDENTS: dict[str, tuple[str, ...]] = {"bash": ("word", "variable_name")}
+_MORE_IDENTS: dict[str, tuple[str, ...]] = {"bash": ("word", "variable_name"), "elixir": ("alias",)}
+#: Languages whose module names are dotted tokens (Elixir's ``Shop.Cart``): a reference counts
+#: under the last segment, the name its definition has.
+_DOTTED_TOKENS = frozenset({"elixir"})
 
 
 @cache
@@ -148,6 +152,8 @@ def _name_of(node: Node, lang: str) -> Node | None:
         return _kotlin_name(node)
     if lang == "swift":
         return _swift_name(node, name)
+    if lang == "elixir":
+        return _elixir_name(node)
     if lang == "lua" and name is not None and name.type in _LUA_INDEXED:  # M.total, M:describe
         return name.child_by_field_name(_LUA_INDEXED[name.type])
     if name is None and node.type == "const_element":  # PHP: const A = 1, B = 2;
@@ -195,6 +201,47 @@ def _is_swift_extension(node: Node) -> bool:
 _LUA_INDEXED = {"dot_index_expression": "field", "method_index_expression": "method"}
 
 
+#: Elixir's defining macros → the kind of what they define.
+_ELIXIR_DEFS = {"defmodule": "module", "defprotocol": "interface", "defimpl": "module", "def": "function",
+                "defp": "function", "defmacro": "macro", "defmacrop": "macro", "defdelegate": "function",
+                "defguard": "function", "defguardp": "function"}
+
+
+def _elixir_macro(node: Node) -> str:
+    target = node.child_by_field_name("target")
+    return (target.text or b"").decode("utf-8", "replace") if target is not None and target.type == "identifier" else ""
+
+
+def _elixir_name(node: Node) -> Node | None:
+    """The module's alias (``defmodule Shop.Cart``) or the function's name (``def add(a)``,
+    ``def empty``, ``def f(x) when …``); None for a call that defines nothing."""
+    if _elixir_macro(node) not in _ELIXIR_DEFS:
+        return None
+    args = next((c for c in node.named_children if c.type == "arguments"), None)
+    head = args.named_children[0] if args is not None and args.named_children else None
+    if head is not None and head.type == "binary_operator":  # a guard: f(x) when …
+        head = head.child_by_field_name("left")
+    if head is not None and head.type == "call":
+        head = head.child_by_field_name("target")
+    return head if head is not None and head.type in ("alias", "identifier") else None
+
+
+def _elixir_doc(node: Node) -> str:
+    """The first line of a function's ``@doc`` (just above it) or a module's ``@moduledoc`` (the
+    first form of its body)."""
+    if _elixir_macro(node) in ("defmodule", "defprotocol"):
+        block = next((c for c in node.named_children if c.type == "do_block"), None)
+        attr = block.named_children[0] if block is not None and block.named_children else None
+        want = "moduledoc"
+    else:
+        attr, want = node.prev_named_sibling, "doc"
+    call = attr.child_by_field_name("operand") if attr is not None and attr.type == "unary_operator" else None
+    if call is None or _elixir_macro(call) != want:
+        return ""
+    text = (call.text or b"").decode("utf-8", "replace")[len(want):].strip().strip("~SsDd").strip('"')
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:MAX_SIGNATURE]
+
+
 def _body(node: Node) -> Node | None:
     body = node.child_by_field_name("body")
     if body is None:
@@ -217,8 +264,10 @@ def _is_definition(node: Node, lang: str) -> bool:
 
 
 def _kind(node: Node, name: Node, data: bytes, lang: str, kind: str) -> str:
-    """``kind`` made precise by the words before the name (:data:`_HEAD_KINDS`); a variable
-    named in capitals, or declared ``const``, is a constant."""
+    """``kind`` made precise by the words before the name (:data:`_HEAD_KINDS`) or Elixir's
+    defining macro; a variable named in capitals, or declared ``const``, is a constant."""
+    if lang == "elixir":
+        return _ELIXIR_DEFS[_elixir_macro(node)]
     if kind == "variable":
         head = data[node.start_byte:name.start_byte]
         text = data[name.start_byte:name.end_byte]
@@ -361,9 +410,10 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         name_node = _name_of(node, lang)
         if name_node is None:
             continue
-        name = (name_node.text or b"").decode("utf-8", "replace")
-        if not name or "\n" in name:
+        shown = (name_node.text or b"").decode("utf-8", "replace")
+        if not shown or "\n" in shown:
             continue
+        name = shown.rsplit(".", 1)[-1] if lang == "elixir" else shown  # defmodule Shop.Cart: Cart
         def_names.add((name_node.start_byte, name_node.end_byte, name_node.type))
         while stack and stack[-1][0] <= node.start_byte:
             stack.pop()
@@ -378,11 +428,12 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         start = node
         if node.parent is not None and node.parent.type in _WRAPPERS:
             start = node.parent  # decorators, Go's `type` keyword: the definition starts there
-        qual = f"{parent}.{name}" if parent else name
+        qual = f"{parent}.{shown}" if parent else shown
         defs.append(DefRow(
             name, qual, kind, start.start_point[0] + 1, node.end_point[0] + 1, start.start_byte,
             node.end_byte, _signature(node, data, lang),
-            _python_doc(node) if lang == "python" else _comment_doc(start), parent,
+            _python_doc(node) if lang == "python" else _elixir_doc(node) if lang == "elixir" else _comment_doc(start),
+            parent,
         ))
         if node.type not in _NOT_SCOPES:
             stack.append((node.end_byte, qual, kind))
@@ -390,7 +441,7 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         assigns = _python_assignments(tree, data)
         def_names.update((d.start_byte, d.start_byte + len(d.name.encode()), "identifier") for d in assigns)
         defs = sorted(defs + assigns, key=lambda d: (d.start_byte, -d.end_byte))
-    return defs, _count_refs(captured.get("r", []), data, def_names, _ident_types(lang))
+    return defs, _count_refs(captured.get("r", []), data, def_names, _ident_types(lang), lang in _DOTTED_TOKENS)
 
 
 def references_in(lang: str, tree: Tree, data: bytes, start_byte: int, end_byte: int) -> dict[str, int]:
@@ -408,11 +459,11 @@ def references_in(lang: str, tree: Tree, data: bytes, start_byte: int, end_byte:
         name_node = _name_of(node, lang) if node.start_byte >= start_byte and node.end_byte <= end_byte else None
         if name_node is not None:
             def_names.add((name_node.start_byte, name_node.end_byte, name_node.type))
-    return _count_refs(inside, data, def_names, _ident_types(lang))
+    return _count_refs(inside, data, def_names, _ident_types(lang), lang in _DOTTED_TOKENS)
 
 
 def _count_refs(idents: list[Node], data: bytes, def_names: set[tuple[int, int, str]],
-                ident_types: frozenset[str]) -> dict[str, int]:
+                ident_types: frozenset[str], last_segment: bool = False) -> dict[str, int]:
     """Identifier tokens by text, less the tokens that name a definition: counted in one C-level
     pass (a Python loop over ~1.5M nodes on the stdlib costs twice as much)."""
     counts = Counter(data[n.start_byte : n.end_byte] for n in idents)
@@ -422,4 +473,9 @@ def _count_refs(idents: list[Node], data: bytes, def_names: set[tuple[int, int, 
             counts[key] -= 1
             if counts[key] <= 0:
                 del counts[key]
+    if last_segment:
+        merged: Counter[bytes] = Counter()
+        for k, v in counts.items():
+            merged[k.rsplit(b".", 1)[-1]] += v
+        counts = merged
     return {k.decode("utf-8", "replace"): v for k, v in counts.items()}

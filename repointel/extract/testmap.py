@@ -105,7 +105,7 @@ _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[
 #: language exercise sources of the other in mixed projects.
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
            ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
-           ".scala": "scala", ".lua": "lua",
+           ".scala": "scala", ".lua": "lua", ".ex": "ex", ".exs": "ex",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -120,6 +120,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "sh": (re.compile(r"^(.+)_(test|spec)$"), re.compile(r"^test_(.+)$")),
     "scala": (re.compile(r"^(.+?)(Spec|Suite|Tests?|IT)$"),),
     "lua": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
+    "ex": (re.compile(r"^(.+)_test$"),),
     "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
@@ -402,7 +403,7 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
     ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
     ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
-    ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``."""
+    ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``, ``mix test path``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -430,6 +431,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
     if fam == "sh":
         return _shell_test_command(test_path, test_name)
+    if fam == "ex":  # ExUnit names a test "test <its name>"
+        return f"mix test {_q(test_path)}" + (f" --only {_q('test:test ' + test_name)}" if test_name else "")
     if fam == "lua":  # busted (a test's name is a Lua pattern to --filter)
         return f"busted {_q(test_path)}" + (f" --filter {_q(_lua_pattern(test_name))}" if test_name else "")
     if fam == "scala":  # ScalaTest's -z and MUnit's filter both take the test's name
@@ -472,7 +475,7 @@ def _php_filter(names: Sequence[str]) -> str:
 _ONE_SCRIPT = re.compile(r"(?:^|&& )(?:npm|pnpm|yarn|bun)(?: run)? [\w:.-]+$")
 #: Build tools whose unit command can be narrowed to one test, per file family.
 _NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun"), "swift": ("swiftpm",), "php": ("composer",),
-               "scala": ("sbt",)}
+               "scala": ("sbt",), "ex": ("mix",)}
 
 
 def _owning_build(test_path: str, builds: Sequence[tuple[str, str, str | None]],
@@ -508,6 +511,9 @@ def focused_command(test_path: str, generic: str | None,
             return f"{unit} --filter {_q(stem)}"
         if tool == "sbt" and unit.endswith("sbt test"):
             return f"{unit[:-len('test')]}{_q(_sbt_test_only(stem, []))}"
+        if tool == "mix" and unit.endswith("mix test"):
+            d = posixpath.dirname(manifest)
+            return f"{unit} {_q(test_path[len(d) + 1:] if d else test_path)}"
         if tool == "composer":
             d = posixpath.dirname(manifest)
             rel = test_path[len(d) + 1:] if d else test_path

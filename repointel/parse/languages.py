@@ -31,6 +31,7 @@ EXTENSIONS: dict[str, str] = {
     ".sh": "bash", ".bash": "bash", ".bats": "bash",
     ".scala": "scala", ".sc": "scala",
     ".lua": "lua",
+    ".ex": "elixir", ".exs": "elixir",
 }
 #: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
 SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
@@ -55,6 +56,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "bash": ("tree_sitter_bash", "language"),
     "scala": ("tree_sitter_scala", "language"),
     "lua": ("tree_sitter_lua", "language"),
+    "elixir": ("tree_sitter_elixir", "language"),
 }
 
 #: Every language we parse.
