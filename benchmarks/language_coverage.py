@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 #: Source extensions of each measured language (the resolver's file set may hold others).
 EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats"),
-        "scala": (".scala",)}
+        "scala": (".scala",), "lua": (".lua",), "elixir": (".ex", ".exs")}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -149,8 +149,37 @@ def shell_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
+def lua_oracle(root: Path, repo: Any) -> Oracle:
+    """Lua: ``require "a.b"`` names the file whose path ends in a/b.lua or a/b/init.lua, when
+    only one does."""
+    files = [p for (p,) in _rows(repo, "SELECT path FROM files WHERE language = 'lua'")]
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        base = module.replace(".", "/")
+        ends = {f for f in files if any(f == e or f.endswith("/" + e) for e in (base + ".lua", base + "/init.lua"))}
+        return ends if len(ends) == 1 else set()
+
+    return named
+
+
+def elixir_oracle(root: Path, repo: Any) -> Oracle:
+    """Elixir: the files whose ``defmodule`` defines the module (the index's qualified module
+    names, nested ones included), when it is defined once outside tests."""
+    defined: dict[str, set[str]] = defaultdict(set)
+    for path, qualname in _rows(repo, "SELECT s.path, s.qualname FROM symbols s JOIN files f USING (path) "
+                                      "WHERE f.language = 'elixir' AND s.kind IN ('module', 'interface')"):
+        defined[qualname].add(path)
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        found = defined.get(module, set())
+        return found if len(found) == 1 else set()
+
+    return named
+
+
 ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle,
-                                                     "bash": shell_oracle, "scala": jvm_oracle}
+                                                     "bash": shell_oracle, "scala": jvm_oracle, "lua": lua_oracle,
+                                                     "elixir": elixir_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:

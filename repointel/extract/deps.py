@@ -19,6 +19,7 @@ Conventions shared by every language:
 
 from __future__ import annotations
 
+import itertools
 import json
 import posixpath
 import re
@@ -930,21 +931,55 @@ class _Elixir:
                 for i in range(len(segs)):
                     self.by_path.setdefault("/".join(segs[i:]), []).append(f)
 
+    def _spelled(self, importer: str, parts: list[str]) -> str | None:
+        """The file whose path ends in the module's segments, each pair of them joined by ``/``
+        or, as a folder may name two (``Phx.New.Project`` in phx_new/project.ex), by ``_``, or
+        by ``.`` as Mix task files are named (``Mix.Tasks.Phx.Gen`` in mix/tasks/phx.gen.ex)."""
+        for joins in itertools.product("/_.", repeat=min(len(parts) - 1, _ELIXIR_MAX_JOINS)):
+            path = parts[0] + "".join(j + p for j, p in zip(joins, parts[1:])) + "/".join([""] + parts[
+                1 + _ELIXIR_MAX_JOINS:])
+            found = self.by_path.get(path, ())
+            hit = _closest(importer, [f for f in found if "/lib/" in f"/{f}" or "/support/" in f] or found)
+            if hit is not None:
+                return hit
+        return None
+
+    def _scattered(self, importer: str, parts: list[str]) -> str | None:
+        """A file named after the last segment whose folders hold the others in order
+        (``Phoenix.ConnTest`` in lib/phoenix/test/conn_test.ex)."""
+        found = []
+        for f in self.by_path.get(parts[-1], ()):
+            folders = iter(_parent(f).split("/"))
+            if all(p in folders for p in parts[:-1]):
+                found.append(f)
+        return _closest(importer, found)
+
     def resolve(self, importer: str, rec: ImportRecord) -> Result:
         """The defining file; else the module's first segment (``Ecto``, ``Logger``) as external.
         test/support/ files are named by the module's last segment (``Shop.Fixtures`` →
-        test/support/fixtures.ex)."""
+        test/support/fixtures.ex); a module nested in another's file resolves to that file."""
         parts = elixir_underscore(rec.module).split("/")
-        support = [f for f in self.by_path.get(parts[-1], ()) if posixpath.basename(_parent(f)) == "support"]
-        if support and not self.by_path.get("/".join(parts)):
-            return _closest(importer, support), None
-        while parts:
-            found = self.by_path.get("/".join(parts), ())
-            hit = _closest(importer, [f for f in found if "/lib/" in f"/{f}" or "/support/" in f] or found)
-            if hit is not None and (len(parts) > 1 or posixpath.basename(_parent(hit)) in ("lib", "support")):
-                return hit, None
+        hit = self._spelled(importer, parts)
+        if hit is not None and len(parts) == 1 and posixpath.basename(_parent(hit)) not in _ELIXIR_TOP_FOLDERS:
+            hit = None  # `require Logger`: one segment names only a top-level module file
+        if hit is None:
+            support = [f for f in self.by_path.get(parts[-1], ()) if posixpath.basename(_parent(f)) == "support"]
+            hit = _closest(importer, support) if support else (
+                self._scattered(importer, parts) if len(parts) > 1 else None)
+        while hit is None and len(parts) > 1:
             parts.pop()
-        return None, rec.module.split(".")[0]
+            hit = self._spelled(importer, parts)
+            if hit is not None and len(parts) == 1 and posixpath.basename(_parent(hit)) not in _ELIXIR_TOP_FOLDERS:
+                hit = None  # one segment: only a top-level module file
+        return (hit, None) if hit is not None else (None, rec.module.split(".")[0])
+
+
+#: Segment pairs of an Elixir module name tried joined by ``/``, ``_`` or ``.`` (3^n spellings:
+#: 81 lookups at most, for names of five segments or more).
+_ELIXIR_MAX_JOINS = 4
+#: Folders whose files may define a one-segment module (``Shop`` in lib/shop.ex, a test's
+#: ``MixHelper`` in test/mix_helper.exs): elsewhere a one-segment name is Elixir's or a library's.
+_ELIXIR_TOP_FOLDERS = ("lib", "support", "test")
 
 
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)

@@ -99,7 +99,8 @@ _TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_N
 _SUPPORT_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|support|helpers?|testdata|test_data|__mocks__|mocks?|"
                           r"__snapshots__|snapshots?|stubs?)/")
 _FIXTURE_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|testdata|test_data)/")
-_SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.rb)$")
+_SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.(rb|exs))$"
+                           r"|\.ex$")  # ExUnit runs .exs files: an .ex file in a test tree is support
 
 #: Kotlin shares Java's family: the same test naming (FooTest), JUnit's @Test, and tests of one
 #: language exercise sources of the other in mixed projects.
@@ -216,7 +217,7 @@ class LinkIndex:
                     self.tests.append(f)
             else:
                 for stem in _stems(f):
-                    self.by_stem[(fam, stem.lower())].append(f)
+                    self.by_stem[(fam, _stem_key(fam, stem))].append(f)
                 self.by_dir[posixpath.dirname(f)].append(f)
                 if fam == "sh":
                     self.scripts[posixpath.basename(f)].append(f)
@@ -237,7 +238,7 @@ class LinkIndex:
         fam = _family(test) or ""
         out: list[tuple[str, float]] = []
         for stem in source_candidates(test):
-            cands = self.by_stem.get((fam, stem.lower()), [])
+            cands = self.by_stem.get((fam, _stem_key(fam, stem)), [])
             if cands and len(cands) <= MAX_NAME_CANDIDATES:
                 out.extend(_pick_named(test, cands))
         if fam == "go":
@@ -245,6 +246,13 @@ class LinkIndex:
             out.extend((s, GO_SAME_PACKAGE) for s in self.by_dir.get(posixpath.dirname(test), ())
                        if s.endswith(".go") and s not in named)
         return out
+
+
+def _stem_key(fam: str, stem: str) -> str:
+    """A stem as names are compared: lower-cased; in Elixir a Mix task's file phx.new.ex is
+    tested by phx_new_test.exs, so dots count as underscores."""
+    key = stem.lower()
+    return key.replace(".", "_") if fam == "ex" else key
 
 
 def _pick_named(test: str, cands: list[str]) -> list[tuple[str, float]]:
