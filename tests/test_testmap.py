@@ -169,7 +169,7 @@ def test_is_test_path(path: str, expected: bool) -> None:
     ("a/FooTest.kt", ["Foo"]), ("Tests/ShopTests/CartTests.swift", ["Cart"]),
     ("tests/Unit/CartTest.php", ["Cart"]), ("test/cart.bats", ["cart"]), ("tests/cart_test.sh", ["cart"]),
     ("a/CartSpec.scala", ["Cart"]), ("a/CartSuite.scala", ["Cart"]), ("spec/01-unit/cart_spec.lua", ["cart"]),
-    ("test/shop/cart_test.exs", ["cart"]),
+    ("test/shop/cart_test.exs", ["cart"]), ("spec/03-plugins/16-jwt/02-api_spec.lua", ["api"]),
 ])
 def test_source_candidates(path: str, stems: list[str]) -> None:
     assert source_candidates(path) == stems
@@ -254,7 +254,7 @@ def test_focused_command_follows_the_build(test_path: str, generic: str, builds:
     ("testing/helpers/util.py", True), ("test/fixtures/app/models.py", True),
     ("tests/test_helpers.py", False),  # pytest collects it: a test of helpers.py
     ("pkg/helpers/format_test.go", False), ("tokio/tests/sync_mpsc.rs", False), ("spec/models/user_spec.rb", False),
-    ("src/__tests__/fixtures.spec.ts", False),
+    ("src/__tests__/fixtures.spec.ts", False), ("spec/helpers.lua", True), ("spec/01-unit/router_spec.lua", False),
 ])
 def test_is_test_support(path: str, expected: bool) -> None:
     assert is_test_path(path) and is_test_support(path) is expected

@@ -98,6 +98,9 @@ _TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_N
 #: test_helpers.rb, tokio's tests/support/, vite's __tests__/fixtures/, pytest's conftest.py).
 _SUPPORT_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|support|helpers?|testdata|test_data|__mocks__|mocks?|"
                           r"__snapshots__|snapshots?|stubs?)/")
+#: Files of languages whose test runner picks tests by name (busted's *_spec.lua): in a test tree,
+#: one not so named is support.
+_NAMED_TESTS_ONLY = (".lua",)
 _FIXTURE_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|testdata|test_data)/")
 _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.(rb|exs))$"
                            r"|\.ex$")  # ExUnit runs .exs files: an .ex file in a test tree is support
@@ -145,6 +148,8 @@ def is_test_support(path: str) -> bool:
     data even when named like a test (bats-core's test/fixtures/*.bats are inputs of its tests)."""
     if _SUPPORT_NAME.search(path) or _FIXTURE_DIR.search(path):
         return True
+    if path.endswith(_NAMED_TESTS_ONLY) and not _TEST_NAME.search(path):
+        return True  # busted runs *_spec.lua only: spec/helpers.lua, a stress script are support
     return bool(_SUPPORT_DIR.search(path)) and not _TEST_NAME.search(path)  # a named test is a test
 
 
@@ -177,6 +182,8 @@ def source_candidates(test_path: str) -> list[str]:
     if posixpath.basename(test_path) in _PACKAGE_FILES | {"conftest.py"}:
         return []
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
+    if fam == "lua":  # busted suites are ordered by number: spec/01-unit/03-router_spec.lua
+        stem = _ORDER_PREFIX.sub("", stem)
     out = [m.group(1) for rx in _AFFIXES.get(fam, ()) if (m := rx.match(stem))]
     parts = test_path.split("/")
     if not out and any(p in ("tests", "test", "spec", "__tests__") for p in parts[:-1]):
@@ -184,8 +191,14 @@ def source_candidates(test_path: str) -> list[str]:
     return out
 
 
+#: A number ordering test folders and files (``03-plugins/16-jwt/02-api_spec.lua``), not part of
+#: the name of what they test.
+_ORDER_PREFIX = re.compile(r"^\d+[-_]")
+
+
 def _norm_dirs(path: str) -> list[str]:
-    return [d for d in posixpath.dirname(path).split("/") if d and d.lower() not in _NEUTRAL_DIRS]
+    dirs = (_ORDER_PREFIX.sub("", d) for d in posixpath.dirname(path).split("/"))
+    return [d for d in dirs if d and d.lower() not in _NEUTRAL_DIRS]
 
 
 def _mirror_score(test: str, source: str) -> int:
