@@ -131,6 +131,15 @@ def test_mix_umbrella(tmp_path: Path) -> None:
     assert mix.module_commands == {"shop": "cd apps/shop && mix test", "shop_web": "cd apps/web && mix test"}
 
 
+def test_pub_package() -> None:
+    deps = FIXTURES / "deps" / "dart"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (pub,) = [b for b in detect_builds(str(deps), files) if b.tool == "pub"]
+    assert pub.manifest == "pubspec.yaml" and pub.modules == ["shop"]
+    assert pub.unit_command == "dart test" and pub.full_command == "dart analyze && dart test"
+    assert pub.entry_points == ["bin/shop.dart"]
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

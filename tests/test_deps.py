@@ -173,6 +173,15 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("test/shop/cart_test.exs", "ExUnit.Case", "ext:ExUnit"),
         ("mix.exs", "Mix.Project", "ext:Mix"),
     ],
+    "dart": [
+        ("lib/shop.dart", "src/cart.dart", "lib/src/cart.dart"),                 # export, relative
+        ("lib/src/cart.dart", "package:shop/src/item.dart", "lib/src/item.dart"),  # pubspec name → lib/
+        ("lib/src/cart.dart", "package:http/http.dart", "ext:http"),
+        ("lib/src/cart.dart", "dart:math", "ext:dart:math"),
+        ("lib/src/cart.dart", "cart_json.dart", "lib/src/cart_json.dart"),        # part
+        ("test/cart_test.dart", "package:shop/shop.dart", "lib/shop.dart"),
+        ("test/cart_test.dart", "package:test/test.dart", "ext:test"),
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs

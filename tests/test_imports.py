@@ -170,6 +170,14 @@ def test_elixir_directives() -> None:
                                     ("Logger", [], 0, "require", 6), ("GenServer", [], 0, "use", 7)]
 
 
+def test_dart_directives() -> None:
+    src = ("import 'dart:async';\nimport 'package:a/b.dart' as b;\nimport '../c.dart' show d, e;\n"
+           "export 'src/f.dart';\npart 'g.dart';\n")
+    assert _rows("dart", src) == [("dart:async", [], 0, "import", 1), ("package:a/b.dart", ["b"], 0, "import", 2),
+                                  ("../c.dart", ["d", "e"], 0, "import", 3), ("src/f.dart", [], 0, "export", 4),
+                                  ("g.dart", [], 0, "part", 5)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

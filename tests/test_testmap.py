@@ -61,6 +61,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
                "naming")],
     "lua": [("spec/shop/cart_spec.lua", "src/shop/cart/init.lua", "import")],
     "elixir": [("test/shop/cart_test.exs", "lib/shop/cart.ex", "naming")],  # and aliased
+    "dart": [("test/cart_test.dart", "lib/src/cart.dart", "naming")],
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -157,6 +158,7 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("okhttp/src/jvmTest/kotlin/okhttp3/FakeDns.kt", True),  # Gradle's test source sets
     ("spec/01-unit/cart_spec.lua", True), ("kong/cart.lua", False),
     ("test/shop/cart_test.exs", True), ("lib/shop/cart.ex", False),
+    ("test/cart_test.dart", True), ("lib/src/cart.dart", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -196,6 +198,8 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("tests/cart_test.sh", None, "bash tests/cart_test.sh"),
     ("spec/cart_spec.lua", None, "busted spec/cart_spec.lua"),
     ("test/shop/cart_test.exs", None, "mix test test/shop/cart_test.exs"),
+    ("test/cart_test.dart", None, "dart test test/cart_test.dart"),
+    ("test/cart_test.dart", "sums items", "dart test test/cart_test.dart --plain-name 'sums items'"),
     ("test/shop/cart_test.exs", "sums items", "mix test test/shop/cart_test.exs --only 'test:test sums items'"),
     ("spec/cart_spec.lua", "adds (two) items", "busted spec/cart_spec.lua --filter 'adds %(two%) items'"),
     ("src/test/scala/a/CartSpec.scala", None, "sbt 'testOnly *CartSpec'"),
@@ -216,6 +220,9 @@ def test_focused_test_command(path: str, name: str | None, command: str | None) 
      "cd svc && ./gradlew test --tests CartTest"),  # the nearest build owns the test
     ("core/src/test/scala/a/CartSpec.scala", "sbt 'testOnly *CartSpec'",
      [("sbt", "svc/build.sbt", "cd svc && sbt test"), ("sbt", "build.sbt", "sbt test")], "sbt 'testOnly *CartSpec'"),
+    ("pkgs/http/test/client_test.dart", "dart test pkgs/http/test/client_test.dart",
+     [("pub", "pkgs/http/pubspec.yaml", "cd pkgs/http && flutter test")],
+     "cd pkgs/http && flutter test test/client_test.dart"),
     ("apps/shop/test/cart_test.exs", "mix test apps/shop/test/cart_test.exs",
      [("mix", "mix.exs", "mix test")], "mix test apps/shop/test/cart_test.exs"),
     ("pkg/tests/CartTest.php", "vendor/bin/phpunit pkg/tests/CartTest.php",

@@ -4,7 +4,7 @@
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
 (Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), LuaRocks
-(rockspecs, busted), Mix (umbrella apps), .NET (solutions and projects),
+(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -683,6 +683,33 @@ def _sbt(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- pub
+
+_PUBSPEC_NAME = re.compile(r"(?m)^name:\s*['\"]?([\w]+)")
+_FLUTTER_SDK = re.compile(r"(?m)^\s+flutter:\s*\n\s+sdk:\s*flutter")
+
+
+def _pub(repo: _Repo) -> list[BuildInfo]:
+    """Dart and Flutter packages (pubspec.yaml): ``dart test`` or ``flutter test``, analysis
+    first in the full command; ``bin/*.dart`` as entry points."""
+    out = []
+    for manifest in repo.named("pubspec.yaml"):
+        d = posixpath.dirname(manifest)
+        text = repo.read(manifest) or ""
+        name = _PUBSPEC_NAME.search(text)
+        tool = "flutter" if _FLUTTER_SDK.search(text) else "dart"
+        has_tests = any(f.startswith(_join(d, "test/")) for f in repo.files)
+        p = _prefix(d)
+        unit = f"{tool} test" if has_tests else None
+        out.append(BuildInfo(
+            tool="pub", manifest=manifest, modules=[name.group(1)] if name else [],
+            unit_command=p + unit if unit else None,
+            full_command=p + f"{tool} analyze" + (f" && {unit}" if unit else ""),
+            entry_points=[f for f in repo.files if posixpath.dirname(f) == _join(d, "bin") and f.endswith(".dart")
+                          ][:_MAX_ENTRY_POINTS]))
+    return out
+
+
 # --------------------------------------------------------------------------- mix
 
 _MIX_APP = re.compile(r"\bapp:\s*:(\w+)")
@@ -905,8 +932,8 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
 DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitlab_ci"})
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
-    _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _mix, _dotnet,
-    _make, _cmake, _docker, _ci,
+    _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _mix, _pub,
+    _dotnet, _make, _cmake, _docker, _ci,
 ]
 
 

@@ -12,7 +12,7 @@ Conventions shared by every language:
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -982,6 +982,36 @@ _ELIXIR_MAX_JOINS = 4
 _ELIXIR_TOP_FOLDERS = ("lib", "support", "test")
 
 
+_PUBSPEC_NAME = re.compile(r"(?m)^name:\s*['\"]?([\w]+)")
+
+
+class _Dart:
+    """Dart: ``package:name/x.dart`` → ``lib/x.dart`` of the package whose pubspec.yaml says
+    ``name: name``; other URIs relative to the file; ``dart:`` libraries are the SDK's."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.packages: dict[str, str] = {}  # package name → its folder
+        for manifest in sorted(set(fs.named("pubspec.yaml")) | {"pubspec.yaml"}):
+            m = _PUBSPEC_NAME.search(fs.config_text(manifest) or "")
+            if m:
+                self.packages.setdefault(m.group(1), _parent(manifest))
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The library file; else the package (``http``) or SDK library (``dart:async``)."""
+        uri = rec.module
+        if uri.startswith("dart:"):
+            return None, uri
+        if uri.startswith("package:"):
+            name, _, rest = uri[len("package:"):].partition("/")
+            if name not in self.packages:
+                return None, name
+            cand = _join(_join(self.packages[name], "lib") or "lib", rest)
+            return (cand if cand in self.fs.all else None), None
+        cand = _join(_parent(importer), uri)
+        return (cand if cand is not None and cand in self.fs.all else None), None
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -1185,6 +1215,10 @@ class ImportResolver:
         return _Elixir(self._fs)
 
     @cached_property
+    def _dart(self) -> _Dart:
+        return _Dart(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -1217,6 +1251,7 @@ class ImportResolver:
             "bash": lambda i, r: self._shell.resolve(i, r),
             "lua": lambda i, r: self._lua.resolve(i, r),
             "elixir": lambda i, r: self._elixir.resolve(i, r),
+            "dart": lambda i, r: self._dart.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),

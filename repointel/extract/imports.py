@@ -16,7 +16,8 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   ``include`` / ``include_once`` (a path; ``./x.php`` when built from ``__DIR__``); Bash
   ``source`` (a literal path), ``source_tail`` (the path after an expansion: ``$ROOT/lib/x.sh``)
   and bats' ``load``; Scala ``import`` / ``wildcard`` (``a.b._``, ``a.b.*``), one row per selector; Lua ``require``;
-  Elixir ``alias`` / ``import`` / ``require`` / ``use`` (a module; names = [the ``as:`` alias]).
+  Elixir ``alias`` / ``import`` / ``require`` / ``use`` (a module; names = [the ``as:`` alias]);
+  Dart ``import`` / ``export`` / ``part`` (the URI; names = [prefix] or the names shown).
 """
 
 from __future__ import annotations
@@ -338,6 +339,31 @@ def _elixir_as(args: Node) -> str:
 _ELIXIR_DIRECTIVES = frozenset({"alias", "import", "require", "use"})
 
 
+def _dart_directive(node: Node) -> Iterator[ImportRecord]:
+    """``import 'uri' [as p] [show a, b]``, ``export 'uri'`` and ``part 'uri'``: module = the
+    URI (``package:x/y.dart``, ``dart:async`` or a relative path), names = [prefix] or the
+    names shown."""
+    uri = _dart_uri(node)
+    if not uri:
+        return
+    kind = {"import_specification": "import", "library_export": "export", "part_directive": "part"}[node.type]
+    prefix = next((c for c in node.named_children if c.type == "identifier"), None)
+    shown = [_text(i) for c in node.named_children if c.type == "combinator" and _text(c).startswith("show")
+             for i in c.named_children if i.type == "identifier"]
+    yield ImportRecord(module=uri, names=[_text(prefix)] if prefix is not None else shown, line=_line(node), kind=kind)
+
+
+def _dart_uri(node: Node) -> str:
+    stack = list(node.named_children)
+    while stack:
+        child = stack.pop(0)
+        if child.type == "uri":
+            return _text(child).strip("'\"")
+        if child.type == "configurable_uri":
+            stack = list(child.named_children) + stack
+    return ""
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -489,6 +515,8 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
     "scala": ((b"import", {"import_declaration": _scala_import}),),
     "lua": ((b"require", {"function_call": _lua_require}),),
     "elixir": tuple((word, {"call": _elixir_directive}) for word in (b"alias", b"import", b"require", b"use")),
+    "dart": ((b"import", {"import_specification": _dart_directive}), (b"export", {"library_export": _dart_directive}),
+             (b"part", {"part_directive": _dart_directive})),
 }
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).

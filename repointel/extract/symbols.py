@@ -78,6 +78,10 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
               "function_declaration": "function", "val_definition": "variable"},
     "lua": {"function_declaration": "function"},
     "elixir": {"call": "function"},  # every form is a call: _ELIXIR_DEFS says which define what
+    "dart": {"class_definition": "class", "mixin_declaration": "class", "extension_declaration": "class",
+             "enum_declaration": "enum", "type_alias": "type", "function_signature": "function",
+             "getter_signature": "function", "setter_signature": "function", "constructor_signature": "function",
+             "static_final_declaration": "constant"},
 }
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: Words before a definition's name that make its kind more precise than its node type does
@@ -94,7 +98,11 @@ _DEF_PARENTS: dict[str, dict[str, frozenset[str]]] = {
     "swift": {"property_declaration": frozenset({"source_file"})},
     "bash": {"variable_assignment": frozenset({"program"})},  # a script's settings, not locals
     "scala": {"val_definition": frozenset({"compilation_unit", "object_definition", "package_object"})},
+    "dart": {"static_final_declaration": frozenset({"program"})},  # top-level const and final
 }
+#: Nodes between a definition and the parent that decides whether it is one (_DEF_PARENTS): a
+#: class body, Bash's ``export X=1``, Dart's ``const a = 1, b = 2`` list.
+_DEF_HOLDERS = frozenset({"class_body", "declaration_command", "template_body", "static_final_declaration_list"})
 #: Bodies that are children without a ``body`` field: the signature stops where they start.
 _BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body", "protocol_body", "do_block"})
 _IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_identifier",
@@ -118,7 +126,8 @@ def _ident_types(lang: str) -> frozenset[str]:
 #: Parents whose words start the signature of the definition they wrap.
 _DECLARED_BY = frozenset({"const_declaration", "declaration_command"})
 #: Parents that belong to the definition they wrap.
-_WRAPPERS = frozenset({"decorated_definition", "type_declaration", "const_declaration", "declaration_command"})
+_WRAPPERS = frozenset({"decorated_definition", "type_declaration", "const_declaration", "declaration_command",
+                       "method_signature"})  # Dart: `static int make()` holds the function's signature
 #: Nodes that define something only with a body: ``struct foo *p`` in a C parameter list,
 #: ``class Foo;`` and Rust's ``mod x;`` name a type or module defined elsewhere. Counted as
 #: definitions, every C file using ``struct client`` "defined" it, and ``mod std;`` in one file
@@ -154,6 +163,8 @@ def _name_of(node: Node, lang: str) -> Node | None:
         return _swift_name(node, name)
     if lang == "elixir":
         return _elixir_name(node)
+    if lang == "dart":
+        return _dart_name(node, name)
     if lang == "lua" and name is not None and name.type in _LUA_INDEXED:  # M.total, M:describe
         return name.child_by_field_name(_LUA_INDEXED[name.type])
     if name is None and node.type == "const_element":  # PHP: const A = 1, B = 2;
@@ -242,6 +253,27 @@ def _elixir_doc(node: Node) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")[:MAX_SIGNATURE]
 
 
+def _dart_name(node: Node, name: Node | None) -> Node | None:
+    """A named constructor's own name (``Cart.empty`` → empty; an unnamed one defines no new
+    name); a mixin's, type alias's or constant's first identifier."""
+    if node.type == "constructor_signature":
+        names = [n for n in node.children_by_field_name("name") if n.type == "identifier"]
+        return names[1] if len(names) == 2 else None
+    if name is None:
+        return next((c for c in node.named_children if c.type in ("identifier", "type_identifier")), None)
+    return name
+
+
+def _span_end(node: Node, lang: str) -> Node:
+    """The node a definition ends with: Dart keeps a function's body beside its signature."""
+    if lang == "dart":
+        holder = node.parent if node.parent is not None and node.parent.type == "method_signature" else node
+        body = holder.next_named_sibling
+        if body is not None and body.type == "function_body":
+            return body
+    return node
+
+
 def _body(node: Node) -> Node | None:
     body = node.child_by_field_name("body")
     if body is None:
@@ -258,7 +290,7 @@ def _is_definition(node: Node, lang: str) -> bool:
     if parents is None:
         return True
     up = node.parent
-    if up is not None and up.type in ("class_body", "declaration_command", "template_body"):  # `export X=1`
+    if up is not None and up.type in _DEF_HOLDERS:
         up = up.parent
     return up is not None and up.type in parents
 
@@ -429,14 +461,15 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         if node.parent is not None and node.parent.type in _WRAPPERS:
             start = node.parent  # decorators, Go's `type` keyword: the definition starts there
         qual = f"{parent}.{shown}" if parent else shown
+        end = _span_end(node, lang)
         defs.append(DefRow(
-            name, qual, kind, start.start_point[0] + 1, node.end_point[0] + 1, start.start_byte,
-            node.end_byte, _signature(node, data, lang),
+            name, qual, kind, start.start_point[0] + 1, end.end_point[0] + 1, start.start_byte,
+            end.end_byte, _signature(node, data, lang),
             _python_doc(node) if lang == "python" else _elixir_doc(node) if lang == "elixir" else _comment_doc(start),
             parent,
         ))
         if node.type not in _NOT_SCOPES:
-            stack.append((node.end_byte, qual, kind))
+            stack.append((end.end_byte, qual, kind))
     if lang == "python":
         assigns = _python_assignments(tree, data)
         def_names.update((d.start_byte, d.start_byte + len(d.name.encode()), "identifier") for d in assigns)

@@ -84,7 +84,7 @@ MAX_REFERENCE_LINKS = 3
 MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
-_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash|lua)$|\.bats$|"
+_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash|lua|dart)$|\.bats$|"
                  r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|Test\.php$|Tests?\.swift$|"
                  r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
@@ -110,6 +110,7 @@ _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
            ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
            ".scala": "scala", ".lua": "lua", ".ex": "ex", ".exs": "ex",
+           ".dart": "dart",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -125,6 +126,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "scala": (re.compile(r"^(.+?)(Spec|Suite|Tests?|IT)$"),),
     "lua": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "ex": (re.compile(r"^(.+)_test$"),),
+    "dart": (re.compile(r"^(.+)_test$"),),
     "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
@@ -424,7 +426,7 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
     ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
     ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
-    ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``, ``mix test path``."""
+    ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``, ``mix test path``, ``dart test path``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -452,6 +454,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
     if fam == "sh":
         return _shell_test_command(test_path, test_name)
+    if fam == "dart":  # package:test's --plain-name matches the test's name as written
+        return f"dart test {_q(test_path)}" + (f" --plain-name {_q(test_name)}" if test_name else "")
     if fam == "ex":  # ExUnit names a test "test <its name>"
         return f"mix test {_q(test_path)}" + (f" --only {_q('test:test ' + test_name)}" if test_name else "")
     if fam == "lua":  # busted (a test's name is a Lua pattern to --filter)
@@ -496,7 +500,7 @@ def _php_filter(names: Sequence[str]) -> str:
 _ONE_SCRIPT = re.compile(r"(?:^|&& )(?:npm|pnpm|yarn|bun)(?: run)? [\w:.-]+$")
 #: Build tools whose unit command can be narrowed to one test, per file family.
 _NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun"), "swift": ("swiftpm",), "php": ("composer",),
-               "scala": ("sbt",), "ex": ("mix",)}
+               "scala": ("sbt",), "ex": ("mix",), "dart": ("pub",)}
 
 
 def _owning_build(test_path: str, builds: Sequence[tuple[str, str, str | None]],
@@ -532,6 +536,9 @@ def focused_command(test_path: str, generic: str | None,
             return f"{unit} --filter {_q(stem)}"
         if tool == "sbt" and unit.endswith("sbt test"):
             return f"{unit[:-len('test')]}{_q(_sbt_test_only(stem, []))}"
+        if tool == "pub" and unit.endswith((" test", "dart test")):
+            d = posixpath.dirname(manifest)
+            return f"{unit} {_q(test_path[len(d) + 1:] if d else test_path)}"
         if tool == "mix" and unit.endswith("mix test"):
             d = posixpath.dirname(manifest)
             return f"{unit} {_q(test_path[len(d) + 1:] if d else test_path)}"

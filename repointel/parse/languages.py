@@ -32,6 +32,7 @@ EXTENSIONS: dict[str, str] = {
     ".scala": "scala", ".sc": "scala",
     ".lua": "lua",
     ".ex": "elixir", ".exs": "elixir",
+    ".dart": "dart",
 }
 #: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
 SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
@@ -57,6 +58,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "scala": ("tree_sitter_scala", "language"),
     "lua": ("tree_sitter_lua", "language"),
     "elixir": ("tree_sitter_elixir", "language"),
+    "dart": ("tree_sitter_dart", "language"),
 }
 
 #: Every language we parse.
