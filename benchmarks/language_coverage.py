@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 #: Source extensions of each measured language (the resolver's file set may hold others).
 EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats"),
-        "scala": (".scala",), "lua": (".lua",), "elixir": (".ex", ".exs")}
+        "scala": (".scala",), "lua": (".lua",), "elixir": (".ex", ".exs"),
+        "dart": (".dart",)}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -93,7 +94,7 @@ def swift_oracle(root: Path, repo: Any) -> Oracle:
     paths = [p for (p,) in _rows(repo, "SELECT path FROM files WHERE language = 'swift'")]
     folders: dict[str, set[str]] = defaultdict(set)
     for (manifest,) in _rows(repo, "SELECT path FROM files WHERE path LIKE '%Package.swift'"):
-        base = str(Path(manifest).parent).replace(".", "") or ""
+        base = os.path.dirname(manifest)
         for kind, name, path in _SWIFT_TARGET.findall((root / manifest).read_text(errors="replace")):
             folder = path or ("Tests/" if kind == "testTarget" else "Sources/") + name
             folders[name].add(f"{base}/{folder}/" if base else f"{folder}/")
@@ -177,9 +178,34 @@ def elixir_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
+_PUBSPEC = re.compile(r"(?m)^name:\s*['\"]?(\w+)")
+
+
+def dart_oracle(root: Path, repo: Any) -> Oracle:
+    """Dart: ``package:p/x.dart`` names lib/x.dart of the repository's package ``p`` (its
+    pubspec.yaml), a relative URI the file beside the importer."""
+    files = {p for (p,) in _rows(repo, "SELECT path FROM files")}
+    packages = {}
+    for p in files:
+        if p.endswith("pubspec.yaml") and (m := _PUBSPEC.search((root / p).read_text(errors="replace"))):
+            packages[m.group(1)] = os.path.dirname(p)
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        if module.startswith("package:"):
+            name, _, rest = module[len("package:"):].partition("/")
+            if name not in packages:
+                return set()
+            cand = os.path.normpath(os.path.join(packages[name], "lib", rest))
+        else:
+            cand = os.path.normpath(os.path.join(os.path.dirname(path), module))
+        return {cand} if cand in files else set()
+
+    return named
+
+
 ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle,
                                                      "bash": shell_oracle, "scala": jvm_oracle, "lua": lua_oracle,
-                                                     "elixir": elixir_oracle}
+                                                     "elixir": elixir_oracle, "dart": dart_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:
