@@ -140,6 +140,15 @@ def test_pub_package() -> None:
     assert pub.entry_points == ["bin/shop.dart"]
 
 
+def test_cabal_package() -> None:
+    deps = FIXTURES / "deps" / "haskell"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (cabal,) = [b for b in detect_builds(str(deps), files) if b.tool == "cabal"]
+    assert cabal.manifest == "shop.cabal" and cabal.modules == ["shop", "shop-test"]
+    assert cabal.unit_command == "cabal test all" and cabal.full_command == "cabal build all && cabal test all"
+    assert cabal.entry_points == ["shop"] and cabal.module_commands == {"shop-test": "cabal test shop-test"}
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

@@ -182,6 +182,13 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("test/cart_test.dart", "package:shop/shop.dart", "lib/shop.dart"),
         ("test/cart_test.dart", "package:test/test.dart", "ext:test"),
     ],
+    "haskell": [
+        ("src/Shop/Cart.hs", "Shop.Item", "src/Shop/Item.hs"),                   # hs-source-dirs: src
+        ("src/Shop/Cart.hs", "Data.Map.Strict", "ext:Data.Map.Strict"),
+        ("app/Main.hs", "Shop.Cart", "src/Shop/Cart.hs"),
+        ("test/Shop/CartSpec.hs", "Shop.Cart", "src/Shop/Cart.hs"),
+        ("test/Shop/CartSpec.hs", "Test.Hspec", "ext:Test.Hspec"),
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs

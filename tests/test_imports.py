@@ -178,6 +178,14 @@ def test_dart_directives() -> None:
                                   ("g.dart", [], 0, "part", 5)]
 
 
+def test_haskell_imports() -> None:
+    src = ("module M where\nimport Data.List (sortOn, nub)\nimport qualified Data.Map as Map\n"
+           "import Shop.Util hiding (debug)\nimport Shop.Item (Item (..))\n")
+    assert _rows("haskell", src) == [("Data.List", ["sortOn", "nub"], 0, "import", 2),
+                                     ("Data.Map", ["Map"], 0, "qualified", 3), ("Shop.Util", [], 0, "import", 4),
+                                     ("Shop.Item", ["Item"], 0, "import", 5)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

@@ -62,6 +62,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
     "lua": [("spec/shop/cart_spec.lua", "src/shop/cart/init.lua", "import")],
     "elixir": [("test/shop/cart_test.exs", "lib/shop/cart.ex", "naming")],  # and aliased
     "dart": [("test/cart_test.dart", "lib/src/cart.dart", "naming")],
+    "haskell": [("test/Shop/CartSpec.hs", "src/Shop/Cart.hs", "naming")],  # and imported
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -159,6 +160,7 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("spec/01-unit/cart_spec.lua", True), ("kong/cart.lua", False),
     ("test/shop/cart_test.exs", True), ("lib/shop/cart.ex", False),
     ("test/cart_test.dart", True), ("lib/src/cart.dart", False),
+    ("test/Shop/CartSpec.hs", True), ("src/Shop/Cart.hs", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -199,6 +201,7 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("spec/cart_spec.lua", None, "busted spec/cart_spec.lua"),
     ("test/shop/cart_test.exs", None, "mix test test/shop/cart_test.exs"),
     ("test/cart_test.dart", None, "dart test test/cart_test.dart"),
+    ("test/Shop/CartSpec.hs", None, "cabal test --test-options='--match Shop.Cart'"),
     ("test/cart_test.dart", "sums items", "dart test test/cart_test.dart --plain-name 'sums items'"),
     ("test/shop/cart_test.exs", "sums items", "mix test test/shop/cart_test.exs --only 'test:test sums items'"),
     ("spec/cart_spec.lua", "adds (two) items", "busted spec/cart_spec.lua --filter 'adds %(two%) items'"),
@@ -223,6 +226,8 @@ def test_focused_test_command(path: str, name: str | None, command: str | None) 
     ("pkgs/http/test/client_test.dart", "dart test pkgs/http/test/client_test.dart",
      [("pub", "pkgs/http/pubspec.yaml", "cd pkgs/http && flutter test")],
      "cd pkgs/http && flutter test test/client_test.dart"),
+    ("test/Shop/CartSpec.hs", "cabal test --test-options='--match Shop.Cart'",
+     [("stack", "stack.yaml", "stack test")], "stack test --ta '--match Shop.Cart'"),
     ("apps/shop/test/cart_test.exs", "mix test apps/shop/test/cart_test.exs",
      [("mix", "mix.exs", "mix test")], "mix test apps/shop/test/cart_test.exs"),
     ("pkg/tests/CartTest.php", "vendor/bin/phpunit pkg/tests/CartTest.php",

@@ -4,7 +4,7 @@
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
 (Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), LuaRocks
-(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), .NET (solutions and projects),
+(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -683,6 +683,42 @@ def _sbt(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- haskell
+
+_CABAL_COMPONENT = re.compile(r"(?im)^(library|executable|test-suite|benchmark)[ \t]*([\w-]*)")
+_CABAL_NAME = re.compile(r"(?im)^name:\s*([\w-]+)")
+
+
+def _haskell(repo: _Repo) -> list[BuildInfo]:
+    """Haskell packages: stack (stack.yaml, its packages) or cabal (a cabal.project, else each
+    .cabal file); components as modules, test suites with their own commands."""
+    out = []
+    stack = repo.named("stack.yaml")
+    projects = stack or repo.named("cabal.project")
+    cabals = [f for f in repo.files if f.endswith(".cabal")]
+    roots = projects or cabals
+    covered: set[str] = set()
+    for manifest in roots:
+        d = posixpath.dirname(manifest)
+        if d in covered:
+            continue
+        tool = "stack" if manifest.endswith("stack.yaml") else "cabal"
+        mine = [c for c in cabals if c.startswith(_join(d, "")) or posixpath.dirname(c) == d]
+        covered.update(posixpath.dirname(c) for c in mine)
+        comps = [(kind.lower(), name or (m.group(1) if (m := _CABAL_NAME.search(repo.read(c) or "")) else ""))
+                 for c in mine for kind, name in _CABAL_COMPONENT.findall(repo.read(c) or "")]
+        tests = [name for kind, name in comps if kind == "test-suite" and name]
+        p = _prefix(d)
+        unit, full = (("stack test", "stack build --test --bench --no-run-benchmarks") if tool == "stack"
+                      else ("cabal test all", "cabal build all && cabal test all"))
+        out.append(BuildInfo(
+            tool=tool, manifest=manifest, modules=list(dict.fromkeys(n for _, n in comps if n)),
+            unit_command=p + unit, full_command=p + full,
+            entry_points=[n for k, n in comps if k == "executable" and n][:_MAX_ENTRY_POINTS],
+            module_commands={t: f"{p}{tool} test {':' + t if tool == 'stack' else t}" for t in tests}))
+    return out
+
+
 # --------------------------------------------------------------------------- pub
 
 _PUBSPEC_NAME = re.compile(r"(?m)^name:\s*['\"]?([\w]+)")
@@ -933,7 +969,7 @@ DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitla
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
     _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _mix, _pub,
-    _dotnet, _make, _cmake, _docker, _ci,
+    _haskell, _dotnet, _make, _cmake, _docker, _ci,
 ]
 
 

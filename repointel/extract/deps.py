@@ -12,7 +12,7 @@ Conventions shared by every language:
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Haskell module, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -1012,6 +1012,44 @@ class _Dart:
         return (cand if cand is not None and cand in self.fs.all else None), None
 
 
+#: ``hs-source-dirs: src, lib`` (.cabal) and ``source-dirs: src`` / ``- src`` (package.yaml).
+_HS_SOURCE_DIRS = re.compile(r"(?im)^\s*(?:hs-)?source-dirs:[ \t]*([^\n]*)((?:\n[ \t]+-[ \t]*\S+)*)")
+_HS_EXTS = (".hs", ".lhs", ".hsc")
+
+
+class _Haskell:
+    """Haskell: ``import A.B.C`` → ``A/B/C.hs`` under a source folder of the package (its .cabal
+    ``hs-source-dirs`` or package.yaml ``source-dirs``, beside the manifest), else any file whose
+    path ends in A/B/C.hs; other modules are external (named whole: the package is not known)."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.roots: list[str] = []
+        manifests = [f for f in fs.all if f.endswith(".cabal") or posixpath.basename(f) == "package.yaml"]
+        for manifest in sorted(manifests):
+            base = _parent(manifest)
+            for inline, listed in _HS_SOURCE_DIRS.findall(fs.config_text(manifest) or ""):
+                for d in re.split(r"[,\s]+", inline.strip("[] ")) + re.findall(r"-[ \t]*(\S+)", listed):
+                    root = _join(base, d.strip("'\"[]")) if d.strip("'\"[]") else None
+                    if root is not None and root not in self.roots:
+                        self.roots.append(root)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The module's file; an unresolved module is external under its own name."""
+        rel = rec.module.replace(".", "/")
+        for root in sorted(self.roots, key=lambda r: -shared_prefix(importer, r)):
+            for ext in _HS_EXTS:
+                cand = _join(root, rel + ext)
+                if cand is not None and cand in self.fs.all:
+                    return cand, None
+        for ext in _HS_EXTS:
+            name = posixpath.basename(rel) + ext
+            hits = [f for f in self.fs.named(name) if f == rel + ext or f.endswith("/" + rel + ext)]
+            if hits:
+                return _closest(importer, hits), None
+        return None, rec.module
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -1219,6 +1257,10 @@ class ImportResolver:
         return _Dart(self._fs)
 
     @cached_property
+    def _haskell(self) -> _Haskell:
+        return _Haskell(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -1252,6 +1294,7 @@ class ImportResolver:
             "lua": lambda i, r: self._lua.resolve(i, r),
             "elixir": lambda i, r: self._elixir.resolve(i, r),
             "dart": lambda i, r: self._dart.resolve(i, r),
+            "haskell": lambda i, r: self._haskell.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),

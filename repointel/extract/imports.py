@@ -17,7 +17,8 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   ``source`` (a literal path), ``source_tail`` (the path after an expansion: ``$ROOT/lib/x.sh``)
   and bats' ``load``; Scala ``import`` / ``wildcard`` (``a.b._``, ``a.b.*``), one row per selector; Lua ``require``;
   Elixir ``alias`` / ``import`` / ``require`` / ``use`` (a module; names = [the ``as:`` alias]);
-  Dart ``import`` / ``export`` / ``part`` (the URI; names = [prefix] or the names shown).
+  Dart ``import`` / ``export`` / ``part`` (the URI; names = [prefix] or the names shown); Haskell
+  ``import`` / ``qualified`` (names = [alias] or the names listed).
 """
 
 from __future__ import annotations
@@ -364,6 +365,21 @@ def _dart_uri(node: Node) -> str:
     return ""
 
 
+def _haskell_import(node: Node) -> Iterator[ImportRecord]:
+    """``import [qualified] A.B [as C] [hiding] (x, y)``: kind ``import`` or ``qualified``,
+    names = [the alias] or the names listed (none for ``hiding``)."""
+    module = node.child_by_field_name("module")
+    if module is None:
+        return
+    alias = node.child_by_field_name("alias")
+    words = {c.type for c in node.children}
+    listed = node.child_by_field_name("names")
+    names = [_text(n).split("(")[0].strip() for n in (listed.named_children if listed is not None else [])
+             if n.type == "import_name"] if "hiding" not in words else []
+    yield ImportRecord(module=_text(module), names=[_text(alias)] if alias is not None else names,
+                       line=_line(node), kind="qualified" if "qualified" in words else "import")
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -517,6 +533,7 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
     "elixir": tuple((word, {"call": _elixir_directive}) for word in (b"alias", b"import", b"require", b"use")),
     "dart": ((b"import", {"import_specification": _dart_directive}), (b"export", {"library_export": _dart_directive}),
              (b"part", {"part_directive": _dart_directive})),
+    "haskell": ((b"import", {"import": _haskell_import}),),
 }
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).

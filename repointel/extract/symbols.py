@@ -82,6 +82,8 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
              "enum_declaration": "enum", "type_alias": "type", "function_signature": "function",
              "getter_signature": "function", "setter_signature": "function", "constructor_signature": "function",
              "static_final_declaration": "constant"},
+    "haskell": {"data_type": "type", "newtype": "type", "type_synonym": "type", "type_family": "type",
+                "class": "interface", "function": "function", "bind": "function"},
 }
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: Words before a definition's name that make its kind more precise than its node type does
@@ -99,12 +101,14 @@ _DEF_PARENTS: dict[str, dict[str, frozenset[str]]] = {
     "bash": {"variable_assignment": frozenset({"program"})},  # a script's settings, not locals
     "scala": {"val_definition": frozenset({"compilation_unit", "object_definition", "package_object"})},
     "dart": {"static_final_declaration": frozenset({"program"})},  # top-level const and final
+    "haskell": {t: frozenset({"declarations"}) for t in ("function", "bind")},  # not instance methods, not locals
 }
 #: Nodes between a definition and the parent that decides whether it is one (_DEF_PARENTS): a
 #: class body, Bash's ``export X=1``, Dart's ``const a = 1, b = 2`` list.
 _DEF_HOLDERS = frozenset({"class_body", "declaration_command", "template_body", "static_final_declaration_list"})
 #: Bodies that are children without a ``body`` field: the signature stops where they start.
-_BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body", "protocol_body", "do_block"})
+_BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body", "protocol_body", "do_block",
+                         "class_declarations"})
 _IDENT_TYPES = ("identifier", "type_identifier", "field_identifier", "property_identifier",
                 "constant", "name", "simple_identifier")
 #: Node types of _IDENT_TYPES that are not one token in a language: Swift's ``identifier`` is a
@@ -113,7 +117,8 @@ _NOT_IDENTS: dict[str, frozenset[str]] = {"swift": frozenset({"identifier"})}
 #: Tokens that name things in a language beyond _IDENT_TYPES: Bash calls a function or a script
 #: by a ``word`` (a command's name, or an argument: ``run greet``, ``trap cleanup EXIT``) and
 #: reads a variable by its ``variable_name``.
-_MORE_IDENTS: dict[str, tuple[str, ...]] = {"bash": ("word", "variable_name"), "elixir": ("alias",)}
+_MORE_IDENTS: dict[str, tuple[str, ...]] = {"bash": ("word", "variable_name"), "elixir": ("alias",),
+                                            "haskell": ("variable", "constructor")}
 #: Languages whose module names are dotted tokens (Elixir's ``Shop.Cart``): a reference counts
 #: under the last segment, the name its definition has.
 _DOTTED_TOKENS = frozenset({"elixir"})
@@ -264,8 +269,30 @@ def _dart_name(node: Node, name: Node | None) -> Node | None:
     return name
 
 
+def _haskell_clause_of(node: Node, other: Node | None) -> bool:
+    """Whether ``other`` is another equation (or the type signature) of the function ``node``."""
+    if other is None or other.type not in ("function", "bind", "signature"):
+        return False
+    a, b = node.child_by_field_name("name"), other.child_by_field_name("name")
+    return a is not None and b is not None and a.text == b.text
+
+
+def _span_start(node: Node, lang: str) -> Node:
+    """The node a definition starts with: a Haskell function's type signature above it."""
+    if lang == "haskell" and node.type in ("function", "bind"):
+        prev = node.prev_named_sibling
+        if prev is not None and prev.type == "signature" and _haskell_clause_of(node, prev):
+            return prev
+    return node
+
+
 def _span_end(node: Node, lang: str) -> Node:
-    """The node a definition ends with: Dart keeps a function's body beside its signature."""
+    """The node a definition ends with: Dart keeps a function's body beside its signature; a
+    Haskell function's later equations follow its first."""
+    if lang == "haskell" and node.type in ("function", "bind"):
+        while _haskell_clause_of(node, node.next_named_sibling) and node.next_named_sibling is not None:
+            node = node.next_named_sibling
+        return node
     if lang == "dart":
         holder = node.parent if node.parent is not None and node.parent.type == "method_signature" else node
         body = holder.next_named_sibling
@@ -286,6 +313,10 @@ def _is_definition(node: Node, lang: str) -> bool:
     definition-looking node in a place where it is a local (see :data:`_DEF_PARENTS`)."""
     if node.type in _NEEDS_BODY and node.child_by_field_name("body") is None:
         return False
+    if lang == "haskell" and node.type in ("function", "bind") and _haskell_clause_of(node, node.prev_named_sibling):
+        prev = node.prev_named_sibling
+        if prev is not None and prev.type != "signature":
+            return False  # a later equation of the function defined above
     parents = _DEF_PARENTS.get(lang, {}).get(node.type)
     if parents is None:
         return True
@@ -357,10 +388,10 @@ def _python_doc(node: Node) -> str:
 
 def _comment_doc(node: Node) -> str:
     prev = node.prev_named_sibling
-    if prev is not None and "comment" in prev.type and prev.end_point[0] >= node.start_point[0] - 1:
+    if prev is not None and ("comment" in prev.type or prev.type == "haddock") and prev.end_point[0] >= node.start_point[0] - 1:
         text = (prev.text or b"").decode("utf-8", "replace")
         for line in text.splitlines():
-            line = line.strip().lstrip("/*#!-").strip()
+            line = line.strip().lstrip("/*#!-").strip().lstrip("|").strip()  # Haddock's -- |
             line = line.removesuffix("*/").strip()
             if line:
                 return line[:MAX_SIGNATURE]
@@ -457,14 +488,14 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         kind = _kind(node, name_node, data, lang, kinds[node.type])
         if kind == "function" and parent_kind not in (None, "module", "namespace"):
             kind = "method"
-        start = node
+        start = _span_start(node, lang)
         if node.parent is not None and node.parent.type in _WRAPPERS:
             start = node.parent  # decorators, Go's `type` keyword: the definition starts there
         qual = f"{parent}.{shown}" if parent else shown
         end = _span_end(node, lang)
         defs.append(DefRow(
             name, qual, kind, start.start_point[0] + 1, end.end_point[0] + 1, start.start_byte,
-            end.end_byte, _signature(node, data, lang),
+            end.end_byte, _signature(start if start.type == "signature" else node, data, lang),
             _python_doc(node) if lang == "python" else _elixir_doc(node) if lang == "elixir" else _comment_doc(start),
             parent,
         ))

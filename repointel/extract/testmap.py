@@ -85,7 +85,7 @@ MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
 _TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash|lua|dart)$|\.bats$|"
-                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|Test\.php$|Tests?\.swift$|"
+                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|(Spec|Tests?)\.hs$|Test\.php$|Tests?\.swift$|"
                  r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
 #: A test by its name, by a test folder above it, or pytest's conftest.py.
@@ -110,7 +110,7 @@ _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
            ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
            ".scala": "scala", ".lua": "lua", ".ex": "ex", ".exs": "ex",
-           ".dart": "dart",
+           ".dart": "dart", ".hs": "hs",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -127,6 +127,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "lua": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "ex": (re.compile(r"^(.+)_test$"),),
     "dart": (re.compile(r"^(.+)_test$"),),
+    "hs": (re.compile(r"^(.+?)(Spec|Tests?)$"),),
     "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
@@ -426,7 +427,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
     ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
     ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
-    ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``, ``mix test path``, ``dart test path``."""
+    ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``, ``mix test path``, ``dart test path``,
+    ``cabal test --test-options='--match Module'``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -454,6 +456,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
     if fam == "sh":
         return _shell_test_command(test_path, test_name)
+    if fam == "hs":  # hspec-discover names a spec after its module, less "Spec"
+        return f"cabal test --test-options={_q('--match ' + (test_name or _hspec_name(test_path)))}"
     if fam == "dart":  # package:test's --plain-name matches the test's name as written
         return f"dart test {_q(test_path)}" + (f" --plain-name {_q(test_name)}" if test_name else "")
     if fam == "ex":  # ExUnit names a test "test <its name>"
@@ -479,6 +483,13 @@ def _shell_test_command(test_path: str, test_name: str | None) -> str | None:
     return f"bash {_q(test_path)}"
 
 
+def _hspec_name(test_path: str) -> str:
+    """The spec an hspec-discover suite names after the file: test/Shop/CartSpec.hs → Shop.Cart."""
+    parts = test_path[:-3].split("/")
+    start = max((i + 1 for i, p in enumerate(parts[:-1]) if p in ("test", "tests", "spec")), default=len(parts) - 1)
+    return ".".join(parts[start:]).removesuffix("Spec")
+
+
 def _lua_pattern(name: str) -> str:
     """``name`` as a Lua pattern matching itself (busted's ``--filter``)."""
     return re.sub(r"([%^$().\[\]*+?-])", r"%\1", name)
@@ -500,7 +511,8 @@ def _php_filter(names: Sequence[str]) -> str:
 _ONE_SCRIPT = re.compile(r"(?:^|&& )(?:npm|pnpm|yarn|bun)(?: run)? [\w:.-]+$")
 #: Build tools whose unit command can be narrowed to one test, per file family.
 _NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun"), "swift": ("swiftpm",), "php": ("composer",),
-               "scala": ("sbt",), "ex": ("mix",), "dart": ("pub",)}
+               "scala": ("sbt",), "ex": ("mix",), "dart": ("pub",),
+               "hs": ("cabal", "stack")}
 
 
 def _owning_build(test_path: str, builds: Sequence[tuple[str, str, str | None]],
@@ -539,6 +551,9 @@ def focused_command(test_path: str, generic: str | None,
         if tool == "pub" and unit.endswith((" test", "dart test")):
             d = posixpath.dirname(manifest)
             return f"{unit} {_q(test_path[len(d) + 1:] if d else test_path)}"
+        if tool in ("cabal", "stack") and fam == "hs" and generic is not None and "--test-options=" in generic:
+            option = generic.split("--test-options=", 1)[1]
+            return f"{unit} --test-options={option}" if tool == "cabal" else f"{unit} --ta {option}"
         if tool == "mix" and unit.endswith("mix test"):
             d = posixpath.dirname(manifest)
             return f"{unit} {_q(test_path[len(d) + 1:] if d else test_path)}"

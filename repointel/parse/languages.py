@@ -33,6 +33,7 @@ EXTENSIONS: dict[str, str] = {
     ".lua": "lua",
     ".ex": "elixir", ".exs": "elixir",
     ".dart": "dart",
+    ".hs": "haskell",
 }
 #: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
 SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
@@ -59,6 +60,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "lua": ("tree_sitter_lua", "language"),
     "elixir": ("tree_sitter_elixir", "language"),
     "dart": ("tree_sitter_dart", "language"),
+    "haskell": ("tree_sitter_haskell", "language"),
 }
 
 #: Every language we parse.
