@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 #: Source extensions of each measured language (the resolver's file set may hold others).
 EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats"),
         "scala": (".scala",), "lua": (".lua",), "elixir": (".ex", ".exs"),
-        "dart": (".dart",)}
+        "dart": (".dart",), "haskell": (".hs",)}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -203,9 +203,28 @@ def dart_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
+_HS_MODULE = re.compile(r"(?m)^module\s+([\w.]+)")
+
+
+def haskell_oracle(root: Path, repo: Any) -> Oracle:
+    """Haskell: the file whose ``module`` header declares the imported module, when one does."""
+    declared: dict[str, set[str]] = defaultdict(set)
+    for (path,) in _rows(repo, "SELECT path FROM files WHERE language = 'haskell'"):
+        m = _HS_MODULE.search((root / path).read_text(errors="replace"))
+        if m:
+            declared[m.group(1)].add(path)
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        found = declared.get(module, set())
+        return found if len(found) == 1 else set()
+
+    return named
+
+
 ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle,
                                                      "bash": shell_oracle, "scala": jvm_oracle, "lua": lua_oracle,
-                                                     "elixir": elixir_oracle, "dart": dart_oracle}
+                                                     "elixir": elixir_oracle, "dart": dart_oracle,
+                                                     "haskell": haskell_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:
