@@ -149,6 +149,14 @@ def test_cabal_package() -> None:
     assert cabal.entry_points == ["shop"] and cabal.module_commands == {"shop-test": "cabal test shop-test"}
 
 
+def test_dune_project() -> None:
+    deps = FIXTURES / "deps" / "ocaml"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (dune,) = [b for b in detect_builds(str(deps), files) if b.tool == "dune"]
+    assert dune.manifest == "dune-project" and dune.modules == ["shop"] and dune.entry_points == ["main"]
+    assert dune.unit_command == "dune test" and dune.full_command == "dune build @install && dune test"
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

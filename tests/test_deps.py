@@ -189,6 +189,16 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("test/Shop/CartSpec.hs", "Shop.Cart", "src/Shop/Cart.hs"),
         ("test/Shop/CartSpec.hs", "Test.Hspec", "ext:Test.Hspec"),
     ],
+    "ocaml": [
+        ("src/cart.ml", "Item", "src/item.ml"),                                  # same library folder
+        ("src/cart.ml", "List", "ext:List"),
+        ("src/cart.ml", "Yojson.Safe", "ext:Yojson"),
+        ("src/cart.mli", "Item", "src/item.ml"),
+        ("bin/main.ml", "Shop.Cart", "src/cart.ml"),                             # a wrapped dune library
+        ("bin/main.ml", "Shop.Item", "src/item.ml"),
+        ("test/test_cart.ml", "Shop", None),                                     # the library, no shop.ml
+        ("test/test_cart.ml", "Cart", "src/cart.ml"),                            # after `open Shop`
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs

@@ -186,6 +186,14 @@ def test_haskell_imports() -> None:
                                      ("Shop.Item", ["Item"], 0, "import", 5)]
 
 
+def test_ocaml_opens_and_qualified_uses() -> None:
+    src = ("open Core\ninclude Base.Util\nmodule M = Map.Make (String)\nlet f x = List.map g x\n"
+           "let h = M.empty\nlet k = Shop.Cart.total Shop.Cart.empty\nlet l = List.length\n")
+    assert _rows("ocaml", src) == [("Core", [], 0, "open", 1), ("Base.Util", [], 0, "include", 2),
+                                   ("Map.Make", [], 0, "use", 3), ("String", [], 0, "use", 3),
+                                   ("List", [], 0, "use", 4), ("Shop.Cart", [], 0, "use", 6)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

@@ -63,6 +63,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
     "elixir": [("test/shop/cart_test.exs", "lib/shop/cart.ex", "naming")],  # and aliased
     "dart": [("test/cart_test.dart", "lib/src/cart.dart", "naming")],
     "haskell": [("test/Shop/CartSpec.hs", "src/Shop/Cart.hs", "naming")],  # and imported
+    "ocaml": [("test/test_cart.ml", "src/cart.ml", "naming")],  # and used
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -160,7 +161,8 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("spec/01-unit/cart_spec.lua", True), ("kong/cart.lua", False),
     ("test/shop/cart_test.exs", True), ("lib/shop/cart.ex", False),
     ("test/cart_test.dart", True), ("lib/src/cart.dart", False),
-    ("test/Shop/CartSpec.hs", True), ("src/Shop/Cart.hs", False),
+    ("test/Shop/CartSpec.hs", True), ("src/Shop/Cart.hs", False), ("test/test_cart.ml", True),
+    ("src/cart.ml", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -202,6 +204,7 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("test/shop/cart_test.exs", None, "mix test test/shop/cart_test.exs"),
     ("test/cart_test.dart", None, "dart test test/cart_test.dart"),
     ("test/Shop/CartSpec.hs", None, "cabal test --test-options='--match Shop.Cart'"),
+    ("test/test_cart.ml", None, "dune test test"),
     ("test/cart_test.dart", "sums items", "dart test test/cart_test.dart --plain-name 'sums items'"),
     ("test/shop/cart_test.exs", "sums items", "mix test test/shop/cart_test.exs --only 'test:test sums items'"),
     ("spec/cart_spec.lua", "adds (two) items", "busted spec/cart_spec.lua --filter 'adds %(two%) items'"),

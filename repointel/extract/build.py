@@ -4,7 +4,7 @@
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
 (Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), LuaRocks
-(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, .NET (solutions and projects),
+(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, dune, .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -719,6 +719,39 @@ def _haskell(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- dune
+
+_DUNE_NAMES = re.compile(r"\((library|executables?|test)\b[^()]*(?:\([^()]*\)[^()]*)*?\((?:name|names)\s+([\w.\- ]+)\)",
+                         re.DOTALL)
+
+
+def _dune(repo: _Repo) -> list[BuildInfo]:
+    """dune projects (dune-project): libraries as modules, executables as entry points,
+    ``dune test`` (a folder's with ``dune test dir``)."""
+    out = []
+    projects = repo.named("dune-project")
+    roots = {posixpath.dirname(m) for m in projects}
+    for manifest in projects:
+        d = posixpath.dirname(manifest)
+        if d and _owner_dir(posixpath.dirname(d), roots) is not None:
+            continue  # a vendored or test project inside another
+        libs: list[str] = []
+        exes: list[str] = []
+        for dune in repo.named("dune"):
+            if _owner_dir(posixpath.dirname(dune), roots) != d:
+                continue
+            for kind, names in _DUNE_NAMES.findall(repo.read(dune) or ""):
+                if kind == "library":
+                    libs.extend(names.split())
+                elif kind.startswith("executable"):
+                    exes.extend(names.split())
+        p = _prefix(d)
+        out.append(BuildInfo(tool="dune", manifest=manifest, modules=list(dict.fromkeys(libs)),
+                             unit_command=p + "dune test", full_command=p + "dune build @install && dune test",
+                             entry_points=list(dict.fromkeys(exes))[:_MAX_ENTRY_POINTS]))
+    return out
+
+
 # --------------------------------------------------------------------------- pub
 
 _PUBSPEC_NAME = re.compile(r"(?m)^name:\s*['\"]?([\w]+)")
@@ -969,7 +1002,7 @@ DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitla
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
     _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _mix, _pub,
-    _haskell, _dotnet, _make, _cmake, _docker, _ci,
+    _haskell, _dune, _dotnet, _make, _cmake, _docker, _ci,
 ]
 
 

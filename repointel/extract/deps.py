@@ -12,7 +12,7 @@ Conventions shared by every language:
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Haskell module, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Haskell module, the OCaml top module, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -1050,6 +1050,46 @@ class _Haskell:
         return None, rec.module
 
 
+#: A dune stanza naming a library: ``(library (name shop_util) …)`` (also ``(public_name …)``).
+_DUNE_LIBRARY = re.compile(r"\(library\b[^()]*(?:\([^()]*\)[^()]*)*?\(name\s+([\w.-]+)\)", re.DOTALL)
+
+
+class _OCaml:
+    """OCaml: a module is a file (``Foo`` → foo.ml): first a wrapped dune library's module
+    (``Lib.Mod`` → the library's folder's mod.ml, ``Lib`` → its lib.ml), then the importer's own
+    folder (its library), then any folder (an unwrapped library); the rest is external."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.libraries: dict[str, str] = {}  # library name → its folder
+        for dune in sorted(fs.named("dune")):
+            for name in _DUNE_LIBRARY.findall(fs.config_text(dune) or ""):
+                self.libraries.setdefault(name.lower(), _parent(dune))
+
+    def _module_file(self, d: str, module: str) -> str | None:
+        for name in (module[:1].lower() + module[1:], module):
+            for ext in (".ml", ".mli"):
+                cand = _join(d, name + ext)
+                if cand is not None and cand in self.fs.all:
+                    return cand
+        return None
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The module's file; else the top module (``Stdlib``, ``Core``) as external."""
+        parts = rec.module.split(".")
+        lib = self.libraries.get(parts[0].lower())
+        if lib is not None:
+            hit = self._module_file(lib, parts[1] if len(parts) > 1 else parts[0])
+            hit = hit or self._module_file(lib, parts[0])
+            if hit is not None or len(parts) == 1:
+                return hit, None  # `open Shop`: the library itself, no one file of it
+        hit = self._module_file(_parent(importer), parts[0])
+        if hit is None:
+            name = parts[0][:1].lower() + parts[0][1:]
+            hit = _closest(importer, self.fs.named(name + ".ml") or self.fs.named(name + ".mli"))
+        return (hit, None) if hit is not None else (None, parts[0])
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -1261,6 +1301,10 @@ class ImportResolver:
         return _Haskell(self._fs)
 
     @cached_property
+    def _ocaml(self) -> _OCaml:
+        return _OCaml(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -1295,6 +1339,8 @@ class ImportResolver:
             "elixir": lambda i, r: self._elixir.resolve(i, r),
             "dart": lambda i, r: self._dart.resolve(i, r),
             "haskell": lambda i, r: self._haskell.resolve(i, r),
+            "ocaml": lambda i, r: self._ocaml.resolve(i, r),
+            "ocaml_interface": lambda i, r: self._ocaml.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),

@@ -18,16 +18,20 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   and bats' ``load``; Scala ``import`` / ``wildcard`` (``a.b._``, ``a.b.*``), one row per selector; Lua ``require``;
   Elixir ``alias`` / ``import`` / ``require`` / ``use`` (a module; names = [the ``as:`` alias]);
   Dart ``import`` / ``export`` / ``part`` (the URI; names = [prefix] or the names shown); Haskell
-  ``import`` / ``qualified`` (names = [alias] or the names listed).
+  ``import`` / ``qualified`` (names = [alias] or the names listed); OCaml ``open`` / ``include``
+  and ``use``: each module a file names qualified (``List.map`` → ``List``, ``Lib.Mod.f`` →
+  ``Lib.Mod``), at its first use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 
-from tree_sitter import Node, Tree
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 from ..models import ImportRecord
+from ..parse import get_language
 
 __all__ = ["ANCHORS", "extract_imports"]
 
@@ -380,6 +384,41 @@ def _haskell_import(node: Node) -> Iterator[ImportRecord]:
                        line=_line(node), kind="qualified" if "qualified" in words else "import")
 
 
+def _ocaml_open(node: Node) -> Iterator[ImportRecord]:
+    """``open M.N`` / ``open! M`` and ``include M``: kind ``open`` / ``include``."""
+    module = node.child_by_field_name("module")
+    if module is not None and module.type in ("module_path", "extended_module_path"):
+        yield ImportRecord(module=_text(module).replace(" ", ""), line=_line(node),
+                           kind="open" if node.type == "open_module" else "include")
+
+
+@cache
+def _ocaml_paths(lang: str) -> Query:
+    return Query(get_language(lang), "[(module_path) (extended_module_path)] @p (module_binding (module_name) @d)")
+
+
+#: Segments of a qualified OCaml name kept as the module it uses: ``Lib.Module`` (a wrapped dune
+#: library and its module) or ``Module`` alone.
+_OCAML_SEGMENTS = 2
+
+
+def _ocaml_uses(lang: str, tree: Tree) -> list[ImportRecord]:
+    """The modules a file uses by qualified name (``List.map``, ``Shop.Price.format``), once each
+    at its first use, kind ``use``: OCaml has no import statements; a name is its dependency.
+    Modules the file defines itself (``module M = …``) are not uses."""
+    captured = QueryCursor(_ocaml_paths(lang)).captures(tree.root_node)
+    local = {_text(n) for n in captured.get("d", [])}
+    seen: dict[str, int] = {}
+    for node in sorted(captured.get("p", []), key=lambda n: n.start_byte):
+        if node.parent is not None and node.parent.type in ("module_path", "extended_module_path"):
+            continue  # the outermost path names the whole module
+        parts = [p.strip() for p in _text(node).split(".")]
+        if parts[0] in local or not parts[0][:1].isupper():
+            continue
+        seen.setdefault(".".join(parts[:_OCAML_SEGMENTS]), _line(node))
+    return [ImportRecord(module=m, line=line, kind="use") for m, line in seen.items()]
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -534,7 +573,9 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
     "dart": ((b"import", {"import_specification": _dart_directive}), (b"export", {"library_export": _dart_directive}),
              (b"part", {"part_directive": _dart_directive})),
     "haskell": ((b"import", {"import": _haskell_import}),),
+    "ocaml": ((b"open", {"open_module": _ocaml_open}), (b"include", {"include_module": _ocaml_open})),
 }
+ANCHORS["ocaml_interface"] = ANCHORS["ocaml"]
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).
 _MAX_CLIMB = 2
@@ -571,4 +612,8 @@ def extract_imports(lang: str, tree: Tree, data: bytes) -> list[ImportRecord]:
             for i, rec in enumerate(handlers[node.type](node)):
                 if rec.module or rec.level:
                     found.setdefault((node.start_byte, i), rec)
-    return [found[key] for key in sorted(found)]
+    out = [found[key] for key in sorted(found)]
+    if lang in ("ocaml", "ocaml_interface"):
+        opened = {r.module for r in out}
+        out += [r for r in _ocaml_uses(lang, tree) if r.module not in opened]
+    return out

@@ -84,7 +84,10 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
              "static_final_declaration": "constant"},
     "haskell": {"data_type": "type", "newtype": "type", "type_synonym": "type", "type_family": "type",
                 "class": "interface", "function": "function", "bind": "function"},
+    "ocaml": {"let_binding": "variable", "type_binding": "type", "module_binding": "module",
+              "module_type_definition": "interface", "class_binding": "class", "value_specification": "function"},
 }
+_DEF_KINDS["ocaml_interface"] = _DEF_KINDS["ocaml"]
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: Words before a definition's name that make its kind more precise than its node type does
 #: (Kotlin's ``interface Foo`` and ``enum class Foo`` are both class declarations); the first
@@ -102,10 +105,12 @@ _DEF_PARENTS: dict[str, dict[str, frozenset[str]]] = {
     "scala": {"val_definition": frozenset({"compilation_unit", "object_definition", "package_object"})},
     "dart": {"static_final_declaration": frozenset({"program"})},  # top-level const and final
     "haskell": {t: frozenset({"declarations"}) for t in ("function", "bind")},  # not instance methods, not locals
+    "ocaml": {"let_binding": frozenset({"compilation_unit", "structure"})},  # not `let … in`
 }
 #: Nodes between a definition and the parent that decides whether it is one (_DEF_PARENTS): a
 #: class body, Bash's ``export X=1``, Dart's ``const a = 1, b = 2`` list.
-_DEF_HOLDERS = frozenset({"class_body", "declaration_command", "template_body", "static_final_declaration_list"})
+_DEF_HOLDERS = frozenset({"class_body", "declaration_command", "template_body", "static_final_declaration_list",
+                          "value_definition"})
 #: Bodies that are children without a ``body`` field: the signature stops where they start.
 _BODY_TYPES = frozenset({"function_body", "class_body", "enum_class_body", "protocol_body", "do_block",
                          "class_declarations"})
@@ -117,8 +122,12 @@ _NOT_IDENTS: dict[str, frozenset[str]] = {"swift": frozenset({"identifier"})}
 #: Tokens that name things in a language beyond _IDENT_TYPES: Bash calls a function or a script
 #: by a ``word`` (a command's name, or an argument: ``run greet``, ``trap cleanup EXIT``) and
 #: reads a variable by its ``variable_name``.
-_MORE_IDENTS: dict[str, tuple[str, ...]] = {"bash": ("word", "variable_name"), "elixir": ("alias",),
-                                            "haskell": ("variable", "constructor")}
+_MORE_IDENTS: dict[str, tuple[str, ...]] = {
+    "bash": ("word", "variable_name"), "elixir": ("alias",), "haskell": ("variable", "constructor"),
+    "ocaml": ("value_name", "module_name", "type_constructor", "constructor_name", "field_name", "class_name",
+              "module_type_name"),
+}
+_MORE_IDENTS["ocaml_interface"] = _MORE_IDENTS["ocaml"]
 #: Languages whose module names are dotted tokens (Elixir's ``Shop.Cart``): a reference counts
 #: under the last segment, the name its definition has.
 _DOTTED_TOKENS = frozenset({"elixir"})
@@ -130,6 +139,9 @@ def _ident_types(lang: str) -> frozenset[str]:
     return frozenset(t for t in _IDENT_TYPES + _MORE_IDENTS.get(lang, ()) if t not in _NOT_IDENTS.get(lang, ()))
 #: Parents whose words start the signature of the definition they wrap.
 _DECLARED_BY = frozenset({"const_declaration", "declaration_command"})
+#: OCaml's definitions sit in a statement that starts them (``let``, ``type``, ``module``,
+#: ``class``): its words start the signature, and the span and the doc comment are its.
+_OCAML_DECLARED_BY = frozenset({"value_definition", "type_definition", "module_definition", "class_definition"})
 #: Parents that belong to the definition they wrap.
 _WRAPPERS = frozenset({"decorated_definition", "type_declaration", "const_declaration", "declaration_command",
                        "method_signature"})  # Dart: `static int make()` holds the function's signature
@@ -170,6 +182,8 @@ def _name_of(node: Node, lang: str) -> Node | None:
         return _elixir_name(node)
     if lang == "dart":
         return _dart_name(node, name)
+    if lang in ("ocaml", "ocaml_interface") and name is None:
+        return _ocaml_name(node)
     if lang == "lua" and name is not None and name.type in _LUA_INDEXED:  # M.total, M:describe
         return name.child_by_field_name(_LUA_INDEXED[name.type])
     if name is None and node.type == "const_element":  # PHP: const A = 1, B = 2;
@@ -277,6 +291,18 @@ def _haskell_clause_of(node: Node, other: Node | None) -> bool:
     return a is not None and b is not None and a.text == b.text
 
 
+_OCAML_NAMES = ("value_name", "module_name", "module_type_name", "class_name")
+
+
+def _ocaml_name(node: Node) -> Node | None:
+    """A ``let``'s bound name (``let () = …`` and patterns bind none); a module's, module
+    type's, class's or ``val``'s name (the first such child)."""
+    if node.type == "let_binding":
+        pattern = node.child_by_field_name("pattern")
+        return pattern if pattern is not None and pattern.type == "value_name" else None
+    return next((c for c in node.named_children if c.type in _OCAML_NAMES), None)
+
+
 def _span_start(node: Node, lang: str) -> Node:
     """The node a definition starts with: a Haskell function's type signature above it."""
     if lang == "haskell" and node.type in ("function", "bind"):
@@ -331,6 +357,11 @@ def _kind(node: Node, name: Node, data: bytes, lang: str, kind: str) -> str:
     defining macro; a variable named in capitals, or declared ``const``, is a constant."""
     if lang == "elixir":
         return _ELIXIR_DEFS[_elixir_macro(node)]
+    if kind == "variable" and node.type == "let_binding":  # `let f x = …`, `let f = fun x -> …`
+        body = node.child_by_field_name("body")
+        if any(c.type == "parameter" for c in node.named_children) or (
+                body is not None and body.type in ("fun_expression", "function_expression")):
+            return "function"
     if kind == "variable":
         head = data[node.start_byte:name.start_byte]
         text = data[name.start_byte:name.end_byte]
@@ -353,7 +384,8 @@ def _signature(node: Node, data: bytes, lang: str) -> str:
     body = _body(node)
     end = body.start_byte if body is not None and body.start_byte > node.start_byte else node.end_byte
     begin = node.start_byte
-    if node.parent is not None and node.parent.type in _DECLARED_BY:  # PHP's `public const A = 1`,
+    if node.parent is not None and (node.parent.type in _DECLARED_BY or (  # PHP's `public const A = 1`,
+            lang.startswith("ocaml") and node.parent.type in _OCAML_DECLARED_BY)):
         begin = node.parent.start_byte                                  # Bash's `export A=1`
     head = data[begin : min(end, begin + 4 * MAX_SIGNATURE)]
     if node.type == "variable_assignment":  # a shell setting: its first line, braces and all
@@ -368,7 +400,7 @@ def _signature(node: Node, data: bytes, lang: str) -> str:
         after = " ".join(tail[1].decode("utf-8", "replace").split()) if len(tail) == 2 else ""
         text = text[: text.index("{")] + "{ … }" + (" " + after if 0 < len(after) <= MAX_SIGNATURE_TAIL else "")
         return text.replace(" ;", ";")[:MAX_SIGNATURE]
-    if lang == "scala":  # `def f(x: Int): Int = x + 1`: the body follows an `=`
+    if lang in ("scala", "ocaml"):  # `def f(x: Int): Int = x + 1`, `let f x = …`: the body follows an `=`
         text = text.rstrip(" =")
     return text.rstrip(" {:")[:MAX_SIGNATURE]
 
@@ -393,6 +425,8 @@ def _comment_doc(node: Node) -> str:
         for line in text.splitlines():
             line = line.strip().lstrip("/*#!-").strip().lstrip("|").strip()  # Haddock's -- |
             line = line.removesuffix("*/").strip()
+            if line.startswith("(*"):  # OCaml's (** doc *)
+                line = line.lstrip("(*").removesuffix("*)").strip()
             if line:
                 return line[:MAX_SIGNATURE]
     return ""
@@ -489,7 +523,8 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         if kind == "function" and parent_kind not in (None, "module", "namespace"):
             kind = "method"
         start = _span_start(node, lang)
-        if node.parent is not None and node.parent.type in _WRAPPERS:
+        if node.parent is not None and (node.parent.type in _WRAPPERS or (
+                lang.startswith("ocaml") and node.parent.type in _OCAML_DECLARED_BY)):
             start = node.parent  # decorators, Go's `type` keyword: the definition starts there
         qual = f"{parent}.{shown}" if parent else shown
         end = _span_end(node, lang)

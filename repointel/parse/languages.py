@@ -34,6 +34,7 @@ EXTENSIONS: dict[str, str] = {
     ".ex": "elixir", ".exs": "elixir",
     ".dart": "dart",
     ".hs": "haskell",
+    ".ml": "ocaml", ".mli": "ocaml_interface",
 }
 #: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
 SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
@@ -61,6 +62,8 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "elixir": ("tree_sitter_elixir", "language"),
     "dart": ("tree_sitter_dart", "language"),
     "haskell": ("tree_sitter_haskell", "language"),
+    "ocaml": ("tree_sitter_ocaml", "language_ocaml"),
+    "ocaml_interface": ("tree_sitter_ocaml", "language_ocaml_interface"),
 }
 
 #: Every language we parse.
