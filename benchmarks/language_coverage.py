@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 #: Source extensions of each measured language (the resolver's file set may hold others).
 EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats"),
         "scala": (".scala",), "lua": (".lua",), "elixir": (".ex", ".exs"),
-        "dart": (".dart",), "haskell": (".hs",)}
+        "dart": (".dart",), "haskell": (".hs",), "ocaml": (".ml",)}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -221,10 +221,35 @@ def haskell_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
+_DUNE_LIB = re.compile(r"\(library\b.*?\(name\s+([\w]+)\)", re.DOTALL)
+
+
+def ocaml_oracle(root: Path, repo: Any) -> Oracle:
+    """OCaml: ``Lib.M`` names m.ml of the dune library ``lib``'s folder; a module ``M`` (or
+    ``X.M`` where X is no library: a submodule of X) names x.ml / m.ml when exactly one file in
+    the repository has that name (several: which one a library scope picks is not checked)."""
+    by_name: dict[str, set[str]] = defaultdict(set)
+    for (path,) in _rows(repo, "SELECT path FROM files WHERE path LIKE '%.ml'"):
+        by_name[os.path.basename(path)[:-3].lower()].add(path)
+    libs: dict[str, str] = {}
+    for (path,) in _rows(repo, "SELECT path FROM files WHERE path LIKE '%/dune' OR path = 'dune'"):
+        for name in _DUNE_LIB.findall((root / path).read_text(errors="replace")):
+            libs.setdefault(name.lower(), os.path.dirname(path))
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        parts = module.split(".")
+        if len(parts) > 1 and parts[0].lower() in libs:
+            return {p for p in by_name.get(parts[1].lower(), set()) if os.path.dirname(p) == libs[parts[0].lower()]}
+        found = by_name.get(parts[0].lower(), set())
+        return found if len(found) == 1 else set()
+
+    return named
+
+
 ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle,
                                                      "bash": shell_oracle, "scala": jvm_oracle, "lua": lua_oracle,
                                                      "elixir": elixir_oracle, "dart": dart_oracle,
-                                                     "haskell": haskell_oracle}
+                                                     "haskell": haskell_oracle, "ocaml": ocaml_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:

@@ -270,6 +270,7 @@ def test_focused_command_follows_the_build(test_path: str, generic: str, builds:
     ("tests/test_helpers.py", False),  # pytest collects it: a test of helpers.py
     ("pkg/helpers/format_test.go", False), ("tokio/tests/sync_mpsc.rs", False), ("spec/models/user_spec.rb", False),
     ("src/__tests__/fixtures.spec.ts", False), ("spec/helpers.lua", True), ("spec/01-unit/router_spec.lua", False),
+    ("test/blackbox-tests/test-cases/ppx.t/test_ppx.ml", True),  # a dune cram test's project
 ])
 def test_is_test_support(path: str, expected: bool) -> None:
     assert is_test_path(path) and is_test_support(path) is expected

@@ -1055,9 +1055,9 @@ _DUNE_LIBRARY = re.compile(r"\(library\b[^()]*(?:\([^()]*\)[^()]*)*?\(name\s+([\
 
 
 class _OCaml:
-    """OCaml: a module is a file (``Foo`` → foo.ml): first a wrapped dune library's module
-    (``Lib.Mod`` → the library's folder's mod.ml, ``Lib`` → its lib.ml), then the importer's own
-    folder (its library), then any folder (an unwrapped library); the rest is external."""
+    """OCaml: a module is a file (``Foo`` → foo.ml): first the importer's own folder (its
+    library), then a wrapped dune library's module (``Lib.Mod`` → the library's folder's mod.ml,
+    ``Lib`` → its lib.ml), then any folder (an unwrapped library); the rest is external."""
 
     def __init__(self, fs: _Files) -> None:
         self.fs = fs
@@ -1077,17 +1077,16 @@ class _OCaml:
     def resolve(self, importer: str, rec: ImportRecord) -> Result:
         """The module's file; else the top module (``Stdlib``, ``Core``) as external."""
         parts = rec.module.split(".")
+        hit = self._module_file(_parent(importer), parts[0])  # the importer's own library first
         lib = self.libraries.get(parts[0].lower())
-        if lib is not None:
-            hit = self._module_file(lib, parts[1] if len(parts) > 1 else parts[0])
-            hit = hit or self._module_file(lib, parts[0])
-            if hit is not None or len(parts) == 1:
-                return hit, None  # `open Shop`: the library itself, no one file of it
-        hit = self._module_file(_parent(importer), parts[0])
+        if hit is None and lib is not None:
+            hit = (self._module_file(lib, parts[1]) if len(parts) > 1 else None) or self._module_file(lib, parts[0])
         if hit is None:
             name = parts[0][:1].lower() + parts[0][1:]
             hit = _closest(importer, self.fs.named(name + ".ml") or self.fs.named(name + ".mli"))
-        return (hit, None) if hit is not None else (None, parts[0])
+        if hit is not None:
+            return hit, None
+        return None, None if lib is not None else parts[0]  # `open Shop`: a library with no one file
 
 
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)

@@ -101,7 +101,7 @@ _SUPPORT_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|support|helpers?|tes
 #: Files of languages whose test runner picks tests by name (busted's *_spec.lua): in a test tree,
 #: one not so named is support.
 _NAMED_TESTS_ONLY = (".lua",)
-_FIXTURE_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|testdata|test_data)/")
+_FIXTURE_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|testdata|test_data|[^/]+\.t)/")  # x.t/: a cram test's project
 _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.(rb|exs))$"
                            r"|\.ex$")  # ExUnit runs .exs files: an .ex file in a test tree is support
 
