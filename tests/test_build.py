@@ -157,6 +157,14 @@ def test_dune_project() -> None:
     assert dune.unit_command == "dune test" and dune.full_command == "dune build @install && dune test"
 
 
+def test_zig_build() -> None:
+    deps = FIXTURES / "deps" / "zig"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (zig,) = [b for b in detect_builds(str(deps), files) if b.tool == "zig"]
+    assert zig.manifest == "build.zig" and zig.modules == ["shop"] and zig.entry_points == ["shop-cli"]
+    assert zig.unit_command == "zig build test" and zig.full_command == "zig build && zig build test"
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

@@ -199,6 +199,13 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("test/test_cart.ml", "Shop", None),                                     # the library, no shop.ml
         ("test/test_cart.ml", "Cart", "src/cart.ml"),                            # after `open Shop`
     ],
+    "zig": [
+        ("src/shop.zig", "cart.zig", "src/cart.zig"),                             # a path: from the file
+        ("src/cart.zig", "util/format.zig", "src/util/format.zig"),
+        ("src/cart.zig", "std", "ext:std"),
+        ("src/main.zig", "shop", "src/shop.zig"),                                # build.zig's addModule
+        ("test/cart_test.zig", "../src/cart.zig", "src/cart.zig"),
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs

@@ -194,6 +194,11 @@ def test_ocaml_opens_and_qualified_uses() -> None:
                                    ("List", [], 0, "use", 4), ("Shop.Cart", [], 0, "use", 6)]
 
 
+def test_zig_imports() -> None:
+    src = 'const std = @import("std");\nconst C = @import("c.zig").C;\nconst e = @embedFile("x.txt");\n'
+    assert _rows("zig", src) == [("std", [], 0, "import", 1), ("c.zig", [], 0, "import", 2)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

@@ -64,6 +64,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
     "dart": [("test/cart_test.dart", "lib/src/cart.dart", "naming")],
     "haskell": [("test/Shop/CartSpec.hs", "src/Shop/Cart.hs", "naming")],  # and imported
     "ocaml": [("test/test_cart.ml", "src/cart.ml", "naming")],  # and used
+    "zig": [("test/cart_test.zig", "src/cart.zig", "naming")],  # and imported
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -162,7 +163,7 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("test/shop/cart_test.exs", True), ("lib/shop/cart.ex", False),
     ("test/cart_test.dart", True), ("lib/src/cart.dart", False),
     ("test/Shop/CartSpec.hs", True), ("src/Shop/Cart.hs", False), ("test/test_cart.ml", True),
-    ("src/cart.ml", False),
+    ("src/cart.ml", False), ("test/cart_test.zig", True), ("src/cart.zig", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -205,6 +206,8 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("test/cart_test.dart", None, "dart test test/cart_test.dart"),
     ("test/Shop/CartSpec.hs", None, "cabal test --test-options='--match Shop.Cart'"),
     ("test/test_cart.ml", None, "dune test test"),
+    ("test/cart_test.zig", None, "zig test test/cart_test.zig"),
+    ("test/cart_test.zig", "adds cents", "zig test test/cart_test.zig --test-filter 'adds cents'"),
     ("test/cart_test.dart", "sums items", "dart test test/cart_test.dart --plain-name 'sums items'"),
     ("test/shop/cart_test.exs", "sums items", "mix test test/shop/cart_test.exs --only 'test:test sums items'"),
     ("spec/cart_spec.lua", "adds (two) items", "busted spec/cart_spec.lua --filter 'adds %(two%) items'"),
@@ -231,6 +234,8 @@ def test_focused_test_command(path: str, name: str | None, command: str | None) 
      "cd pkgs/http && flutter test test/client_test.dart"),
     ("test/Shop/CartSpec.hs", "cabal test --test-options='--match Shop.Cart'",
      [("stack", "stack.yaml", "stack test")], "stack test --ta '--match Shop.Cart'"),
+    ("test/cart_test.zig", "zig test test/cart_test.zig --test-filter 'adds cents'",
+     [("zig", "build.zig", "zig build test")], "zig build test -Dtest-filter='adds cents'"),
     ("apps/shop/test/cart_test.exs", "mix test apps/shop/test/cart_test.exs",
      [("mix", "mix.exs", "mix test")], "mix test apps/shop/test/cart_test.exs"),
     ("pkg/tests/CartTest.php", "vendor/bin/phpunit pkg/tests/CartTest.php",

@@ -4,7 +4,7 @@
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
 (Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), LuaRocks
-(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, dune, .NET (solutions and projects),
+(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, dune, Zig (build.zig), .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -719,6 +719,25 @@ def _haskell(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- zig
+
+_ZIG_EXE = re.compile(r"addExecutable\(\s*\.\{\s*\.name\s*=\s*\"([\w.-]+)\"")
+_ZIG_MODULES = re.compile(r"addModule\(\s*\"([\w.-]+)\"")
+
+
+def _zig(repo: _Repo) -> list[BuildInfo]:
+    """Zig builds (build.zig): its modules, executables, ``zig build test``."""
+    out = []
+    for manifest in repo.named("build.zig"):
+        d = posixpath.dirname(manifest)
+        text = repo.read(manifest) or ""
+        p = _prefix(d)
+        out.append(BuildInfo(tool="zig", manifest=manifest, modules=list(dict.fromkeys(_ZIG_MODULES.findall(text))),
+                             unit_command=p + "zig build test", full_command=p + "zig build && zig build test",
+                             entry_points=list(dict.fromkeys(_ZIG_EXE.findall(text)))[:_MAX_ENTRY_POINTS]))
+    return out
+
+
 # --------------------------------------------------------------------------- dune
 
 _DUNE_NAMES = re.compile(r"\((library|executables?|test)\b[^()]*(?:\([^()]*\)[^()]*)*?\((?:name|names)\s+([\w.\- ]+)\)",
@@ -1002,7 +1021,7 @@ DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitla
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
     _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _mix, _pub,
-    _haskell, _dune, _dotnet, _make, _cmake, _docker, _ci,
+    _haskell, _dune, _zig, _dotnet, _make, _cmake, _docker, _ci,
 ]
 
 

@@ -12,7 +12,7 @@ Conventions shared by every language:
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Haskell module, the OCaml top module, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Haskell module, the OCaml top module, the Zig module, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -1089,6 +1089,36 @@ class _OCaml:
         return None, None if lib is not None else parts[0]  # `open Shop`: a library with no one file
 
 
+#: ``b.addModule("name", .{ .root_source_file = b.path("src/x.zig") })`` (or ``.{ .path = "…" }``).
+_ZIG_MODULE = re.compile(r"addModule\(\s*\"([\w.-]+)\"[^;]{0,400}?root_source_file\s*=\s*"
+                         r"(?:b\.path\(|\.\{\s*\.(?:path|src_path)\s*=\s*)\s*\"([^\"]+)\"")
+#: Modules every Zig program has: the standard library and the compiler's.
+_ZIG_BUILTIN = frozenset({"std", "builtin", "root"})
+
+
+class _Zig:
+    """Zig: ``@import("x.zig")`` relative to the file; a module name through build.zig's
+    ``addModule`` (its root source file); ``std``, ``builtin``, ``root`` and others are external."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.modules: dict[str, str] = {}
+        for build in sorted(set(fs.named("build.zig")) | {"build.zig"}):
+            for name, path in _ZIG_MODULE.findall(fs.config_text(build) or ""):
+                target = _join(_parent(build), path)
+                if target is not None and target in fs.all:
+                    self.modules.setdefault(name, target)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The imported file; else the module's name as external."""
+        if rec.module.endswith(".zig") or rec.module.endswith(".zon"):
+            cand = _join(_parent(importer), rec.module)
+            return (cand if cand is not None and cand in self.fs.all else None), None
+        if rec.module in self.modules:
+            return self.modules[rec.module], None
+        return None, rec.module
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -1304,6 +1334,10 @@ class ImportResolver:
         return _OCaml(self._fs)
 
     @cached_property
+    def _zig(self) -> _Zig:
+        return _Zig(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -1340,6 +1374,7 @@ class ImportResolver:
             "haskell": lambda i, r: self._haskell.resolve(i, r),
             "ocaml": lambda i, r: self._ocaml.resolve(i, r),
             "ocaml_interface": lambda i, r: self._ocaml.resolve(i, r),
+            "zig": lambda i, r: self._zig.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),

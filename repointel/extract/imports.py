@@ -20,7 +20,7 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   Dart ``import`` / ``export`` / ``part`` (the URI; names = [prefix] or the names shown); Haskell
   ``import`` / ``qualified`` (names = [alias] or the names listed); OCaml ``open`` / ``include``
   and ``use``: each module a file names qualified (``List.map`` → ``List``, ``Lib.Mod.f`` →
-  ``Lib.Mod``), at its first use.
+  ``Lib.Mod``), at its first use; Zig ``import`` (``@import``'s module name or path).
 """
 
 from __future__ import annotations
@@ -419,6 +419,17 @@ def _ocaml_uses(lang: str, tree: Tree) -> list[ImportRecord]:
     return [ImportRecord(module=m, line=line, kind="use") for m, line in seen.items()]
 
 
+def _zig_import(node: Node) -> Iterator[ImportRecord]:
+    """``@import("std")``, ``@import("x.zig")``: a module name or a path."""
+    if not (node.text or b"").startswith(b"@import"):
+        return
+    args = next((c for c in node.named_children if c.type == "arguments"), None)
+    string = next((c for c in args.named_children if c.type == "string"), None) if args is not None else None
+    content = next((c for c in string.named_children if c.type == "string_content"), None) if string else None
+    if content is not None:
+        yield ImportRecord(module=_text(content), line=_line(node), kind="import")
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -576,6 +587,7 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
     "ocaml": ((b"open", {"open_module": _ocaml_open}), (b"include", {"include_module": _ocaml_open})),
 }
 ANCHORS["ocaml_interface"] = ANCHORS["ocaml"]
+ANCHORS["zig"] = ((b"@import", {"builtin_function": _zig_import}),)
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).
 _MAX_CLIMB = 2

@@ -88,6 +88,11 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
               "module_type_definition": "interface", "class_binding": "class", "value_specification": "function"},
 }
 _DEF_KINDS["ocaml_interface"] = _DEF_KINDS["ocaml"]
+_DEF_KINDS["zig"] = {"function_declaration": "function", "variable_declaration": "variable",
+                     "test_declaration": "function"}
+#: What a Zig ``const X = …`` defines, by its value.
+_ZIG_VALUE_KINDS = {"struct_declaration": "struct", "union_declaration": "struct", "enum_declaration": "enum",
+                    "opaque_declaration": "type", "error_set_declaration": "type"}
 _DEF_KINDS["tsx"] = _DEF_KINDS["typescript"]
 #: Words before a definition's name that make its kind more precise than its node type does
 #: (Kotlin's ``interface Foo`` and ``enum class Foo`` are both class declarations); the first
@@ -106,6 +111,7 @@ _DEF_PARENTS: dict[str, dict[str, frozenset[str]]] = {
     "dart": {"static_final_declaration": frozenset({"program"})},  # top-level const and final
     "haskell": {t: frozenset({"declarations"}) for t in ("function", "bind")},  # not instance methods, not locals
     "ocaml": {"let_binding": frozenset({"compilation_unit", "structure"})},  # not `let … in`
+    "zig": {"variable_declaration": frozenset({"source_file", *_ZIG_VALUE_KINDS})},  # not locals
 }
 #: Nodes between a definition and the parent that decides whether it is one (_DEF_PARENTS): a
 #: class body, Bash's ``export X=1``, Dart's ``const a = 1, b = 2`` list.
@@ -184,6 +190,8 @@ def _name_of(node: Node, lang: str) -> Node | None:
         return _dart_name(node, name)
     if lang in ("ocaml", "ocaml_interface") and name is None:
         return _ocaml_name(node)
+    if lang == "zig" and name is None:
+        return _zig_name(node)
     if lang == "lua" and name is not None and name.type in _LUA_INDEXED:  # M.total, M:describe
         return name.child_by_field_name(_LUA_INDEXED[name.type])
     if name is None and node.type == "const_element":  # PHP: const A = 1, B = 2;
@@ -291,6 +299,20 @@ def _haskell_clause_of(node: Node, other: Node | None) -> bool:
     return a is not None and b is not None and a.text == b.text
 
 
+def _zig_name(node: Node) -> Node | None:
+    """A ``const``'s name (not one that only imports: ``const std = @import("std")``); a
+    test's name string."""
+    if node.type == "test_declaration":
+        string = next((c for c in node.named_children if c.type == "string"), None)
+        return next((c for c in string.named_children if c.type == "string_content"), None) if string else None
+    value = node.named_children[-1] if node.named_children else None
+    while value is not None and value.type == "field_expression":  # @import("x.zig").Item
+        value = value.child_by_field_name("object")
+    if value is not None and value.type == "builtin_function" and (value.text or b"").startswith(b"@import"):
+        return None
+    return next((c for c in node.named_children if c.type == "identifier"), None)
+
+
 _OCAML_NAMES = ("value_name", "module_name", "module_type_name", "class_name")
 
 
@@ -357,6 +379,12 @@ def _kind(node: Node, name: Node, data: bytes, lang: str, kind: str) -> str:
     defining macro; a variable named in capitals, or declared ``const``, is a constant."""
     if lang == "elixir":
         return _ELIXIR_DEFS[_elixir_macro(node)]
+    if lang == "zig" and node.type == "variable_declaration":
+        value = node.named_children[-1] if node.named_children else None
+        refined = _ZIG_VALUE_KINDS.get(value.type if value is not None else "")
+        if refined is not None:
+            return refined
+        return "constant" if data[node.start_byte:name.start_byte].split()[-1:] == [b"const"] else kind
     if kind == "variable" and node.type == "let_binding":  # `let f x = …`, `let f = fun x -> …`
         body = node.child_by_field_name("body")
         if any(c.type == "parameter" for c in node.named_children) or (

@@ -84,7 +84,7 @@ MAX_REFERENCE_LINKS = 3
 MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
-_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs|ml)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash|lua|dart|ml)$|\.bats$|"
+_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs|ml)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash|lua|dart|ml|zig)$|\.bats$|"
                  r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|(Spec|Tests?)\.hs$|Test\.php$|Tests?\.swift$|"
                  r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
@@ -110,7 +110,7 @@ _SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[
 _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
            ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
            ".scala": "scala", ".lua": "lua", ".ex": "ex", ".exs": "ex",
-           ".dart": "dart", ".hs": "hs", ".ml": "ml", ".mli": "ml",
+           ".dart": "dart", ".hs": "hs", ".ml": "ml", ".mli": "ml", ".zig": "zig",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -129,6 +129,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "dart": (re.compile(r"^(.+)_test$"),),
     "hs": (re.compile(r"^(.+?)(Spec|Tests?)$"),),
     "ml": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
+    "zig": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
@@ -429,7 +430,7 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
     ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
     ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``, ``mix test path``, ``dart test path``,
-    ``cabal test --test-options='--match Module'``, ``dune test folder``."""
+    ``cabal test --test-options='--match Module'``, ``dune test folder``, ``zig test path``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -457,6 +458,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
     if fam == "sh":
         return _shell_test_command(test_path, test_name)
+    if fam == "zig":  # a file's test blocks, filtered by name
+        return f"zig test {_q(test_path)}" + (f" --test-filter {_q(test_name)}" if test_name else "")
     if fam == "ml":  # dune runs a folder's tests
         return f"dune test {_q(posixpath.dirname(test_path) or '.')}"
     if fam == "hs":  # hspec-discover names a spec after its module, less "Spec"
@@ -515,7 +518,7 @@ _ONE_SCRIPT = re.compile(r"(?:^|&& )(?:npm|pnpm|yarn|bun)(?: run)? [\w:.-]+$")
 #: Build tools whose unit command can be narrowed to one test, per file family.
 _NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun"), "swift": ("swiftpm",), "php": ("composer",),
                "scala": ("sbt",), "ex": ("mix",), "dart": ("pub",),
-               "hs": ("cabal", "stack")}
+               "hs": ("cabal", "stack"), "zig": ("zig",)}
 
 
 def _owning_build(test_path: str, builds: Sequence[tuple[str, str, str | None]],
@@ -557,6 +560,8 @@ def focused_command(test_path: str, generic: str | None,
         if tool in ("cabal", "stack") and fam == "hs" and generic is not None and "--test-options=" in generic:
             option = generic.split("--test-options=", 1)[1]
             return f"{unit} --test-options={option}" if tool == "cabal" else f"{unit} --ta {option}"
+        if tool == "zig" and unit.endswith("zig build test") and generic is not None and "--test-filter " in generic:
+            return f"{unit} -Dtest-filter={generic.split('--test-filter ', 1)[1]}"
         if tool == "mix" and unit.endswith("mix test"):
             d = posixpath.dirname(manifest)
             return f"{unit} {_q(test_path[len(d) + 1:] if d else test_path)}"
@@ -606,6 +611,8 @@ def is_test_function(test_path: str, name: str, kind: str, signature: str, befor
         return bool(_TEST_ANNOTATION.search(signature))
     if fam == "php":  # PHPUnit: test* methods, or marked by #[Test] or @test
         return kind == "method" and (name.startswith("test") or bool(_PHP_TEST_MARK.search(before + signature)))
+    if fam == "zig":  # test "name" { … } blocks
+        return signature.startswith("test ")
     if fam == "swift":  # XCTest's test methods, Swift Testing's @Test functions
         return (name.startswith("test") and kind == "method") or bool(_SWIFT_TEST_ATTR.search(signature))
     return False

@@ -35,6 +35,7 @@ EXTENSIONS: dict[str, str] = {
     ".dart": "dart",
     ".hs": "haskell",
     ".ml": "ocaml", ".mli": "ocaml_interface",
+    ".zig": "zig",
 }
 #: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
 SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
@@ -64,6 +65,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "haskell": ("tree_sitter_haskell", "language"),
     "ocaml": ("tree_sitter_ocaml", "language_ocaml"),
     "ocaml_interface": ("tree_sitter_ocaml", "language_ocaml_interface"),
+    "zig": ("tree_sitter_zig", "language"),
 }
 
 #: Every language we parse.
