@@ -11,7 +11,8 @@ throughput), then reports for the files of ``--lang``:
   declarations (an oracle per language, below): Kotlin/Java ``package`` headers and the top-level
   definitions of each file. ``hit``: the named file is among the files the statement resolved to
   (a Kotlin member import resolves to its package's files); ``exact``: it is the only one;
-- test files (tests of the language, less helpers and fixtures) linked to at least one source file.
+- test files (tests of the language, less helpers and fixtures; for Zig, those holding test
+  blocks) linked to at least one source file.
 
 The localization check is ``commit_localization.py`` on the same checkout.
 """
@@ -34,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 #: Source extensions of each measured language (the resolver's file set may hold others).
 EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats"),
         "scala": (".scala",), "lua": (".lua",), "elixir": (".ex", ".exs"),
-        "dart": (".dart",), "haskell": (".hs",), "ocaml": (".ml",)}
+        "dart": (".dart",), "haskell": (".hs",), "ocaml": (".ml",), "zig": (".zig",)}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -246,10 +247,23 @@ def ocaml_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
+def zig_oracle(root: Path, repo: Any) -> Oracle:
+    """Zig: ``@import("x.zig")`` names the file at that path from the importer; a module name
+    names nothing checked here (build.zig wires it)."""
+    files = {p for (p,) in _rows(repo, "SELECT path FROM files")}
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        cand = os.path.normpath(os.path.join(os.path.dirname(path), module))
+        return {cand} if module.endswith(".zig") and cand in files else set()
+
+    return named
+
+
 ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle,
                                                      "bash": shell_oracle, "scala": jvm_oracle, "lua": lua_oracle,
                                                      "elixir": elixir_oracle, "dart": dart_oracle,
-                                                     "haskell": haskell_oracle, "ocaml": ocaml_oracle}
+                                                     "haskell": haskell_oracle, "ocaml": ocaml_oracle,
+                                                     "zig": zig_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:
@@ -307,6 +321,9 @@ def main() -> None:
 
         tests = [p for (p,) in _rows(repo, f"SELECT path FROM files WHERE language = '{lang}' AND is_test")
                  if not is_test_support(p)]
+        if lang == "zig":  # a Zig test file is one with test blocks: tests/ holds analysis inputs too
+            with_tests = {p for (p,) in _rows(repo, "SELECT DISTINCT path FROM symbols WHERE signature LIKE 'test %'")}
+            tests = [p for p in tests if p in with_tests]
         linked = {p for (p,) in _rows(repo, "SELECT DISTINCT test_path FROM test_links")}
         unlinked = [t for t in tests if t not in linked]
     finally:
