@@ -569,9 +569,11 @@ class Change:
 def resolver_input(path: str) -> bool:
     """Whether import resolution reads ``path`` (package.json, tsconfig/jsconfig and the JSON they
     extend, go.mod, Cargo.toml, Package.swift, composer.json, pubspec.yaml, a .cabal file,
-    package.yaml, a dune file or build.zig): a change to it can move any file's resolved imports."""
+    package.yaml, a dune file, build.zig or Project.toml): a change to it can move any file's
+    resolved imports."""
     name = os.path.basename(path)
-    return (name in ("go.mod", "Cargo.toml", "Package.swift", "pubspec.yaml", "package.yaml", "dune", "build.zig")
+    return (name in ("go.mod", "Cargo.toml", "Package.swift", "pubspec.yaml", "package.yaml", "dune", "build.zig",
+                     "Project.toml")
             or name.endswith((".json", ".cabal")))
 
 

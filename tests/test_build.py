@@ -165,6 +165,14 @@ def test_zig_build() -> None:
     assert zig.unit_command == "zig build test" and zig.full_command == "zig build && zig build test"
 
 
+def test_julia_package() -> None:
+    deps = FIXTURES / "deps" / "julia"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (jl,) = [b for b in detect_builds(str(deps), files) if b.tool == "julia"]
+    assert jl.manifest == "Project.toml" and jl.modules == ["Shop"]
+    assert jl.unit_command == "julia --project -e 'using Pkg; Pkg.test()'"
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

@@ -206,6 +206,15 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("src/main.zig", "shop", "src/shop.zig"),                                # build.zig's addModule
         ("test/cart_test.zig", "../src/cart.zig", "src/cart.zig"),
     ],
+    "julia": [
+        ("src/Shop.jl", "cart.jl", "src/cart.jl"),                                # include
+        ("src/Shop.jl", "util/format.jl", "src/util/format.jl"),
+        ("src/Shop.jl", "JSON", "ext:JSON"),
+        ("src/Shop.jl", "Format", None),                                         # using .Format: included
+        ("test/runtests.jl", "Shop", "src/Shop.jl"),                             # Project.toml name
+        ("test/runtests.jl", "cart.jl", "test/cart.jl"),
+        ("test/cart.jl", "Shop", "src/Shop.jl"),
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs

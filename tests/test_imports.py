@@ -199,6 +199,13 @@ def test_zig_imports() -> None:
     assert _rows("zig", src) == [("std", [], 0, "import", 1), ("c.zig", [], 0, "import", 2)]
 
 
+def test_julia_usings_and_includes() -> None:
+    src = ('using A, B.C\nusing D: x, y\nimport .Sub\ninclude("f.jl")\ninclude(joinpath(dir, "g.jl"))\n'
+           'include("$(name).jl")\n')
+    assert _rows("julia", src) == [("A", [], 0, "using", 1), ("B.C", [], 0, "using", 1), ("D", ["x", "y"], 0, "using", 2),
+                                   ("Sub", [], 1, "import", 3), ("f.jl", [], 0, "include", 4)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

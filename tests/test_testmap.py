@@ -65,6 +65,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
     "haskell": [("test/Shop/CartSpec.hs", "src/Shop/Cart.hs", "naming")],  # and imported
     "ocaml": [("test/test_cart.ml", "src/cart.ml", "naming")],  # and used
     "zig": [("test/cart_test.zig", "src/cart.zig", "naming")],  # and imported
+    "julia": [("test/cart.jl", "src/cart.jl", "naming")],  # and using the package
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -207,6 +208,7 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("test/Shop/CartSpec.hs", None, "cabal test --test-options='--match Shop.Cart'"),
     ("test/test_cart.ml", None, "dune test test"),
     ("test/cart_test.zig", None, "zig test test/cart_test.zig"),
+    ("test/cart.jl", None, "julia --project test/cart.jl"),
     ("test/cart_test.zig", "adds cents", "zig test test/cart_test.zig --test-filter 'adds cents'"),
     ("test/cart_test.dart", "sums items", "dart test test/cart_test.dart --plain-name 'sums items'"),
     ("test/shop/cart_test.exs", "sums items", "mix test test/shop/cart_test.exs --only 'test:test sums items'"),

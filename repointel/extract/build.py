@@ -4,7 +4,8 @@
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
 (Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), LuaRocks
-(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, dune, Zig (build.zig), .NET (solutions and projects),
+(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, dune, Zig (build.zig), Julia (Project.toml), .NET
+(solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -719,6 +720,27 @@ def _haskell(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- julia
+
+_JULIA_PROJECT_NAME = re.compile(r"(?m)^name\s*=\s*\"([\w.]+)\"")
+
+
+def _julia(repo: _Repo) -> list[BuildInfo]:
+    """Julia packages (Project.toml with a name): ``Pkg.test()``; test/runtests.jl runs them."""
+    out = []
+    for manifest in repo.named("Project.toml"):
+        d = posixpath.dirname(manifest)
+        m = _JULIA_PROJECT_NAME.search(repo.read(manifest) or "")
+        if m is None:
+            continue  # an environment (docs/, test/), not a package
+        p = _prefix(d)
+        test = "julia --project -e 'using Pkg; Pkg.test()'"
+        out.append(BuildInfo(tool="julia", manifest=manifest, modules=[m.group(1)],
+                             unit_command=p + test,
+                             full_command=p + "julia --project -e 'using Pkg; Pkg.instantiate(); Pkg.test()'"))
+    return out
+
+
 # --------------------------------------------------------------------------- zig
 
 _ZIG_EXE = re.compile(r"addExecutable\(\s*\.\{\s*\.name\s*=\s*\"([\w.-]+)\"")
@@ -1021,7 +1043,7 @@ DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitla
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
     _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _mix, _pub,
-    _haskell, _dune, _zig, _dotnet, _make, _cmake, _docker, _ci,
+    _haskell, _dune, _zig, _julia, _dotnet, _make, _cmake, _docker, _ci,
 ]
 
 

@@ -12,7 +12,7 @@ Conventions shared by every language:
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Haskell module, the OCaml top module, the Zig module, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Haskell module, the OCaml top module, the Zig module, the Julia package, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -1119,6 +1119,38 @@ class _Zig:
         return None, rec.module
 
 
+_JULIA_NAME = re.compile(r"(?m)^name\s*=\s*\"([\w.]+)\"")
+
+
+class _Julia:
+    """Julia: ``include("x.jl")`` from the file; ``using Pkg`` of a package the repository holds
+    (a Project.toml's ``name``) → its src/Pkg.jl; a relative ``using .Sub`` → src/Sub.jl or a
+    Sub.jl beside the file when there is one (else it lives inside an included file: internal);
+    other packages are external."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.packages: dict[str, str] = {}
+        for manifest in sorted(set(fs.named("Project.toml")) | {"Project.toml"}):
+            m = _JULIA_NAME.search(fs.config_text(manifest) or "")
+            entry = _join(_parent(manifest), f"src/{m.group(1)}.jl") if m else None
+            if m and entry is not None and entry in fs.all:
+                self.packages.setdefault(m.group(1), entry)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The included or used file; a relative module not in its own file is internal."""
+        if rec.kind == "include":
+            cand = _join(_parent(importer), rec.module)
+            return (cand if cand is not None and cand in self.fs.all else None), None
+        top = rec.module.split(".")[0]
+        if rec.level:
+            cand = _join(_parent(importer), top + ".jl")
+            return (cand if cand is not None and cand in self.fs.all else None), None
+        if top in self.packages:
+            return self.packages[top], None
+        return None, top
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -1338,6 +1370,10 @@ class ImportResolver:
         return _Zig(self._fs)
 
     @cached_property
+    def _julia(self) -> _Julia:
+        return _Julia(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -1375,6 +1411,7 @@ class ImportResolver:
             "ocaml": lambda i, r: self._ocaml.resolve(i, r),
             "ocaml_interface": lambda i, r: self._ocaml.resolve(i, r),
             "zig": lambda i, r: self._zig.resolve(i, r),
+            "julia": lambda i, r: self._julia.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),

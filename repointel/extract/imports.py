@@ -20,7 +20,8 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   Dart ``import`` / ``export`` / ``part`` (the URI; names = [prefix] or the names shown); Haskell
   ``import`` / ``qualified`` (names = [alias] or the names listed); OCaml ``open`` / ``include``
   and ``use``: each module a file names qualified (``List.map`` → ``List``, ``Lib.Mod.f`` →
-  ``Lib.Mod``), at its first use; Zig ``import`` (``@import``'s module name or path).
+  ``Lib.Mod``), at its first use; Zig ``import`` (``@import``'s module name or path); Julia
+  ``using`` / ``import`` (level = leading dots) and ``include`` (a path).
 """
 
 from __future__ import annotations
@@ -430,6 +431,34 @@ def _zig_import(node: Node) -> Iterator[ImportRecord]:
         yield ImportRecord(module=_text(content), line=_line(node), kind="import")
 
 
+def _julia_using(node: Node) -> Iterator[ImportRecord]:
+    """``using A, B.C``, ``using A: x, y``, ``import .Sub``: one row per module, kind ``using``
+    / ``import``, ``level`` = the leading dots (a relative module), names = the names selected."""
+    kind = "using" if node.type == "using_statement" else "import"
+    for child in node.named_children:
+        names: list[str] = []
+        if child.type == "selected_import":
+            parts = [c for c in child.named_children]
+            child, names = parts[0], [_text(c) for c in parts[1:]]
+        text = _text(child)
+        dots = len(text) - len(text.lstrip("."))
+        if child.type in ("identifier", "scoped_identifier", "import_path") and text.strip("."):
+            yield ImportRecord(module=text.lstrip("."), names=names, line=_line(node), level=dots, kind=kind)
+
+
+def _julia_include(node: Node) -> Iterator[ImportRecord]:
+    """``include("file.jl")``: a path from the including file."""
+    fn = node.named_children[0] if node.named_children else None
+    if fn is None or _text(fn) != "include":
+        return
+    args = next((c for c in node.named_children if c.type == "argument_list"), None)
+    first = args.named_children[0] if args is not None and args.named_children else None
+    if first is not None and first.type == "string_literal":
+        content = next((c for c in first.named_children if c.type == "content"), None)
+        if content is not None and not any(c.type != "content" for c in first.named_children):
+            yield ImportRecord(module=_text(content), line=_line(node), kind="include")
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -588,6 +617,8 @@ ANCHORS: dict[str, tuple[tuple[bytes, Mapping[str, _Handler]], ...]] = {
 }
 ANCHORS["ocaml_interface"] = ANCHORS["ocaml"]
 ANCHORS["zig"] = ((b"@import", {"builtin_function": _zig_import}),)
+ANCHORS["julia"] = ((b"using", {"using_statement": _julia_using}), (b"import", {"import_statement": _julia_using}),
+                    (b"include", {"call_expression": _julia_include}))
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).
 _MAX_CLIMB = 2

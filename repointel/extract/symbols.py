@@ -90,6 +90,9 @@ _DEF_KINDS: dict[str, dict[str, str]] = {
 _DEF_KINDS["ocaml_interface"] = _DEF_KINDS["ocaml"]
 _DEF_KINDS["zig"] = {"function_declaration": "function", "variable_declaration": "variable",
                      "test_declaration": "function"}
+_DEF_KINDS["julia"] = {"module_definition": "module", "struct_definition": "struct", "abstract_definition": "type",
+                       "function_definition": "function", "macro_definition": "macro", "assignment": "function",
+                       "const_statement": "constant"}
 #: What a Zig ``const X = …`` defines, by its value.
 _ZIG_VALUE_KINDS = {"struct_declaration": "struct", "union_declaration": "struct", "enum_declaration": "enum",
                     "opaque_declaration": "type", "error_set_declaration": "type"}
@@ -112,6 +115,7 @@ _DEF_PARENTS: dict[str, dict[str, frozenset[str]]] = {
     "haskell": {t: frozenset({"declarations"}) for t in ("function", "bind")},  # not instance methods, not locals
     "ocaml": {"let_binding": frozenset({"compilation_unit", "structure"})},  # not `let … in`
     "zig": {"variable_declaration": frozenset({"source_file", *_ZIG_VALUE_KINDS})},  # not locals
+    "julia": {"assignment": frozenset({"source_file", "module_definition"})},  # `f(x) = …` at the top
 }
 #: Nodes between a definition and the parent that decides whether it is one (_DEF_PARENTS): a
 #: class body, Bash's ``export X=1``, Dart's ``const a = 1, b = 2`` list.
@@ -192,6 +196,8 @@ def _name_of(node: Node, lang: str) -> Node | None:
         return _ocaml_name(node)
     if lang == "zig" and name is None:
         return _zig_name(node)
+    if lang == "julia":
+        return _julia_name(node, name)
     if lang == "lua" and name is not None and name.type in _LUA_INDEXED:  # M.total, M:describe
         return name.child_by_field_name(_LUA_INDEXED[name.type])
     if name is None and node.type == "const_element":  # PHP: const A = 1, B = 2;
@@ -313,6 +319,30 @@ def _zig_name(node: Node) -> Node | None:
     return next((c for c in node.named_children if c.type == "identifier"), None)
 
 
+#: Julia nodes a definition's name sits inside: ``f(x::T) where T``, ``P{T} <: Base``.
+_JULIA_HEADS = frozenset({"signature", "type_head", "where_expression", "typed_expression", "call_expression",
+                          "parametrized_type_expression", "binary_expression"})
+
+
+def _julia_name(node: Node, name: Node | None) -> Node | None:
+    """The defined name inside a Julia head: a function's (``Base.show(io, x)`` → show), a
+    type's, a short-form function's (``f(x) = …``, not ``x = 1``), a constant's."""
+    if name is not None:
+        return name
+    if node.type == "const_statement":
+        assign = next((c for c in node.named_children if c.type == "assignment"), None)
+        first = assign.named_children[0] if assign is not None and assign.named_children else None
+        return first if first is not None and first.type == "identifier" else None
+    head = node.named_children[0] if node.named_children else None
+    if node.type == "assignment" and (head is None or head.type not in ("call_expression", "where_expression")):
+        return None  # `x = 1`: a variable, not a function
+    while head is not None and head.type in _JULIA_HEADS:
+        head = head.named_children[0] if head.named_children else None
+    if head is not None and head.type == "field_expression":
+        head = head.named_children[-1] if head.named_children else None
+    return head if head is not None and head.type == "identifier" else None
+
+
 _OCAML_NAMES = ("value_name", "module_name", "module_type_name", "class_name")
 
 
@@ -347,6 +377,15 @@ def _span_end(node: Node, lang: str) -> Node:
         if body is not None and body.type == "function_body":
             return body
     return node
+
+
+def _julia_doc(node: Node) -> str:
+    """The first line of the docstring just above a Julia definition (or a comment's)."""
+    prev = node.prev_named_sibling
+    if prev is not None and prev.type == "string_literal" and prev.end_point[0] >= node.start_point[0] - 1:
+        text = (prev.text or b"").decode("utf-8", "replace").strip('"')
+        return next((line.strip() for line in text.splitlines() if line.strip()), "")[:MAX_SIGNATURE]
+    return _comment_doc(node)
 
 
 def _body(node: Node) -> Node | None:
@@ -416,7 +455,7 @@ def _signature(node: Node, data: bytes, lang: str) -> str:
             lang.startswith("ocaml") and node.parent.type in _OCAML_DECLARED_BY)):
         begin = node.parent.start_byte                                  # Bash's `export A=1`
     head = data[begin : min(end, begin + 4 * MAX_SIGNATURE)]
-    if node.type == "variable_assignment":  # a shell setting: its first line, braces and all
+    if node.type == "variable_assignment" or lang == "julia":  # a shell setting, a Julia header: its first line
         return " ".join(head.split(b"\n", 1)[0].decode("utf-8", "replace").split())[:MAX_SIGNATURE]
     if lang == "ruby":  # the header is its first line; comments before the body are not part of it
         first = head.split(b"\n", 1)[0]
@@ -559,7 +598,8 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         defs.append(DefRow(
             name, qual, kind, start.start_point[0] + 1, end.end_point[0] + 1, start.start_byte,
             end.end_byte, _signature(start if start.type == "signature" else node, data, lang),
-            _python_doc(node) if lang == "python" else _elixir_doc(node) if lang == "elixir" else _comment_doc(start),
+            _python_doc(node) if lang == "python" else _elixir_doc(node) if lang == "elixir"
+            else _julia_doc(start) if lang == "julia" else _comment_doc(start),
             parent,
         ))
         if node.type not in _NOT_SCOPES:

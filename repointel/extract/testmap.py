@@ -111,6 +111,7 @@ _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java
            ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
            ".scala": "scala", ".lua": "lua", ".ex": "ex", ".exs": "ex",
            ".dart": "dart", ".hs": "hs", ".ml": "ml", ".mli": "ml", ".zig": "zig",
+           ".jl": "jl",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -430,7 +431,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
     ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
     ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``, ``mix test path``, ``dart test path``,
-    ``cabal test --test-options='--match Module'``, ``dune test folder``, ``zig test path``."""
+    ``cabal test --test-options='--match Module'``, ``dune test folder``, ``zig test path``,
+    ``julia --project path``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -458,6 +460,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
     if fam == "sh":
         return _shell_test_command(test_path, test_name)
+    if fam == "jl":  # a test file runs in the package's environment; runtests.jl runs them all
+        return f"julia --project {_q(test_path)}"
     if fam == "zig":  # a file's test blocks, filtered by name
         return f"zig test {_q(test_path)}" + (f" --test-filter {_q(test_name)}" if test_name else "")
     if fam == "ml":  # dune runs a folder's tests

@@ -36,6 +36,7 @@ EXTENSIONS: dict[str, str] = {
     ".hs": "haskell",
     ".ml": "ocaml", ".mli": "ocaml_interface",
     ".zig": "zig",
+    ".jl": "julia",
 }
 #: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
 SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
@@ -66,6 +67,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "ocaml": ("tree_sitter_ocaml", "language_ocaml"),
     "ocaml_interface": ("tree_sitter_ocaml", "language_ocaml_interface"),
     "zig": ("tree_sitter_zig", "language"),
+    "julia": ("tree_sitter_julia", "language"),
 }
 
 #: Every language we parse.
