@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 #: Source extensions of each measured language (the resolver's file set may hold others).
 EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats"),
         "scala": (".scala",), "lua": (".lua",), "elixir": (".ex", ".exs"),
-        "dart": (".dart",), "haskell": (".hs",), "ocaml": (".ml",), "zig": (".zig",)}
+        "dart": (".dart",), "haskell": (".hs",), "ocaml": (".ml",), "zig": (".zig",),
+        "julia": (".jl",)}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -259,11 +260,32 @@ def zig_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
+def julia_oracle(root: Path, repo: Any) -> Oracle:
+    """Julia: ``include("x.jl")`` names the file at that path from the includer; ``using P``
+    names src/P.jl of a Project.toml whose name is P."""
+    files = {p for (p,) in _rows(repo, "SELECT path FROM files")}
+    packages = {}
+    for p in files:
+        if os.path.basename(p) == "Project.toml":
+            m = re.search(r'(?m)^name\s*=\s*"([\w.]+)"', (root / p).read_text(errors="replace"))
+            if m:
+                packages[m.group(1)] = os.path.normpath(os.path.join(os.path.dirname(p), "src", m.group(1) + ".jl"))
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        if kind == "include":
+            cand = os.path.normpath(os.path.join(os.path.dirname(path), module))
+            return {cand} if cand in files else set()
+        cand = packages.get(module.split(".")[0], "")
+        return {cand} if cand in files else set()
+
+    return named
+
+
 ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle,
                                                      "bash": shell_oracle, "scala": jvm_oracle, "lua": lua_oracle,
                                                      "elixir": elixir_oracle, "dart": dart_oracle,
                                                      "haskell": haskell_oracle, "ocaml": ocaml_oracle,
-                                                     "zig": zig_oracle}
+                                                     "zig": zig_oracle, "julia": julia_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:

@@ -406,3 +406,11 @@ def test_a_shell_test_naming_a_script_is_linked_to_it() -> None:
     refs = {"test/add.bats": {"run": 2, "shop": 2, "echo": 1}}
     links = link_tests(files, {}, refs, {"unrelated": ["x.sh"]})
     assert [(t.test_path, t.source_path, t.reason) for t in links] == [("test/add.bats", "bin/shop", "reference")]
+
+
+def test_a_julia_test_using_its_packages_name_is_linked() -> None:
+    """test/ of a Julia package reaches src/ through `using Package`: one name it defines is enough."""
+    files = ["src/rows.jl", "test/iteration.jl", "other/test/x.jl"]
+    refs = {"test/iteration.jl": {"Rows": 4}, "other/test/x.jl": {"Rows": 4}}
+    links = link_tests(files, {}, refs, {"Rows": ["src/rows.jl"]})
+    assert [(t.test_path, t.source_path) for t in links] == [("test/iteration.jl", "src/rows.jl")]

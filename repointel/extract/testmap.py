@@ -357,7 +357,15 @@ def _package_weight(test: str, source: str, fam: str | None) -> float:
     if fam in _SAME_PACKAGE_FAMILIES and package_segments(posixpath.dirname(test)) == package_segments(
             posixpath.dirname(source)):
         return SAME_PACKAGE_REFERENCE
+    if fam == "jl" and _julia_package(test) == _julia_package(source) is not None:
+        return SAME_PACKAGE_REFERENCE  # test/ of a Julia package uses its src/ through `using Package`
     return 1.0
+
+
+def _julia_package(path: str) -> str | None:
+    """The folder of the Julia package holding ``path`` in its src/ or test/ folder."""
+    parts = path.split("/")
+    return next(("/".join(parts[:i]) for i in range(len(parts) - 2, -1, -1) if parts[i] in ("src", "test")), None)
 
 
 def _cached_family(path: str, memo: dict[str, str | None]) -> str | None:
