@@ -173,6 +173,15 @@ def test_julia_package() -> None:
     assert jl.unit_command == "julia --project -e 'using Pkg; Pkg.test()'"
 
 
+def test_perl_distribution() -> None:
+    deps = FIXTURES / "deps" / "perl"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (perl,) = [b for b in detect_builds(str(deps), files) if b.tool == "perl"]
+    assert perl.manifest == "Makefile.PL" and perl.modules == ["Shop"]
+    assert perl.unit_command == "prove -lr t" and perl.full_command == "perl Makefile.PL && make && make test"
+    assert perl.entry_points == ["bin/shop"]
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

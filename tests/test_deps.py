@@ -215,6 +215,14 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("test/runtests.jl", "cart.jl", "test/cart.jl"),
         ("test/cart.jl", "Shop", "src/Shop.jl"),
     ],
+    "perl": [
+        ("lib/Shop.pm", "Shop::Cart", "lib/Shop/Cart.pm"),                       # lib/ on @INC
+        ("lib/Shop/Cart.pm", "Shop::Base", "lib/Shop/Base.pm"),                 # use parent
+        ("lib/Shop/Cart.pm", "List::Util", "ext:List::Util"),
+        ("lib/Shop/Cart.pm", "Shop/legacy.pl", "lib/Shop/legacy.pl"),           # require "…" through lib/
+        ("t/01-cart.t", "Shop::Cart", "lib/Shop/Cart.pm"),
+        ("t/01-cart.t", "Test::More", "ext:Test::More"),
+    ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
         ("src/lib.rs", "util", "src/util.rs"),                               # mod x; → x.rs

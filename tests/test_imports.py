@@ -206,6 +206,14 @@ def test_julia_usings_and_includes() -> None:
                                    ("Sub", [], 1, "import", 3), ("f.jl", [], 0, "include", 4)]
 
 
+def test_perl_uses_and_requires() -> None:
+    src = ('package A;\nuse strict;\nuse 5.010;\nuse B::C qw(x);\nuse parent -norequire, "D";\nuse base qw(E::F G);\n'
+           'require H::I;\nrequire "j.pl";\nrequire $computed;\n')
+    assert _rows("perl", src) == [("B::C", [], 0, "use", 4), ("D", [], 0, "parent", 5), ("E::F", [], 0, "parent", 6),
+                                  ("G", [], 0, "parent", 6), ("H::I", [], 0, "require", 7),
+                                  ("j.pl", [], 0, "require_file", 8)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

@@ -66,6 +66,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
     "ocaml": [("test/test_cart.ml", "src/cart.ml", "naming")],  # and used
     "zig": [("test/cart_test.zig", "src/cart.zig", "naming")],  # and imported
     "julia": [("test/cart.jl", "src/cart.jl", "naming")],  # and using the package
+    "perl": [("t/01-cart.t", "lib/Shop/Cart.pm", "import")],  # and by name
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -164,7 +165,8 @@ def test_go_same_package_is_weaker_than_the_named_file() -> None:
     ("test/shop/cart_test.exs", True), ("lib/shop/cart.ex", False),
     ("test/cart_test.dart", True), ("lib/src/cart.dart", False),
     ("test/Shop/CartSpec.hs", True), ("src/Shop/Cart.hs", False), ("test/test_cart.ml", True),
-    ("src/cart.ml", False), ("test/cart_test.zig", True), ("src/cart.zig", False),
+    ("src/cart.ml", False), ("test/cart_test.zig", True), ("src/cart.zig", False), ("t/01-cart.t", True),
+    ("lib/Shop/Cart.pm", False),
 ])
 def test_is_test_path(path: str, expected: bool) -> None:
     assert is_test_path(path) is expected
@@ -209,6 +211,7 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("test/test_cart.ml", None, "dune test test"),
     ("test/cart_test.zig", None, "zig test test/cart_test.zig"),
     ("test/cart.jl", None, "julia --project test/cart.jl"),
+    ("t/01-cart.t", None, "prove -lv t/01-cart.t"), ("test/blackbox/foo.t", None, None),
     ("test/cart_test.zig", "adds cents", "zig test test/cart_test.zig --test-filter 'adds cents'"),
     ("test/cart_test.dart", "sums items", "dart test test/cart_test.dart --plain-name 'sums items'"),
     ("test/shop/cart_test.exs", "sums items", "mix test test/shop/cart_test.exs --only 'test:test sums items'"),

@@ -4,8 +4,8 @@
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
 (Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), LuaRocks
-(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, dune, Zig (build.zig), Julia (Project.toml), .NET
-(solutions and projects),
+(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, dune, Zig (build.zig), Julia (Project.toml), Perl
+(Makefile.PL, Build.PL, dist.ini, cpanfile), .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -720,6 +720,31 @@ def _haskell(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- perl
+
+
+def _perl(repo: _Repo) -> list[BuildInfo]:
+    """Perl distributions: Makefile.PL (ExtUtils::MakeMaker), Build.PL (Module::Build), dist.ini
+    (Dist::Zilla) or a cpanfile; ``prove -lr t`` runs the tests in every case."""
+    out, seen = [], set()
+    for manifest in repo.named("Makefile.PL", "Build.PL", "dist.ini", "cpanfile"):
+        d = posixpath.dirname(manifest)
+        if d in seen:
+            continue
+        seen.add(d)
+        name = posixpath.basename(manifest)
+        full = {"Makefile.PL": "perl Makefile.PL && make && make test", "Build.PL": "perl Build.PL && ./Build test",
+                "dist.ini": "dzil test"}.get(name, "cpanm --installdeps . && prove -lr t")
+        p = _prefix(d)
+        libs = sorted({f[len(_join(d, "lib/")):-3].replace("/", "::") for f in repo.under(_join(d, "lib"))
+                       if f.endswith(".pm") and f.count("/") == _join(d, "lib/x.pm").count("/")})
+        out.append(BuildInfo(tool="perl", manifest=manifest, modules=libs[:_MAX_ENTRY_POINTS],
+                             unit_command=p + "prove -lr t", full_command=p + full,
+                             entry_points=[f for f in repo.under(_join(d, "bin")) if "/" not in f[len(_join(d, "bin/")):]
+                                           ][:_MAX_ENTRY_POINTS]))
+    return out
+
+
 # --------------------------------------------------------------------------- julia
 
 _JULIA_PROJECT_NAME = re.compile(r"(?m)^name\s*=\s*\"([\w.]+)\"")
@@ -1043,7 +1068,7 @@ DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitla
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
     _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _mix, _pub,
-    _haskell, _dune, _zig, _julia, _dotnet, _make, _cmake, _docker, _ci,
+    _haskell, _dune, _zig, _julia, _perl, _dotnet, _make, _cmake, _docker, _ci,
 ]
 
 

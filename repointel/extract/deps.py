@@ -12,7 +12,7 @@ Conventions shared by every language:
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Haskell module, the OCaml top module, the Zig module, the Julia package, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Haskell module, the OCaml top module, the Zig module, the Julia package, the Perl module, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
@@ -1151,6 +1151,34 @@ class _Julia:
         return None, top
 
 
+#: Folders on a Perl distribution's @INC while it is built and tested (``prove -l`` adds lib/).
+_PERL_INC = ("lib", "", "t/lib", "blib/lib")
+
+
+class _Perl:
+    """Perl: ``A::B`` → ``lib/A/B.pm`` (or the root, t/lib/), else any file whose path ends in
+    A/B.pm (a monorepo's dists); ``require "x.pl"`` from the file, then the root and lib/."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The module's file; else the module itself (its CPAN distribution is not known)."""
+        if rec.kind == "require_file":
+            for base in (_parent(importer), "", "lib"):
+                cand = _join(base, rec.module)
+                if cand is not None and cand in self.fs.all:
+                    return cand, None
+            return None, None
+        rel = rec.module.replace("::", "/") + ".pm"
+        for inc in _PERL_INC:
+            cand = _join(inc, rel)
+            if cand is not None and cand in self.fs.all:
+                return cand, None
+        hits = [f for f in self.fs.named(posixpath.basename(rel)) if f.endswith("/" + rel)]
+        return (_closest(importer, hits), None) if hits else (None, rec.module)
+
+
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
 
 
@@ -1374,6 +1402,10 @@ class ImportResolver:
         return _Julia(self._fs)
 
     @cached_property
+    def _perl(self) -> _Perl:
+        return _Perl(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -1412,6 +1444,7 @@ class ImportResolver:
             "ocaml_interface": lambda i, r: self._ocaml.resolve(i, r),
             "zig": lambda i, r: self._zig.resolve(i, r),
             "julia": lambda i, r: self._julia.resolve(i, r),
+            "perl": lambda i, r: self._perl.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),

@@ -21,7 +21,8 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   ``import`` / ``qualified`` (names = [alias] or the names listed); OCaml ``open`` / ``include``
   and ``use``: each module a file names qualified (``List.map`` → ``List``, ``Lib.Mod.f`` →
   ``Lib.Mod``), at its first use; Zig ``import`` (``@import``'s module name or path); Julia
-  ``using`` / ``import`` (level = leading dots) and ``include`` (a path).
+  ``using`` / ``import`` (level = leading dots) and ``include`` (a path); Perl ``use`` (not
+  pragmas), ``parent`` (``use parent``/``use base``), ``require`` (a module) and ``require_file``.
 """
 
 from __future__ import annotations
@@ -459,6 +460,38 @@ def _julia_include(node: Node) -> Iterator[ImportRecord]:
             yield ImportRecord(module=_text(content), line=_line(node), kind="include")
 
 
+def _perl_use(node: Node) -> Iterator[ImportRecord]:
+    """``use A::B``, ``use parent -norequire, 'A'`` / ``use base qw(A B)`` (the parents), not
+    pragmas (``use strict``); kind ``use`` or ``parent``."""
+    module = _text(node.child_by_field_name("module"))
+    if module in ("parent", "base"):
+        for arg in node.named_children[1:]:
+            for word in (w.strip("'\",()") for w in _text(arg.child_by_field_name("content") or arg).split()):
+                if "::" in word or word[:1].isupper():
+                    yield ImportRecord(module=word, line=_line(node), kind="parent")
+    elif module and module not in _PERL_PRAGMAS and not module[:1].isdigit() and module[:1] != "v":
+        yield ImportRecord(module=module, line=_line(node), kind="use")
+
+
+def _perl_require(node: Node) -> Iterator[ImportRecord]:
+    """``require A::B`` (a module) and ``require "x.pl"`` (a file)."""
+    arg = node.named_children[0] if node.named_children else None
+    if arg is None:
+        return
+    if arg.type == "bareword":
+        yield ImportRecord(module=_text(arg), line=_line(node), kind="require")
+    elif arg.type in ("string_literal", "interpolated_string_literal"):
+        content = arg.child_by_field_name("content")
+        if content is not None and len(arg.named_children) == 1:
+            yield ImportRecord(module=_text(content), line=_line(node), kind="require_file")
+
+
+#: ``use`` of these configures the compiler; it loads no module of the repository or CPAN.
+_PERL_PRAGMAS = frozenset({"strict", "warnings", "utf8", "constant", "lib", "feature", "vars", "integer",
+                           "overload", "bytes", "less", "sort", "subs", "bigint", "bignum", "autodie", "open",
+                           "mro", "re", "version", "experimental", "diagnostics", "locale", "if", "fields"})
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -619,6 +652,7 @@ ANCHORS["ocaml_interface"] = ANCHORS["ocaml"]
 ANCHORS["zig"] = ((b"@import", {"builtin_function": _zig_import}),)
 ANCHORS["julia"] = ((b"using", {"using_statement": _julia_using}), (b"import", {"import_statement": _julia_using}),
                     (b"include", {"call_expression": _julia_include}))
+ANCHORS["perl"] = ((b"use", {"use_statement": _perl_use}), (b"require", {"require_expression": _perl_require}))
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).
 _MAX_CLIMB = 2

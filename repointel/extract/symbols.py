@@ -93,6 +93,7 @@ _DEF_KINDS["zig"] = {"function_declaration": "function", "variable_declaration":
 _DEF_KINDS["julia"] = {"module_definition": "module", "struct_definition": "struct", "abstract_definition": "type",
                        "function_definition": "function", "macro_definition": "macro", "assignment": "function",
                        "const_statement": "constant"}
+_DEF_KINDS["perl"] = {"package_statement": "module", "subroutine_declaration_statement": "function"}
 #: What a Zig ``const X = …`` defines, by its value.
 _ZIG_VALUE_KINDS = {"struct_declaration": "struct", "union_declaration": "struct", "enum_declaration": "enum",
                     "opaque_declaration": "type", "error_set_declaration": "type"}
@@ -134,13 +135,15 @@ _NOT_IDENTS: dict[str, frozenset[str]] = {"swift": frozenset({"identifier"})}
 #: reads a variable by its ``variable_name``.
 _MORE_IDENTS: dict[str, tuple[str, ...]] = {
     "bash": ("word", "variable_name"), "elixir": ("alias",), "haskell": ("variable", "constructor"),
+    "perl": ("bareword", "package", "function", "method"),
     "ocaml": ("value_name", "module_name", "type_constructor", "constructor_name", "field_name", "class_name",
               "module_type_name"),
 }
 _MORE_IDENTS["ocaml_interface"] = _MORE_IDENTS["ocaml"]
-#: Languages whose module names are dotted tokens (Elixir's ``Shop.Cart``): a reference counts
-#: under the last segment, the name its definition has.
-_DOTTED_TOKENS = frozenset({"elixir"})
+#: Languages whose module names are qualified tokens (Elixir's ``Shop.Cart``, Perl's
+#: ``Shop::Cart``) → the qualifier: a definition is named, and a reference counted, by the last
+#: segment.
+_QUALIFIER = {"elixir": ".", "perl": "::"}
 
 
 @cache
@@ -388,6 +391,17 @@ def _julia_doc(node: Node) -> str:
     return _comment_doc(node)
 
 
+def _perl_package(node: Node) -> str | None:
+    """The package a Perl sub is in: the last ``package X;`` before it at its level."""
+    prev = node.prev_named_sibling
+    while prev is not None:
+        if prev.type == "package_statement" and prev.child_by_field_name("block") is None:
+            name = prev.child_by_field_name("name")
+            return (name.text or b"").decode("utf-8", "replace") if name is not None else None
+        prev = prev.prev_named_sibling
+    return None
+
+
 def _body(node: Node) -> Node | None:
     body = node.child_by_field_name("body")
     if body is None:
@@ -518,6 +532,8 @@ def _owner(node: Node, data: bytes, lang: str) -> str | None:
         name = node.child_by_field_name("name")
         table = name.child_by_field_name("table") if name is not None and name.type in _LUA_INDEXED else None
         return (table.text or b"").decode("utf-8", "replace").replace(":", ".") if table is not None else None
+    if lang == "perl" and node.type == "subroutine_declaration_statement":
+        return _perl_package(node)
     if lang == "rust":
         parent = node.parent
         while parent is not None and parent.type not in ("impl_item", "source_file", "trait_item"):
@@ -577,7 +593,7 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         shown = (name_node.text or b"").decode("utf-8", "replace")
         if not shown or "\n" in shown:
             continue
-        name = shown.rsplit(".", 1)[-1] if lang == "elixir" else shown  # defmodule Shop.Cart: Cart
+        name = shown.rsplit(_QUALIFIER.get(lang, " "), 1)[-1]  # defmodule Shop.Cart, package Shop::Cart: Cart
         def_names.add((name_node.start_byte, name_node.end_byte, name_node.type))
         while stack and stack[-1][0] <= node.start_byte:
             stack.pop()
@@ -608,7 +624,7 @@ def extract_symbol_rows(lang: str, tree: Tree, data: bytes) -> tuple[list[DefRow
         assigns = _python_assignments(tree, data)
         def_names.update((d.start_byte, d.start_byte + len(d.name.encode()), "identifier") for d in assigns)
         defs = sorted(defs + assigns, key=lambda d: (d.start_byte, -d.end_byte))
-    return defs, _count_refs(captured.get("r", []), data, def_names, _ident_types(lang), lang in _DOTTED_TOKENS)
+    return defs, _count_refs(captured.get("r", []), data, def_names, _ident_types(lang), _QUALIFIER.get(lang))
 
 
 def references_in(lang: str, tree: Tree, data: bytes, start_byte: int, end_byte: int) -> dict[str, int]:
@@ -626,11 +642,11 @@ def references_in(lang: str, tree: Tree, data: bytes, start_byte: int, end_byte:
         name_node = _name_of(node, lang) if node.start_byte >= start_byte and node.end_byte <= end_byte else None
         if name_node is not None:
             def_names.add((name_node.start_byte, name_node.end_byte, name_node.type))
-    return _count_refs(inside, data, def_names, _ident_types(lang), lang in _DOTTED_TOKENS)
+    return _count_refs(inside, data, def_names, _ident_types(lang), _QUALIFIER.get(lang))
 
 
 def _count_refs(idents: list[Node], data: bytes, def_names: set[tuple[int, int, str]],
-                ident_types: frozenset[str], last_segment: bool = False) -> dict[str, int]:
+                ident_types: frozenset[str], qualifier: str | None = None) -> dict[str, int]:
     """Identifier tokens by text, less the tokens that name a definition: counted in one C-level
     pass (a Python loop over ~1.5M nodes on the stdlib costs twice as much)."""
     counts = Counter(data[n.start_byte : n.end_byte] for n in idents)
@@ -640,9 +656,10 @@ def _count_refs(idents: list[Node], data: bytes, def_names: set[tuple[int, int, 
             counts[key] -= 1
             if counts[key] <= 0:
                 del counts[key]
-    if last_segment:
+    if qualifier is not None:
         merged: Counter[bytes] = Counter()
+        sep = qualifier.encode()
         for k, v in counts.items():
-            merged[k.rsplit(b".", 1)[-1]] += v
+            merged[k.rsplit(sep, 1)[-1]] += v
         counts = merged
     return {k.decode("utf-8", "replace"): v for k, v in counts.items()}

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from ..models import TestLink
-from ..parse import may_be_script
+from ..parse import language_for_path, may_be_script
 from .deps import package_segments, shared_prefix
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
 _TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs|ml)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash|lua|dart|ml|zig)$|\.bats$|"
-                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|(Spec|Tests?)\.hs$|Test\.php$|Tests?\.swift$|"
+                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|(Spec|Tests?)\.hs$|(^|/)x?t/(.*/)?[^/]+\.t$|Test\.php$|Tests?\.swift$|"
                  r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
 #: A test by its name, by a test folder above it, or pytest's conftest.py.
@@ -111,7 +111,7 @@ _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java
            ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
            ".scala": "scala", ".lua": "lua", ".ex": "ex", ".exs": "ex",
            ".dart": "dart", ".hs": "hs", ".ml": "ml", ".mli": "ml", ".zig": "zig",
-           ".jl": "jl",
+           ".jl": "jl", ".pl": "pl", ".pm": "pl",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -165,6 +165,8 @@ def _family(path: str) -> str | None:
     (bin/tool, libexec/…): a source of the shell family, never a test."""
     if may_be_script(path):
         return "sh"
+    if path.endswith(".t"):  # Perl's t/*.t, not a dune cram test's foo.t
+        return "pl" if language_for_path(path) == "perl" else None
     return _FAMILY.get(posixpath.splitext(path)[1].lower())
 
 
@@ -188,11 +190,11 @@ def source_candidates(test_path: str) -> list[str]:
     if posixpath.basename(test_path) in _PACKAGE_FILES | {"conftest.py"}:
         return []
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
-    if fam == "lua":  # busted suites are ordered by number: spec/01-unit/03-router_spec.lua
+    if fam in ("lua", "pl"):  # suites ordered by number: spec/01-unit/03-router_spec.lua, t/01-cart.t
         stem = _ORDER_PREFIX.sub("", stem)
     out = [m.group(1) for rx in _AFFIXES.get(fam, ()) if (m := rx.match(stem))]
     parts = test_path.split("/")
-    if not out and any(p in ("tests", "test", "spec", "__tests__") for p in parts[:-1]):
+    if not out and any(p in ("tests", "test", "spec", "__tests__", "t") for p in parts[:-1]):
         out.append(stem)  # tests/foo.rs, spec/models/user.rb named like the source itself
     return out
 
@@ -440,7 +442,7 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
     ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``, ``mix test path``, ``dart test path``,
     ``cabal test --test-options='--match Module'``, ``dune test folder``, ``zig test path``,
-    ``julia --project path``."""
+    ``julia --project path``, ``prove -lv path``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -468,6 +470,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
     if fam == "sh":
         return _shell_test_command(test_path, test_name)
+    if fam == "pl":  # prove, with lib/ on @INC
+        return f"prove -lv {_q(test_path)}"
     if fam == "jl":  # a test file runs in the package's environment; runtests.jl runs them all
         return f"julia --project {_q(test_path)}"
     if fam == "zig":  # a file's test blocks, filtered by name

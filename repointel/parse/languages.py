@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import re
@@ -37,7 +38,11 @@ EXTENSIONS: dict[str, str] = {
     ".ml": "ocaml", ".mli": "ocaml_interface",
     ".zig": "zig",
     ".jl": "julia",
+    ".pl": "perl", ".pm": "perl",
 }
+#: Perl's test scripts are ``.t`` files in a t/ (or xt/) folder; elsewhere .t is something else
+#: (a dune cram test is a .t file of shell transcripts).
+_PERL_TEST = re.compile(r"(^|/)x?t/(.*/)?[^/]+\.t$")
 #: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
 SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
 _SHEBANG = re.compile(rb"#![ \t]*(?:/usr)?(?:/local)?/bin/(?:env[ \t]+(?:-\S+[ \t]+)*)?(\w+)")
@@ -68,6 +73,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "ocaml_interface": ("tree_sitter_ocaml", "language_ocaml_interface"),
     "zig": ("tree_sitter_zig", "language"),
     "julia": ("tree_sitter_julia", "language"),
+    "perl": ("tree_sitter_perl", "language"),
 }
 
 #: Every language we parse.
@@ -76,7 +82,10 @@ LANGUAGES = tuple(_GRAMMARS)
 
 def language_for_path(path: str) -> str | None:
     """The language of ``path`` by its extension, or None when we do not parse it."""
-    return EXTENSIONS.get(os.path.splitext(path)[1].lower())
+    lang = EXTENSIONS.get(os.path.splitext(path)[1].lower())
+    if lang is None and path.endswith(".t") and _PERL_TEST.search(path):
+        return "perl"
+    return lang
 
 
 def may_be_script(path: str) -> bool:
@@ -98,7 +107,19 @@ def language_for_file(path: str, head: bytes) -> str | None:
 def get_language(lang: str) -> Language:
     """The tree-sitter :class:`Language` for ``lang`` (imported on first use)."""
     module, attr = _GRAMMARS[lang]
-    return Language(getattr(importlib.import_module(module), attr)())
+    handle = getattr(importlib.import_module(module), attr)()
+    if isinstance(handle, int):  # an older wheel's bare pointer (tree-sitter-perl 2.0): tree-sitter
+        handle = _capsule(handle)  # deprecates ints, so it is wrapped as the capsule newer wheels return
+    return Language(handle)
+
+
+def _capsule(pointer: int) -> object:
+    """``pointer`` (a ``TSLanguage *``) as the PyCapsule tree-sitter's Language takes."""
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype = ctypes.py_object
+    new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    capsule: object = new(pointer, b"tree_sitter.Language", None)
+    return capsule
 
 
 @cache
