@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats"),
         "scala": (".scala",), "lua": (".lua",), "elixir": (".ex", ".exs"),
         "dart": (".dart",), "haskell": (".hs",), "ocaml": (".ml",), "zig": (".zig",),
-        "julia": (".jl",)}
+        "julia": (".jl",), "perl": (".pm", ".pl", ".t")}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -281,11 +281,34 @@ def julia_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
+_PERL_PACKAGE = re.compile(r"(?m)^\s*package\s+([\w:]+)")
+
+
+def perl_oracle(root: Path, repo: Any) -> Oracle:
+    """Perl: the file declaring ``package A::B`` (once in the repository) for a module; for
+    ``require "x.pl"``, the file at that path from the importer, the root or lib/."""
+    declared: dict[str, set[str]] = defaultdict(set)
+    files = {p for (p,) in _rows(repo, "SELECT path FROM files")}
+    for (path,) in _rows(repo, "SELECT path FROM files WHERE language = 'perl'"):
+        for name in _PERL_PACKAGE.findall((root / path).read_text(errors="replace")):
+            declared[name].add(path)
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        if kind == "require_file":
+            cands = (os.path.join(os.path.dirname(path), module), module, os.path.join("lib", module))
+            return {os.path.normpath(c) for c in cands if os.path.normpath(c) in files}
+        found = declared.get(module, set())
+        return found if len(found) == 1 else set()
+
+    return named
+
+
 ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle,
                                                      "bash": shell_oracle, "scala": jvm_oracle, "lua": lua_oracle,
                                                      "elixir": elixir_oracle, "dart": dart_oracle,
                                                      "haskell": haskell_oracle, "ocaml": ocaml_oracle,
-                                                     "zig": zig_oracle, "julia": julia_oracle}
+                                                     "zig": zig_oracle, "julia": julia_oracle,
+                                                     "perl": perl_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:

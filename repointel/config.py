@@ -49,7 +49,7 @@ LANGUAGE_VERSIONS: dict[str, str] = {
     "rust": "1", "c": "1", "cpp": "1", "ruby": "1", "csharp": "1",
     "kotlin": "1", "swift": "1", "php": "1", "bash": "1", "scala": "1", "lua": "1",
     "elixir": "1", "dart": "1", "haskell": "1", "ocaml": "1", "ocaml_interface": "1",
-    "zig": "1", "julia": "1", "perl": "1",
+    "zig": "1", "julia": "1", "perl": "1", "objc": "1",
 }
 #: The languages an index without a ``language_versions`` entry was written with, each at "1".
 LANGUAGES_BEFORE_VERSIONS = ("python", "javascript", "typescript", "tsx", "go", "java", "rust", "c", "cpp",

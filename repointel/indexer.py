@@ -353,8 +353,11 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
 
 def _reparsed(path: str, stale: set[str]) -> bool:
     """Whether ``path`` may be a file of a ``stale`` language: by its extension, or, without
-    one, by the ``#!`` line its bytes may hold (read only when it is parsed again)."""
-    return language_for_path(path) in stale or (may_be_script(path) and bool(stale & set(SHEBANGS.values())))
+    one, by the ``#!`` line its bytes may hold, or, for a ``.h`` header, by its Objective-C
+    declarations (read only when it is parsed again)."""
+    lang = language_for_path(path)
+    return (lang in stale or (may_be_script(path) and bool(stale & set(SHEBANGS.values())))
+            or (lang == "c" and path.endswith(".h") and "objc" in stale))  # a header may be Objective-C
 
 
 def stale_languages(meta: dict[str, str]) -> set[str]:

@@ -182,6 +182,14 @@ def test_perl_distribution() -> None:
     assert perl.entry_points == ["bin/shop"]
 
 
+def test_xcode_project_and_podspec() -> None:
+    deps = FIXTURES / "deps" / "objc"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    builds = {b.tool: b for b in detect_builds(str(deps), files)}
+    assert builds["xcodebuild"].unit_command == "xcodebuild test -project Shop.xcodeproj -scheme Shop"
+    assert builds["cocoapods"].modules == ["Shop"] and builds["cocoapods"].full_command == "pod lib lint Shop.podspec"
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

@@ -42,7 +42,7 @@ def resolve_fixture(name: str) -> tuple[ImportResolver, dict[str, list[tuple[str
     out: dict[str, list[tuple[str, ImportRecord]]] = {}
     for rel in files:
         data = (root / rel).read_bytes()
-        lang = language_for_file(rel, data[:128])
+        lang = language_for_file(rel, data[:8192])
         if lang is None:
             continue
         for rec in extract_imports(lang, parse(lang, data), data):
@@ -222,6 +222,14 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
         ("lib/Shop/Cart.pm", "Shop/legacy.pl", "lib/Shop/legacy.pl"),           # require "…" through lib/
         ("t/01-cart.t", "Shop::Cart", "lib/Shop/Cart.pm"),
         ("t/01-cart.t", "Test::More", "ext:Test::More"),
+    ],
+    "objc": [
+        ("Shop/SHPCart.h", "SHPItem.h", "Shop/SHPItem.h"),                       # an Objective-C header
+        ("Shop/SHPCart.h", "Foundation/Foundation.h", "ext:Foundation"),
+        ("Shop/SHPCart.m", "SHPCart.h", "Shop/SHPCart.h"),
+        ("Shop/SHPCart.m", "QuartzCore", "ext:QuartzCore"),                      # @import
+        ("Tests/ShopTests/SHPCartTests.m", "Shop/SHPCart.h", "Shop/SHPCart.h"),  # framework-style <Shop/…>
+        ("Tests/ShopTests/SHPCartTests.m", "XCTest/XCTest.h", "ext:XCTest"),
     ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs

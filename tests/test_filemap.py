@@ -39,6 +39,8 @@ def test_test_paths(path: str, test: bool) -> None:
     ("bin/tool", b"#!/usr/bin/env bash\nf() { :; }\n", "bash"), ("bin/tool", b"#!/bin/sh\nf() { :; }\n", "bash"),
     ("bin/tool", b"#!/usr/bin/env python3\nprint(1)\n", None), ("LICENSE", b"MIT License\n", None),
     ("tool.sh", b"f() { :; }\n", "bash"),
+    ("Shop/SHPCart.h", b"#import <Foundation/Foundation.h>\n@interface SHPCart : NSObject\n@end\n", "objc"),
+    ("src/buf.h", b"#include <stddef.h>\nstruct buf { size_t len; };\n", "c"),
 ])
 def test_scripts_without_an_extension_get_their_shebangs_language(tmp_path: Path, name: str, head: bytes,
                                                                    language: str | None) -> None:

@@ -214,6 +214,12 @@ def test_perl_uses_and_requires() -> None:
                                   ("j.pl", [], 0, "require_file", 8)]
 
 
+def test_objc_imports() -> None:
+    src = '#import <UIKit/UIKit.h>\n#import "A.h"\n#include "b.h"\n@import Foundation;\n@interface C : NSObject\n@end\n'
+    assert _rows("objc", src) == [("UIKit/UIKit.h", [], 0, "include_system", 1), ("A.h", [], 0, "include_local", 2),
+                                  ("b.h", [], 0, "include_local", 3), ("Foundation", [], 0, "module_import", 4)]
+
+
 def test_csharp_usings() -> None:
     src = ("using System.IO;\nusing static A.B;\nusing X = A.C;\nglobal using D.E;\n"
            "namespace N { using Inner.Ns; class K { void M() { using var f = Open(); } } }\n")

@@ -67,6 +67,7 @@ EXPECTED_LINKS: dict[str, list[tuple[str, str, str]]] = {  # noqa: E501
     "zig": [("test/cart_test.zig", "src/cart.zig", "naming")],  # and imported
     "julia": [("test/cart.jl", "src/cart.jl", "naming")],  # and using the package
     "perl": [("t/01-cart.t", "lib/Shop/Cart.pm", "import")],  # and by name
+    "objc": [("Tests/ShopTests/SHPCartTests.m", "Shop/SHPCart.m", "naming")],
     "rust": [("tests/shapes.rs", "src/shapes/circle.rs", "import"), ("tests/shapes.rs", "src/shapes/mod.rs", "naming")],
     "c": [("tests/test_api.c", "src/api.c", "naming"), ("tests/test_api.c", "include/mylib/api.h", "import")],
     "ruby": [("spec/shop/cart_spec.rb", "lib/shop/cart.rb", "naming")],
@@ -212,6 +213,7 @@ def test_source_candidates(path: str, stems: list[str]) -> None:
     ("test/cart_test.zig", None, "zig test test/cart_test.zig"),
     ("test/cart.jl", None, "julia --project test/cart.jl"),
     ("t/01-cart.t", None, "prove -lv t/01-cart.t"), ("test/blackbox/foo.t", None, None),
+    ("Tests/ShopTests/SHPCartTests.m", "testTotal", "xcodebuild test -only-testing:ShopTests/SHPCartTests/testTotal"),
     ("test/cart_test.zig", "adds cents", "zig test test/cart_test.zig --test-filter 'adds cents'"),
     ("test/cart_test.dart", "sums items", "dart test test/cart_test.dart --plain-name 'sums items'"),
     ("test/shop/cart_test.exs", "sums items", "mix test test/shop/cart_test.exs --only 'test:test sums items'"),

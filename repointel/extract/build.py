@@ -5,7 +5,7 @@
 includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
 (Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), LuaRocks
 (rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, dune, Zig (build.zig), Julia (Project.toml), Perl
-(Makefile.PL, Build.PL, dist.ini, cpanfile), .NET (solutions and projects),
+(Makefile.PL, Build.PL, dist.ini, cpanfile), Xcode and CocoaPods, .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -720,6 +720,29 @@ def _haskell(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+# --------------------------------------------------------------------------- xcode / cocoapods
+
+_PODSPEC_NAME = re.compile(r"""\.name\s*=\s*['"]([\w.-]+)['"]""")
+
+
+def _xcode(repo: _Repo) -> list[BuildInfo]:
+    """Xcode projects (``X.xcodeproj``, its project.pbxproj the manifest; the scheme taken to be
+    X) and CocoaPods specs (``pod lib lint``)."""
+    out = []
+    for pbx in sorted((f for f in repo.files if f.endswith(".xcodeproj/project.pbxproj")),
+                      key=lambda f: (f.count("/"), f)):
+        proj = posixpath.dirname(pbx)
+        scheme = posixpath.basename(proj)[: -len(".xcodeproj")]
+        q = f"-project {shlex.quote(proj)} -scheme {shlex.quote(scheme)}"
+        out.append(BuildInfo(tool="xcodebuild", manifest=pbx, modules=[scheme], unit_command=f"xcodebuild test {q}",
+                             full_command=f"xcodebuild build test {q}"))
+    for spec in (f for f in repo.files if f.endswith(".podspec")):
+        m = _PODSPEC_NAME.search(repo.read(spec) or "")
+        out.append(BuildInfo(tool="cocoapods", manifest=spec, modules=[m.group(1)] if m else [],
+                             full_command=f"pod lib lint {shlex.quote(spec)}"))
+    return out
+
+
 # --------------------------------------------------------------------------- perl
 
 
@@ -1068,7 +1091,7 @@ DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitla
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
     _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _mix, _pub,
-    _haskell, _dune, _zig, _julia, _perl, _dotnet, _make, _cmake, _docker, _ci,
+    _haskell, _dune, _zig, _julia, _perl, _xcode, _dotnet, _make, _cmake, _docker, _ci,
 ]
 
 

@@ -1426,7 +1426,9 @@ class ImportResolver:
             return self._python.resolve(importer, rec)
         if lang in _JS_LANGS:
             return self._js.resolve(importer, rec)
-        if lang in ("c", "cpp"):
+        if lang in ("c", "cpp", "objc"):
+            if rec.kind == "module_import":  # @import UIKit: a framework
+                return None, rec.module.split(".")[0]
             return self._c.resolve(importer, rec)
         table: dict[str, Callable[[str, ImportRecord], Result]] = {
             "go": lambda i, r: self._go.resolve(i, r),

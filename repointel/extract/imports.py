@@ -22,7 +22,8 @@ node type turns each into :class:`ImportRecord` rows with ``path`` left empty. C
   and ``use``: each module a file names qualified (``List.map`` → ``List``, ``Lib.Mod.f`` →
   ``Lib.Mod``), at its first use; Zig ``import`` (``@import``'s module name or path); Julia
   ``using`` / ``import`` (level = leading dots) and ``include`` (a path); Perl ``use`` (not
-  pragmas), ``parent`` (``use parent``/``use base``), ``require`` (a module) and ``require_file``.
+  pragmas), ``parent`` (``use parent``/``use base``), ``require`` (a module) and ``require_file``;
+  Objective-C ``#import``/``#include`` as C's, and ``module_import`` (``@import UIKit;``).
 """
 
 from __future__ import annotations
@@ -492,6 +493,13 @@ _PERL_PRAGMAS = frozenset({"strict", "warnings", "utf8", "constant", "lib", "fea
                            "mro", "re", "version", "experimental", "diagnostics", "locale", "if", "fields"})
 
 
+def _objc_module(node: Node) -> Iterator[ImportRecord]:
+    """``@import UIKit;`` / ``@import Foundation.NSString;``: a module (a framework)."""
+    path = node.child_by_field_name("path")
+    if path is not None:
+        yield ImportRecord(module=_text(path), line=_line(node), kind="module_import")
+
+
 def _cs_using(node: Node) -> Iterator[ImportRecord]:
     alias = node.child_by_field_name("name")
     skip = alias.start_byte if alias is not None else -1
@@ -652,6 +660,8 @@ ANCHORS["ocaml_interface"] = ANCHORS["ocaml"]
 ANCHORS["zig"] = ((b"@import", {"builtin_function": _zig_import}),)
 ANCHORS["julia"] = ((b"using", {"using_statement": _julia_using}), (b"import", {"import_statement": _julia_using}),
                     (b"include", {"call_expression": _julia_include}))
+ANCHORS["objc"] = ((b"import", {"preproc_include": _c_include, "module_import": _objc_module}),
+                   (b"include", {"preproc_include": _c_include}))
 ANCHORS["perl"] = ((b"use", {"use_statement": _perl_use}), (b"require", {"require_expression": _perl_require}))
 #: How far up from the keyword's token the owning statement may sit (keyword → statement is 1;
 #: an identifier inside a call's function field is 1; `#include` inside preproc text is 1-2).

@@ -94,6 +94,9 @@ _DEF_KINDS["julia"] = {"module_definition": "module", "struct_definition": "stru
                        "function_definition": "function", "macro_definition": "macro", "assignment": "function",
                        "const_statement": "constant"}
 _DEF_KINDS["perl"] = {"package_statement": "module", "subroutine_declaration_statement": "function"}
+_DEF_KINDS["objc"] = {**_DEF_KINDS["c"], "class_interface": "class", "class_implementation": "class",
+                      "protocol_declaration": "interface", "method_declaration": "method",
+                      "method_definition": "method"}
 #: What a Zig ``const X = …`` defines, by its value.
 _ZIG_VALUE_KINDS = {"struct_declaration": "struct", "union_declaration": "struct", "enum_declaration": "enum",
                     "opaque_declaration": "type", "error_set_declaration": "type"}
@@ -201,6 +204,8 @@ def _name_of(node: Node, lang: str) -> Node | None:
         return _zig_name(node)
     if lang == "julia":
         return _julia_name(node, name)
+    if lang == "objc" and name is None and node.type in _OBJC_NAMED:
+        return next((c for c in node.named_children if c.type == "identifier"), None)
     if lang == "lua" and name is not None and name.type in _LUA_INDEXED:  # M.total, M:describe
         return name.child_by_field_name(_LUA_INDEXED[name.type])
     if name is None and node.type == "const_element":  # PHP: const A = 1, B = 2;
@@ -346,6 +351,11 @@ def _julia_name(node: Node, name: Node | None) -> Node | None:
     return head if head is not None and head.type == "identifier" else None
 
 
+#: Objective-C definitions named by their first identifier (a method by its selector's first
+#: part: ``GET:parameters:`` is GET).
+_OBJC_NAMED = frozenset({"class_interface", "class_implementation", "protocol_declaration", "method_declaration",
+                         "method_definition"})
+_OBJC_CONTAINERS = frozenset({"class_interface", "class_implementation", "protocol_declaration"})
 _OCAML_NAMES = ("value_name", "module_name", "module_type_name", "class_name")
 
 
@@ -469,7 +479,11 @@ def _signature(node: Node, data: bytes, lang: str) -> str:
             lang.startswith("ocaml") and node.parent.type in _OCAML_DECLARED_BY)):
         begin = node.parent.start_byte                                  # Bash's `export A=1`
     head = data[begin : min(end, begin + 4 * MAX_SIGNATURE)]
-    if node.type == "variable_assignment" or lang == "julia":  # a shell setting, a Julia header: its first line
+    if node.type == "method_definition" and lang == "objc":  # - (void)x:(int)y { … }: up to its block
+        block = next((c for c in node.named_children if c.type == "compound_statement"), None)
+        head = data[begin : block.start_byte] if block is not None else head
+    if node.type == "variable_assignment" or lang == "julia" or node.type in _OBJC_CONTAINERS:
+        # a shell setting, a Julia header, an @interface: its first line
         return " ".join(head.split(b"\n", 1)[0].decode("utf-8", "replace").split())[:MAX_SIGNATURE]
     if lang == "ruby":  # the header is its first line; comments before the body are not part of it
         first = head.split(b"\n", 1)[0]

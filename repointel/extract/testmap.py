@@ -85,12 +85,12 @@ MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
 _TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs|ml)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash|lua|dart|ml|zig)$|\.bats$|"
-                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|(Spec|Tests?)\.hs$|(^|/)x?t/(.*/)?[^/]+\.t$|Test\.php$|Tests?\.swift$|"
+                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|(Spec|Tests?)\.hs$|(^|/)x?t/(.*/)?[^/]+\.t$|Test\.php$|Tests?\.swift$|Tests?\.mm?$|"
                  r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
 #: A test by its name, by a test folder above it, or pytest's conftest.py.
 _TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_NAME_RX}|(^|/)conftest\.py$|"
-                        r"(^|/)Tests/.*\.(swift|php)$|"  # SwiftPM's and Symfony's Tests/ folders
+                        r"(^|/)Tests/.*\.(swift|php|mm?)$|"  # SwiftPM's, Symfony's, Xcode's Tests/ folders
                         r"(^|/)src/[a-z]\w*Test/)")  # Gradle's test source sets: jvmTest, androidTest …
 
 #: Files of a test tree that are not tests: helpers, fixtures, support code, data and mocks. They
@@ -111,7 +111,7 @@ _FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java
            ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
            ".scala": "scala", ".lua": "lua", ".ex": "ex", ".exs": "ex",
            ".dart": "dart", ".hs": "hs", ".ml": "ml", ".mli": "ml", ".zig": "zig",
-           ".jl": "jl", ".pl": "pl", ".pm": "pl",
+           ".jl": "jl", ".pl": "pl", ".pm": "pl", ".m": "objc", ".mm": "objc",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -122,6 +122,7 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "java": (re.compile(r"^(.+?)(Tests?|IT)$"), re.compile(r"^Test([A-Z].*)$")),
     "cs": (re.compile(r"^(.+?)Tests?$"), re.compile(r"^Test([A-Z].*)$")),
     "swift": (re.compile(r"^(.+?)Tests?$"),),
+    "objc": (re.compile(r"^(.+?)Tests?$"),),
     "php": (re.compile(r"^(.+?)Test$"),),
     "sh": (re.compile(r"^(.+)_(test|spec)$"), re.compile(r"^test_(.+)$")),
     "scala": (re.compile(r"^(.+?)(Spec|Suite|Tests?|IT)$"),),
@@ -442,7 +443,7 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
     ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
     ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``, ``mix test path``, ``dart test path``,
     ``cabal test --test-options='--match Module'``, ``dune test folder``, ``zig test path``,
-    ``julia --project path``, ``prove -lv path``."""
+    ``julia --project path``, ``prove -lv path``, ``xcodebuild test -only-testing:Target/Class``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -470,6 +471,10 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
     if fam == "sh":
         return _shell_test_command(test_path, test_name)
+    if fam == "objc":  # XCTest through xcodebuild; the test target is taken to be the test's folder
+        target = posixpath.basename(posixpath.dirname(test_path)) or stem
+        only = f"{target}/{stem}" + (f"/{test_name}" if test_name else "")
+        return f"xcodebuild test -only-testing:{_q(only)}"
     if fam == "pl":  # prove, with lib/ on @INC
         return f"prove -lv {_q(test_path)}"
     if fam == "jl":  # a test file runs in the package's environment; runtests.jl runs them all
@@ -627,6 +632,8 @@ def is_test_function(test_path: str, name: str, kind: str, signature: str, befor
         return bool(_TEST_ANNOTATION.search(signature))
     if fam == "php":  # PHPUnit: test* methods, or marked by #[Test] or @test
         return kind == "method" and (name.startswith("test") or bool(_PHP_TEST_MARK.search(before + signature)))
+    if fam == "objc":  # XCTest: -test… methods
+        return kind == "method" and name.startswith("test")
     if fam == "zig":  # test "name" { … } blocks
         return signature.startswith("test ")
     if fam == "swift":  # XCTest's test methods, Swift Testing's @Test functions

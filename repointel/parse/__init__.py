@@ -2,6 +2,7 @@
 
 from .languages import (
     EXTENSIONS,
+    HEADER_SNIFF_BYTES,
     LANGUAGES,
     SHEBANGS,
     get_language,
@@ -13,5 +14,5 @@ from .languages import (
     parse_reusing,
 )
 
-__all__ = ["EXTENSIONS", "LANGUAGES", "SHEBANGS", "get_language", "get_parser", "language_for_file",
+__all__ = ["EXTENSIONS", "HEADER_SNIFF_BYTES", "LANGUAGES", "SHEBANGS", "get_language", "get_parser", "language_for_file",
            "language_for_path", "may_be_script", "parse", "parse_reusing"]

@@ -11,7 +11,7 @@ from functools import cache
 
 from tree_sitter import Language, Parser, Tree
 
-__all__ = ["EXTENSIONS", "LANGUAGES", "SHEBANGS", "get_language", "get_parser", "language_for_file",
+__all__ = ["EXTENSIONS", "HEADER_SNIFF_BYTES", "LANGUAGES", "SHEBANGS", "get_language", "get_parser", "language_for_file",
            "language_for_path", "may_be_script", "parse", "parse_reusing"]
 
 #: File extension → language name.
@@ -39,6 +39,7 @@ EXTENSIONS: dict[str, str] = {
     ".zig": "zig",
     ".jl": "julia",
     ".pl": "perl", ".pm": "perl",
+    ".m": "objc", ".mm": "objc",
 }
 #: Perl's test scripts are ``.t`` files in a t/ (or xt/) folder; elsewhere .t is something else
 #: (a dune cram test is a .t file of shell transcripts).
@@ -74,6 +75,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "zig": ("tree_sitter_zig", "language"),
     "julia": ("tree_sitter_julia", "language"),
     "perl": ("tree_sitter_perl", "language"),
+    "objc": ("tree_sitter_objc", "language"),
 }
 
 #: Every language we parse.
@@ -93,10 +95,19 @@ def may_be_script(path: str) -> bool:
     return "." not in os.path.basename(path)
 
 
+#: Bytes of a ``.h`` file read to tell an Objective-C header from a C one.
+HEADER_SNIFF_BYTES = 8192
+_OBJC_HEADER = re.compile(rb"^\s*(?:@interface|@protocol|@class|#import)\b", re.MULTILINE)
+
+
 def language_for_file(path: str, head: bytes) -> str | None:
     """The language of ``path`` by its extension, else, for a file without one, by the
-    interpreter its first line (``head``) names: ``#!/usr/bin/env bash`` is Bash."""
+    interpreter its first line (``head``) names: ``#!/usr/bin/env bash`` is Bash. A ``.h`` file
+    whose first :data:`HEADER_SNIFF_BYTES` declare an ``@interface``, ``@protocol`` or
+    ``@class``, or ``#import`` a header, is Objective-C."""
     lang = language_for_path(path)
+    if lang == "c" and path.endswith(".h") and _OBJC_HEADER.search(head[:HEADER_SNIFF_BYTES]):
+        return "objc"
     if lang is not None or not may_be_script(path):
         return lang
     m = _SHEBANG.match(head)
