@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 EXTS = {"kotlin": (".kt",), "swift": (".swift",), "php": (".php",), "bash": (".sh", ".bash", ".bats"),
         "scala": (".scala",), "lua": (".lua",), "elixir": (".ex", ".exs"),
         "dart": (".dart",), "haskell": (".hs",), "ocaml": (".ml",), "zig": (".zig",),
-        "julia": (".jl",), "perl": (".pm", ".pl", ".t")}
+        "julia": (".jl",), "perl": (".pm", ".pl", ".t"),
+        "objc": (".m", ".mm", ".h")}
 #: Lines read from the top of a file for its package header.
 HEADER_LINES = 80
 
@@ -303,12 +304,35 @@ def perl_oracle(root: Path, repo: Any) -> Oracle:
     return named
 
 
+def objc_oracle(root: Path, repo: Any) -> Oracle:
+    """Objective-C: ``#import "X.h"`` names X.h beside the importer, else the one file of that
+    path in the repository; ``<Lib/X.h>`` the one file ending in Lib/X.h or, failing that, X.h
+    (a framework's own headers); a system header or framework names nothing here."""
+    files = {p for (p,) in _rows(repo, "SELECT path FROM files")}
+    by_base: dict[str, set[str]] = defaultdict(set)
+    for f in files:
+        by_base[os.path.basename(f)].add(f)
+
+    def named(path: str, module: str, names: list[str], kind: str) -> set[str]:
+        if kind == "module_import":
+            return set()
+        beside = os.path.normpath(os.path.join(os.path.dirname(path), module))
+        if kind == "include_local" and beside in files:
+            return {beside}
+        ends = {f for f in by_base.get(os.path.basename(module), set()) if f == module or f.endswith("/" + module)}
+        if not ends and "/" in module:
+            ends = by_base.get(os.path.basename(module), set())
+        return ends if len(ends) == 1 else set()
+
+    return named
+
+
 ORACLES: dict[str, Callable[[Path, Any], Oracle]] = {"kotlin": jvm_oracle, "swift": swift_oracle, "php": php_oracle,
                                                      "bash": shell_oracle, "scala": jvm_oracle, "lua": lua_oracle,
                                                      "elixir": elixir_oracle, "dart": dart_oracle,
                                                      "haskell": haskell_oracle, "ocaml": ocaml_oracle,
                                                      "zig": zig_oracle, "julia": julia_oracle,
-                                                     "perl": perl_oracle}
+                                                     "perl": perl_oracle, "objc": objc_oracle}
 
 
 def _index_cold(root: Path, workers: int | None) -> tuple[Any, float]:

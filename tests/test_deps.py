@@ -344,6 +344,17 @@ def test_swift_module_without_a_manifest_is_its_directory() -> None:
     assert resolver.resolve("App/AppDelegate.swift", "swift", ImportRecord(module="UIKit")).external == "UIKit"
 
 
+def test_objc_framework_import_finds_the_one_header_of_its_name() -> None:
+    """``<AFNetworking/UIButton+AFNetworking.h>``: the framework's headers live in UIKit+AFNetworking/."""
+    files = ["UIKit+AFNetworking/UIButton+AFNetworking.h", "Framework/AFNetworking.h", "C/a.h", "D/a.h"]
+    resolver = ImportResolver(files, lambda _: None)
+    framework = ImportRecord(module="AFNetworking/UIButton+AFNetworking.h", kind="include_system")
+    assert resolver.resolve("Framework/AFNetworking.h", "objc", framework).resolved == files[0]
+    ambiguous = ImportRecord(module="Lib/a.h", kind="include_system")
+    assert resolver.resolve("Framework/AFNetworking.h", "objc", ambiguous).external == "Lib"
+    assert resolver.resolve("Framework/AFNetworking.h", "c", framework).resolved is None  # C keeps its rules
+
+
 def test_relative_import_beyond_top_level_is_unresolved() -> None:
     _, resolved = resolve_fixture("python")
     rec = next(r for _, r in resolved["src/acme/sub/deep.py"] if "nothing_above_top" in r.names)

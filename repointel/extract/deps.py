@@ -1429,7 +1429,10 @@ class ImportResolver:
         if lang in ("c", "cpp", "objc"):
             if rec.kind == "module_import":  # @import UIKit: a framework
                 return None, rec.module.split(".")[0]
-            return self._c.resolve(importer, rec)
+            found = self._c.resolve(importer, rec)
+            if lang == "objc" and found[0] is None and "/" in rec.module:
+                return self._framework_header(rec.module) or found
+            return found
         table: dict[str, Callable[[str, ImportRecord], Result]] = {
             "go": lambda i, r: self._go.resolve(i, r),
             "java": lambda i, r: self._java.resolve(i, r),
@@ -1453,6 +1456,12 @@ class ImportResolver:
         }
         fn = table.get(lang)
         return fn(importer, rec) if fn is not None else (None, None)
+
+    def _framework_header(self, spec: str) -> Result | None:
+        """``<Lib/X.h>`` of a framework the repository builds: its headers need not sit in a Lib/
+        folder (AFNetworking's UIKit+AFNetworking/), so the one header of that name, if one."""
+        same = self._fs.named(posixpath.basename(spec))
+        return (same[0], None) if len(same) == 1 else None
 
     def resolve(self, importer: str, lang: str, rec: ImportRecord) -> ImportRecord:
         """A copy of ``rec`` with ``resolved`` (a repository path) or ``external`` (a package) set.
