@@ -440,3 +440,14 @@ def test_module_names_used_as_qualifiers_carry_no_reference_edge(tmp_path: Path)
         edges = {tuple(r) for r in repo.query("SELECT src, dst FROM file_edges WHERE kind = 'reference'")["rows"]}
     assert ("src/pool.rs", "src/loom.rs") not in edges
     assert ("lib/cart.rb", "lib/pricing.rb") in edges
+
+
+@pytest.mark.parametrize(("folder", "package"), [
+    ("core/src/main/java/com/acme", ["com", "acme"]), ("okhttp/src/jvmMain/kotlin/okhttp3", ["okhttp3"]),
+    ("tests/shared/src/test/scala-2.13+/cats/effect", ["cats", "effect"]),  # a Scala version's own root
+    ("lib/java/util", ["lib", "java", "util"]),  # no src/ before it: not a source root
+])
+def test_jvm_package_segments_start_after_the_source_root(folder: str, package: list[str]) -> None:
+    from repointel.extract.deps import package_segments
+
+    assert package_segments(folder) == package

@@ -524,8 +524,8 @@ _JVM_ROOTS = frozenset({"java", "kotlin", "scala"})
 def package_segments(d: str) -> list[str]:
     """The folders of ``d`` that spell its package: after its last JVM source root, if any."""
     segs = d.split("/") if d else []
-    for i in range(len(segs) - 1, 0, -1):
-        if segs[i] in _JVM_ROOTS and "src" in segs[max(0, i - 2):i]:
+    for i in range(len(segs) - 1, 0, -1):  # scala-2.13+, scala-3: a version's own source root
+        if segs[i].split("-")[0] in _JVM_ROOTS and "src" in segs[max(0, i - 2):i]:
             return segs[i + 1:]
     return segs
 
