@@ -1120,7 +1120,8 @@ LANGUAGE_EXTENSIONS: dict[str, str] = {
     ".cs": "csharp", ".fs": "fsharp", ".rb": "ruby", ".php": "php", ".swift": "swift", ".m": "objective-c",
     ".mm": "objective-c", ".dart": "dart", ".ex": "elixir", ".exs": "elixir", ".erl": "erlang", ".hs": "haskell",
     ".ml": "ocaml", ".clj": "clojure", ".lua": "lua", ".r": "r", ".jl": "julia", ".zig": "zig", ".nim": "nim",
-    ".sh": "shell", ".bash": "shell", ".ps1": "powershell", ".sql": "sql", ".vue": "vue", ".svelte": "svelte",
+    ".sh": "shell", ".bash": "shell", ".bats": "shell", ".pl": "perl", ".pm": "perl", ".mli": "ocaml",
+    ".sc": "scala", ".ps1": "powershell", ".sql": "sql", ".vue": "vue", ".svelte": "svelte",
     ".sol": "solidity", ".tf": "terraform", ".proto": "protobuf",
 }
 
