@@ -2,7 +2,15 @@
 identifier references, from one tree-sitter query per language.
 
 Qualified names join enclosing definitions with '.': ``Outer.Inner.method``; Go methods are
-``Receiver.Method``, Rust impl methods ``Type.method``.
+``Receiver.Method``, Rust impl methods ``Type.method``, Swift extension members ``Type.member``,
+Lua table functions ``M.total``, Perl subs ``Package::Name.sub`` (the package above them).
+Elixir modules and Perl packages are named by their last segment (``Shop.Cart`` → ``Cart``,
+qualified name ``Shop.Cart``), and their references counted the same way.
+
+Most languages map node types to kinds (:data:`_DEF_KINDS`); where a node type alone does not
+say, a small rule per language does: the words before a name (Kotlin's ``interface``), where a
+definition sits (a Kotlin ``val`` only at the top or in an object), the value it binds (Zig's
+``const X = struct {…}``), the macro that defines it (Elixir's ``def``/``defmodule``).
 """
 
 from __future__ import annotations

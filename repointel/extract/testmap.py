@@ -467,35 +467,39 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"dotnet test --filter {_q(('Name=' + test_name) if test_name else 'FullyQualifiedName~' + stem)}"
     if fam == "c":
         return f"ctest -R {_q(test_name or stem)}"
-    if fam == "swift":
-        return f"swift test --filter {_q(stem + ('/' + test_name if test_name else ''))}"
-    if fam == "sh":
-        return _shell_test_command(test_path, test_name)
-    if fam == "objc":  # XCTest through xcodebuild; the test target is taken to be the test's folder
-        target = posixpath.basename(posixpath.dirname(test_path)) or stem
-        only = f"{target}/{stem}" + (f"/{test_name}" if test_name else "")
-        return f"xcodebuild test -only-testing:{_q(only)}"
-    if fam == "pl":  # prove, with lib/ on @INC
-        return f"prove -lv {_q(test_path)}"
-    if fam == "jl":  # a test file runs in the package's environment; runtests.jl runs them all
-        return f"julia --project {_q(test_path)}"
-    if fam == "zig":  # a file's test blocks, filtered by name
-        return f"zig test {_q(test_path)}" + (f" --test-filter {_q(test_name)}" if test_name else "")
-    if fam == "ml":  # dune runs a folder's tests
-        return f"dune test {_q(posixpath.dirname(test_path) or '.')}"
-    if fam == "hs":  # hspec-discover names a spec after its module, less "Spec"
-        return f"cabal test --test-options={_q('--match ' + (test_name or _hspec_name(test_path)))}"
-    if fam == "dart":  # package:test's --plain-name matches the test's name as written
-        return f"dart test {_q(test_path)}" + (f" --plain-name {_q(test_name)}" if test_name else "")
-    if fam == "ex":  # ExUnit names a test "test <its name>"
-        return f"mix test {_q(test_path)}" + (f" --only {_q('test:test ' + test_name)}" if test_name else "")
-    if fam == "lua":  # busted (a test's name is a Lua pattern to --filter)
-        return f"busted {_q(test_path)}" + (f" --filter {_q(_lua_pattern(test_name))}" if test_name else "")
-    if fam == "scala":  # ScalaTest's -z and MUnit's filter both take the test's name
-        return f"sbt {_q(_sbt_test_only(stem, [test_name] if test_name else []))}"
-    if fam == "php":
-        return f"vendor/bin/phpunit {_q(test_path)}" + (f" --filter {_q(_php_filter([test_name]))}" if test_name else "")
-    return None
+    runner = _RUNNERS.get(fam or "")
+    return runner(test_path, stem, test_name) if runner is not None else None
+
+
+def _named(flag: str, name: str | None) -> str:
+    """`` flag 'name'`` when a test is named, else nothing."""
+    return f" {flag} {_q(name)}" if name else ""
+
+
+def _xcode_command(test_path: str, stem: str, test_name: str | None) -> str:
+    """XCTest through xcodebuild; the test target is taken to be the test's folder."""
+    target = posixpath.basename(posixpath.dirname(test_path)) or stem
+    return f"xcodebuild test -only-testing:{_q(f'{target}/{stem}' + (f'/{test_name}' if test_name else ''))}"
+
+
+_Runner = Callable[[str, str, "str | None"], "str | None"]
+#: The focused command of the families added with issue 20: (test path, stem, test name).
+_RUNNERS: dict[str, _Runner] = {
+    "swift": lambda p, stem, n: f"swift test --filter {_q(stem + ('/' + n if n else ''))}",
+    "sh": lambda p, stem, n: _shell_test_command(p, n),
+    "objc": _xcode_command,
+    "pl": lambda p, stem, n: f"prove -lv {_q(p)}",  # lib/ on @INC
+    "jl": lambda p, stem, n: f"julia --project {_q(p)}",  # in the package's environment
+    "zig": lambda p, stem, n: f"zig test {_q(p)}" + _named("--test-filter", n),
+    "ml": lambda p, stem, n: f"dune test {_q(posixpath.dirname(p) or '.')}",  # dune runs a folder's tests
+    # hspec-discover names a spec after its module, less "Spec"
+    "hs": lambda p, stem, n: f"cabal test --test-options={_q('--match ' + (n or _hspec_name(p)))}",
+    "dart": lambda p, stem, n: f"dart test {_q(p)}" + _named("--plain-name", n),  # the name as written
+    "ex": lambda p, stem, n: f"mix test {_q(p)}" + _named("--only", "test:test " + n if n else None),
+    "lua": lambda p, stem, n: f"busted {_q(p)}" + _named("--filter", _lua_pattern(n) if n else None),
+    "scala": lambda p, stem, n: f"sbt {_q(_sbt_test_only(stem, [n] if n else []))}",
+    "php": lambda p, stem, n: f"vendor/bin/phpunit {_q(p)}" + _named("--filter", _php_filter([n]) if n else None),
+}
 
 
 def _shell_test_command(test_path: str, test_name: str | None) -> str | None:
