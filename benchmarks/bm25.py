@@ -13,6 +13,7 @@ import math
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +70,12 @@ class BM25Index:
     """BM25 Okapi over the source files of one checkout (``exts``: Python by default, as in the
     SWE-bench dev set); rebuilt per checkout via :meth:`build`."""
 
-    def __init__(self, k1: float = K1, b: float = B, exts: tuple[str, ...] = (".py",)) -> None:
+    def __init__(self, k1: float = K1, b: float = B, exts: tuple[str, ...] = (".py",),
+                 also: Callable[[Path, str], bool] | None = None) -> None:
         self.k1 = k1
         self.b = b
         self.exts = exts
+        self.also = also  # files without one of ``exts`` that are sources too (scripts by their #!)
         self._blob_cache: dict[str, Counter[str]] = {}
         self._docs: list[_Doc] = []
         self._avgdl = 1.0
@@ -81,7 +84,8 @@ class BM25Index:
         """(Re)build over the source files (``exts``) of the working tree at ``repo_dir``; returns
         the document count."""
         tree = list_tree(repo_dir) if tree is None else tree
-        py = {p: s for p, s in tree.items() if p.endswith(self.exts) and (repo_dir / p).is_file()}
+        py = {p: s for p, s in tree.items()
+              if (p.endswith(self.exts) or (self.also is not None and self.also(repo_dir, p))) and (repo_dir / p).is_file()}
         cache = {sha: self._blob_cache[sha] for sha in py.values() if sha in self._blob_cache}
         docs = []
         for path, sha in sorted(py.items()):

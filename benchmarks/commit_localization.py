@@ -1,10 +1,11 @@
 """Cross-language localization on a repository's own history: fix commits as tasks.
 
-    python benchmarks/commit_localization.py --repo /path/to/checkout --exts .go [--n 40]
+    python benchmarks/commit_localization.py --repo /path/to/checkout --exts .go [--n 40] [--scripts]
 
 The localization dev set is Python only. This takes the newest ``--n`` non-merge commits whose
 subject is a fix (``fix: …``, ``fix(area): …``, ``area: fix …``) and that modify 1–3 source files
-(``--exts``, tests, docs and playgrounds left out); the commit message is the task and the
+(``--exts``, tests, docs and playgrounds left out; a test is also what repointel's test map calls
+one, so a JVM ``FooTest.kt`` or a file of Gradle's ``src/jvmTest`` is not gold); the commit message is the task and the
 modified files are the gold. For each, the checkout is moved to the commit's parent, re-indexed
 incrementally, and the files ranked by repointel (``Repo.context``'s ranking) and by the BM25
 baseline of ``bm25.py`` over the same extensions. A commit message describes the fix, so this
@@ -28,6 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bm25 import BM25Index  # noqa: E402
 from localization import RepointelSystem  # noqa: E402
 
+from repointel.extract.testmap import is_test_path  # noqa: E402
+from repointel.parse import language_for_file, may_be_script  # noqa: E402
+
 #: A subject that says it fixes something: ``fix…``, ``fix(area): …`` or ``area: fix …``.
 FIX_SUBJECT = re.compile(r"(?i)^(?:[\w./-]+(?:\([^)]*\))?!?:\s*)?fix")
 #: Paths that are not where a fix lands: tests, docs, examples, playgrounds, fixtures.
@@ -40,8 +44,21 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
 
 
-def fix_commits(repo: Path, exts: tuple[str, ...], n: int, scan: int = 1000) -> list[tuple[str, str, list[str]]]:
-    """(sha, message, gold files) of the newest fix commits that modify 1–3 source files."""
+def shell_script(repo: Path, path: str) -> bool:
+    """An extensionless file whose ``#!`` line names a shell (bats-core's libexec/ scripts)."""
+    if not may_be_script(path):
+        return False
+    try:
+        with open(repo / path, "rb") as fh:
+            return language_for_file(path, fh.read(128)) == "bash"
+    except OSError:
+        return False
+
+
+def fix_commits(repo: Path, exts: tuple[str, ...], n: int, scan: int = 1000,
+                scripts: bool = False) -> list[tuple[str, str, list[str]]]:
+    """(sha, message, gold files) of the newest fix commits that modify 1–3 source files
+    (``scripts``: shell scripts without an extension count as sources, as they are at HEAD)."""
     out = []
     for sha in git(repo, "log", "--no-merges", "--format=%H", f"-{scan}", "HEAD").split():
         msg = git(repo, "log", "-1", "--format=%B", sha)
@@ -51,7 +68,8 @@ def fix_commits(repo: Path, exts: tuple[str, ...], n: int, scan: int = 1000) -> 
             changed = git(repo, "diff", "--name-only", "--diff-filter=M", f"{sha}^", sha).split()
         except subprocess.CalledProcessError:
             continue  # a root commit
-        gold = [f for f in changed if f.endswith(exts) and not NOT_SOURCE.search(f)]
+        gold = [f for f in changed if (f.endswith(exts) or (scripts and shell_script(repo, f)))
+                and not NOT_SOURCE.search(f) and not is_test_path(f)]
         if 1 <= len(gold) <= 3:
             out.append((sha, re.sub(r"\(#\d+\)", "", msg).strip(), gold))
         if len(out) >= n:
@@ -69,11 +87,13 @@ def main() -> None:
     ap.add_argument("--repo", type=Path, required=True)
     ap.add_argument("--exts", required=True, help="comma-separated source extensions, e.g. .ts,.tsx")
     ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--scripts", action="store_true",
+                    help="shell scripts without an extension (by their #! line) are sources too")
     args = ap.parse_args()
     exts = tuple(args.exts.split(","))
     start = git(args.repo, "rev-parse", "HEAD").strip()
-    cases = fix_commits(args.repo, exts, args.n)
-    ours, bm25 = RepointelSystem(), BM25Index(exts=exts)
+    cases = fix_commits(args.repo, exts, args.n, scripts=args.scripts)
+    ours, bm25 = RepointelSystem(), BM25Index(exts=exts, also=shell_script if args.scripts else None)
     scores: dict[str, list[dict[int, bool]]] = {"repointel": [], "bm25": []}
     seconds: dict[str, list[float]] = {"repointel": [], "bm25": []}
     try:
@@ -90,7 +110,8 @@ def main() -> None:
     finally:
         ours.close()
         git(args.repo, "checkout", "-q", "--detach", start)
-    print(f"{args.repo.name}: {len(cases)} fix commits, gold = modified {', '.join(exts)} files\n")
+    scripts = " and shell scripts" if args.scripts else ""
+    print(f"{args.repo.name}: {len(cases)} fix commits, gold = modified {', '.join(exts)} files{scripts}\n")
     print("| system | " + " | ".join(f"Acc@{k}" for k in KS) + " | median s per commit |")
     print("| --- |" + " --- |" * (len(KS) + 1))
     for name, rows in scores.items():

@@ -11,6 +11,8 @@ __all__ = [
     "IGNORE_FILENAME",
     "INDEX_DIRNAME",
     "INDEX_FILENAME",
+    "LANGUAGES_BEFORE_VERSIONS",
+    "LANGUAGE_VERSIONS",
     "MAX_FILE_BYTES",
     "MAX_LINE_BYTES",
     "PARALLEL_MIN_BYTES",
@@ -36,9 +38,26 @@ DEFAULT_BUDGET = 1024
 #: Exact tokenizer used for budgets unless another is chosen.
 DEFAULT_TOKENIZER = "cl100k_base"
 #: Version of what the extractors produce; bumping it re-parses every file on the next run.
-EXTRACTOR_VERSION = "2026.12.06-s2"  # s2: secret values redacted from signatures, docs, imports, terms; comments inside a definition's header left out of its signature
+EXTRACTOR_VERSION = "2026.12.06-s3"  # s3: secret values redacted from signatures, docs, imports, terms; comments inside a definition's header left out of its signature; fourteen new languages
+#: Version of each language's extraction (its grammar, definitions, imports): bumping one re-parses
+#: only that language's files on the next run. A language that is new here is "bumped" from
+#: nothing, so an index written before it was supported parses its files (``.kt`` files were
+#: indexed as plain text until Kotlin was added). Indexes written before these versions existed
+#: hold the first eleven languages at "1" (see :data:`LANGUAGES_BEFORE_VERSIONS`).
+LANGUAGE_VERSIONS: dict[str, str] = {
+    "python": "1", "javascript": "1", "typescript": "1", "tsx": "1", "go": "1", "java": "1",
+    "rust": "1", "c": "1", "cpp": "1", "ruby": "1", "csharp": "1",
+    "kotlin": "1", "swift": "1", "php": "1", "bash": "1", "scala": "1", "lua": "1",
+    "elixir": "1", "dart": "1", "haskell": "1", "ocaml": "1", "ocaml_interface": "1",
+    "zig": "1", "julia": "1", "perl": "1", "objc": "1",
+}
+#: The languages an index without a ``language_versions`` entry was written with, each at "1".
+LANGUAGES_BEFORE_VERSIONS = ("python", "javascript", "typescript", "tsx", "go", "java", "rust", "c", "cpp",
+                             "ruby", "csharp")
 #: Version of what derive builds from the per-file rows (test links, builds, the project stack);
 #: bumping it rebuilds the derived tables on the next run without re-parsing any file.
-DERIVE_VERSION = "d4"  # d4: .editorconfig read per section (d3: samples only in the top three folders)
+# d5: SwiftPM and Composer builds, Gradle test source sets are tests (d4: .editorconfig read per
+# section; d3: samples only in the top three folders; d2: project stack; test support files)
+DERIVE_VERSION = "d5"
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
 SCHEMA_VERSION = 1

@@ -25,8 +25,9 @@ IMPORTED_REFERENCE_BOOST = 3.0
 #: Reference edges ignore names shorter than this (i, x, fn … are everywhere).
 MIN_REF_NAME = 3
 #: Languages whose imports can name a package of many files (Go packages, Java wildcard imports,
-#: C# namespaces): one ``imports`` row per file, so importers, edges and impact reach each file.
-PACKAGE_IMPORT_LANGUAGES = ("go", "java", "csharp")
+#: Kotlin and Scala imports of a package's top-level members, Swift modules, C# namespaces): one
+#: ``imports`` row per file, so importers, edges and impact reach each file.
+PACKAGE_IMPORT_LANGUAGES = ("go", "java", "kotlin", "scala", "swift", "csharp")
 #: Definition kinds that never carry a reference edge (a local name says nothing about where).
 EDGELESS_KINDS = ("variable", "field")
 #: Module and namespace names are used as path qualifiers (``std::sync::Arc``, ``App.Models``):
@@ -567,9 +568,13 @@ class Change:
 
 def resolver_input(path: str) -> bool:
     """Whether import resolution reads ``path`` (package.json, tsconfig/jsconfig and the JSON they
-    extend, go.mod, Cargo.toml): a change to it can move any file's resolved imports."""
+    extend, go.mod, Cargo.toml, Package.swift, composer.json, pubspec.yaml, a .cabal file,
+    package.yaml, a dune file, build.zig or Project.toml): a change to it can move any file's
+    resolved imports."""
     name = os.path.basename(path)
-    return name in ("go.mod", "Cargo.toml") or name.endswith(".json")
+    return (name in ("go.mod", "Cargo.toml", "Package.swift", "pubspec.yaml", "package.yaml", "dune", "build.zig",
+                     "Project.toml")
+            or name.endswith((".json", ".cabal")))
 
 
 def rebuild_derived(root: str, store: IndexStore, change: Change, *, history: bool) -> None:

@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import functools
 import gc
 import hashlib
+import json
 import multiprocessing
 import os
 import sys
@@ -25,14 +26,21 @@ from datetime import datetime, timezone
 from itertools import repeat
 from typing import Any
 
-from .config import DERIVE_VERSION, EXTRACTOR_VERSION, PARALLEL_MIN_BYTES
+from .config import (
+    DERIVE_VERSION,
+    EXTRACTOR_VERSION,
+    LANGUAGE_VERSIONS,
+    LANGUAGES_BEFORE_VERSIONS,
+    PARALLEL_MIN_BYTES,
+)
 from .derive import Change, rebuild_derived
 from .extract.filemap import FileFacts, examine
 from .models import IndexStats
+from .parse import SHEBANGS, language_for_path, may_be_script
 from .scan import Entry, ScanResult, scan, start_git_head
 from .store import PER_FILE_TABLES, TABLES, IndexStore
 
-__all__ = ["FLUSH_ROWS", "Progress", "run_index"]
+__all__ = ["FLUSH_ROWS", "Progress", "run_index", "stale_languages"]
 
 #: Progress callback: (phase, done, total). The phases come in order: ``scan`` (0/0 when it
 #: starts, n/n with the files listed), ``parse`` (files examined of those to parse), ``derive``
@@ -303,13 +311,14 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         progress("scan", len(result.entries), len(result.entries))
     meta = store.meta()
     upgrade = meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION
+    stale = stale_languages(meta)
     if "indexed_at" in meta and meta.get("derive_version") != DERIVE_VERSION:
         force_derived = True  # derive builds more (or otherwise) than when this index was written
-    only = None if upgrade or force_derived else result.changed  # a rescan: only these can differ
+    only = None if upgrade or stale or force_derived else result.changed  # a rescan: only these can differ
     old = store.file_states(only)
-    if upgrade:
-        force_derived = True  # other extractors wrote these rows: re-examine every file
-        old = {p: (-1, -1, None, *st[3:]) for p, st in old.items()}
+    if upgrade or stale:
+        force_derived = True  # other extractors wrote these rows: re-examine those files
+        old = {p: (-1, -1, None, *st[3:]) if upgrade or _reparsed(p, stale) else st for p, st in old.items()}
     entries = result.entries if only is None else [e for e in result.entries if e.path in only]
     plan = _plan(root, entries, old)
     plan.unchanged += len(result.entries) - len(entries)
@@ -342,6 +351,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
             "root": os.path.realpath(root), "commit": commit or "", "dirty": str(dirty).lower(),
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "extractor_version": EXTRACTOR_VERSION, "derive_version": DERIVE_VERSION,
+            "language_versions": json.dumps(LANGUAGE_VERSIONS, sort_keys=True),
             # a new id only when derived inputs moved: a touch (same bytes, new mtime) or a
             # dirty-flag flip keeps a process's memo of them valid
             "run_id": change.run_id if derived else meta.get("run_id"),
@@ -349,6 +359,30 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         if progress:
             progress("commit", 0, 0)
     return _stats(result, plan, rows, t0, commit, dirty)
+
+
+def _reparsed(path: str, stale: set[str]) -> bool:
+    """Whether ``path`` may be a file of a ``stale`` language: by its extension, or, without
+    one, by the ``#!`` line its bytes may hold, or, for a ``.h`` header, by its Objective-C
+    declarations (read only when it is parsed again)."""
+    lang = language_for_path(path)
+    return (lang in stale or (may_be_script(path) and bool(stale & set(SHEBANGS.values())))
+            or (lang == "c" and path.endswith(".h") and "objc" in stale))  # a header may be Objective-C
+
+
+def stale_languages(meta: dict[str, str]) -> set[str]:
+    """The languages whose extraction changed since the index in ``meta`` was written (none for
+    a new index): their files are parsed again, the others' rows kept."""
+    if "indexed_at" not in meta:
+        return set()
+    try:
+        stored = json.loads(meta["language_versions"]) if "language_versions" in meta else {
+            lang: "1" for lang in LANGUAGES_BEFORE_VERSIONS}
+    except ValueError:
+        stored = {}
+    if not isinstance(stored, dict):
+        stored = {}
+    return {lang for lang, version in LANGUAGE_VERSIONS.items() if stored.get(lang) != version}
 
 
 def _examine_into(root: str, plan: _Plan, workers: int | None, progress: Progress | None,

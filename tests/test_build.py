@@ -83,6 +83,113 @@ def test_gradle_multi_module() -> None:
     assert gradle.entry_points == ["com.acme.App"]
 
 
+def test_swiftpm_package() -> None:
+    deps = FIXTURES / "deps" / "swift"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (swift,) = [b for b in detect_builds(str(deps), files) if b.tool == "swiftpm"]
+    assert swift.manifest == "Package.swift" and swift.modules == ["Shop", "ShopCLI"]
+    assert swift.unit_command == "swift test" and swift.full_command == "swift build && swift test"
+    assert swift.entry_points == ["ShopCLI = Sources/ShopCLI"]
+    assert swift.module_commands == {"ShopTests": "swift test --filter ShopTests"}
+
+
+def test_composer_project() -> None:
+    deps = FIXTURES / "deps" / "php"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (php,) = [b for b in detect_builds(str(deps), files) if b.tool == "composer"]
+    assert php.manifest == "composer.json" and php.modules == ["Acme\\Shop\\", "Acme\\Shop\\Tests\\"]
+    assert php.unit_command == "vendor/bin/phpunit" and php.full_command == "composer validate && vendor/bin/phpunit"
+    assert php.entry_points == ["bin/shop"]
+
+
+def test_sbt_build() -> None:
+    deps = FIXTURES / "deps" / "scala"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (sbt,) = [b for b in detect_builds(str(deps), files) if b.tool == "sbt"]
+    assert sbt.manifest == "build.sbt" and sbt.modules == ["root", "core"]
+    assert sbt.unit_command == "sbt test" and sbt.full_command == "sbt compile test"
+    assert sbt.module_commands == {"root": "sbt root/test", "core": "sbt core/test"}
+    assert sbt.entry_points == ["acme.shop.Main"]
+
+
+def test_luarocks_project() -> None:
+    deps = FIXTURES / "deps" / "lua"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (rock,) = [b for b in detect_builds(str(deps), files) if b.tool == "luarocks"]
+    assert rock.manifest == "shop-1.0-1.rockspec" and rock.modules == ["shop"]
+    assert rock.unit_command == "busted" and rock.full_command == "luarocks make shop-1.0-1.rockspec && busted"
+
+
+def test_mix_umbrella(tmp_path: Path) -> None:
+    write_files(tmp_path, {"mix.exs": "defmodule U.MixProject do\n  use Mix.Project\n  def project, do: [apps_path: \"apps\"]\nend\n",
+                           "apps/shop/mix.exs": "def project, do: [app: :shop]\n",
+                           "apps/web/mix.exs": "def project, do: [app: :shop_web, escript: [main_module: ShopWeb.CLI]]\n"})
+    files = ["mix.exs", "apps/shop/mix.exs", "apps/web/mix.exs"]
+    (mix,) = [b for b in detect_builds(str(tmp_path), files) if b.tool == "mix"]
+    assert mix.manifest == "mix.exs" and mix.modules == ["shop", "shop_web"]
+    assert mix.unit_command == "mix test" and mix.full_command == "mix compile --warnings-as-errors && mix test"
+    assert mix.module_commands == {"shop": "cd apps/shop && mix test", "shop_web": "cd apps/web && mix test"}
+
+
+def test_pub_package() -> None:
+    deps = FIXTURES / "deps" / "dart"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (pub,) = [b for b in detect_builds(str(deps), files) if b.tool == "pub"]
+    assert pub.manifest == "pubspec.yaml" and pub.modules == ["shop"]
+    assert pub.unit_command == "dart test" and pub.full_command == "dart analyze && dart test"
+    assert pub.entry_points == ["bin/shop.dart"]
+
+
+def test_cabal_package() -> None:
+    deps = FIXTURES / "deps" / "haskell"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (cabal,) = [b for b in detect_builds(str(deps), files) if b.tool == "cabal"]
+    assert cabal.manifest == "shop.cabal" and cabal.modules == ["shop", "shop-test"]
+    assert cabal.unit_command == "cabal test all" and cabal.full_command == "cabal build all && cabal test all"
+    assert cabal.entry_points == ["shop"] and cabal.module_commands == {"shop-test": "cabal test shop-test"}
+
+
+def test_dune_project() -> None:
+    deps = FIXTURES / "deps" / "ocaml"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (dune,) = [b for b in detect_builds(str(deps), files) if b.tool == "dune"]
+    assert dune.manifest == "dune-project" and dune.modules == ["shop"] and dune.entry_points == ["main"]
+    assert dune.unit_command == "dune test" and dune.full_command == "dune build @install && dune test"
+
+
+def test_zig_build() -> None:
+    deps = FIXTURES / "deps" / "zig"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (zig,) = [b for b in detect_builds(str(deps), files) if b.tool == "zig"]
+    assert zig.manifest == "build.zig" and zig.modules == ["shop"] and zig.entry_points == ["shop-cli"]
+    assert zig.unit_command == "zig build test" and zig.full_command == "zig build && zig build test"
+
+
+def test_julia_package() -> None:
+    deps = FIXTURES / "deps" / "julia"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (jl,) = [b for b in detect_builds(str(deps), files) if b.tool == "julia"]
+    assert jl.manifest == "Project.toml" and jl.modules == ["Shop"]
+    assert jl.unit_command == "julia --project -e 'using Pkg; Pkg.test()'"
+
+
+def test_perl_distribution() -> None:
+    deps = FIXTURES / "deps" / "perl"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    (perl,) = [b for b in detect_builds(str(deps), files) if b.tool == "perl"]
+    assert perl.manifest == "Makefile.PL" and perl.modules == ["Shop"]
+    assert perl.unit_command == "prove -lr t" and perl.full_command == "perl Makefile.PL && make && make test"
+    assert perl.entry_points == ["bin/shop"]
+
+
+def test_xcode_project_and_podspec() -> None:
+    deps = FIXTURES / "deps" / "objc"
+    files = sorted(p.relative_to(deps).as_posix() for p in deps.rglob("*") if p.is_file())
+    builds = {b.tool: b for b in detect_builds(str(deps), files)}
+    assert builds["xcodebuild"].unit_command == "xcodebuild test -project Shop.xcodeproj -scheme Shop"
+    assert builds["cocoapods"].modules == ["Shop"] and builds["cocoapods"].full_command == "pod lib lint Shop.podspec"
+
+
 def test_maven_multi_module() -> None:
     builds = _detect("maven")
     assert len(builds) == 1

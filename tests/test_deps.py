@@ -16,7 +16,7 @@ from repointel import Repo
 from repointel.extract.deps import ImportResolver, parse_jsonc
 from repointel.extract.imports import extract_imports
 from repointel.models import ImportRecord
-from repointel.parse.languages import language_for_path, parse
+from repointel.parse.languages import language_for_file, parse
 
 DEPS = Path(__file__).resolve().parents[1] / "fixtures" / "deps"
 
@@ -41,10 +41,10 @@ def resolve_fixture(name: str) -> tuple[ImportResolver, dict[str, list[tuple[str
     resolver = ImportResolver(files, read_text)
     out: dict[str, list[tuple[str, ImportRecord]]] = {}
     for rel in files:
-        lang = language_for_path(rel)
+        data = (root / rel).read_bytes()
+        lang = language_for_file(rel, data[:8192])
         if lang is None:
             continue
-        data = (root / rel).read_bytes()
         for rec in extract_imports(lang, parse(lang, data), data):
             out.setdefault(rel, []).append((lang, resolver.resolve(rel, lang, rec)))
     return resolver, out
@@ -104,6 +104,132 @@ EXPECTED: dict[str, list[tuple[str, str, str | None]]] = {
          "src/main/java/com/acme/util/Strings.java"),                        # import static
         ("src/main/java/com/acme/app/App.java", "java.util.List", "ext:java.util"),
         ("src/test/java/com/acme/model/UserTest.java", "org.junit.jupiter.api.Test", "ext:org.junit.jupiter.api"),
+    ],
+    "kotlin": [
+        ("app/src/main/kotlin/com/acme/app/App.kt", "com.acme.model.User", "app/src/main/kotlin/com/acme/model/User.kt"),
+        ("app/src/main/kotlin/com/acme/app/App.kt", "com.acme.model.User.Role",
+         "app/src/main/kotlin/com/acme/model/User.kt"),                     # nested class → outer file
+        ("app/src/main/kotlin/com/acme/app/App.kt", "com.acme.util",
+         "app/src/main/kotlin/com/acme/util/Prices.kt"),                    # wildcard → the package
+        ("app/src/main/kotlin/com/acme/app/App.kt", "com.acme.util.formatPrice",
+         "app/src/main/kotlin/com/acme/util/Prices.kt"),                    # top-level function → its package
+        ("app/src/main/kotlin/com/acme/app/App.kt", "com.acme.legacy.LegacyCodec",
+         "app/src/main/java/com/acme/legacy/LegacyCodec.java"),            # a Java class
+        ("app/src/main/kotlin/com/acme/app/App.kt", "java.time.Instant", "ext:java.time"),
+        ("app/src/main/kotlin/com/acme/app/App.kt", "kotlinx.coroutines.launch", "ext:kotlinx.coroutines"),
+        ("app/src/test/kotlin/com/acme/util/PricesTest.kt", "org.junit.jupiter.api.Test", "ext:org.junit.jupiter.api"),
+    ],
+    "swift": [
+        ("Sources/ShopCLI/main.swift", "Shop", "Sources/Shop/Cart.swift"),      # SwiftPM target → its files
+        ("Sources/ShopCLI/main.swift", "ArgumentParser", "ext:ArgumentParser"),
+        ("Sources/Shop/Cart.swift", "Foundation", "ext:Foundation"),
+        ("Tests/ShopTests/CartTests.swift", "Shop", "Sources/Shop/Cart.swift"),  # @testable import
+        ("Tests/ShopTests/CartTests.swift", "XCTest", "ext:XCTest"),
+        ("Package.swift", "PackageDescription", "ext:PackageDescription"),
+    ],
+    "php": [
+        ("src/Cart.php", "Acme\\Shop\\Model\\Item", "src/Model/Item.php"),          # composer PSR-4
+        ("src/Cart.php", "Legacy\\Util\\Strings", "lib/Legacy/Util/Strings.php"),      # no map: by its path
+        ("src/Cart.php", "Psr\\Log\\LoggerInterface", "ext:Psr\\Log"),
+        ("src/Cart.php", "Acme\\Shop\\format_price", "src/functions.php"),           # autoloaded files
+        ("src/Cart.php", "./legacy/compat.php", "src/legacy/compat.php"),           # __DIR__ . '/…'
+        ("tests/CartTest.php", "Acme\\Shop\\Cart", "src/Cart.php"),
+        ("tests/CartTest.php", "PHPUnit\\Framework\\TestCase", "ext:PHPUnit\\Framework"),
+    ],
+    "shell": [
+        ("bin/shop", "lib/shop/cart.sh", "lib/shop/cart.sh"),                  # after "$SHOP_ROOT/
+        ("lib/shop/cart.sh", "lib/shop/util.sh", "lib/shop/util.sh"),
+        ("test/cart.bats", "test_helper.bash", "test/test_helper.bash"),      # bats load
+        ("test/cart.bats", "lib/shop/cart.sh", "lib/shop/cart.sh"),           # from the checkout's root
+    ],
+    "scala": [
+        ("core/src/main/scala/acme/shop/Cart.scala", "acme.shop.model.Item",
+         "core/src/main/scala/acme/shop/model/Item.scala"),
+        ("core/src/main/scala/acme/shop/Cart.scala", "acme.shop.util.formatPrice",
+         "core/src/main/scala/acme/shop/util/Clock.scala"),                  # a package object's member: the package
+        ("core/src/main/scala/acme/shop/Cart.scala", "acme.shop.util.Clock",
+         "core/src/main/scala/acme/shop/util/Clock.scala"),
+        ("core/src/main/scala/acme/shop/Cart.scala", "cats.effect.IO", "ext:cats.effect"),
+        ("core/src/main/scala/acme/shop/Cart.scala", "scala.collection.mutable", "ext:scala.collection"),
+        ("core/src/main/scala/acme/shop/Main.scala", "model",
+         "core/src/main/scala/acme/shop/model/Item.scala"),                  # relative to the package
+        ("core/src/test/scala/acme/shop/CartSuite.scala", "acme.shop.model.Drinks",
+         "core/src/main/scala/acme/shop/model/Item.scala"),                  # one of several in a file
+    ],
+    "lua": [
+        ("src/shop/init.lua", "shop.cart", "src/shop/cart/init.lua"),          # a/b/init.lua under src/
+        ("src/shop/cart/init.lua", "shop.price", "src/shop/price.lua"),
+        ("src/shop/cart/init.lua", "cjson", "ext:cjson"),
+        ("spec/shop/cart_spec.lua", "shop.cart", "src/shop/cart/init.lua"),
+    ],
+    "elixir": [
+        ("lib/shop.ex", "Shop.Cart", "lib/shop/cart.ex"),
+        ("lib/shop/cart.ex", "Shop.Item", "lib/shop/item.ex"),                 # alias Shop.{Item, Price}
+        ("lib/shop/cart.ex", "Shop.Price", "lib/shop/price.ex"),
+        ("lib/shop/cart.ex", "Logger", "ext:Logger"),
+        ("lib/shop_web/cart_json.ex", "Shop.Cart.Line", "lib/shop/cart.ex"),    # nested in cart.ex
+        ("lib/shop_web/cart_json.ex", "Shop.Price", "lib/shop/price.ex"),
+        ("test/shop/cart_test.exs", "Shop.Fixtures", "test/support/fixtures.ex"),
+        ("test/shop/cart_test.exs", "ExUnit.Case", "ext:ExUnit"),
+        ("mix.exs", "Mix.Project", "ext:Mix"),
+    ],
+    "dart": [
+        ("lib/shop.dart", "src/cart.dart", "lib/src/cart.dart"),                 # export, relative
+        ("lib/src/cart.dart", "package:shop/src/item.dart", "lib/src/item.dart"),  # pubspec name → lib/
+        ("lib/src/cart.dart", "package:http/http.dart", "ext:http"),
+        ("lib/src/cart.dart", "dart:math", "ext:dart:math"),
+        ("lib/src/cart.dart", "cart_json.dart", "lib/src/cart_json.dart"),        # part
+        ("test/cart_test.dart", "package:shop/shop.dart", "lib/shop.dart"),
+        ("test/cart_test.dart", "package:test/test.dart", "ext:test"),
+    ],
+    "haskell": [
+        ("src/Shop/Cart.hs", "Shop.Item", "src/Shop/Item.hs"),                   # hs-source-dirs: src
+        ("src/Shop/Cart.hs", "Data.Map.Strict", "ext:Data.Map.Strict"),
+        ("app/Main.hs", "Shop.Cart", "src/Shop/Cart.hs"),
+        ("test/Shop/CartSpec.hs", "Shop.Cart", "src/Shop/Cart.hs"),
+        ("test/Shop/CartSpec.hs", "Test.Hspec", "ext:Test.Hspec"),
+    ],
+    "ocaml": [
+        ("src/cart.ml", "Item", "src/item.ml"),                                  # same library folder
+        ("src/cart.ml", "List", "ext:List"),
+        ("src/cart.ml", "Yojson.Safe", "ext:Yojson"),
+        ("src/cart.mli", "Item", "src/item.ml"),
+        ("bin/main.ml", "Shop.Cart", "src/cart.ml"),                             # a wrapped dune library
+        ("bin/main.ml", "Shop.Item", "src/item.ml"),
+        ("test/test_cart.ml", "Shop", None),                                     # the library, no shop.ml
+        ("test/test_cart.ml", "Cart", "src/cart.ml"),                            # after `open Shop`
+    ],
+    "zig": [
+        ("src/shop.zig", "cart.zig", "src/cart.zig"),                             # a path: from the file
+        ("src/cart.zig", "util/format.zig", "src/util/format.zig"),
+        ("src/cart.zig", "std", "ext:std"),
+        ("src/main.zig", "shop", "src/shop.zig"),                                # build.zig's addModule
+        ("test/cart_test.zig", "../src/cart.zig", "src/cart.zig"),
+    ],
+    "julia": [
+        ("src/Shop.jl", "cart.jl", "src/cart.jl"),                                # include
+        ("src/Shop.jl", "util/format.jl", "src/util/format.jl"),
+        ("src/Shop.jl", "JSON", "ext:JSON"),
+        ("src/Shop.jl", "Format", None),                                         # using .Format: included
+        ("test/runtests.jl", "Shop", "src/Shop.jl"),                             # Project.toml name
+        ("test/runtests.jl", "cart.jl", "test/cart.jl"),
+        ("test/cart.jl", "Shop", "src/Shop.jl"),
+    ],
+    "perl": [
+        ("lib/Shop.pm", "Shop::Cart", "lib/Shop/Cart.pm"),                       # lib/ on @INC
+        ("lib/Shop/Cart.pm", "Shop::Base", "lib/Shop/Base.pm"),                 # use parent
+        ("lib/Shop/Cart.pm", "List::Util", "ext:List::Util"),
+        ("lib/Shop/Cart.pm", "Shop/legacy.pl", "lib/Shop/legacy.pl"),           # require "…" through lib/
+        ("t/01-cart.t", "Shop::Cart", "lib/Shop/Cart.pm"),
+        ("t/01-cart.t", "Test::More", "ext:Test::More"),
+    ],
+    "objc": [
+        ("Shop/SHPCart.h", "SHPItem.h", "Shop/SHPItem.h"),                       # an Objective-C header
+        ("Shop/SHPCart.h", "Foundation/Foundation.h", "ext:Foundation"),
+        ("Shop/SHPCart.m", "SHPCart.h", "Shop/SHPCart.h"),
+        ("Shop/SHPCart.m", "QuartzCore", "ext:QuartzCore"),                      # @import
+        ("Tests/ShopTests/SHPCartTests.m", "Shop/SHPCart.h", "Shop/SHPCart.h"),  # framework-style <Shop/…>
+        ("Tests/ShopTests/SHPCartTests.m", "XCTest/XCTest.h", "ext:XCTest"),
     ],
     "rust": [
         ("src/lib.rs", "shapes", "src/shapes/mod.rs"),                       # mod x; → x/mod.rs
@@ -186,6 +312,47 @@ def test_resolve_all_lists_every_file_of_a_package() -> None:
     py_rec = next(r for _, r in resolve_fixture("python")[1]["tests/test_core.py"])
     assert ImportResolver(fixture_files("python"), lambda _: None).resolve_all(
         "tests/test_core.py", "python", py_rec) == ["src/acme/core.py"]
+
+
+def test_kotlin_member_import_brings_in_its_package() -> None:
+    """A top-level function lives in a file named otherwise: the import reaches every file of
+    its package (the defining one among them); a class import reaches its own file only."""
+    resolver, resolved = resolve_fixture("kotlin")
+    app = "app/src/main/kotlin/com/acme/app/App.kt"
+    by_module = {rec.module: rec for _, rec in resolved[app]}
+    util = "app/src/main/kotlin/com/acme/util/"
+    assert resolver.resolve_all(app, "kotlin", by_module["com.acme.util.formatPrice"]) == [
+        util + "Prices.kt", util + "Strings.kt"]
+    assert resolver.resolve_all(app, "kotlin", by_module["com.acme.model.User"]) == [
+        "app/src/main/kotlin/com/acme/model/User.kt"]
+    assert by_module["com.acme.util.formatPrice"].names == ["price"]  # import … as price
+
+
+def test_swift_import_brings_in_the_whole_module() -> None:
+    resolver, resolved = resolve_fixture("swift")
+    main = "Sources/ShopCLI/main.swift"
+    rec = next(rec for _, rec in resolved[main] if rec.module == "Shop")
+    assert resolver.resolve_all(main, "swift", rec) == ["Sources/Shop/Cart.swift", "Sources/Shop/Models/Item.swift"]
+
+
+def test_swift_module_without_a_manifest_is_its_directory() -> None:
+    """An Xcode or CocoaPods layout: the module is the directory named after it."""
+    files = ["Networking/Client.swift", "Networking/Request.swift", "App/AppDelegate.swift"]
+    resolver = ImportResolver(files, lambda _: None)
+    rec = ImportRecord(module="Networking")
+    assert resolver.resolve_all("App/AppDelegate.swift", "swift", rec) == files[:2]
+    assert resolver.resolve("App/AppDelegate.swift", "swift", ImportRecord(module="UIKit")).external == "UIKit"
+
+
+def test_objc_framework_import_finds_the_one_header_of_its_name() -> None:
+    """``<AFNetworking/UIButton+AFNetworking.h>``: the framework's headers live in UIKit+AFNetworking/."""
+    files = ["UIKit+AFNetworking/UIButton+AFNetworking.h", "Framework/AFNetworking.h", "C/a.h", "D/a.h"]
+    resolver = ImportResolver(files, lambda _: None)
+    framework = ImportRecord(module="AFNetworking/UIButton+AFNetworking.h", kind="include_system")
+    assert resolver.resolve("Framework/AFNetworking.h", "objc", framework).resolved == files[0]
+    ambiguous = ImportRecord(module="Lib/a.h", kind="include_system")
+    assert resolver.resolve("Framework/AFNetworking.h", "objc", ambiguous).external == "Lib"
+    assert resolver.resolve("Framework/AFNetworking.h", "c", framework).resolved is None  # C keeps its rules
 
 
 def test_relative_import_beyond_top_level_is_unresolved() -> None:
@@ -273,3 +440,14 @@ def test_module_names_used_as_qualifiers_carry_no_reference_edge(tmp_path: Path)
         edges = {tuple(r) for r in repo.query("SELECT src, dst FROM file_edges WHERE kind = 'reference'")["rows"]}
     assert ("src/pool.rs", "src/loom.rs") not in edges
     assert ("lib/cart.rb", "lib/pricing.rb") in edges
+
+
+@pytest.mark.parametrize(("folder", "package"), [
+    ("core/src/main/java/com/acme", ["com", "acme"]), ("okhttp/src/jvmMain/kotlin/okhttp3", ["okhttp3"]),
+    ("tests/shared/src/test/scala-2.13+/cats/effect", ["cats", "effect"]),  # a Scala version's own root
+    ("lib/java/util", ["lib", "java", "util"]),  # no src/ before it: not a source root
+])
+def test_jvm_package_segments_start_after_the_source_root(folder: str, package: list[str]) -> None:
+    from repointel.extract.deps import package_segments
+
+    assert package_segments(folder) == package

@@ -3,6 +3,7 @@ and every table equals that of a fresh full index."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from repointel import Repo
+from repointel.config import LANGUAGE_VERSIONS
 from repointel.indexer import run_index
 from repointel.store import PER_FILE_TABLES, TABLES, IndexStore
 
@@ -135,6 +137,31 @@ def test_extractor_upgrade_reparses_everything(small_repo: Path) -> None:
         stats = repo.index(workers=1)
         assert stats.parsed == 5 and stats.unchanged == 0
         assert repo.index(workers=1).parsed == 0
+
+
+def test_language_version_bump_reparses_only_that_language(small_repo: Path) -> None:
+    """A language's extraction changed (or the language is new): its files are parsed again,
+    every other file keeps its rows. An index written before per-language versions existed
+    parses the files of the languages added since (a .kt file was plain text then)."""
+    (small_repo / "Cart.kt").write_text("class Cart {\n    fun total(): Int = 0\n}\n")
+    with Repo.open(small_repo) as repo:
+        repo.index(workers=1)
+        db = repo.db_path
+    store = IndexStore(db)
+    with store.transaction():
+        store.set_meta({"language_versions": json.dumps({**LANGUAGE_VERSIONS, "kotlin": "0"})})
+    store.close()
+    with Repo.open(small_repo) as repo:
+        stats = repo.index(workers=1)
+        assert stats.parsed == 1 and stats.unchanged == 5
+        assert [s.qualname for s in repo.symbols(path="Cart.kt")] == ["Cart", "Cart.total"]
+        assert repo.index(workers=1).parsed == 0
+    store = IndexStore(db)
+    with store.transaction():
+        store.set_meta({"language_versions": None})
+    store.close()
+    with Repo.open(small_repo) as repo:
+        assert repo.index(workers=1).parsed == 1
 
 
 _POOL = ["alpha", "beta", "gamma", "delta", "shared", "common", "Widget", "Gadget", "compute", "render"]

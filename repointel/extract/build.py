@@ -2,7 +2,10 @@
 
 :func:`detect_builds` reads Python (pyproject.toml / setup.cfg / setup.py), Node
 (package.json and workspaces), Go (go.mod), Cargo (workspaces), Maven, Gradle (settings
-includes), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), .NET (solutions and projects),
+includes, Groovy or Kotlin DSL), Ruby (Gemfile, gemspecs, Rake / RSpec / Rails), SwiftPM
+(Package.swift targets), Composer (PSR-4 namespaces, PHPUnit/Pest), sbt (subprojects), LuaRocks
+(rockspecs, busted), Mix (umbrella apps), pub (Dart and Flutter), cabal and stack, dune, Zig (build.zig), Julia (Project.toml), Perl
+(Makefile.PL, Build.PL, dist.ini, cpanfile), Xcode and CocoaPods, .NET (solutions and projects),
 Make, CMake, Dockerfiles / compose files and CI workflows (GitHub Actions, GitLab CI). One :class:`BuildInfo` per project root: a manifest that belongs to a
 workspace (an npm workspace package, a Cargo member, a Maven module, a Gradle subproject)
 is folded into its root's ``modules`` and ``module_commands`` instead.
@@ -31,6 +34,7 @@ from typing import Any
 
 from ..models import BuildInfo
 from ..scan import glob_segments_regex
+from .deps import composer_autoload, swift_targets
 
 try:  # Python 3.11+
     import tomllib as _toml
@@ -506,9 +510,14 @@ def _maven(repo: _Repo) -> list[BuildInfo]:
     return out
 
 
+#: A settings file's ``include`` statement: Groovy's ``include ':a', ':b'`` on one line, or the
+#: Kotlin DSL's ``include(…)``, whose arguments may span lines (at most this many characters).
+_GRADLE_INCLUDE = re.compile(r"(?m)^[ \t]*include\b[ \t]*(\([^)]{0,20000}\)|[^\n]*)")
+
+
 def _gradle_includes(text: str) -> list[str]:
     out = []
-    for stmt in re.findall(r"(?m)^[ \t]*include\b\s*\(?([^\n]*)", text):
+    for stmt in _GRADLE_INCLUDE.findall(text):
         out += [s.lstrip(":") for s in re.findall(r"['\"](:?[\w.:\-/]+)['\"]", stmt)]
     return list(dict.fromkeys(out))
 
@@ -626,6 +635,335 @@ def _ruby(repo: _Repo) -> list[BuildInfo]:
         out.append(BuildInfo(tool="bundler", manifest=manifest, modules=gems,
                              unit_command=p + unit if unit else None, full_command=p + full if full else None,
                              entry_points=entry[:_MAX_ENTRY_POINTS]))
+    return out
+
+
+# --------------------------------------------------------------------------- swift
+
+
+def _swiftpm(repo: _Repo) -> list[BuildInfo]:
+    """SwiftPM packages (Package.swift): targets as modules, ``swift test`` per test target,
+    executable targets as entry points."""
+    out = []
+    for manifest in repo.named("Package.swift"):
+        d = posixpath.dirname(manifest)
+        targets = swift_targets(repo.read(manifest) or "")
+        tests = [name for kind, name, _ in targets if kind == "testTarget"]
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="swiftpm", manifest=manifest, modules=[name for kind, name, _ in targets if kind != "testTarget"],
+            unit_command=p + "swift test", full_command=p + "swift build && swift test",
+            entry_points=[f"{name} = {_join(d, path or 'Sources/' + name)}" for kind, name, path in targets
+                          if kind == "executableTarget"][:_MAX_ENTRY_POINTS],
+            module_commands={t: f"{p}swift test --filter {shlex.quote(t)}" for t in tests}))
+    return out
+
+
+# --------------------------------------------------------------------------- sbt
+
+#: ``lazy val core = project`` / ``= (project in file("core"))`` / ``crossProject(…)``: a subproject.
+_SBT_PROJECT = re.compile(r"(?m)^\s*lazy\s+val\s+`?(\w+)`?\s*(?::\s*\w+\s*)?=\s*\(?\s*(?:project\b|crossProject\b|"
+                          r"Project\s*\()")
+_SBT_MAIN = re.compile(r"mainClass[^\n]*?:=\s*Some\(\s*\"([\w.$]+)\"")
+
+
+def _sbt(repo: _Repo) -> list[BuildInfo]:
+    """sbt builds (build.sbt): subprojects as modules, ``sbt test`` and ``sbt <module>/test``."""
+    out = []
+    for manifest in repo.named("build.sbt"):
+        d = posixpath.dirname(manifest)
+        if d and _owner_dir(posixpath.dirname(d), {posixpath.dirname(m) for m in repo.named("build.sbt")}) is not None:
+            continue  # a subproject's own settings
+        text = repo.read(manifest) or ""
+        modules = list(dict.fromkeys(_SBT_PROJECT.findall(text)))
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="sbt", manifest=manifest, modules=modules, unit_command=p + "sbt test",
+            full_command=p + "sbt compile test", entry_points=_SBT_MAIN.findall(text)[:_MAX_ENTRY_POINTS],
+            module_commands={m: f"{p}sbt {m}/test" for m in modules}))
+    return out
+
+
+# --------------------------------------------------------------------------- haskell
+
+_CABAL_COMPONENT = re.compile(r"(?im)^(library|executable|test-suite|benchmark)[ \t]*([\w-]*)")
+_CABAL_NAME = re.compile(r"(?im)^name:\s*([\w-]+)")
+
+
+def _haskell(repo: _Repo) -> list[BuildInfo]:
+    """Haskell packages: stack (stack.yaml, its packages) or cabal (a cabal.project, else each
+    .cabal file); components as modules, test suites with their own commands."""
+    out = []
+    stack = repo.named("stack.yaml")
+    projects = stack or repo.named("cabal.project")
+    cabals = [f for f in repo.files if f.endswith(".cabal")]
+    roots = projects or cabals
+    covered: set[str] = set()
+    for manifest in roots:
+        d = posixpath.dirname(manifest)
+        if d in covered:
+            continue
+        tool = "stack" if manifest.endswith("stack.yaml") else "cabal"
+        mine = [c for c in cabals if c.startswith(_join(d, "")) or posixpath.dirname(c) == d]
+        covered.update(posixpath.dirname(c) for c in mine)
+        comps = [(kind.lower(), name or (m.group(1) if (m := _CABAL_NAME.search(repo.read(c) or "")) else ""))
+                 for c in mine for kind, name in _CABAL_COMPONENT.findall(repo.read(c) or "")]
+        tests = [name for kind, name in comps if kind == "test-suite" and name]
+        p = _prefix(d)
+        unit, full = (("stack test", "stack build --test --bench --no-run-benchmarks") if tool == "stack"
+                      else ("cabal test all", "cabal build all && cabal test all"))
+        out.append(BuildInfo(
+            tool=tool, manifest=manifest, modules=list(dict.fromkeys(n for _, n in comps if n)),
+            unit_command=p + unit, full_command=p + full,
+            entry_points=[n for k, n in comps if k == "executable" and n][:_MAX_ENTRY_POINTS],
+            module_commands={t: f"{p}{tool} test {':' + t if tool == 'stack' else t}" for t in tests}))
+    return out
+
+
+# --------------------------------------------------------------------------- xcode / cocoapods
+
+_PODSPEC_NAME = re.compile(r"""\.name\s*=\s*['"]([\w.-]+)['"]""")
+
+
+def _xcode(repo: _Repo) -> list[BuildInfo]:
+    """Xcode projects (``X.xcodeproj``, its project.pbxproj the manifest; the scheme taken to be
+    X) and CocoaPods specs (``pod lib lint``)."""
+    out = []
+    for pbx in sorted((f for f in repo.files if f.endswith(".xcodeproj/project.pbxproj")),
+                      key=lambda f: (f.count("/"), f)):
+        proj = posixpath.dirname(pbx)
+        scheme = posixpath.basename(proj)[: -len(".xcodeproj")]
+        q = f"-project {shlex.quote(proj)} -scheme {shlex.quote(scheme)}"
+        out.append(BuildInfo(tool="xcodebuild", manifest=pbx, modules=[scheme], unit_command=f"xcodebuild test {q}",
+                             full_command=f"xcodebuild build test {q}"))
+    for spec in (f for f in repo.files if f.endswith(".podspec")):
+        m = _PODSPEC_NAME.search(repo.read(spec) or "")
+        out.append(BuildInfo(tool="cocoapods", manifest=spec, modules=[m.group(1)] if m else [],
+                             full_command=f"pod lib lint {shlex.quote(spec)}"))
+    return out
+
+
+# --------------------------------------------------------------------------- perl
+
+
+def _perl(repo: _Repo) -> list[BuildInfo]:
+    """Perl distributions: Makefile.PL (ExtUtils::MakeMaker), Build.PL (Module::Build), dist.ini
+    (Dist::Zilla) or a cpanfile; ``prove -lr t`` runs the tests in every case."""
+    out, seen = [], set()
+    for manifest in repo.named("Makefile.PL", "Build.PL", "dist.ini", "cpanfile"):
+        d = posixpath.dirname(manifest)
+        if d in seen:
+            continue
+        seen.add(d)
+        name = posixpath.basename(manifest)
+        full = {"Makefile.PL": "perl Makefile.PL && make && make test", "Build.PL": "perl Build.PL && ./Build test",
+                "dist.ini": "dzil test"}.get(name, "cpanm --installdeps . && prove -lr t")
+        p = _prefix(d)
+        libs = sorted({f[len(_join(d, "lib/")):-3].replace("/", "::") for f in repo.under(_join(d, "lib"))
+                       if f.endswith(".pm") and f.count("/") == _join(d, "lib/x.pm").count("/")})
+        out.append(BuildInfo(tool="perl", manifest=manifest, modules=libs[:_MAX_ENTRY_POINTS],
+                             unit_command=p + "prove -lr t", full_command=p + full,
+                             entry_points=[f for f in repo.under(_join(d, "bin")) if "/" not in f[len(_join(d, "bin/")):]
+                                           ][:_MAX_ENTRY_POINTS]))
+    return out
+
+
+# --------------------------------------------------------------------------- julia
+
+_JULIA_PROJECT_NAME = re.compile(r"(?m)^name\s*=\s*\"([\w.]+)\"")
+
+
+def _julia(repo: _Repo) -> list[BuildInfo]:
+    """Julia packages (Project.toml with a name): ``Pkg.test()``; test/runtests.jl runs them."""
+    out = []
+    for manifest in repo.named("Project.toml"):
+        d = posixpath.dirname(manifest)
+        m = _JULIA_PROJECT_NAME.search(repo.read(manifest) or "")
+        if m is None:
+            continue  # an environment (docs/, test/), not a package
+        p = _prefix(d)
+        test = "julia --project -e 'using Pkg; Pkg.test()'"
+        out.append(BuildInfo(tool="julia", manifest=manifest, modules=[m.group(1)],
+                             unit_command=p + test,
+                             full_command=p + "julia --project -e 'using Pkg; Pkg.instantiate(); Pkg.test()'"))
+    return out
+
+
+# --------------------------------------------------------------------------- zig
+
+_ZIG_EXE = re.compile(r"addExecutable\(\s*\.\{\s*\.name\s*=\s*\"([\w.-]+)\"")
+_ZIG_MODULES = re.compile(r"addModule\(\s*\"([\w.-]+)\"")
+
+
+def _zig(repo: _Repo) -> list[BuildInfo]:
+    """Zig builds (build.zig): its modules, executables, ``zig build test``."""
+    out = []
+    for manifest in repo.named("build.zig"):
+        d = posixpath.dirname(manifest)
+        text = repo.read(manifest) or ""
+        p = _prefix(d)
+        out.append(BuildInfo(tool="zig", manifest=manifest, modules=list(dict.fromkeys(_ZIG_MODULES.findall(text))),
+                             unit_command=p + "zig build test", full_command=p + "zig build && zig build test",
+                             entry_points=list(dict.fromkeys(_ZIG_EXE.findall(text)))[:_MAX_ENTRY_POINTS]))
+    return out
+
+
+# --------------------------------------------------------------------------- dune
+
+_DUNE_NAMES = re.compile(r"\((library|executables?|test)\b[^()]*(?:\([^()]*\)[^()]*)*?\((?:name|names)\s+([\w.\- ]+)\)",
+                         re.DOTALL)
+
+
+def _dune(repo: _Repo) -> list[BuildInfo]:
+    """dune projects (dune-project): libraries as modules, executables as entry points,
+    ``dune test`` (a folder's with ``dune test dir``)."""
+    out = []
+    projects = repo.named("dune-project")
+    roots = {posixpath.dirname(m) for m in projects}
+    for manifest in projects:
+        d = posixpath.dirname(manifest)
+        if d and _owner_dir(posixpath.dirname(d), roots) is not None:
+            continue  # a vendored or test project inside another
+        libs: list[str] = []
+        exes: list[str] = []
+        for dune in repo.named("dune"):
+            if _owner_dir(posixpath.dirname(dune), roots) != d:
+                continue
+            for kind, names in _DUNE_NAMES.findall(repo.read(dune) or ""):
+                if kind == "library":
+                    libs.extend(names.split())
+                elif kind.startswith("executable"):
+                    exes.extend(names.split())
+        p = _prefix(d)
+        out.append(BuildInfo(tool="dune", manifest=manifest, modules=list(dict.fromkeys(libs)),
+                             unit_command=p + "dune test", full_command=p + "dune build @install && dune test",
+                             entry_points=list(dict.fromkeys(exes))[:_MAX_ENTRY_POINTS]))
+    return out
+
+
+# --------------------------------------------------------------------------- pub
+
+_PUBSPEC_NAME = re.compile(r"(?m)^name:\s*['\"]?([\w]+)")
+_FLUTTER_SDK = re.compile(r"(?m)^\s+flutter:\s*\n\s+sdk:\s*flutter")
+
+
+def _pub(repo: _Repo) -> list[BuildInfo]:
+    """Dart and Flutter packages (pubspec.yaml): ``dart test`` or ``flutter test``, analysis
+    first in the full command; ``bin/*.dart`` as entry points."""
+    out = []
+    for manifest in repo.named("pubspec.yaml"):
+        d = posixpath.dirname(manifest)
+        text = repo.read(manifest) or ""
+        name = _PUBSPEC_NAME.search(text)
+        tool = "flutter" if _FLUTTER_SDK.search(text) else "dart"
+        has_tests = any(f.startswith(_join(d, "test/")) for f in repo.files)
+        p = _prefix(d)
+        unit = f"{tool} test" if has_tests else None
+        out.append(BuildInfo(
+            tool="pub", manifest=manifest, modules=[name.group(1)] if name else [],
+            unit_command=p + unit if unit else None,
+            full_command=p + f"{tool} analyze" + (f" && {unit}" if unit else ""),
+            entry_points=[f for f in repo.files if posixpath.dirname(f) == _join(d, "bin") and f.endswith(".dart")
+                          ][:_MAX_ENTRY_POINTS]))
+    return out
+
+
+# --------------------------------------------------------------------------- mix
+
+_MIX_APP = re.compile(r"\bapp:\s*:(\w+)")
+_MIX_ESCRIPT = re.compile(r"main_module:\s*([\w.]+)")
+
+
+def _mix(repo: _Repo) -> list[BuildInfo]:
+    """Mix projects (mix.exs): an umbrella's apps (apps/*/mix.exs) as modules with their own
+    ``mix test``; an escript's main module as the entry point."""
+    manifests = repo.named("mix.exs")
+    dirs = {posixpath.dirname(m) for m in manifests}
+    out = []
+    for manifest in manifests:
+        d = posixpath.dirname(manifest)
+        if d and _owner_dir(posixpath.dirname(d), dirs) is not None:
+            continue  # an umbrella app, or a nested project's fixture
+        text = repo.read(manifest) or ""
+        apps = [m for m in manifests if m != manifest and m.startswith(_join(d, ""))]
+        names = {m: (found.group(1) if (found := _MIX_APP.search(repo.read(m) or "")) else
+                     posixpath.basename(posixpath.dirname(m))) for m in apps}
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="mix", manifest=manifest, modules=list(names.values()) or _MIX_APP.findall(text)[:1],
+            unit_command=p + "mix test", full_command=p + "mix compile --warnings-as-errors && mix test",
+            entry_points=_MIX_ESCRIPT.findall(text)[:_MAX_ENTRY_POINTS],
+            module_commands={names[m]: f"cd {shlex.quote(posixpath.dirname(m))} && mix test" for m in apps}))
+    return out
+
+
+# --------------------------------------------------------------------------- luarocks
+
+_ROCK_PACKAGE = re.compile(r"""(?m)^\s*package\s*=\s*["']([\w.-]+)["']""")
+
+
+def _luarocks(repo: _Repo) -> list[BuildInfo]:
+    """LuaRocks projects (``*.rockspec``; one project per folder, its newest spec the manifest):
+    busted when the project has specs, ``luarocks make`` to build."""
+    by_dir: dict[str, list[str]] = {}
+    for f in repo.files:
+        if f.endswith(".rockspec"):
+            by_dir.setdefault(posixpath.dirname(f), []).append(f)
+    out = []
+    for d, specs in sorted(by_dir.items()):
+        manifest = sorted(specs)[-1]
+        names = list(dict.fromkeys(m.group(1) for s in specs if (m := _ROCK_PACKAGE.search(repo.read(s) or ""))))
+        busted = repo.has(d, ".busted") or any(f.startswith(_join(d, "spec/")) for f in repo.files)
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="luarocks", manifest=manifest, modules=names, unit_command=p + "busted" if busted else None,
+            full_command=f"{p}luarocks make {shlex.quote(posixpath.basename(manifest))}" + (" && busted" if busted else "")))
+    return out
+
+
+# --------------------------------------------------------------------------- composer
+
+_PHPUNIT_CONFIGS = ("phpunit.xml", "phpunit.xml.dist", "phpunit.dist.xml")
+
+
+def _composer_unit(repo: _Repo, d: str, scripts: dict[str, Any]) -> str | None:
+    """The PHP project's test command: its ``test`` script, else PHPUnit or Pest when configured."""
+    if "test" in scripts:
+        return "composer test"
+    if repo.has(d, "vendor/bin/pest") or repo.has(d, "tests/Pest.php"):
+        return "vendor/bin/pest"
+    if any(repo.has(d, c) for c in _PHPUNIT_CONFIGS):
+        return "vendor/bin/phpunit"
+    return None
+
+
+def _composer(repo: _Repo) -> list[BuildInfo]:
+    """Composer projects: PSR-4 namespaces as modules, ``composer test`` or PHPUnit/Pest, ``bin``
+    entries. A composer.json below another (a monorepo's components, laravel/framework's
+    src/Illuminate/*) is folded into the outer project as a module named by its package name."""
+    manifests = repo.named("composer.json")
+    dirs = {posixpath.dirname(m) for m in manifests}
+    out = []
+    for manifest in manifests:
+        d = posixpath.dirname(manifest)
+        if d and _owner_dir(posixpath.dirname(d), dirs) is not None:
+            continue  # a component of an outer project
+        data = _json(repo, manifest)
+        raw_scripts = data.get("scripts")
+        scripts: dict[str, Any] = raw_scripts if isinstance(raw_scripts, dict) else {}
+        members = [m for m in manifests if m != manifest and m.startswith(_join(d, ""))]
+        names = [str(_json(repo, m).get("name") or posixpath.dirname(m)) for m in members]
+        namespaces = [p + "\\" for p, _ in composer_autoload(data, d)[0] if p]
+        unit = _composer_unit(repo, d, scripts)
+        full = next((f"composer {n}" for n in ("ci", "check", "verify") if n in scripts),
+                    f"composer validate && {unit}" if unit else "composer validate")
+        bins = data.get("bin")
+        p = _prefix(d)
+        out.append(BuildInfo(
+            tool="composer", manifest=manifest, modules=list(dict.fromkeys(namespaces + names)),
+            unit_command=p + unit if unit else None, full_command=p + full,
+            entry_points=[_join(d, b) for b in ([bins] if isinstance(bins, str) else bins or [])
+                          if isinstance(b, str)][:_MAX_ENTRY_POINTS]))
     return out
 
 
@@ -752,7 +1090,8 @@ def _ci(repo: _Repo) -> list[BuildInfo]:
 DELIVERY_TOOLS = frozenset({"docker", "docker-compose", "github_actions", "gitlab_ci"})
 
 _DETECTORS: list[Callable[[_Repo], list[BuildInfo]]] = [
-    _python, _node, _go, _cargo, _maven, _gradle, _ruby, _dotnet, _make, _cmake, _docker, _ci,
+    _python, _node, _go, _cargo, _maven, _gradle, _sbt, _ruby, _swiftpm, _composer, _luarocks, _mix, _pub,
+    _haskell, _dune, _zig, _julia, _perl, _xcode, _dotnet, _make, _cmake, _docker, _ci,
 ]
 
 
@@ -781,7 +1120,8 @@ LANGUAGE_EXTENSIONS: dict[str, str] = {
     ".cs": "csharp", ".fs": "fsharp", ".rb": "ruby", ".php": "php", ".swift": "swift", ".m": "objective-c",
     ".mm": "objective-c", ".dart": "dart", ".ex": "elixir", ".exs": "elixir", ".erl": "erlang", ".hs": "haskell",
     ".ml": "ocaml", ".clj": "clojure", ".lua": "lua", ".r": "r", ".jl": "julia", ".zig": "zig", ".nim": "nim",
-    ".sh": "shell", ".bash": "shell", ".ps1": "powershell", ".sql": "sql", ".vue": "vue", ".svelte": "svelte",
+    ".sh": "shell", ".bash": "shell", ".bats": "shell", ".pl": "perl", ".pm": "perl", ".mli": "ocaml",
+    ".sc": "scala", ".ps1": "powershell", ".sql": "sql", ".vue": "vue", ".svelte": "svelte",
     ".sol": "solidity", ".tf": "terraform", ".proto": "protobuf",
 }
 

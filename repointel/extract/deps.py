@@ -7,18 +7,19 @@ built on first use of that language (so a Go-only repository never pays for the 
 Conventions shared by every language:
 
 - ``resolved`` is one repository path. When an import names a whole package spread over many files
-  (Go packages, Java wildcard imports, C# namespaces), ``resolved`` is the first of those files in
+  (Go packages, Java wildcard imports, Kotlin and Scala members, Swift modules, C# namespaces), ``resolved`` is the first of those files in
   sort order and :meth:`ImportResolver.resolve_all` returns every one of them; the index stores
   one row per file (so importers, import edges and impact reach each of them).
 - ``external`` is set only when ``resolved`` is None and the import names something outside the
   repository: the Python top-level module, the npm package (``@scope/name``), the Go module path,
-  the Rust crate, the Java package, the Ruby/C# first segment, the C/C++ include's first segment.
+  the Rust crate, the Java, Kotlin or Scala package, the Swift module, the PHP vendor namespace, the Lua rock, the Elixir top module, the Dart package, the Haskell module, the OCaml top module, the Zig module, the Julia package, the Perl module, the Ruby/C# first segment, the C/C++ include's first segment.
   The standard library counts as external. An import of an internal namespace package that has no
   file of its own (Python ``import ns``) leaves both None.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import posixpath
 import re
@@ -27,7 +28,8 @@ from functools import cached_property
 
 from ..models import ImportRecord
 
-__all__ = ["ImportResolver", "parse_jsonc", "shared_prefix"]
+__all__ = ["ImportResolver", "composer_autoload", "package_segments", "parse_jsonc", "shared_prefix",
+           "swift_targets"]
 
 ReadText = Callable[[str], "str | None"]
 Result = tuple["str | None", "str | None"]  # (resolved, external)
@@ -510,27 +512,50 @@ def _dotted_suffixes(segments: list[str]) -> Iterable[str]:
         yield ".".join(segments[i:])
 
 
+#: A Gradle test source set (src/test, src/jvmTest, src/androidTest, src/testFixtures …).
+_JVM_TEST_SET = re.compile(r"(?:^|/)src/(?:test\w*|\w+Test)/")
+#: JVM source files: Java, Kotlin and Scala import each other's classes by the same package rules.
+_JVM_SOURCES = (".java", ".kt", ".scala")
+#: A JVM build's source-root folder (src/main/java, src/test/scala, src/jvmMain/kotlin): the
+#: package path starts after it, so ``java.util`` never matches a project's src/main/java/util/.
+_JVM_ROOTS = frozenset({"java", "kotlin", "scala"})
+
+
+def package_segments(d: str) -> list[str]:
+    """The folders of ``d`` that spell its package: after its last JVM source root, if any."""
+    segs = d.split("/") if d else []
+    for i in range(len(segs) - 1, 0, -1):  # scala-2.13+, scala-3: a version's own source root
+        if segs[i].split("-")[0] in _JVM_ROOTS and "src" in segs[max(0, i - 2):i]:
+            return segs[i + 1:]
+    return segs
+
+
+def _jvm_stem(path: str) -> str:
+    return posixpath.splitext(posixpath.basename(path))[0]
+
+
 class _Java:
-    """Java: ``com.acme.Foo`` → any ``…/com/acme/Foo.java``; packages → their directories."""
+    """Java and Kotlin: ``com.acme.Foo`` → any ``…/com/acme/Foo.java`` or ``Foo.kt``; packages →
+    their directories."""
 
     def __init__(self, fs: _Files) -> None:
         self.fs = fs
         self.classes: dict[str, list[str]] = {}
         self.packages: dict[str, list[str]] = {}
         for d, members in fs.by_dir.items():
-            java = [f for f in members if f.endswith(".java")]
-            if not java:
+            sources = [f for f in members if f.endswith(_JVM_SOURCES)]
+            if not sources:
                 continue
-            segs = d.split("/") if d else []
+            segs = package_segments(d)
             for key in _dotted_suffixes(segs):
                 self.packages.setdefault(key, []).append(d)
-            for f in java:
-                for key in _dotted_suffixes([*segs, posixpath.basename(f)[:-5]]):
+            for f in sources:
+                for key in _dotted_suffixes([*segs, _jvm_stem(f)]):
                     self.classes.setdefault(key, []).append(f)
 
     def _package_files(self, importer: str, package: str) -> list[str]:
         d = _closest(importer, self.packages.get(package, ()))
-        return [f for f in self.fs.by_dir.get(d, ()) if f.endswith(".java")] if d is not None else []
+        return [f for f in self.fs.by_dir.get(d, ()) if f.endswith(_JVM_SOURCES)] if d is not None else []
 
     def resolve_all(self, importer: str, rec: ImportRecord) -> list[str]:
         """Every class file of a wildcard-imported package; else the single resolved file."""
@@ -539,19 +564,71 @@ class _Java:
         hit = self.resolve(importer, rec)[0]
         return [hit] if hit else []
 
+    def _class_file(self, importer: str, module: str) -> str | None:
+        """The file of the class ``module`` names (a nested class → its outer class's file)."""
+        parts = module.split(".")
+        while len(parts) > 1:
+            hit = _closest(importer, self.classes.get(".".join(parts), ()))
+            if hit is not None:
+                return hit
+            parts.pop()
+        return None
+
     def resolve(self, importer: str, rec: ImportRecord) -> Result:
         """The class file (nested classes → their outer class), or the package's first file."""
         if rec.kind == "wildcard":
             files = self._package_files(importer, rec.module)
             if files:
                 return files[0], None
-        parts = rec.module.split(".")
-        while len(parts) > 1:
-            hit = _closest(importer, self.classes.get(".".join(parts), ()))
-            if hit is not None:
-                return hit, None
-            parts.pop()
+        hit = self._class_file(importer, rec.module)
+        if hit is not None:
+            return hit, None
         package = [p for p in rec.module.split(".") if p[:1].islower() or p[:1] == "_"]
+        return None, ".".join(package) or rec.module
+
+
+class _Kotlin(_Java):
+    """Kotlin and Scala: Java's rules, and an import of a name no file is named after (a top-level
+    function or property, or a class in a file named otherwise) brings in its package: every
+    file of the package's directories, as a Go import does. The file defining the name is among
+    them; which one it is, the file list cannot tell. A package is every directory whose path
+    ends in it: multiplatform and multi-module builds spread one package over several source
+    sets (okhttp's ``okhttp3.internal`` lives in commonJvmAndroid, jvmMain and a testing module),
+    the importer's nearest first."""
+
+    def _package_files(self, importer: str, package: str) -> list[str]:
+        dirs = sorted(self.packages.get(package, ()), key=lambda c: (-shared_prefix(importer, c), c.count("/"), c))
+        if not _JVM_TEST_SET.search(importer):  # main code never sees a test source set
+            dirs = [d for d in dirs if not _JVM_TEST_SET.search(d + "/")]
+        return [f for d in dirs for f in self.fs.by_dir.get(d, ()) if f.endswith(_JVM_SOURCES)]
+
+    def _member_package(self, importer: str, module: str) -> list[str]:
+        parts = module.split(".")[:-1]
+        while parts:
+            files = self._package_files(importer, ".".join(parts))
+            if files or not parts[-1][:1].isupper():  # a.b.Outer.member: the package is a.b
+                return files
+            parts.pop()
+        return []
+
+    def resolve_all(self, importer: str, rec: ImportRecord) -> list[str]:
+        """Java's files, else the package of an imported member."""
+        if rec.kind == "wildcard":
+            return self._package_files(importer, rec.module)
+        hit = self._class_file(importer, rec.module)
+        return [hit] if hit is not None else self._member_package(importer, rec.module)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """Java's resolution, then the member's package; the external package is the module
+        less its imported name (``kotlinx.coroutines.launch`` → ``kotlinx.coroutines``)."""
+        hit, external = super().resolve(importer, rec)
+        if hit is not None or rec.kind == "wildcard":
+            return hit, external
+        files = self._member_package(importer, rec.module)
+        if files:
+            return files[0], None
+        head = rec.module.split(".")[:-1] or rec.module.split(".")
+        package = [p for p in head if p[:1].islower() or p[:1] == "_"]
         return None, ".".join(package) or rec.module
 
 
@@ -598,6 +675,508 @@ class _CSharp:
         """A class file for ``using static``/aliases, else the namespace directory's first file."""
         files = self.resolve_all(importer, rec)
         return (files[0], None) if files else (None, rec.module.split(".")[0])
+
+
+#: A SwiftPM target declaration in Package.swift: its kind and name; its ``path:`` argument, when
+#: given, follows before the next target (at most this far: a target's arguments, not a file).
+_SWIFT_TARGET = re.compile(r"\.(target|executableTarget|testTarget|macro|plugin)\s*\(\s*name:\s*\"([^\"]+)\"")
+_SWIFT_PATH = re.compile(r"\bpath:\s*\"([^\"]+)\"")
+_SWIFT_TARGET_SPAN = 4000
+
+
+def swift_targets(text: str) -> list[tuple[str, str, str | None]]:
+    """(kind, name, path or None) of each target a Package.swift declares."""
+    found = list(_SWIFT_TARGET.finditer(text))
+    out = []
+    for i, m in enumerate(found):
+        end = found[i + 1].start() if i + 1 < len(found) else len(text)
+        path = _SWIFT_PATH.search(text, m.end(), min(end, m.end() + _SWIFT_TARGET_SPAN))
+        out.append((m.group(1), m.group(2), path.group(1) if path else None))
+    return out
+
+
+class _Swift:
+    """Swift: ``import Module`` brings in a whole module, the Swift files under its directory: a
+    SwiftPM target's (``Sources/<name>``, ``Tests/<name>`` or its ``path:``), else a directory
+    named after the module (an Xcode or CocoaPods layout)."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.modules: dict[str, list[str]] = {}  # module name → its directories
+        for manifest in sorted(set(fs.named("Package.swift")) | {"Package.swift"}):
+            text = fs.config_text(manifest)
+            base = _parent(manifest)
+            for kind, name, path in swift_targets(text or ""):
+                default = f"{'Tests' if kind == 'testTarget' else 'Sources'}/{name}"
+                d = _join(base, path or default)
+                if d is not None and d in fs.dirs:
+                    self.modules.setdefault(name, []).append(d)
+        self._files: dict[str, list[str]] = {}
+        self.named_dirs: dict[str, list[str]] = {}
+        for d in fs.dirs:
+            self.named_dirs.setdefault(posixpath.basename(d), []).append(d)
+
+    def _under(self, d: str) -> list[str]:
+        if d not in self._files:
+            prefix = d + "/" if d else ""
+            self._files[d] = sorted(f for f in self.fs.all if f.startswith(prefix) and f.endswith(".swift")
+                                    and posixpath.basename(f) != "Package.swift")
+        return self._files[d]
+
+    def _module_dirs(self, importer: str, module: str) -> list[str]:
+        dirs = self.modules.get(module)
+        if dirs is None:
+            dirs = [d for d in self.named_dirs.get(module, ()) if self._under(d)]
+        return sorted(dirs, key=lambda c: (-shared_prefix(importer, c), c.count("/"), c))[:1]
+
+    def resolve_all(self, importer: str, rec: ImportRecord) -> list[str]:
+        """Every Swift file of the imported module, its ``<Module>.swift`` first."""
+        module = rec.module.split(".")[0]
+        files = [f for d in self._module_dirs(importer, module) for f in self._under(d)]
+        main = [f for f in files if posixpath.basename(f) == f"{module}.swift"]
+        return main + [f for f in files if f not in main]
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The module's first file; a module with no directory here is external."""
+        files = self.resolve_all(importer, rec)
+        return (files[0], None) if files else (None, rec.module.split(".")[0])
+
+
+def composer_autoload(data: object, base: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """(namespace prefix, directory) pairs of a composer.json's PSR-4 and PSR-0 autoload maps
+    (``autoload`` and ``autoload-dev``), and its ``files`` entries, as repository paths under
+    ``base`` (the composer.json's directory). PSR-0 directories hold the namespace's own folders,
+    so its pair maps to the directory plus the prefix's path."""
+    pairs: list[tuple[str, str]] = []
+    files: list[str] = []
+    if not isinstance(data, dict):
+        return pairs, files
+    for section in ("autoload", "autoload-dev"):
+        auto = data.get(section)
+        if not isinstance(auto, dict):
+            continue
+        for style in ("psr-4", "psr-0"):
+            mapping = auto.get(style)
+            for prefix, dirs in (mapping.items() if isinstance(mapping, dict) else ()):
+                for d in [dirs] if isinstance(dirs, str) else dirs if isinstance(dirs, list) else []:
+                    if not isinstance(d, str) or not isinstance(prefix, str):
+                        continue
+                    if style == "psr-0":
+                        d = posixpath.join(d, prefix.strip("\\").replace("\\", "/"))
+                    target = _join(base, d.strip("/") or ".")
+                    if target is not None:
+                        pairs.append((prefix.strip("\\"), target))
+        entries = auto.get("files")
+        for f in entries if isinstance(entries, list) else []:
+            target = _join(base, f) if isinstance(f, str) else None
+            if target is not None:
+                files.append(target)
+    return pairs, files
+
+
+class _Php:
+    """PHP: a ``use``d class through composer.json's PSR-4/PSR-0 maps (every composer.json of the
+    repository), else the file whose path ends in the class's namespace path; ``use function``
+    through the autoloaded ``files``; ``require``/``include`` relative to the file, then the root."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.prefixes: list[tuple[str, str]] = []
+        self.autoload_files: list[str] = []
+        for manifest in sorted(set(fs.named("composer.json")) | {"composer.json"}):
+            text = fs.config_text(manifest)
+            try:
+                data = json.loads(text) if text else None
+            except (ValueError, RecursionError):
+                continue
+            pairs, files = composer_autoload(data, _parent(manifest))
+            self.prefixes.extend(pairs)
+            self.autoload_files.extend(f for f in files if f in fs.all)
+        self.prefixes.sort(key=lambda p: -len(p[0]))  # the longest namespace prefix first
+        self.by_suffix: dict[str, list[str]] = {}
+        for f in fs.all:
+            if f.endswith(".php"):
+                segs = f[:-4].split("/")
+                for i in range(len(segs)):
+                    self.by_suffix.setdefault("\\".join(segs[i:]), []).append(f)
+
+    def _psr(self, name: str) -> tuple[str | None, bool]:
+        """(the class file, whether a prefix of the name is one of the repository's namespaces)."""
+        internal = False
+        for prefix, d in self.prefixes:
+            if prefix and not (name == prefix or name.startswith(prefix + "\\")):
+                continue
+            internal = internal or bool(prefix)
+            rest = name[len(prefix):].strip("\\").replace("\\", "/")
+            cand = _join(d, rest + ".php") if rest else None
+            if cand is not None and cand in self.fs.all:
+                return cand, True
+        return None, internal
+
+    def _by_path(self, importer: str, name: str) -> str | None:
+        """The file whose path ends in the most of the name's segments (at least the namespace's
+        last one and the class), when no autoload map names it."""
+        segs = name.split("\\")
+        for i in range(len(segs) - 1):  # a global class (one segment) is PHP's own
+            hit = _closest(importer, self.by_suffix.get("\\".join(segs[i:]), ()))
+            if hit is not None:
+                return hit
+        return None
+
+    def _function_file(self, importer: str, namespace: str) -> str | None:
+        """The autoloaded ``files`` entry most likely to define a function of ``namespace``."""
+        ns_dir = next((d for p, d in self.prefixes if p and (namespace == p or namespace.startswith(p + "\\"))), None)
+        if ns_dir is None:
+            return None
+        inside = [f for f in self.autoload_files if f.startswith(ns_dir + "/")]
+        return _closest(importer, inside or self.autoload_files)
+
+    def _include(self, importer: str, spec: str) -> str | None:
+        for base in (_parent(importer), ""):
+            cand = _join(base, spec)
+            if cand is not None and cand in self.fs.all:
+                return cand
+        return None
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The class, function or included file; else the vendor namespace (``Psr\\Log``)."""
+        if rec.kind.startswith(("require", "include")):
+            return self._include(importer, rec.module), None
+        name = rec.module.strip("\\")
+        if rec.kind in ("use_function", "use_const"):
+            namespace = name.rpartition("\\")[0]
+            hit = self._function_file(importer, namespace)
+            internal = self._psr(namespace)[1] if namespace else False
+        else:
+            hit, internal = self._psr(name)
+            if hit is None and not internal:
+                hit = self._by_path(importer, name)
+        if hit is not None or internal:
+            return hit, None
+        return None, "\\".join(name.split("\\")[:2])
+
+
+class _Shell:
+    """Shell: ``source``/``.`` of a literal path from the script's directory, then the root (a
+    script run from the checkout); a path after an expansion (``"$ROOT/lib/x.sh"``) by its tail,
+    the file whose path ends in it nearest the script; bats' ``load`` from the test's directory."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+
+    def _tail(self, importer: str, spec: str) -> str | None:
+        name = posixpath.basename(spec)
+        return _closest(importer, [f for f in self.fs.named(name) if f == spec or f.endswith("/" + spec)])
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The sourced file; an unresolved source names nothing outside (the shell has no packages)."""
+        if rec.kind == "source_tail":
+            return self._tail(importer, rec.module), None
+        for base in (_parent(importer), ""):
+            cand = _join(base, rec.module)
+            if cand is not None and cand in self.fs.all:
+                return cand, None
+        return None, None
+
+
+#: Folders commonly on a Lua project's ``package.path`` besides its root (neovim plugins' lua/,
+#: rocks' src/ and lib/), tried in this order before any other folder.
+_LUA_ROOTS = ("", "lua", "src", "lib")
+
+
+class _Lua:
+    """Lua: ``require "a.b"`` → ``a/b.lua`` or ``a/b/init.lua`` under the root, lua/, src/ or
+    lib/, else under any folder (a rockspec maps modules to files; its usual map is this one)."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+
+    def _candidates(self, module: str) -> tuple[str, str]:
+        base = module.replace(".", "/")
+        return f"{base}.lua", f"{base}/init.lua"
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The module's file; else the rock (first segment) it belongs to."""
+        for root in _LUA_ROOTS:
+            for rel in self._candidates(rec.module):
+                cand = _join(root, rel)
+                if cand is not None and cand in self.fs.all:
+                    return cand, None
+        for rel in self._candidates(rec.module):
+            hits = [f for f in self.fs.named(posixpath.basename(rel)) if f.endswith("/" + rel)]
+            if hits:
+                return _closest(importer, hits), None
+        return None, rec.module.split(".")[0]
+
+
+def elixir_underscore(alias: str) -> str:
+    """Elixir's ``Macro.underscore``: ``ShopWeb.UserController`` → ``shop_web/user_controller``."""
+    parts = []
+    for seg in alias.split("."):
+        seg = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", seg)
+        parts.append(re.sub(r"([a-z\d])([A-Z])", r"\1_\2", seg).lower())
+    return "/".join(parts)
+
+
+class _Elixir:
+    """Elixir: a module by the file its name spells (``Shop.Cart`` → ``…/shop/cart.ex`` under
+    lib/, test/support/ or an umbrella app's lib/); a module nested in another's file → that file."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.by_path: dict[str, list[str]] = {}  # underscored path suffix → files
+        for f in fs.all:
+            if f.endswith((".ex", ".exs")) and not f.endswith("_test.exs"):
+                segs = f.rsplit(".", 1)[0].split("/")
+                for i in range(len(segs)):
+                    self.by_path.setdefault("/".join(segs[i:]), []).append(f)
+
+    def _spelled(self, importer: str, parts: list[str]) -> str | None:
+        """The file whose path ends in the module's segments, each pair of them joined by ``/``
+        or, as a folder may name two (``Phx.New.Project`` in phx_new/project.ex), by ``_``, or
+        by ``.`` as Mix task files are named (``Mix.Tasks.Phx.Gen`` in mix/tasks/phx.gen.ex)."""
+        for joins in itertools.product("/_.", repeat=min(len(parts) - 1, _ELIXIR_MAX_JOINS)):
+            path = parts[0] + "".join(j + p for j, p in zip(joins, parts[1:])) + "/".join([""] + parts[
+                1 + _ELIXIR_MAX_JOINS:])
+            found = self.by_path.get(path, ())
+            hit = _closest(importer, [f for f in found if "/lib/" in f"/{f}" or "/support/" in f] or found)
+            if hit is not None:
+                return hit
+        return None
+
+    def _scattered(self, importer: str, parts: list[str]) -> str | None:
+        """A file named after the last segment whose folders hold the others in order
+        (``Phoenix.ConnTest`` in lib/phoenix/test/conn_test.ex)."""
+        found = []
+        for f in self.by_path.get(parts[-1], ()):
+            folders = iter(_parent(f).split("/"))
+            if all(p in folders for p in parts[:-1]):
+                found.append(f)
+        return _closest(importer, found)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The defining file; else the module's first segment (``Ecto``, ``Logger``) as external.
+        test/support/ files are named by the module's last segment (``Shop.Fixtures`` →
+        test/support/fixtures.ex); a module nested in another's file resolves to that file."""
+        parts = elixir_underscore(rec.module).split("/")
+        hit = self._spelled(importer, parts)
+        if hit is not None and len(parts) == 1 and posixpath.basename(_parent(hit)) not in _ELIXIR_TOP_FOLDERS:
+            hit = None  # `require Logger`: one segment names only a top-level module file
+        if hit is None:
+            support = [f for f in self.by_path.get(parts[-1], ()) if posixpath.basename(_parent(f)) == "support"]
+            hit = _closest(importer, support) if support else (
+                self._scattered(importer, parts) if len(parts) > 1 else None)
+        while hit is None and len(parts) > 1:
+            parts.pop()
+            hit = self._spelled(importer, parts)
+            if hit is not None and len(parts) == 1 and posixpath.basename(_parent(hit)) not in _ELIXIR_TOP_FOLDERS:
+                hit = None  # one segment: only a top-level module file
+        return (hit, None) if hit is not None else (None, rec.module.split(".")[0])
+
+
+#: Segment pairs of an Elixir module name tried joined by ``/``, ``_`` or ``.`` (3^n spellings:
+#: 81 lookups at most, for names of five segments or more).
+_ELIXIR_MAX_JOINS = 4
+#: Folders whose files may define a one-segment module (``Shop`` in lib/shop.ex, a test's
+#: ``MixHelper`` in test/mix_helper.exs): elsewhere a one-segment name is Elixir's or a library's.
+_ELIXIR_TOP_FOLDERS = ("lib", "support", "test")
+
+
+_PUBSPEC_NAME = re.compile(r"(?m)^name:\s*['\"]?([\w]+)")
+
+
+class _Dart:
+    """Dart: ``package:name/x.dart`` → ``lib/x.dart`` of the package whose pubspec.yaml says
+    ``name: name``; other URIs relative to the file; ``dart:`` libraries are the SDK's."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.packages: dict[str, str] = {}  # package name → its folder
+        for manifest in sorted(set(fs.named("pubspec.yaml")) | {"pubspec.yaml"}):
+            m = _PUBSPEC_NAME.search(fs.config_text(manifest) or "")
+            if m:
+                self.packages.setdefault(m.group(1), _parent(manifest))
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The library file; else the package (``http``) or SDK library (``dart:async``)."""
+        uri = rec.module
+        if uri.startswith("dart:"):
+            return None, uri
+        if uri.startswith("package:"):
+            name, _, rest = uri[len("package:"):].partition("/")
+            if name not in self.packages:
+                return None, name
+            cand = _join(_join(self.packages[name], "lib") or "lib", rest)
+            return (cand if cand in self.fs.all else None), None
+        cand = _join(_parent(importer), uri)
+        return (cand if cand is not None and cand in self.fs.all else None), None
+
+
+#: ``hs-source-dirs: src, lib`` (.cabal) and ``source-dirs: src`` / ``- src`` (package.yaml).
+_HS_SOURCE_DIRS = re.compile(r"(?im)^\s*(?:hs-)?source-dirs:[ \t]*([^\n]*)((?:\n[ \t]+-[ \t]*\S+)*)")
+_HS_EXTS = (".hs", ".lhs", ".hsc")
+
+
+class _Haskell:
+    """Haskell: ``import A.B.C`` → ``A/B/C.hs`` under a source folder of the package (its .cabal
+    ``hs-source-dirs`` or package.yaml ``source-dirs``, beside the manifest), else any file whose
+    path ends in A/B/C.hs; other modules are external (named whole: the package is not known)."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.roots: list[str] = []
+        manifests = [f for f in fs.all if f.endswith(".cabal") or posixpath.basename(f) == "package.yaml"]
+        for manifest in sorted(manifests):
+            base = _parent(manifest)
+            for inline, listed in _HS_SOURCE_DIRS.findall(fs.config_text(manifest) or ""):
+                for d in re.split(r"[,\s]+", inline.strip("[] ")) + re.findall(r"-[ \t]*(\S+)", listed):
+                    root = _join(base, d.strip("'\"[]")) if d.strip("'\"[]") else None
+                    if root is not None and root not in self.roots:
+                        self.roots.append(root)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The module's file; an unresolved module is external under its own name."""
+        rel = rec.module.replace(".", "/")
+        for root in sorted(self.roots, key=lambda r: -shared_prefix(importer, r)):
+            for ext in _HS_EXTS:
+                cand = _join(root, rel + ext)
+                if cand is not None and cand in self.fs.all:
+                    return cand, None
+        for ext in _HS_EXTS:
+            name = posixpath.basename(rel) + ext
+            hits = [f for f in self.fs.named(name) if f == rel + ext or f.endswith("/" + rel + ext)]
+            if hits:
+                return _closest(importer, hits), None
+        return None, rec.module
+
+
+#: A dune stanza naming a library: ``(library (name shop_util) …)`` (also ``(public_name …)``).
+_DUNE_LIBRARY = re.compile(r"\(library\b[^()]*(?:\([^()]*\)[^()]*)*?\(name\s+([\w.-]+)\)", re.DOTALL)
+
+
+class _OCaml:
+    """OCaml: a module is a file (``Foo`` → foo.ml): first the importer's own folder (its
+    library), then a wrapped dune library's module (``Lib.Mod`` → the library's folder's mod.ml,
+    ``Lib`` → its lib.ml), then any folder (an unwrapped library); the rest is external."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.libraries: dict[str, str] = {}  # library name → its folder
+        for dune in sorted(fs.named("dune")):
+            for name in _DUNE_LIBRARY.findall(fs.config_text(dune) or ""):
+                self.libraries.setdefault(name.lower(), _parent(dune))
+
+    def _module_file(self, d: str, module: str) -> str | None:
+        for name in (module[:1].lower() + module[1:], module):
+            for ext in (".ml", ".mli"):
+                cand = _join(d, name + ext)
+                if cand is not None and cand in self.fs.all:
+                    return cand
+        return None
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The module's file; else the top module (``Stdlib``, ``Core``) as external."""
+        parts = rec.module.split(".")
+        hit = self._module_file(_parent(importer), parts[0])  # the importer's own library first
+        lib = self.libraries.get(parts[0].lower())
+        if hit is None and lib is not None:
+            hit = (self._module_file(lib, parts[1]) if len(parts) > 1 else None) or self._module_file(lib, parts[0])
+        if hit is None:
+            name = parts[0][:1].lower() + parts[0][1:]
+            hit = _closest(importer, self.fs.named(name + ".ml") or self.fs.named(name + ".mli"))
+        if hit is not None:
+            return hit, None
+        return None, None if lib is not None else parts[0]  # `open Shop`: a library with no one file
+
+
+#: ``b.addModule("name", .{ .root_source_file = b.path("src/x.zig") })`` (or ``.{ .path = "…" }``).
+_ZIG_MODULE = re.compile(r"addModule\(\s*\"([\w.-]+)\"[^;]{0,400}?root_source_file\s*=\s*"
+                         r"(?:b\.path\(|\.\{\s*\.(?:path|src_path)\s*=\s*)\s*\"([^\"]+)\"")
+#: Modules every Zig program has: the standard library and the compiler's.
+_ZIG_BUILTIN = frozenset({"std", "builtin", "root"})
+
+
+class _Zig:
+    """Zig: ``@import("x.zig")`` relative to the file; a module name through build.zig's
+    ``addModule`` (its root source file); ``std``, ``builtin``, ``root`` and others are external."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.modules: dict[str, str] = {}
+        for build in sorted(set(fs.named("build.zig")) | {"build.zig"}):
+            for name, path in _ZIG_MODULE.findall(fs.config_text(build) or ""):
+                target = _join(_parent(build), path)
+                if target is not None and target in fs.all:
+                    self.modules.setdefault(name, target)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The imported file; else the module's name as external."""
+        if rec.module.endswith(".zig") or rec.module.endswith(".zon"):
+            cand = _join(_parent(importer), rec.module)
+            return (cand if cand is not None and cand in self.fs.all else None), None
+        if rec.module in self.modules:
+            return self.modules[rec.module], None
+        return None, rec.module
+
+
+_JULIA_NAME = re.compile(r"(?m)^name\s*=\s*\"([\w.]+)\"")
+
+
+class _Julia:
+    """Julia: ``include("x.jl")`` from the file; ``using Pkg`` of a package the repository holds
+    (a Project.toml's ``name``) → its src/Pkg.jl; a relative ``using .Sub`` → src/Sub.jl or a
+    Sub.jl beside the file when there is one (else it lives inside an included file: internal);
+    other packages are external."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+        self.packages: dict[str, str] = {}
+        for manifest in sorted(set(fs.named("Project.toml")) | {"Project.toml"}):
+            m = _JULIA_NAME.search(fs.config_text(manifest) or "")
+            entry = _join(_parent(manifest), f"src/{m.group(1)}.jl") if m else None
+            if m and entry is not None and entry in fs.all:
+                self.packages.setdefault(m.group(1), entry)
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The included or used file; a relative module not in its own file is internal."""
+        if rec.kind == "include":
+            cand = _join(_parent(importer), rec.module)
+            return (cand if cand is not None and cand in self.fs.all else None), None
+        top = rec.module.split(".")[0]
+        if rec.level:
+            cand = _join(_parent(importer), top + ".jl")
+            return (cand if cand is not None and cand in self.fs.all else None), None
+        if top in self.packages:
+            return self.packages[top], None
+        return None, top
+
+
+#: Folders on a Perl distribution's @INC while it is built and tested (``prove -l`` adds lib/).
+_PERL_INC = ("lib", "", "t/lib", "blib/lib")
+
+
+class _Perl:
+    """Perl: ``A::B`` → ``lib/A/B.pm`` (or the root, t/lib/), else any file whose path ends in
+    A/B.pm (a monorepo's dists); ``require "x.pl"`` from the file, then the root and lib/."""
+
+    def __init__(self, fs: _Files) -> None:
+        self.fs = fs
+
+    def resolve(self, importer: str, rec: ImportRecord) -> Result:
+        """The module's file; else the module itself (its CPAN distribution is not known)."""
+        if rec.kind == "require_file":
+            for base in (_parent(importer), "", "lib"):
+                cand = _join(base, rec.module)
+                if cand is not None and cand in self.fs.all:
+                    return cand, None
+            return None, None
+        rel = rec.module.replace("::", "/") + ".pm"
+        for inc in _PERL_INC:
+            cand = _join(inc, rel)
+            if cand is not None and cand in self.fs.all:
+                return cand, None
+        hits = [f for f in self.fs.named(posixpath.basename(rel)) if f.endswith("/" + rel)]
+        return (_closest(importer, hits), None) if hits else (None, rec.module)
 
 
 _CARGO_NAME = re.compile(r"^[ \t]*\[(package|lib)\][^\[]*?^[ \t]*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
@@ -779,6 +1358,54 @@ class ImportResolver:
         return _Java(self._fs)
 
     @cached_property
+    def _kotlin(self) -> _Kotlin:
+        return _Kotlin(self._fs)
+
+    @cached_property
+    def _swift(self) -> _Swift:
+        return _Swift(self._fs)
+
+    @cached_property
+    def _php(self) -> _Php:
+        return _Php(self._fs)
+
+    @cached_property
+    def _shell(self) -> _Shell:
+        return _Shell(self._fs)
+
+    @cached_property
+    def _lua(self) -> _Lua:
+        return _Lua(self._fs)
+
+    @cached_property
+    def _elixir(self) -> _Elixir:
+        return _Elixir(self._fs)
+
+    @cached_property
+    def _dart(self) -> _Dart:
+        return _Dart(self._fs)
+
+    @cached_property
+    def _haskell(self) -> _Haskell:
+        return _Haskell(self._fs)
+
+    @cached_property
+    def _ocaml(self) -> _OCaml:
+        return _OCaml(self._fs)
+
+    @cached_property
+    def _zig(self) -> _Zig:
+        return _Zig(self._fs)
+
+    @cached_property
+    def _julia(self) -> _Julia:
+        return _Julia(self._fs)
+
+    @cached_property
+    def _perl(self) -> _Perl:
+        return _Perl(self._fs)
+
+    @cached_property
     def _rust(self) -> _Rust:
         return _Rust(self._fs)
 
@@ -799,11 +1426,30 @@ class ImportResolver:
             return self._python.resolve(importer, rec)
         if lang in _JS_LANGS:
             return self._js.resolve(importer, rec)
-        if lang in ("c", "cpp"):
-            return self._c.resolve(importer, rec)
+        if lang in ("c", "cpp", "objc"):
+            if rec.kind == "module_import":  # @import UIKit: a framework
+                return None, rec.module.split(".")[0]
+            found = self._c.resolve(importer, rec)
+            if lang == "objc" and found[0] is None and "/" in rec.module:
+                return self._framework_header(rec.module) or found
+            return found
         table: dict[str, Callable[[str, ImportRecord], Result]] = {
             "go": lambda i, r: self._go.resolve(i, r),
             "java": lambda i, r: self._java.resolve(i, r),
+            "kotlin": lambda i, r: self._kotlin.resolve(i, r),
+            "scala": lambda i, r: self._kotlin.resolve(i, r),  # the same rules (package objects: members)
+            "swift": lambda i, r: self._swift.resolve(i, r),
+            "php": lambda i, r: self._php.resolve(i, r),
+            "bash": lambda i, r: self._shell.resolve(i, r),
+            "lua": lambda i, r: self._lua.resolve(i, r),
+            "elixir": lambda i, r: self._elixir.resolve(i, r),
+            "dart": lambda i, r: self._dart.resolve(i, r),
+            "haskell": lambda i, r: self._haskell.resolve(i, r),
+            "ocaml": lambda i, r: self._ocaml.resolve(i, r),
+            "ocaml_interface": lambda i, r: self._ocaml.resolve(i, r),
+            "zig": lambda i, r: self._zig.resolve(i, r),
+            "julia": lambda i, r: self._julia.resolve(i, r),
+            "perl": lambda i, r: self._perl.resolve(i, r),
             "rust": lambda i, r: self._rust.resolve(i, r),
             "ruby": lambda i, r: self._ruby.resolve(i, r),
             "csharp": lambda i, r: self._csharp.resolve(i, r),
@@ -811,11 +1457,17 @@ class ImportResolver:
         fn = table.get(lang)
         return fn(importer, rec) if fn is not None else (None, None)
 
+    def _framework_header(self, spec: str) -> Result | None:
+        """``<Lib/X.h>`` of a framework the repository builds: its headers need not sit in a Lib/
+        folder (AFNetworking's UIKit+AFNetworking/), so the one header of that name, if one."""
+        same = self._fs.named(posixpath.basename(spec))
+        return (same[0], None) if len(same) == 1 else None
+
     def resolve(self, importer: str, lang: str, rec: ImportRecord) -> ImportRecord:
         """A copy of ``rec`` with ``resolved`` (a repository path) or ``external`` (a package) set.
 
         ``importer`` is the repository path of the file holding the import, ``lang`` its language.
-        For imports of a multi-file package (Go, Java wildcard, C# namespace) ``resolved`` is the
+        For imports of a multi-file package (Go, Java wildcard, Kotlin member, Swift module, C# namespace) ``resolved`` is the
         package's first file by sort order; :meth:`resolve_all` lists all of them.
         """
         resolved, external = self.target(importer, lang, rec)
@@ -840,6 +1492,10 @@ class ImportResolver:
             return self._go.resolve_all(rec)
         if lang == "java":
             return self._java.resolve_all(importer, rec)
+        if lang in ("kotlin", "scala"):
+            return self._kotlin.resolve_all(importer, rec)
+        if lang == "swift":
+            return self._swift.resolve_all(importer, rec)
         if lang == "csharp":
             return self._csharp.resolve_all(importer, rec)
         hit = self.target(importer, lang, rec)[0]

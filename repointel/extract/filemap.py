@@ -12,7 +12,14 @@ import re
 from typing import Any
 
 from ..config import BINARY_SNIFF_BYTES, MAX_FILE_BYTES, MAX_LINE_BYTES
-from ..parse import language_for_path, parse, parse_reusing
+from ..parse import (
+    HEADER_SNIFF_BYTES,
+    language_for_file,
+    language_for_path,
+    may_be_script,
+    parse,
+    parse_reusing,
+)
 from .terms import terms_of_words, utf8_word_counts, word_counts
 from .testmap import is_test_path
 
@@ -78,6 +85,9 @@ def _decode(data: bytes, lang: str | None) -> tuple[str | None, str | None]:
             return None, "minified"
     return text, None
 
+
+#: Bytes of a file's first line read for its ``#!`` interpreter.
+SHEBANG_BYTES = 128
 
 #: Non-code files whose words are worth searching (docs, configs); others are listed only.
 _TEXT_DOC = re.compile(r"\.(md|rst|txt|toml|cfg|ini|ya?ml|json|html?|css|scss|xml|sql|sh|in)$|(^|/)(Makefile|Dockerfile|README|CODEOWNERS)$")
@@ -153,6 +163,10 @@ def _examine(root: str, path: str, raw: bytes, size: int, mtime_ns: int, want_pa
         facts.update(status="skipped", skip_reason="unreadable")
         return facts, None, None, None
     facts.update(sha256=hashlib.sha256(data).hexdigest(), size=len(data), lines=_count_lines(data))
+    if lang is None and may_be_script(path):  # bin/tool: its #! line may name a language
+        lang = facts["language"] = language_for_file(path, data[:SHEBANG_BYTES])
+    elif lang == "c" and path.endswith(".h"):  # an Objective-C header?
+        lang = facts["language"] = language_for_file(path, data[:HEADER_SNIFF_BYTES])
     text, problem = _decode(data, lang)
     if text is None:
         facts.update(status="skipped", skip_reason=problem, is_binary=problem == "binary")

@@ -9,7 +9,8 @@ Three signals, each a :class:`TestLink` reason with a fixed confidence (constant
   ``Foo.java``, ``foo_test.go`` ↔ ``foo.go`` (and, weaker, the rest of that Go package),
   ``foo_spec.rb`` ↔ ``foo.rb``, ``FooTests.cs`` ↔ ``Foo.cs``, ``tests/foo.rs`` ↔ ``src/foo.rs``;
   stronger when the test tree mirrors the source tree.
-- ``reference``: the test uses names defined (uniquely enough) in the file.
+- ``reference``: the test uses names defined (uniquely enough) in the file; a shell test names a
+  script of the repository (it runs it).
 
 One link per (test, source): the best reason wins, and agreeing reasons raise the confidence.
 Links are file-level (``test_name`` None).
@@ -26,7 +27,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from ..models import TestLink
-from .deps import shared_prefix
+from ..parse import language_for_path, may_be_script
+from .deps import package_segments, shared_prefix
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
@@ -56,6 +58,13 @@ REFERENCE_BASE = 0.2
 REFERENCE_MAX = 0.6
 #: Two reasons agreeing on a link make it more certain than either alone.
 AGREEMENT_BONUS = 0.1
+#: A name a JVM test uses from its own package (no import needed there, so none to see) counts
+#: this many times: one name only its package defines is evidence enough for a link.
+SAME_PACKAGE_REFERENCE = 2.0
+_SAME_PACKAGE_FAMILIES = frozenset({"java", "scala"})
+#: A shell test names a script of the repository (``run bats …``, ``bin/tool --help``): it runs it,
+#: though through its whole command line, so less sure than an import.
+SCRIPT_RUN = 0.5
 #: Ceiling for any link: static analysis never proves a test exercises a file.
 MAX_CONFIDENCE = 0.98
 
@@ -75,21 +84,34 @@ MAX_REFERENCE_LINKS = 3
 MAX_NAME_CANDIDATES = 6
 
 #: A file named as a test (test_x.py, x_test.go, x.spec.ts, XTest.java, …), wherever it lives.
-_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?)$|"
-                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|"
-                 r"(^|/)Test[A-Z][^/]*\.(java|cs)$")
+_TEST_NAME_RX = (r"(^|/)test_[^/]*\.(py|rb|c|cc|cpp|rs|ml)$|_(tests?|spec|unittest)\.(py|go|rb|rs|c|cc|cpp|cxx|exs?|sh|bash|lua|dart|ml|zig)$|\.bats$|"
+                 r"[._-](test|spec)\.[cm]?[jt]sx?$|(Tests?|(?<=[a-z0-9])IT)\.(java|kt|cs|scala)$|(Spec|Suite)\.scala$|(Spec|Tests?)\.hs$|(^|/)x?t/(.*/)?[^/]+\.t$|Test\.php$|Tests?\.swift$|Tests?\.mm?$|"
+                 r"(^|/)Test[A-Z][^/]*\.(java|kt|cs)$")
 _TEST_NAME = re.compile(_TEST_NAME_RX)
 #: A test by its name, by a test folder above it, or pytest's conftest.py.
-_TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_NAME_RX}|(^|/)conftest\.py$)")
+_TEST_PATH = re.compile(rf"((^|/)(tests?|testing|__tests__|spec|specs)/|{_TEST_NAME_RX}|(^|/)conftest\.py$|"
+                        r"(^|/)Tests/.*\.(swift|php|mm?)$|"  # SwiftPM's, Symfony's, Xcode's Tests/ folders
+                        r"(^|/)src/[a-z]\w*Test/)")  # Gradle's test source sets: jvmTest, androidTest …
 
 #: Files of a test tree that are not tests: helpers, fixtures, support code, data and mocks. They
 #: exercise nothing and running one runs no test (sinatra's test_helper.rb and its library's
 #: test_helpers.rb, tokio's tests/support/, vite's __tests__/fixtures/, pytest's conftest.py).
-_SUPPORT_DIR = re.compile(r"(^|/)(fixtures?|__fixtures__|support|helpers?|testdata|test_data|__mocks__|mocks?|"
+_SUPPORT_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|support|helpers?|testdata|test_data|__mocks__|mocks?|"
                           r"__snapshots__|snapshots?|stubs?)/")
-_SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.rb)$")
+#: Files of languages whose test runner picks tests by name (busted's *_spec.lua): in a test tree,
+#: one not so named is support.
+_NAMED_TESTS_ONLY = (".lua",)
+_FIXTURE_DIR = re.compile(r"(^|/)([Ff]ixtures?|__fixtures__|testdata|test_data|[^/]+\.t)/")  # x.t/: a cram test's project
+_SUPPORT_NAME = re.compile(r"(^|/)(conftest\.py|(test|spec|rails)_helpers?\.rb|[\w-]+_helper\.(rb|exs))$"
+                           r"|\.ex$")  # ExUnit runs .exs files: an .ex file in a test tree is support
 
-_FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".rs": "rs", ".rb": "rb", ".cs": "cs",
+#: Kotlin shares Java's family: the same test naming (FooTest), JUnit's @Test, and tests of one
+#: language exercise sources of the other in mixed projects.
+_FAMILY = {".py": "py", ".pyi": "py", ".go": "go", ".java": "java", ".kt": "java", ".rs": "rs", ".rb": "rb",
+           ".cs": "cs", ".swift": "swift", ".php": "php", ".sh": "sh", ".bash": "sh", ".bats": "sh",
+           ".scala": "scala", ".lua": "lua", ".ex": "ex", ".exs": "ex",
+           ".dart": "dart", ".hs": "hs", ".ml": "ml", ".mli": "ml", ".zig": "zig",
+           ".jl": "jl", ".pl": "pl", ".pm": "pl", ".m": "objc", ".mm": "objc",
            **{e: "js" for e in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")},
            **{e: "c" for e in (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx")}}
 #: Test affixes stripped from a test file's stem to get the source stem, per family.
@@ -99,13 +121,24 @@ _AFFIXES: dict[str, tuple[re.Pattern[str], ...]] = {
     "js": (re.compile(r"^(.+)[._-](test|spec)$"),),
     "java": (re.compile(r"^(.+?)(Tests?|IT)$"), re.compile(r"^Test([A-Z].*)$")),
     "cs": (re.compile(r"^(.+?)Tests?$"), re.compile(r"^Test([A-Z].*)$")),
+    "swift": (re.compile(r"^(.+?)Tests?$"),),
+    "objc": (re.compile(r"^(.+?)Tests?$"),),
+    "php": (re.compile(r"^(.+?)Test$"),),
+    "sh": (re.compile(r"^(.+)_(test|spec)$"), re.compile(r"^test_(.+)$")),
+    "scala": (re.compile(r"^(.+?)(Spec|Suite|Tests?|IT)$"),),
+    "lua": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
+    "ex": (re.compile(r"^(.+)_test$"),),
+    "dart": (re.compile(r"^(.+)_test$"),),
+    "hs": (re.compile(r"^(.+?)(Spec|Tests?)$"),),
+    "ml": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
+    "zig": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "rb": (re.compile(r"^(.+)_(spec|test)$"), re.compile(r"^test_(.+)$")),
     "rs": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_tests?$")),
     "c": (re.compile(r"^test_(.+)$"), re.compile(r"^(.+)_(tests?|unittest)$")),
 }
 #: Directory names that carry no information when comparing a test tree with a source tree.
 _NEUTRAL_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testing", "unit", "src",
-                           "main", "lib", "java", "kotlin", "python", "integration", "source"})
+                           "main", "lib", "java", "kotlin", "scala", "python", "integration", "source"})
 
 
 @lru_cache(maxsize=1 << 16)
@@ -118,14 +151,23 @@ def is_test_path(path: str) -> bool:
 def is_test_support(path: str) -> bool:
     """True for a test tree's helpers, fixtures, support code, data and mocks: files that
     :func:`is_test_path` calls tests (they belong to the test side of the file map) but that
-    exercise nothing and cannot be run as a test."""
-    if _SUPPORT_NAME.search(path):
+    exercise nothing and cannot be run as a test. A file in a fixtures or test-data folder is
+    data even when named like a test (bats-core's test/fixtures/*.bats are inputs of its tests)."""
+    if _SUPPORT_NAME.search(path) or _FIXTURE_DIR.search(path):
         return True
+    if path.endswith(_NAMED_TESTS_ONLY) and not _TEST_NAME.search(path):
+        return True  # busted runs *_spec.lua only: spec/helpers.lua, a stress script are support
     return bool(_SUPPORT_DIR.search(path)) and not _TEST_NAME.search(path)  # a named test is a test
 
 
 @lru_cache(maxsize=1 << 16)
 def _family(path: str) -> str | None:
+    """The file family of ``path`` by its extension; a file without one may be a shell script
+    (bin/tool, libexec/…): a source of the shell family, never a test."""
+    if may_be_script(path):
+        return "sh"
+    if path.endswith(".t"):  # Perl's t/*.t, not a dune cram test's foo.t
+        return "pl" if language_for_path(path) == "perl" else None
     return _FAMILY.get(posixpath.splitext(path)[1].lower())
 
 
@@ -149,15 +191,23 @@ def source_candidates(test_path: str) -> list[str]:
     if posixpath.basename(test_path) in _PACKAGE_FILES | {"conftest.py"}:
         return []
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
+    if fam in ("lua", "pl"):  # suites ordered by number: spec/01-unit/03-router_spec.lua, t/01-cart.t
+        stem = _ORDER_PREFIX.sub("", stem)
     out = [m.group(1) for rx in _AFFIXES.get(fam, ()) if (m := rx.match(stem))]
     parts = test_path.split("/")
-    if not out and any(p in ("tests", "test", "spec", "__tests__") for p in parts[:-1]):
+    if not out and any(p in ("tests", "test", "spec", "__tests__", "t") for p in parts[:-1]):
         out.append(stem)  # tests/foo.rs, spec/models/user.rb named like the source itself
     return out
 
 
+#: A number ordering test folders and files (``03-plugins/16-jwt/02-api_spec.lua``), not part of
+#: the name of what they test.
+_ORDER_PREFIX = re.compile(r"^\d+[-_]")
+
+
 def _norm_dirs(path: str) -> list[str]:
-    return [d for d in posixpath.dirname(path).split("/") if d and d.lower() not in _NEUTRAL_DIRS]
+    dirs = (_ORDER_PREFIX.sub("", d) for d in posixpath.dirname(path).split("/"))
+    return [d for d in dirs if d and d.lower() not in _NEUTRAL_DIRS]
 
 
 def _mirror_score(test: str, source: str) -> int:
@@ -179,24 +229,38 @@ class LinkIndex:
         self.tests: list[str] = []
         self.by_stem: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.by_dir: dict[str, list[str]] = defaultdict(list)
+        self.scripts: dict[str, list[str]] = defaultdict(list)  # shell scripts by command name
         for f in files:
             fam = _family(f)
             if fam is None:
                 continue
             if is_test_path(f):
-                if not is_test_support(f):  # a helper or fixture is neither a test nor a source
+                if not is_test_support(f) and not may_be_script(f):  # a helper or fixture is neither a test nor a source
                     self.tests.append(f)
             else:
                 for stem in _stems(f):
-                    self.by_stem[(fam, stem.lower())].append(f)
+                    self.by_stem[(fam, _stem_key(fam, stem))].append(f)
                 self.by_dir[posixpath.dirname(f)].append(f)
+                if fam == "sh":
+                    self.scripts[posixpath.basename(f)].append(f)
+
+    def script_runs(self, test: str, names: Collection[str]) -> list[tuple[str, float]]:
+        """The scripts a shell test names as commands or arguments (by file name)."""
+        if _family(test) != "sh":
+            return []
+        out: list[tuple[str, float]] = []
+        for name in names:
+            found = self.scripts.get(name, ())
+            if 0 < len(found) <= MAX_NAME_CANDIDATES:
+                out.extend((s, SCRIPT_RUN) for s in found)
+        return out
 
     def naming(self, test: str) -> list[tuple[str, float]]:
         """Sources the test's file name points at, with the naming confidence of each."""
         fam = _family(test) or ""
         out: list[tuple[str, float]] = []
         for stem in source_candidates(test):
-            cands = self.by_stem.get((fam, stem.lower()), [])
+            cands = self.by_stem.get((fam, _stem_key(fam, stem)), [])
             if cands and len(cands) <= MAX_NAME_CANDIDATES:
                 out.extend(_pick_named(test, cands))
         if fam == "go":
@@ -204,6 +268,13 @@ class LinkIndex:
             out.extend((s, GO_SAME_PACKAGE) for s in self.by_dir.get(posixpath.dirname(test), ())
                        if s.endswith(".go") and s not in named)
         return out
+
+
+def _stem_key(fam: str, stem: str) -> str:
+    """A stem as names are compared: lower-cased; in Elixir a Mix task's file phx.new.ex is
+    tested by phx_new_test.exs, so dots count as underscores."""
+    key = stem.lower()
+    return key.replace(".", "_") if fam == "ex" else key
 
 
 def _pick_named(test: str, cands: list[str]) -> list[tuple[str, float]]:
@@ -275,12 +346,29 @@ def _reference_links(tests: list[str], references: Mapping[str, dict[str, int]],
                 definers_of[(name, fam)] = definers
             if 0 < len(definers) <= MAX_DEFINERS:
                 for p in definers:
-                    score[p] += 1.0 / len(definers)
+                    score[p] += _package_weight(t, p, fam) / len(definers)
         ranked = sorted((v, p) for p, v in score.items() if v >= MIN_REFERENCE_SCORE)[::-1]
         for value, p in ranked[:MAX_REFERENCE_LINKS]:
             conf = REFERENCE_BASE + (REFERENCE_MAX - REFERENCE_BASE) * value / (value + 3.0)
             out.append((t, p, round(conf, 3)))
     return out
+
+
+def _package_weight(test: str, source: str, fam: str | None) -> float:
+    """How much a name counts as evidence: more when a JVM test uses it from its own package,
+    which needs no import (core/jvm/src/test/scala/cats/parse ↔ core/shared/src/main/scala/cats/parse)."""
+    if fam in _SAME_PACKAGE_FAMILIES and package_segments(posixpath.dirname(test)) == package_segments(
+            posixpath.dirname(source)):
+        return SAME_PACKAGE_REFERENCE
+    if fam == "jl" and _julia_package(test) == _julia_package(source) is not None:
+        return SAME_PACKAGE_REFERENCE  # test/ of a Julia package uses its src/ through `using Package`
+    return 1.0
+
+
+def _julia_package(path: str) -> str | None:
+    """The folder of the Julia package holding ``path`` in its src/ or test/ folder."""
+    parts = path.split("/")
+    return next(("/".join(parts[:i]) for i in range(len(parts) - 2, -1, -1) if parts[i] in ("src", "test")), None)
 
 
 def _cached_family(path: str, memo: dict[str, str | None]) -> str | None:
@@ -324,6 +412,9 @@ def link_tests(
     if references and definitions_by_name:
         for t, s, conf in _reference_links(wanted, references, definitions_by_name):
             add("reference", t, s, conf)
+    for t in wanted if references else ():
+        for s, conf in index.script_runs(t, references.get(t, {}) if references else {}):
+            add("reference", t, s, conf)
     links: list[TestLink] = []
     commands: dict[str, str | None] = {}
     for (t, s), reasons in found.items():
@@ -348,7 +439,11 @@ def _q(text: str) -> str:
 def focused_test_command(test_path: str, test_name: str | None = None) -> str | None:
     """The command that runs just this test file (or test ``test_name`` in it), per language:
     ``pytest path::name``, ``go test ./pkg -run Name``, ``npx jest path``, ``cargo test name``,
-    ``mvn -Dtest=Class test``, ``bundle exec rspec path``, ``dotnet test --filter Name``."""
+    ``mvn -Dtest=Class test`` (Kotlin: ``gradle test --tests Class``), ``bundle exec rspec path``,
+    ``dotnet test --filter Name``, ``swift test --filter Class/name``, ``vendor/bin/phpunit path``,
+    ``bats path``, ``sbt 'testOnly *Spec'``, ``busted path``, ``mix test path``, ``dart test path``,
+    ``cabal test --test-options='--match Module'``, ``dune test folder``, ``zig test path``,
+    ``julia --project path``, ``prove -lv path``, ``xcodebuild test -only-testing:Target/Class``."""
     fam = _family(test_path)
     stem = posixpath.splitext(posixpath.basename(test_path))[0]
     if fam == "py":
@@ -360,6 +455,8 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"npx jest {_q(test_path)}" + (f" -t {_q(test_name)}" if test_name else "")
     if fam == "rs":
         return _cargo_command(test_path, stem, test_name)
+    if fam == "java" and test_path.endswith(".kt"):  # Kotlin builds are Gradle builds
+        return f"gradle test --tests {_q(stem + ('.' + test_name if test_name else ''))}"
     if fam == "java":
         return f"mvn -Dtest={_q(stem + ('#' + test_name if test_name else ''))} test"
     if fam == "rb":
@@ -370,14 +467,83 @@ def focused_test_command(test_path: str, test_name: str | None = None) -> str | 
         return f"dotnet test --filter {_q(('Name=' + test_name) if test_name else 'FullyQualifiedName~' + stem)}"
     if fam == "c":
         return f"ctest -R {_q(test_name or stem)}"
-    return None
+    runner = _RUNNERS.get(fam or "")
+    return runner(test_path, stem, test_name) if runner is not None else None
+
+
+def _named(flag: str, name: str | None) -> str:
+    """`` flag 'name'`` when a test is named, else nothing."""
+    return f" {flag} {_q(name)}" if name else ""
+
+
+def _xcode_command(test_path: str, stem: str, test_name: str | None) -> str:
+    """XCTest through xcodebuild; the test target is taken to be the test's folder."""
+    target = posixpath.basename(posixpath.dirname(test_path)) or stem
+    return f"xcodebuild test -only-testing:{_q(f'{target}/{stem}' + (f'/{test_name}' if test_name else ''))}"
+
+
+_Runner = Callable[[str, str, "str | None"], "str | None"]
+#: The focused command of the families added with issue 20: (test path, stem, test name).
+_RUNNERS: dict[str, _Runner] = {
+    "swift": lambda p, stem, n: f"swift test --filter {_q(stem + ('/' + n if n else ''))}",
+    "sh": lambda p, stem, n: _shell_test_command(p, n),
+    "objc": _xcode_command,
+    "pl": lambda p, stem, n: f"prove -lv {_q(p)}",  # lib/ on @INC
+    "jl": lambda p, stem, n: f"julia --project {_q(p)}",  # in the package's environment
+    "zig": lambda p, stem, n: f"zig test {_q(p)}" + _named("--test-filter", n),
+    "ml": lambda p, stem, n: f"dune test {_q(posixpath.dirname(p) or '.')}",  # dune runs a folder's tests
+    # hspec-discover names a spec after its module, less "Spec"
+    "hs": lambda p, stem, n: f"cabal test --test-options={_q('--match ' + (n or _hspec_name(p)))}",
+    "dart": lambda p, stem, n: f"dart test {_q(p)}" + _named("--plain-name", n),  # the name as written
+    "ex": lambda p, stem, n: f"mix test {_q(p)}" + _named("--only", "test:test " + n if n else None),
+    "lua": lambda p, stem, n: f"busted {_q(p)}" + _named("--filter", _lua_pattern(n) if n else None),
+    "scala": lambda p, stem, n: f"sbt {_q(_sbt_test_only(stem, [n] if n else []))}",
+    "php": lambda p, stem, n: f"vendor/bin/phpunit {_q(p)}" + _named("--filter", _php_filter([n]) if n else None),
+}
+
+
+def _shell_test_command(test_path: str, test_name: str | None) -> str | None:
+    """bats for ``.bats`` files (``-f`` a test's name), ShellSpec for ``_spec.sh``, else the
+    script itself (shunit2 and plain test scripts run as they are)."""
+    if test_path.endswith(".bats"):
+        return f"bats {_q(test_path)}" + (f" -f {_q('^' + re.escape(test_name) + '$')}" if test_name else "")
+    if test_path.endswith(("_spec.sh", "_spec.bash")):
+        return f"shellspec {_q(test_path)}"
+    if may_be_script(test_path):
+        return None
+    return f"bash {_q(test_path)}"
+
+
+def _hspec_name(test_path: str) -> str:
+    """The spec an hspec-discover suite names after the file: test/Shop/CartSpec.hs → Shop.Cart."""
+    parts = test_path[:-3].split("/")
+    start = max((i + 1 for i, p in enumerate(parts[:-1]) if p in ("test", "tests", "spec")), default=len(parts) - 1)
+    return ".".join(parts[start:]).removesuffix("Spec")
+
+
+def _lua_pattern(name: str) -> str:
+    """``name`` as a Lua pattern matching itself (busted's ``--filter``)."""
+    return re.sub(r"([%^$().\[\]*+?-])", r"%\1", name)
+
+
+def _sbt_test_only(stem: str, names: Sequence[str]) -> str:
+    """sbt's ``testOnly *Spec`` task, narrowed to the named tests (``-- -z name``)."""
+    return f"testOnly *{stem}" + ("".join(f' -- -z "{n}"' if i == 0 else f' -z "{n}"' for i, n in enumerate(names)))
+
+
+def _php_filter(names: Sequence[str]) -> str:
+    """A PHPUnit ``--filter`` selecting exactly these test methods (and each of their data sets)."""
+    alt = names[0] if len(names) == 1 else "(" + "|".join(names) + ")"
+    return f"/::{alt}( |$)/"
 
 
 #: A node build's unit command that runs one package script (``npm test``, ``pnpm run test:unit``):
 #: arguments appended reach that script's runner.
 _ONE_SCRIPT = re.compile(r"(?:^|&& )(?:npm|pnpm|yarn|bun)(?: run)? [\w:.-]+$")
 #: Build tools whose unit command can be narrowed to one test, per file family.
-_NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun")}
+_NARROWABLE = {"java": ("maven", "gradle"), "js": ("npm", "yarn", "pnpm", "bun"), "swift": ("swiftpm",), "php": ("composer",),
+               "scala": ("sbt",), "ex": ("mix",), "dart": ("pub",),
+               "hs": ("cabal", "stack"), "zig": ("zig",)}
 
 
 def _owning_build(test_path: str, builds: Sequence[tuple[str, str, str | None]],
@@ -409,6 +575,25 @@ def focused_command(test_path: str, generic: str | None,
             return f"{unit[:-len(' test')]} -Dtest={_q(stem)} test"
         if tool == "gradle" and unit.endswith(" test"):
             return f"{unit} --tests {_q(stem)}"
+        if tool == "swiftpm" and unit.endswith("swift test"):
+            return f"{unit} --filter {_q(stem)}"
+        if tool == "sbt" and unit.endswith("sbt test"):
+            return f"{unit[:-len('test')]}{_q(_sbt_test_only(stem, []))}"
+        if tool == "pub" and unit.endswith((" test", "dart test")):
+            d = posixpath.dirname(manifest)
+            return f"{unit} {_q(test_path[len(d) + 1:] if d else test_path)}"
+        if tool in ("cabal", "stack") and fam == "hs" and generic is not None and "--test-options=" in generic:
+            option = generic.split("--test-options=", 1)[1]
+            return f"{unit} --test-options={option}" if tool == "cabal" else f"{unit} --ta {option}"
+        if tool == "zig" and unit.endswith("zig build test") and generic is not None and "--test-filter " in generic:
+            return f"{unit} -Dtest-filter={generic.split('--test-filter ', 1)[1]}"
+        if tool == "mix" and unit.endswith("mix test"):
+            d = posixpath.dirname(manifest)
+            return f"{unit} {_q(test_path[len(d) + 1:] if d else test_path)}"
+        if tool == "composer":
+            d = posixpath.dirname(manifest)
+            rel = test_path[len(d) + 1:] if d else test_path
+            return f"{unit}{' --' if unit.endswith('composer test') else ''} {_q(rel)}"
         if fam == "js" and _ONE_SCRIPT.search(unit):
             d = posixpath.dirname(manifest)
             rel = test_path[len(d) + 1:] if d else test_path
@@ -422,6 +607,10 @@ def focused_command(test_path: str, generic: str | None,
 MAX_FOCUSED_TESTS = 3
 #: A Rust test's attribute, on the lines above the function (``#[test]``, ``#[tokio::test]``).
 _RUST_TEST_ATTR = re.compile(r"#\[(?:[\w:]+::)?test\b")
+#: PHPUnit's tests not named test*: the attribute or the docblock annotation.
+_PHP_TEST_MARK = re.compile(r"#\[(?:\\?PHPUnit\\Framework\\Attributes\\)?Test\b|@test\b")
+#: Swift Testing's tests carry ``@Test`` (``@Test("name")``, ``@Test(arguments: …)``).
+_SWIFT_TEST_ATTR = re.compile(r"@Test\b")
 #: Java/C# methods that are tests carry one of these annotations (in their signature).
 _TEST_ANNOTATION = re.compile(r"@(?:Test|ParameterizedTest|RepeatedTest)\b|\[(?:Fact|Theory|Test|TestMethod|TestCase)\b")
 
@@ -445,6 +634,14 @@ def is_test_function(test_path: str, name: str, kind: str, signature: str, befor
         return name.startswith("test_") and not test_path.endswith("_spec.rb")
     if fam in ("java", "cs"):
         return bool(_TEST_ANNOTATION.search(signature))
+    if fam == "php":  # PHPUnit: test* methods, or marked by #[Test] or @test
+        return kind == "method" and (name.startswith("test") or bool(_PHP_TEST_MARK.search(before + signature)))
+    if fam == "objc":  # XCTest: -test… methods
+        return kind == "method" and name.startswith("test")
+    if fam == "zig":  # test "name" { … } blocks
+        return signature.startswith("test ")
+    if fam == "swift":  # XCTest's test methods, Swift Testing's @Test functions
+        return (name.startswith("test") and kind == "method") or bool(_SWIFT_TEST_ATTR.search(signature))
     return False
 
 
@@ -496,7 +693,7 @@ def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
     (qualified names, ``Class.method`` for methods): ``pytest 'path::Class::test_x'``,
     ``go test ./pkg -run '^(TestA|TestB)$'``, ``-Dtest=Class#a+b``, ``--tests Class.a``,
     ``ruby -Itest path -n '/^(test_a|test_b)$/'``, ``--filter 'FullyQualifiedName~Class.a|…'``,
-    ``cargo test --test t -- a mod_b::c --exact``, a Jest/Vitest ``-t 'name one|name two'``,
+    ``cargo test --test t -- a mod_b::c --exact``, ``swift test --filter 'Class/(a|b)$'``, a Jest/Vitest ``-t 'name one|name two'``,
     ``rspec path -e 'name one' -e 'name two'``.
     The command unchanged when its runner's form is not one of these."""
     if not tests:
@@ -525,6 +722,12 @@ def narrow_to_tests(command: str, test_path: str, tests: Sequence[str]) -> str:
     m = re.search(r"--tests (\S+)$", command)
     if fam == "java" and m:
         return command[: m.start()] + " ".join(f"--tests {m.group(1)}.{n}" for n in names)
+    if fam == "php" and "vendor/bin/phpunit" in command and " --filter " not in command:
+        return f"{command} --filter {_q(_php_filter(names))}"
+    m = re.search(r"swift test --filter (\S+)$", command)
+    if fam == "swift" and m and "/" not in m.group(1):
+        pattern = f"{m.group(1)}/" + (f"({'|'.join(names)})$" if len(names) > 1 else f"{names[0]}$")
+        return command[: m.start(1)] + _q(pattern)
     m = re.search(r"--filter FullyQualifiedName~(\S+)$", command)
     if fam == "cs" and m:
         return command[: m.start()] + "--filter " + _q("|".join(f"FullyQualifiedName~{m.group(1)}.{n}" for n in names))

@@ -2,13 +2,17 @@
 
 from .languages import (
     EXTENSIONS,
+    HEADER_SNIFF_BYTES,
     LANGUAGES,
+    SHEBANGS,
     get_language,
     get_parser,
+    language_for_file,
     language_for_path,
+    may_be_script,
     parse,
     parse_reusing,
 )
 
-__all__ = ["EXTENSIONS", "LANGUAGES", "get_language", "get_parser", "language_for_path", "parse",
-           "parse_reusing"]
+__all__ = ["EXTENSIONS", "HEADER_SNIFF_BYTES", "LANGUAGES", "SHEBANGS", "get_language", "get_parser", "language_for_file",
+           "language_for_path", "may_be_script", "parse", "parse_reusing"]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
+import re
 from collections import OrderedDict
 from functools import cache
 
 from tree_sitter import Language, Parser, Tree
 
-__all__ = ["EXTENSIONS", "LANGUAGES", "get_language", "get_parser", "language_for_path", "parse",
-           "parse_reusing"]
+__all__ = ["EXTENSIONS", "HEADER_SNIFF_BYTES", "LANGUAGES", "SHEBANGS", "get_language", "get_parser", "language_for_file",
+           "language_for_path", "may_be_script", "parse", "parse_reusing"]
 
 #: File extension → language name.
 EXTENSIONS: dict[str, str] = {
@@ -24,7 +26,27 @@ EXTENSIONS: dict[str, str] = {
     ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp", ".hxx": "cpp",
     ".rb": "ruby",
     ".cs": "csharp",
+    ".kt": "kotlin", ".kts": "kotlin",
+    ".swift": "swift",
+    ".php": "php",
+    ".sh": "bash", ".bash": "bash", ".bats": "bash",
+    ".scala": "scala", ".sc": "scala",
+    ".lua": "lua",
+    ".ex": "elixir", ".exs": "elixir",
+    ".dart": "dart",
+    ".hs": "haskell",
+    ".ml": "ocaml", ".mli": "ocaml_interface",
+    ".zig": "zig",
+    ".jl": "julia",
+    ".pl": "perl", ".pm": "perl",
+    ".m": "objc", ".mm": "objc",
 }
+#: Perl's test scripts are ``.t`` files in a t/ (or xt/) folder; elsewhere .t is something else
+#: (a dune cram test is a .t file of shell transcripts).
+_PERL_TEST = re.compile(r"(^|/)x?t/(.*/)?[^/]+\.t$")
+#: Interpreters named on a ``#!`` line → language, for scripts without an extension (bin/tool).
+SHEBANGS: dict[str, str] = {"bash": "bash", "sh": "bash", "dash": "bash", "ksh": "bash"}
+_SHEBANG = re.compile(rb"#![ \t]*(?:/usr)?(?:/local)?/bin/(?:env[ \t]+(?:-\S+[ \t]+)*)?(\w+)")
 
 # language → (module, attribute holding the language() function)
 _GRAMMARS: dict[str, tuple[str, str]] = {
@@ -39,6 +61,21 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "cpp": ("tree_sitter_cpp", "language"),
     "ruby": ("tree_sitter_ruby", "language"),
     "csharp": ("tree_sitter_c_sharp", "language"),
+    "kotlin": ("tree_sitter_kotlin", "language"),
+    "swift": ("tree_sitter_swift", "language"),
+    "php": ("tree_sitter_php", "language_php"),  # PHP inside HTML: a .php file may hold both
+    "bash": ("tree_sitter_bash", "language"),
+    "scala": ("tree_sitter_scala", "language"),
+    "lua": ("tree_sitter_lua", "language"),
+    "elixir": ("tree_sitter_elixir", "language"),
+    "dart": ("tree_sitter_dart", "language"),
+    "haskell": ("tree_sitter_haskell", "language"),
+    "ocaml": ("tree_sitter_ocaml", "language_ocaml"),
+    "ocaml_interface": ("tree_sitter_ocaml", "language_ocaml_interface"),
+    "zig": ("tree_sitter_zig", "language"),
+    "julia": ("tree_sitter_julia", "language"),
+    "perl": ("tree_sitter_perl", "language"),
+    "objc": ("tree_sitter_objc", "language"),
 }
 
 #: Every language we parse.
@@ -47,14 +84,53 @@ LANGUAGES = tuple(_GRAMMARS)
 
 def language_for_path(path: str) -> str | None:
     """The language of ``path`` by its extension, or None when we do not parse it."""
-    return EXTENSIONS.get(os.path.splitext(path)[1].lower())
+    lang = EXTENSIONS.get(os.path.splitext(path)[1].lower())
+    if lang is None and path.endswith(".t") and _PERL_TEST.search(path):
+        return "perl"
+    return lang
+
+
+def may_be_script(path: str) -> bool:
+    """Whether ``path`` has no extension, so its ``#!`` line may give its language."""
+    return "." not in os.path.basename(path)
+
+
+#: Bytes of a ``.h`` file read to tell an Objective-C header from a C one.
+HEADER_SNIFF_BYTES = 8192
+_OBJC_HEADER = re.compile(rb"^\s*(?:@interface|@protocol|@class|#import)\b", re.MULTILINE)
+
+
+def language_for_file(path: str, head: bytes) -> str | None:
+    """The language of ``path`` by its extension, else, for a file without one, by the
+    interpreter its first line (``head``) names: ``#!/usr/bin/env bash`` is Bash. A ``.h`` file
+    whose first :data:`HEADER_SNIFF_BYTES` declare an ``@interface``, ``@protocol`` or
+    ``@class``, or ``#import`` a header, is Objective-C."""
+    lang = language_for_path(path)
+    if lang == "c" and path.endswith(".h") and _OBJC_HEADER.search(head[:HEADER_SNIFF_BYTES]):
+        return "objc"
+    if lang is not None or not may_be_script(path):
+        return lang
+    m = _SHEBANG.match(head)
+    return SHEBANGS.get(m.group(1).decode("ascii")) if m else None
 
 
 @cache
 def get_language(lang: str) -> Language:
     """The tree-sitter :class:`Language` for ``lang`` (imported on first use)."""
     module, attr = _GRAMMARS[lang]
-    return Language(getattr(importlib.import_module(module), attr)())
+    handle = getattr(importlib.import_module(module), attr)()
+    if isinstance(handle, int):  # an older wheel's bare pointer (tree-sitter-perl 2.0): tree-sitter
+        handle = _capsule(handle)  # deprecates ints, so it is wrapped as the capsule newer wheels return
+    return Language(handle)
+
+
+def _capsule(pointer: int) -> object:
+    """``pointer`` (a ``TSLanguage *``) as the PyCapsule tree-sitter's Language takes."""
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype = ctypes.py_object
+    new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    capsule: object = new(pointer, b"tree_sitter.Language", None)
+    return capsule
 
 
 @cache
