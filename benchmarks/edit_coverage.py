@@ -184,7 +184,7 @@ def index_definitions(repo: Any, paths: Sequence[str]) -> dict[str, list[tuple[s
     rows = repo.query(
         "SELECT path, qualname, start_line, end_line FROM symbols WHERE kind NOT IN "
         f"{NOT_DEFINITIONS} AND path IN ({', '.join(repr(p) for p in paths) or repr('')})",
-        limit=1_000_000)["rows"]
+        limit=10_000)["rows"]
     out: dict[str, list[tuple[str, int, int]]] = {}
     for p, q, s, e in rows:
         out.setdefault(p, []).append((q, s, e))
