@@ -11,7 +11,8 @@ Every error the library raises on purpose derives from :class:`RepointelError`::
     ├── SchemaVersionError       the index was written by an incompatible version
     ├── QueryError               read-only SQL was malformed or tried to write
     ├── BudgetError              a token budget that cannot be honoured
-    └── TokenizerError           an unknown tokenizer name
+    ├── TokenizerError           an unknown tokenizer name
+    └── ExtraMissingError        an optional extra is not installed (the message names the pip command)
 
 Bad *input files* are never errors: they are recorded in the file map with
 a skip reason and indexing goes on.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 __all__ = [
     "BudgetError",
+    "ExtraMissingError",
     "IndexLockedError",
     "IndexMissingError",
     "PathNotIndexedError",
@@ -71,3 +73,7 @@ class BudgetError(RepointelError):
 
 class TokenizerError(RepointelError):
     """The tokenizer name is not one we ship."""
+
+
+class ExtraMissingError(RepointelError):
+    """An optional extra (``repointel[fleet]``) is not installed; the message names the command."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -28,7 +28,7 @@ import pyarrow as pa
 from .config import SCHEMA_VERSION
 from .errors import IndexLockedError, IndexMissingError, QueryError, SchemaVersionError
 
-__all__ = ["TABLES", "IndexStore"]
+__all__ = ["TABLES", "IndexStore", "ShardStore"]
 
 #: Column definitions of every table, in insertion order.
 TABLES: dict[str, list[tuple[str, str]]] = {
@@ -307,3 +307,39 @@ class IndexStore:
             return names, cur.fetchmany(limit)
         except duckdb.Error as exc:
             raise QueryError(str(exc).splitlines()[0]) from exc
+
+
+# -- fleet shards (owner: repointel/fleet/, docs/fleet.md) ---------------------------------------
+class ShardStore(IndexStore):
+    """Read-only DuckDB over a fleet's Parquet shards (``DIR/<repo-id>/<commit>/<table>.parquet``).
+
+    Every table of :data:`TABLES` is a view over that table's shard of every repository, led by a
+    ``repo`` column; ``repos`` lists the repositories. The connection is an in-memory database that
+    may read exactly the listed shard files: untrusted SQL (:meth:`user_query`) reaches no other
+    file, no URL and no setting."""
+
+    def __init__(self, shards: Mapping[str, Sequence[str]], repos: pa.Table) -> None:
+        self.db_path = ":memory:"
+        self.read_only = True
+        self._meta = {}
+        self.con = duckdb.connect(":memory:")
+        files = sorted({f for listed in shards.values() for f in listed})
+        self.con.execute("SET allowed_paths = ?", [files])
+        self.con.execute("SET enable_external_access = false")
+        for table, cols in TABLES.items():
+            self.con.execute(f"CREATE VIEW {table} AS {_shard_select(shards.get(table) or (), cols)}")
+        self.con.register("_repos", repos)
+        self.con.execute("CREATE VIEW repos AS SELECT * FROM _repos")
+        self.con.execute("SET lock_configuration = true")
+
+
+def _shard_select(files: Sequence[str], cols: list[tuple[str, str]]) -> str:
+    """A SELECT over the Parquet ``files`` (union by column name: a shard written before a column
+    was added reads it as NULL), or an empty typed SELECT when there are none."""
+    if not files:
+        typed = ", ".join(f"NULL::{typ} AS {name}" for name, typ in [("repo", "VARCHAR"), *cols])
+        return f"SELECT {typed} WHERE false"
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    names = ", ".join(["repo", *(name for name, _ in cols)])
+    return f"SELECT {names} FROM read_parquet([{listed}], union_by_name = true)"
+# -- end fleet shards ----------------------------------------------------------------------------
