@@ -199,6 +199,7 @@ def index_repository(entry: ManifestEntry, store: str, run_id: str,
     folder = os.path.join(store, entry.id)
     os.makedirs(folder, exist_ok=True)
     attempt = _begin(folder, run_id)
+    _drop_temporaries(folder)
     base: dict[str, Any] = {"id": entry.id, "source": entry.source, "ref": entry.ref, "attempt": attempt}
     try:
         result = _index(entry, store, folder, max_files, base)
@@ -310,6 +311,17 @@ def _export(entry: ManifestEntry, store: str, folder: str, root: str, commit: st
         "indexed_at": meta.get("indexed_at"), "schema_version": SCHEMA_VERSION,
         "extractor_version": EXTRACTOR_VERSION, "derive_version": DERIVE_VERSION,
     }
+
+
+def _drop_temporaries(folder: str) -> None:
+    """Remove temporary files a killed attempt left in the repository's shard folders (no reader
+    ever lists them: only ``manifest.json`` names shard files, and it names final names)."""
+    for name in os.listdir(folder):
+        full = os.path.join(folder, name)
+        inside = os.listdir(full) if os.path.isdir(full) and not os.path.islink(full) else []
+        for tmp in [os.path.join(full, n) for n in inside] + [full]:
+            if ".tmp-" in os.path.basename(tmp) and os.path.isfile(tmp):
+                _remove(tmp)
 
 
 def _drop_old_shards(folder: str, current: str, previous: dict[str, Any] | None) -> None:
