@@ -60,6 +60,7 @@ def _store_lock(store: str) -> Iterator[None]:
 def _cluster(ray: Any, address: str | None, workers: int | None) -> Iterator[int]:
     """A connection to Ray for the run; yields the cluster's CPU count."""
     started = not ray.is_initialized()
+    address = address or os.environ.get("RAY_ADDRESS") or None  # a RayJob's entrypoint has it set
     if started:
         ray.init(address=address, num_cpus=workers if address is None else None, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.WARNING, configure_logging=False)

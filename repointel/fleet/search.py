@@ -10,7 +10,7 @@ import os
 from collections import defaultdict
 from typing import Any
 
-from ..config import DEFAULT_TOKENIZER
+from ..config import DEFAULT_TOKENIZER, SCHEMA_VERSION
 from ..errors import BudgetError, IndexMissingError, PathNotIndexedError
 from ..models import TokenAccount
 from .manifest import REPO_ID
@@ -65,7 +65,9 @@ class Fleet:
             for name in sorted(os.listdir(self.store)):
                 if REPO_ID.fullmatch(name):
                     manifest = read_json(os.path.join(self.store, name, "manifest.json"))
-                    if manifest is not None and manifest.get("repo") == name:
+                    # a shard of another schema is left out until `fleet index` rewrites it
+                    if manifest is not None and manifest.get("repo") == name and \
+                            manifest.get("schema_version") == SCHEMA_VERSION:
                         found[name] = manifest
             self._manifests = found
         return self._manifests
@@ -123,10 +125,13 @@ class Fleet:
 
     def find(self, symbol: str, *, kind: str | None = None, limit: int = 1000) -> list[FleetSymbol]:
         """Definitions named ``symbol`` (a name or a qualified name) in every repository."""
+        # a qualified name without a dot has no parent, so it equals the name: an undotted symbol
+        # tests one column (half the scan of both over 10,000 shards)
+        match = "(qualname = ? OR name = ?)" if "." in symbol else "name = ?"
         sql = ("SELECT repo, path, name, qualname, kind, start_line, end_line, signature FROM symbols "
-               "WHERE (name = ? OR qualname = ?)" + (" AND kind = ?" if kind else "")
+               f"WHERE {match}" + (" AND kind = ?" if kind else "")
                + f" ORDER BY repo, path, start_line LIMIT {int(limit)}")
-        params = [symbol, symbol] + ([kind] if kind else [])
+        params = [symbol] * match.count("?") + ([kind] if kind else [])
         return [FleetSymbol(**r) for r in self.shards().dicts(sql, params)]
 
     def dependents(self, package: str, *, limit: int = 10_000) -> list[FleetDependent]:
