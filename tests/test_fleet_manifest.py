@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -94,3 +97,33 @@ def test_without_ray_the_fleet_commands_name_the_install_command(tmp_path: Path)
     assert not (tmp_path / "s").exists()
     helped = subprocess.run([*run, "--help"], capture_output=True, text=True, env=env, cwd=ROOT)
     assert helped.returncode == 0 and "pip install 'repointel[fleet]'" in helped.stdout
+
+
+def test_fleet_doc_covers_every_command_and_its_cluster_spec_parses() -> None:
+    from repointel.fleet.cli import fleet
+
+    text = (ROOT / "docs" / "fleet.md").read_text()
+    assert [c for c in fleet.commands if f"repointel fleet {c}" not in text] == []
+    assert "pip install 'repointel[fleet]'" in text
+    yaml = pytest.importorskip("yaml")  # Ray's dependency
+    block = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert block is not None
+    spec = yaml.safe_load(block.group(1))
+    assert spec["kind"] == "RayJob" and spec["spec"]["entrypoint"].startswith("repointel fleet index ")
+
+
+def test_a_manifest_naming_files_outside_its_folder_is_ignored(tmp_path: Path) -> None:
+    from repointel.config import SCHEMA_VERSION
+    from repointel.fleet import Fleet
+
+    good = {"repo": "ok", "schema_version": SCHEMA_VERSION, "shard": "ok/abc123",
+            "tables": {"symbols": {"file": "symbols.parquet"}}}
+    bad = {"escape": {"shard": "escape/../ok/abc123"}, "absolute": {"shard": "/etc"},
+           "other": {"shard": "ok/abc123"}, "file": {"tables": {"symbols": {"file": "../../x.parquet"}}},
+           "old": {"schema_version": SCHEMA_VERSION - 1}}
+    for name, change in {"ok": {}, **bad}.items():
+        (tmp_path / name).mkdir()
+        manifest = {**good, "repo": name, "shard": f"{name}/abc123", **change}
+        (tmp_path / name / "manifest.json").write_text(json.dumps(manifest))
+    with Fleet.open(tmp_path) as fleet:
+        assert list(fleet.manifests()) == ["ok"]

@@ -66,8 +66,7 @@ class Fleet:
                 if REPO_ID.fullmatch(name):
                     manifest = read_json(os.path.join(self.store, name, "manifest.json"))
                     # a shard of another schema is left out until `fleet index` rewrites it
-                    if manifest is not None and manifest.get("repo") == name and \
-                            manifest.get("schema_version") == SCHEMA_VERSION:
+                    if manifest is not None and _well_formed(name, manifest):
                         found[name] = manifest
             self._manifests = found
         return self._manifests
@@ -272,6 +271,16 @@ class Fleet:
         return FleetPacket(repo=str(manifest["repo"]), source=str(manifest["source"]), commit=manifest.get("commit"),
                            candidates=found, packet=packet, text=text,
                            tokens=TokenAccount(tokenizer=tokenizer, budget=budget, used=used))
+
+
+def _well_formed(name: str, manifest: dict[str, Any]) -> bool:
+    """A manifest of this schema whose shard files lie in the repository's own folder."""
+    shard = str(manifest.get("shard", ""))
+    tables = manifest.get("tables")
+    return (manifest.get("repo") == name and manifest.get("schema_version") == SCHEMA_VERSION
+            and shard.startswith(name + "/") and REPO_ID.fullmatch(shard[len(name) + 1:]) is not None
+            and isinstance(tables, dict)
+            and all(isinstance(v, dict) and v.get("file") == f"{t}.parquet" for t, v in tables.items()))
 
 
 def _wrapper(manifest: dict[str, Any], found: list[RepoCandidate], fmt: str) -> Any:
