@@ -5,10 +5,11 @@
 1. ``--count`` real repositories: checkouts of flask and requests (bare mirrors under
    ``/work/.mirror``) at commits spread over their last 1,200 first-parent commits, cloned with
    ``git clone --shared`` into ``--repos`` (made once, reused; never inside the project).
-2. The same manifest indexed three times into fresh stores, in one run: serially in this process
-   (``index_repository`` one after the other, no Ray), and by ``index_fleet`` on a local Ray
+2. The same manifest indexed four times into fresh stores, in one run: serially in this process
+   (``index_repository`` one after the other, no Ray), by ``index_fleet`` on a local Ray
    cluster of 1 and then 2 CPUs (each cluster started before its clock starts; the run's own
-   worker start-up is inside it). The table gives repositories per second and the scaling ratio.
+   worker start-up is inside it), and serially again (the shared machine's load drifts within a
+   run). The table gives repositories per second and the scaling ratio.
 3. ``fleet find`` / ``fleet query`` / ``fleet dependents`` / ``fleet context`` latency over the
    2-CPU store (cold: the first call opens the shard views; warm: the median of five).
 4. A synthetic store of 10,000 repositories: the real shards of the tables those commands read
@@ -76,18 +77,21 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t, result
 
 
-def run_serial(manifest: Path, store: Path) -> float:
+def run_serial(manifest: Path, store: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the tasks) indexing one repository after the other."""
     entries, _ = read_manifest(str(manifest))
     run_id = uuid.uuid4().hex
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), 0.0
     for entry in entries:
         result = index_repository(entry, str(store), run_id)
         assert result.status == "indexed", result
-    return time.perf_counter() - t
+        cpu += result.cpu_seconds
+    return time.perf_counter() - t, cpu
 
 
-def run_ray(manifest: Path, store: Path, cpus: int) -> tuple[float, float]:
-    """(cluster start seconds, run seconds) on a local cluster of ``cpus`` CPUs."""
+def run_ray(manifest: Path, store: Path, cpus: int) -> tuple[float, float, float]:
+    """(cluster start seconds, run seconds, CPU seconds of the tasks) on a local cluster of
+    ``cpus`` CPUs."""
     import logging
 
     import ray
@@ -99,7 +103,7 @@ def run_ray(manifest: Path, store: Path, cpus: int) -> tuple[float, float]:
         assert report.ok and report.count("indexed") == len(report.repos), report.repos
     finally:
         ray.shutdown()
-    return start, seconds
+    return start, seconds, sum(r.cpu_seconds for r in report.repos)
 
 
 def latencies(store: Path) -> dict[str, tuple[float, float]]:
@@ -189,19 +193,29 @@ def main() -> None:
     if not args.skip_index:
         for store in stores.values():
             shutil.rmtree(store, ignore_errors=True)
-        serial = run_serial(manifest, stores["serial"])
+        serial, serial_cpu = run_serial(manifest, stores["serial"])
         print(f"serial: {serial:.1f}s; {load()}", flush=True)
-        start1, ray1 = run_ray(manifest, stores["ray1"], 1)
+        start1, ray1, ray1_cpu = run_ray(manifest, stores["ray1"], 1)
         print(f"ray 1 CPU: {ray1:.1f}s (+{start1:.1f}s cluster start); {load()}", flush=True)
-        start2, ray2 = run_ray(manifest, stores["ray2"], 2)
+        start2, ray2, ray2_cpu = run_ray(manifest, stores["ray2"], 2)
         print(f"ray 2 CPUs: {ray2:.1f}s (+{start2:.1f}s cluster start); {load()}", flush=True)
+        shutil.rmtree(args.work / "store-serial2", ignore_errors=True)
+        serial2, serial2_cpu = run_serial(manifest, args.work / "store-serial2")  # the load drifts
+        print(f"serial again: {serial2:.1f}s; {load()}", flush=True)
         n = len(checkouts)
+
+        def cpu(total: float, wall: float) -> str:  # the CPUs the tasks actually got, on average
+            return f"task CPU {total:.0f} s = {total / wall:.2f} CPUs busy"
+
         rows += [
-            ("serial (one process, no Ray)", f"{serial:.1f} s", f"{n / serial:.2f} repos/s"),
-            ("Ray, 1 CPU", f"{ray1:.1f} s (+{start1:.1f} s start)", f"{n / ray1:.2f} repos/s"),
-            ("Ray, 2 CPUs", f"{ray2:.1f} s (+{start2:.1f} s start)", f"{n / ray2:.2f} repos/s"),
-            ("scaling: 2 CPUs / 1 CPU", "", f"{ray1 / ray2:.2f}x"),
-            ("Ray 1 CPU / serial", "", f"{serial / ray1:.2f}x"),
+            ("serial (one process, no Ray)", f"{serial:.1f} s; {cpu(serial_cpu, serial)}", f"{n / serial:.2f} repos/s"),
+            ("Ray, 1 CPU", f"{ray1:.1f} s (+{start1:.1f} s start); {cpu(ray1_cpu, ray1)}", f"{n / ray1:.2f} repos/s"),
+            ("Ray, 2 CPUs", f"{ray2:.1f} s (+{start2:.1f} s start); {cpu(ray2_cpu, ray2)}", f"{n / ray2:.2f} repos/s"),
+            ("serial again, after the Ray runs", f"{serial2:.1f} s; {cpu(serial2_cpu, serial2)}",
+             f"{n / serial2:.2f} repos/s"),
+            ("scaling: 2 CPUs / 1 CPU (wall)", "", f"{ray1 / ray2:.2f}x"),
+            ("scaling: 2 CPUs / 1 CPU (CPUs the tasks got)", "", f"{ray2_cpu / ray2 / (ray1_cpu / ray1):.2f}x"),
+            ("Ray 2 CPUs / serial (mean of both)", "", f"{(serial + serial2) / 2 / ray2:.2f}x"),
         ]
     figures = shard_figures(stores["ray2"])
     for name, (cold, warm) in latencies(stores["ray2"]).items():

@@ -28,7 +28,7 @@ import pyarrow as pa
 from .config import SCHEMA_VERSION
 from .errors import IndexLockedError, IndexMissingError, QueryError, SchemaVersionError
 
-__all__ = ["TABLES", "IndexStore", "ShardStore"]
+__all__ = ["TABLES", "IndexStore", "ShardStore", "write_sorted_parquet"]
 
 #: Column definitions of every table, in insertion order.
 TABLES: dict[str, list[tuple[str, str]]] = {
@@ -318,12 +318,16 @@ class ShardStore(IndexStore):
     may read exactly the listed shard files: untrusted SQL (:meth:`user_query`) reaches no other
     file, no URL and no setting."""
 
-    def __init__(self, shards: Mapping[str, Sequence[str]], repos: pa.Table) -> None:
+    def __init__(self, shards: Mapping[str, Sequence[str]], repos: pa.Table,
+                 extra: Mapping[str, tuple[str, Sequence[str]]] | None = None) -> None:
+        """``shards``: table → its shard files; ``extra``: more views, name → (the table whose
+        columns they have, their files), e.g. a fleet's sorted symbol directory."""
         self.db_path = ":memory:"
         self.read_only = True
         self._meta = {}
         self.con = duckdb.connect(":memory:")
-        files = sorted({f for listed in shards.values() for f in listed})
+        extra = extra or {}
+        files = sorted({f for listed in [*shards.values(), *(f for _, f in extra.values())] for f in listed})
         self.con.execute("SET enable_progress_bar = false")  # a long scan must not draw on the terminal
         # a shard never changes once renamed into place (a new commit is a new folder): footers
         # read once serve every later query of this process (-30% on 10,000 shards)
@@ -332,6 +336,8 @@ class ShardStore(IndexStore):
         self.con.execute("SET enable_external_access = false")
         for table, cols in TABLES.items():
             self.con.execute(f"CREATE VIEW {table} AS {_shard_select(shards.get(table) or (), cols)}")
+        for view, (table, listed) in extra.items():
+            self.con.execute(f"CREATE VIEW {view} AS {_shard_select(listed, TABLES[table])}")
         self.con.register("_repos", repos)
         self.con.execute("CREATE VIEW repos AS SELECT * FROM _repos")
         self.con.execute("SET lock_configuration = true")
@@ -347,4 +353,22 @@ def _shard_select(files: Sequence[str], cols: list[tuple[str, str]]) -> str:
     listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
     names = ", ".join(["repo", *(name for name, _ in cols)])
     return f"SELECT {names} FROM read_parquet([{listed}])"
+
+
+def write_sorted_parquet(files: Sequence[str], table: str, order: str, dest: str, row_group_rows: int) -> int:
+    """Concatenate the Parquet shards ``files`` of ``table`` into ``dest``, sorted by ``order``
+    (trusted column names) in row groups of ``row_group_rows``: a lookup by the leading sort column
+    reads the few row groups whose min/max hold the value. Returns the rows written."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET temp_directory = ?", [os.path.dirname(dest) or "."])  # a big sort spills there
+        select = _shard_select(files, TABLES[table])
+        target = dest.replace("'", "''")
+        con.execute(f"COPY ({select} ORDER BY {order}) TO '{target}' "
+                    f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {int(row_group_rows)})")
+        rows = con.execute("SELECT count(*) FROM read_parquet(?)", [dest]).fetchall()[0][0]
+        return int(rows)
+    finally:
+        con.close()
 # -- end fleet shards ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from repointel import QueryError, Repo
 from repointel.fleet import Fleet, index_fleet
 from repointel.fleet.manifest import parse_manifest
 from repointel.fleet.models import FleetReport, ManifestEntry
-from repointel.fleet.task import read_json
+from repointel.fleet.task import index_repository, read_json
 from repointel.store import TABLES, IndexStore
 from repointel.tokens import get_tokenizer
 
@@ -160,6 +160,9 @@ def _assert_no_partial_shards(store: Path) -> None:
 def test_shards_equal_serial_indexing(indexed: tuple[Path, FleetReport], tmp_path: Path) -> None:
     store, report = indexed
     assert report.ok and report.count("indexed") == 22, report.repos
+    with Fleet.open(store) as fleet:  # the symbol directory holds every shard's definitions
+        counted = fleet.query("SELECT (SELECT count(*) FROM symbol_directory), (SELECT count(*) FROM symbols)")
+        assert counted["rows"] == [[report.directory_rows, report.directory_rows]] and report.directory_rows
     for result in report.repos:
         _assert_equal_to_serial(store, result.id, tmp_path)
     tagged = {r.id: r for r in report.repos}
@@ -233,6 +236,16 @@ def test_rerun_skips_unchanged_heads_and_resumes(ray_cluster: Any, tmp_path: Pat
         assert moved["billing"].status == "indexed" and moved["payments"].status == "skipped"
         assert moved["billing"].parsed == 1  # incremental: the one edited file
         assert old_shard.exists() == (n == 0)
+    # a shard written without rebuilding the symbol directory (one task alone): find reads that
+    # repository's shard, not its outdated directory rows
+    write_files(repos[0], {"src/billing/core.py": "class FreshName:\n    pass\n"})
+    git(repos[0], "commit", "-q", "-am", "rename")
+    assert index_repository(entries[0], str(store), "one-task").status == "indexed"
+    with Fleet.open(store) as fleet:
+        assert [h.repo for h in fleet.find("FreshName")] == ["billing"]
+        assert fleet.find("InvoiceLedger") == [] and {h.repo for h in fleet.find("shared_helper")} == {"payments", "search"}
+        in_directory = fleet.query("SELECT count(*) FROM symbol_directory WHERE name = 'InvoiceLedger'")
+        assert in_directory["rows"] == [[1]]  # still there, and left out
     write_files(repos[1], {"dirty.py": "X = 1\n"})  # uncommitted work: indexed, never skipped
     dirty = {r.id: r for r in index_fleet(entries, str(store)).repos}["payments"]
     assert dirty.status == "indexed" and dirty.dirty and dirty.shard and dirty.commit

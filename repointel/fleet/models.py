@@ -70,6 +70,7 @@ class RepoResult(_Model):
     rows: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of the task's process and its git subprocesses
     attempt: int = 1  # > 1: a worker died running it and Ray ran it again
     error: str | None = None
 
@@ -84,6 +85,9 @@ class FleetReport(_Model):
     workers: int | None = None  # CPUs of the Ray cluster the run used
     repos: list[RepoResult] = Field(default_factory=list)
     manifest_issues: list[ManifestIssue] = Field(default_factory=list)
+    directory_rows: int | None = None  # definitions in the symbol directory after the run
+    directory_seconds: float = 0.0  # spent (re)building it
+    directory_error: str | None = None  # why it could not be rebuilt (readers then scan the shards)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.repos if r.status == status)

@@ -89,14 +89,32 @@ def index_fleet(manifest: str | Sequence[ManifestEntry], store: str, *, address:
     store = os.path.realpath(store)
     os.makedirs(store, exist_ok=True)
     run_id, started_at, t0 = uuid.uuid4().hex, _now(), time.perf_counter()
-    with _store_lock(store), _cluster(ray, address, workers) as cpus:
-        limit = max(1, workers or cpus)
-        results = _run(ray, entries, store, run_id, max_files, limit, progress)
-    report = FleetReport(run_id=run_id, store=store, started_at=started_at,
-                         seconds=round(time.perf_counter() - t0, 3), workers=limit,
-                         repos=sorted(results, key=lambda r: r.id), manifest_issues=issues)
-    write_json_atomic(os.path.join(store, "fleet.json"), report.model_dump(mode="json"))
+    with _store_lock(store):
+        with _cluster(ray, address, workers) as cpus:
+            limit = max(1, workers or cpus)
+            results = _run(ray, entries, store, run_id, max_files, limit, progress)
+        report = FleetReport(run_id=run_id, store=store, started_at=started_at, seconds=0.0, workers=limit,
+                             repos=sorted(results, key=lambda r: r.id), manifest_issues=issues)
+        _directory(store, report)
+        report.seconds = round(time.perf_counter() - t0, 3)
+        write_json_atomic(os.path.join(store, "fleet.json"), report.model_dump(mode="json"))
     return report
+
+
+def _directory(store: str, report: FleetReport) -> None:
+    """Rebuild the symbol directory from every complete shard of the store; a failure (a full
+    disk) is reported and leaves the previous directory, which readers use where it is current."""
+    from .directory import build_directory
+    from .search import Fleet
+
+    t0 = time.perf_counter()
+    try:
+        with Fleet.open(store) as fleet:
+            info = build_directory(store, fleet.manifests())
+        report.directory_rows = None if info is None else int(info["rows"])
+    except Exception as exc:  # the shards are complete either way
+        report.directory_error = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
+    report.directory_seconds = round(time.perf_counter() - t0, 3)
 
 
 def _run(ray: Any, entries: list[ManifestEntry], store: str, run_id: str, max_files: int, limit: int,

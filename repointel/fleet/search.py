@@ -41,6 +41,7 @@ class Fleet:
             raise IndexMissingError(f"no fleet store at {store}: run `repointel fleet index` first")
         self._shards: Any = None
         self._manifests: dict[str, dict[str, Any]] | None = None
+        self._stale_in_directory: list[str] = []  # repositories whose directory rows are outdated
 
     @classmethod
     def open(cls, store: str | os.PathLike[str]) -> Fleet:
@@ -112,8 +113,30 @@ class Fleet:
                                 ("commit", pa.string()), ("dirty", pa.bool_()), ("indexed_at", pa.string()),
                                 ("files", pa.int64())])
             repos = pa.table({name: rows[name] for name in schema.names}, schema=schema)
-            self._shards = ShardStore(files, repos)
+            self._shards = ShardStore(files, repos, self._directory_views())
         return self._shards
+
+    def _directory_views(self) -> dict[str, tuple[str, list[str]]]:
+        """``symbol_directory`` (the sorted symbol file, if any) and ``symbols_uncovered`` (the
+        symbol shards of repositories it does not hold as they are now)."""
+        from .directory import DIRECTORY, read_directory
+
+        info = read_directory(self.store)
+        manifests = self.manifests()
+        built = {str(k): str(v) for k, v in (info or {}).get("built_from", {}).items()}
+        current = {repo for repo, shard in built.items() if str(manifests.get(repo, {}).get("shard")) == shard}
+        self._stale_in_directory = sorted(set(built) - current)
+        files = [os.path.join(self.store, DIRECTORY, str(info["file"]))] if info else []
+        uncovered = [os.path.join(self.store, str(m["shard"]), str(m["tables"]["symbols"]["file"]))
+                     for repo, m in manifests.items() if repo not in current and "symbols" in m["tables"]]
+        return {"symbol_directory": ("symbols", files), "symbols_uncovered": ("symbols", uncovered)}
+
+    def _symbols_sql(self) -> tuple[str, list[Any]]:
+        """A FROM clause holding exactly the symbols of every shard, read through the directory
+        where it is current (and its parameters)."""
+        self.shards()
+        return ("(SELECT * FROM symbol_directory WHERE NOT list_contains(?, repo) "
+                "UNION ALL SELECT * FROM symbols_uncovered)", [self._stale_in_directory])
 
     # -- questions ---------------------------------------------------------------------------------
     def query(self, sql: str, *, limit: int = 10_000) -> dict[str, Any]:
@@ -124,14 +147,20 @@ class Fleet:
 
     def find(self, symbol: str, *, kind: str | None = None, limit: int = 1000) -> list[FleetSymbol]:
         """Definitions named ``symbol`` (a name or a qualified name) in every repository."""
-        # a qualified name without a dot has no parent, so it equals the name: an undotted symbol
-        # tests one column (half the scan of both over 10,000 shards)
-        match = "(qualname = ? OR name = ?)" if "." in symbol else "name = ?"
-        sql = ("SELECT repo, path, name, qualname, kind, start_line, end_line, signature FROM symbols "
+        # the directory is sorted by name: every condition names the names it can match. A
+        # qualified name is its parent's and the name after the last dot; a qualified name
+        # without a dot has no parent, so it equals the name
+        source, params = self._symbols_sql()
+        if "." in symbol:
+            match = "name IN (?, ?) AND (qualname = ? OR name = ?)"
+            params += [symbol.rsplit(".", 1)[1], symbol, symbol, symbol]
+        else:
+            match = "name = ?"
+            params.append(symbol)
+        sql = (f"SELECT repo, path, name, qualname, kind, start_line, end_line, signature FROM {source} "
                f"WHERE {match}" + (" AND kind = ?" if kind else "")
                + f" ORDER BY repo, path, start_line LIMIT {int(limit)}")
-        params = [symbol] * match.count("?") + ([kind] if kind else [])
-        return [FleetSymbol(**r) for r in self.shards().dicts(sql, params)]
+        return [FleetSymbol(**r) for r in self.shards().dicts(sql, params + ([kind] if kind else []))]
 
     def dependents(self, package: str, *, limit: int = 10_000) -> list[FleetDependent]:
         """Repositories whose dependency map imports the external ``package`` (or a module of it:
@@ -218,8 +247,10 @@ class Fleet:
         names = {n for n in names if len(n) >= 3}
         if not names:
             return {}
-        rows = self.shards().rows("SELECT name, list(DISTINCT repo) FROM symbols "
-                                  "WHERE name IN (SELECT unnest(?)) GROUP BY name", [sorted(names)])
+        source, params = self._symbols_sql()
+        marks = ", ".join("?" * len(names))  # a literal list: the directory's row groups are pruned by it
+        rows = self.shards().rows(f"SELECT name, list(DISTINCT repo) FROM {source} "
+                                  f"WHERE name IN ({marks}) GROUP BY name", [*params, *sorted(names)])
         out: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for name, repos in rows:
             for repo in repos:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -195,7 +196,7 @@ def _begin(folder: str, run_id: str) -> int:
 def index_repository(entry: ManifestEntry, store: str, run_id: str,
                      max_files: int = MAX_REPO_FILES) -> RepoResult:
     """Bring ``entry``'s shard in ``store`` up to date; never raises for a bad repository."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu()
     folder = os.path.join(store, entry.id)
     os.makedirs(folder, exist_ok=True)
     attempt = _begin(folder, run_id)
@@ -211,7 +212,14 @@ def index_repository(entry: ManifestEntry, store: str, run_id: str,
         result = RepoResult(**base, status="failed", error=message)
     finally:
         _remove(os.path.join(folder, "running.json"))
-    return result.model_copy(update={"seconds": round(time.perf_counter() - t0, 4)})
+    return result.model_copy(update={"seconds": round(time.perf_counter() - t0, 4),
+                                     "cpu_seconds": round(_cpu() - cpu0, 4)})
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (git)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _remove(path: str) -> None:
