@@ -14,7 +14,9 @@
    2-CPU store (cold: the first call opens the shard views; warm: the median of five).
 4. A synthetic store of 10,000 repositories: the real shards of the tables those commands read
    (symbols, imports, owners, files), copied round-robin with each copy's ``repo`` column
-   rewritten, plus a manifest per repository; the same commands timed over it.
+   rewritten, plus a manifest per repository; its symbol directory built (timed), and the same
+   commands timed over it. "find from the shards alone" is the same lookup without the
+   directory: the baseline it replaces.
 
 The machine's load average is printed with every phase: the 2 cores are shared.
 """
@@ -37,6 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from repointel.fleet import Fleet, index_fleet  # noqa: E402
+from repointel.fleet.directory import DIRECTORY, build_directory  # noqa: E402
 from repointel.fleet.manifest import read_manifest  # noqa: E402
 from repointel.fleet.task import index_repository, write_json_atomic  # noqa: E402
 
@@ -110,6 +113,9 @@ def latencies(store: Path) -> dict[str, tuple[float, float]]:
     """(cold, warm median) seconds of each fleet question over ``store``."""
     questions: dict[str, Callable[[Fleet], Any]] = {
         "fleet find Flask": lambda f: f.find("Flask"),
+        "fleet find Flask.wsgi_app (qualified)": lambda f: f.find("Flask.wsgi_app"),
+        "find Flask from the shards alone (no directory)": lambda f: f.query(
+            "SELECT repo, path FROM symbols WHERE name = 'Flask'"),
         "fleet find (no match)": lambda f: f.find("NoSuchSymbolAnywhere"),
         "fleet dependents werkzeug": lambda f: f.dependents("werkzeug"),
         "fleet owners": lambda f: f.owners(),
@@ -229,6 +235,13 @@ def main() -> None:
     synthetic = args.work / f"synthetic-{args.synthetic}"
     made = make_synthetic(stores["ray2"], synthetic, args.synthetic)
     print(f"synthetic store of {args.synthetic} repositories written in {made:.0f}s; {load()}", flush=True)
+    with Fleet.open(synthetic) as fleet:
+        shutil.rmtree(synthetic / DIRECTORY, ignore_errors=True)
+        built, info = timed(lambda: build_directory(str(synthetic), fleet.manifests()))
+    size = (synthetic / DIRECTORY / info["file"]).stat().st_size
+    rows.append((f"symbol directory build over {args.synthetic} repos", f"{built:.1f} s",
+                 f"{info['rows']:,} definitions, {size / 1e6:.0f} MB"))
+    print(f"directory built in {built:.1f}s; {load()}", flush=True)
     for name, (cold, warm) in latencies(synthetic).items():
         rows.append((f"{name} over {args.synthetic} repos (synthetic)", f"cold {cold * 1000:.0f} ms",
                      f"warm {warm * 1000:.0f} ms"))

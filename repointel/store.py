@@ -319,23 +319,30 @@ class ShardStore(IndexStore):
     file, no URL and no setting."""
 
     def __init__(self, shards: Mapping[str, Sequence[str]], repos: pa.Table,
-                 extra: Mapping[str, tuple[str, Sequence[str]]] | None = None) -> None:
+                 extra: Mapping[str, tuple[str, Sequence[str]]] | None = None,
+                 tables: Collection[str] | None = None) -> None:
         """``shards``: table → its shard files; ``extra``: more views, name → (the table whose
-        columns they have, their files), e.g. a fleet's sorted symbol directory."""
+        columns they have, their files), e.g. a fleet's sorted symbol directory; ``tables``: the
+        tables to make views of (default: all; making one over 10,000 shards costs ~0.2 s).
+
+        The connection may read the folders holding the listed files (a shard folder holds
+        nothing but shards: one entry per repository instead of one per file, 0.6 s for 40,000)."""
         self.db_path = ":memory:"
         self.read_only = True
         self._meta = {}
         self.con = duckdb.connect(":memory:")
         extra = extra or {}
-        files = sorted({f for listed in [*shards.values(), *(f for _, f in extra.values())] for f in listed})
+        files = {f for listed in [*shards.values(), *(f for _, f in extra.values())] for f in listed}
+        folders = sorted({os.path.dirname(f) + os.sep for f in files})
         self.con.execute("SET enable_progress_bar = false")  # a long scan must not draw on the terminal
         # a shard never changes once renamed into place (a new commit is a new folder): footers
         # read once serve every later query of this process (-30% on 10,000 shards)
         self.con.execute("SET parquet_metadata_cache = true")
-        self.con.execute("SET allowed_paths = ?", [files])
+        self.con.execute("SET allowed_directories = ?", [folders])
         self.con.execute("SET enable_external_access = false")
         for table, cols in TABLES.items():
-            self.con.execute(f"CREATE VIEW {table} AS {_shard_select(shards.get(table) or (), cols)}")
+            if tables is None or table in tables:
+                self.con.execute(f"CREATE VIEW {table} AS {_shard_select(shards.get(table) or (), cols)}")
         for view, (table, listed) in extra.items():
             self.con.execute(f"CREATE VIEW {view} AS {_shard_select(listed, TABLES[table])}")
         self.con.register("_repos", repos)

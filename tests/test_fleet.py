@@ -195,8 +195,12 @@ def test_find_dependents_owners_and_sql(indexed: tuple[Path, FleetReport]) -> No
         result = fleet.query("SELECT repo, count(*) AS n FROM symbols GROUP BY repo ORDER BY repo")
         assert result["columns"] == ["repo", "n"] and len(result["rows"]) == 22 and result["repos"] == 22
         assert fleet.query("SELECT count(*) FROM repos WHERE NOT dirty")["rows"] == [[22]]
+        shard = store / str(read_json(str(store / "billing" / "manifest.json"))["shard"])  # type: ignore[index]
         for bad in ("DELETE FROM symbols", "SELECT * FROM read_text('/etc/passwd')",
-                    f"SELECT * FROM read_parquet('{store}/billing/index.duckdb')", "SELECT 1; SELECT 2"):
+                    f"SELECT * FROM read_text('{store}/billing/index.duckdb')",
+                    f"SELECT * FROM read_text('{shard}/../index.duckdb')",
+                    f"SELECT * FROM read_text('{shard}/../../_checkouts/billing-v1/src/billing/core.py')",
+                    f"SELECT * FROM glob('{store}/*')", "SELECT 1; SELECT 2"):
             with pytest.raises(QueryError):
                 fleet.query(bad)
 

@@ -30,6 +30,8 @@ SYMBOL_WEIGHT = 1.0
 CANDIDATES = 5
 #: Files shown per repository by ``dependents`` and ``owners``.
 SAMPLE_PATHS = 5
+#: The views ``find`` and the symbol seeds read.
+_SYMBOLS = ("symbols",)
 
 
 class Fleet:
@@ -39,7 +41,7 @@ class Fleet:
         self.store = os.path.realpath(store)
         if not os.path.isdir(self.store):
             raise IndexMissingError(f"no fleet store at {store}: run `repointel fleet index` first")
-        self._shards: Any = None
+        self._shards: dict[tuple[str, ...] | None, Any] = {}
         self._manifests: dict[str, dict[str, Any]] | None = None
         self._stale_in_directory: list[str] = []  # repositories whose directory rows are outdated
 
@@ -48,9 +50,9 @@ class Fleet:
         return cls(os.fspath(store))
 
     def close(self) -> None:
-        if self._shards is not None:
-            self._shards.close()
-            self._shards = None
+        for shards in self._shards.values():
+            shards.close()
+        self._shards = {}
 
     def __enter__(self) -> Fleet:
         return self
@@ -90,9 +92,10 @@ class Fleet:
                 bytes=int(m.get("bytes", 0)), error=err.get("error"), failed_at=err.get("failed_at")))
         return out
 
-    def shards(self) -> Any:
-        """The :class:`~repointel.store.ShardStore` over every complete shard (opened once)."""
-        if self._shards is None:
+    def shards(self, tables: tuple[str, ...] | None = None) -> Any:
+        """The :class:`~repointel.store.ShardStore` over every complete shard (opened once), with
+        views of ``tables`` (default: every table; a question names the few it reads)."""
+        if tables not in self._shards:
             import pyarrow as pa
 
             from ..store import TABLES, ShardStore
@@ -113,8 +116,10 @@ class Fleet:
                                 ("commit", pa.string()), ("dirty", pa.bool_()), ("indexed_at", pa.string()),
                                 ("files", pa.int64())])
             repos = pa.table({name: rows[name] for name in schema.names}, schema=schema)
-            self._shards = ShardStore(files, repos, self._directory_views())
-        return self._shards
+            extra = self._directory_views() if tables is None or "symbols" in tables else {}
+            self._shards[tables] = ShardStore({t: f for t, f in files.items() if tables is None or t in tables},
+                                              repos, extra, tables)
+        return self._shards[tables]
 
     def _directory_views(self) -> dict[str, tuple[str, list[str]]]:
         """``symbol_directory`` (the sorted symbol file, if any) and ``symbols_uncovered`` (the
@@ -134,7 +139,7 @@ class Fleet:
     def _symbols_sql(self) -> tuple[str, list[Any]]:
         """A FROM clause holding exactly the symbols of every shard, read through the directory
         where it is current (and its parameters)."""
-        self.shards()
+        self.shards(_SYMBOLS)
         return ("(SELECT * FROM symbol_directory WHERE NOT list_contains(?, repo) "
                 "UNION ALL SELECT * FROM symbols_uncovered)", [self._stale_in_directory])
 
@@ -160,12 +165,12 @@ class Fleet:
         sql = (f"SELECT repo, path, name, qualname, kind, start_line, end_line, signature FROM {source} "
                f"WHERE {match}" + (" AND kind = ?" if kind else "")
                + f" ORDER BY repo, path, start_line LIMIT {int(limit)}")
-        return [FleetSymbol(**r) for r in self.shards().dicts(sql, params + ([kind] if kind else []))]
+        return [FleetSymbol(**r) for r in self.shards(_SYMBOLS).dicts(sql, params + ([kind] if kind else []))]
 
     def dependents(self, package: str, *, limit: int = 10_000) -> list[FleetDependent]:
         """Repositories whose dependency map imports the external ``package`` (or a module of it:
         ``pkg.sub``, ``pkg/sub``), most importing files first."""
-        rows = self.shards().rows(
+        rows = self.shards(("imports",)).rows(
             "SELECT repo, count(DISTINCT path), count(*), list(DISTINCT path ORDER BY path) FROM imports "
             "WHERE external = ? OR starts_with(external, ? || '.') OR starts_with(external, ? || '/') "
             f"GROUP BY repo ORDER BY 2 DESC, repo LIMIT {int(limit)}", [package] * 3)
@@ -181,7 +186,7 @@ class Fleet:
             where.append("(o.repo, o.path) IN (SELECT (repo, path) FROM imports WHERE external = ? OR "
                          "starts_with(external, ? || '.') OR starts_with(external, ? || '/'))")
             params += [package] * 3
-        rows = self.shards().rows(
+        rows = self.shards(("imports", "owners")).rows(
             "SELECT repo, owner, count(*), list(path ORDER BY path) FROM (SELECT o.repo, o.path, "
             f"unnest(o.owners) AS owner FROM owners o WHERE {' AND '.join(where)}) "
             + ("WHERE lower(owner) = lower(?) " if owner else "")
@@ -218,7 +223,7 @@ class Fleet:
         if not terms:
             return {}
         q = sorted(terms)
-        rows = self.shards().rows(f"""
+        rows = self.shards(("doclen", "terms")).rows(f"""
             WITH q AS (SELECT unnest(?) AS term, unnest(?) AS qtf),
             stats AS (SELECT count(*) AS n, avg(len) AS avgdl FROM doclen),
             hits AS (SELECT repo, path, term, tf FROM terms WHERE term IN (SELECT term FROM q)),
@@ -249,7 +254,7 @@ class Fleet:
             return {}
         source, params = self._symbols_sql()
         marks = ", ".join("?" * len(names))  # a literal list: the directory's row groups are pruned by it
-        rows = self.shards().rows(f"SELECT name, list(DISTINCT repo) FROM {source} "
+        rows = self.shards(_SYMBOLS).rows(f"SELECT name, list(DISTINCT repo) FROM {source} "
                                   f"WHERE name IN ({marks}) GROUP BY name", [*params, *sorted(names)])
         out: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for name, repos in rows:
