@@ -303,16 +303,17 @@ def test_killed_worker_is_retried_and_the_result_is_the_same(ray_cluster: Any, t
     killed: dict[str, Any] = {}
 
     def kill_big_once() -> None:
+        """SIGKILL the worker running the big repository's first attempt once its index run began
+        (the index file exists: seconds of parsing and the export are still ahead)."""
         marker = store / "big" / "running.json"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             running = read_json(str(marker))
-            if running and running["attempt"] == 1:
-                time.sleep(0.5)  # into the index run
+            if running and running["attempt"] == 1 and (store / "big" / "index.duckdb").exists():
                 os.kill(running["pid"], signal.SIGKILL)
                 killed.update(running)
                 return
-            time.sleep(0.01)
+            time.sleep(0.005)
 
     killer = threading.Thread(target=kill_big_once)
     killer.start()
