@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import (
     BudgetError,
+    ExtraMissingError,
     IndexLockedError,
     IndexMissingError,
     PathNotIndexedError,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 __all__ = [
     "BudgetError",
+    "ExtraMissingError",
     "IndexLockedError",
     "IndexMissingError",
     "PathNotIndexedError",

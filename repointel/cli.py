@@ -635,3 +635,14 @@ def watch(path: str | None, repo_path: str | None, detach: bool, stop_: bool, po
     daemon.install_signal_handlers()
     daemon.run()
 # -- end watch -------------------------------------------------------------------------------------
+
+
+# -- fleet: many repositories on Ray, Parquet shards (owner: repointel/fleet/, docs/fleet.md) ------
+def _register_fleet() -> None:
+    from .fleet.cli import fleet
+
+    main.add_command(fleet)
+
+
+_register_fleet()
+# -- end fleet -------------------------------------------------------------------------------------

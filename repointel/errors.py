@@ -28,6 +28,7 @@ from __future__ import annotations
 
 __all__ = [
     "BudgetError",
+    "ExtraMissingError",
     "IndexLockedError",
     "IndexMissingError",
     "InternalError",
@@ -129,3 +130,7 @@ class InternalError(RepointelError):
 
     #: sysexits.h EX_SOFTWARE: an internal software error.
     exit_code = 70
+
+
+#: The fleet's name for :class:`MissingExtraError` (``repointel[fleet]`` not installed): one class.
+ExtraMissingError = MissingExtraError

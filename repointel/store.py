@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -28,7 +28,7 @@ import pyarrow as pa
 from .config import SCHEMA_VERSION
 from .errors import IndexLockedError, IndexMissingError, QueryError, SchemaVersionError
 
-__all__ = ["TABLES", "DatabaseError", "IndexStore", "sql_code"]
+__all__ = ["TABLES", "DatabaseError", "IndexStore", "ShardStore", "sql_code", "write_sorted_parquet"]
 
 #: Every error DuckDB raises: the API turns one that escapes into a one-line StorageError.
 DatabaseError = duckdb.Error
@@ -348,3 +348,75 @@ class IndexStore:
             return names, cur.fetchmany(limit)
         except duckdb.Error as exc:
             raise QueryError(str(exc).splitlines()[0]) from exc
+
+
+# -- fleet shards (owner: repointel/fleet/, docs/fleet.md) ---------------------------------------
+class ShardStore(IndexStore):
+    """Read-only DuckDB over a fleet's Parquet shards (``DIR/<repo-id>/<commit>/<table>.parquet``).
+
+    Every table of :data:`TABLES` is a view over that table's shard of every repository, led by a
+    ``repo`` column; ``repos`` lists the repositories. The connection is an in-memory database that
+    may read exactly the listed shard files: untrusted SQL (:meth:`user_query`) reaches no other
+    file, no URL and no setting."""
+
+    def __init__(self, shards: Mapping[str, Sequence[str]], repos: pa.Table,
+                 extra: Mapping[str, tuple[str, Sequence[str]]] | None = None,
+                 tables: Collection[str] | None = None) -> None:
+        """``shards``: table → its shard files; ``extra``: more views, name → (the table whose
+        columns they have, their files), e.g. a fleet's sorted symbol directory; ``tables``: the
+        tables to make views of (default: all; making one over 10,000 shards costs ~0.2 s).
+
+        The connection may read the folders holding the listed files (a shard folder holds
+        nothing but shards: one entry per repository instead of one per file, 0.6 s for 40,000)."""
+        self.db_path = ":memory:"
+        self.read_only = True
+        self._meta = {}
+        self.con = duckdb.connect(":memory:")
+        extra = extra or {}
+        files = {f for listed in [*shards.values(), *(f for _, f in extra.values())] for f in listed}
+        folders = sorted({os.path.dirname(f) + os.sep for f in files})
+        self.con.execute("SET enable_progress_bar = false")  # a long scan must not draw on the terminal
+        # a shard never changes once renamed into place (a new commit is a new folder): footers
+        # read once serve every later query of this process (-30% on 10,000 shards)
+        self.con.execute("SET parquet_metadata_cache = true")
+        self.con.execute("SET allowed_directories = ?", [folders])
+        self.con.execute("SET enable_external_access = false")
+        for table, cols in TABLES.items():
+            if tables is None or table in tables:
+                self.con.execute(f"CREATE VIEW {table} AS {_shard_select(shards.get(table) or (), cols)}")
+        for view, (table, listed) in extra.items():
+            self.con.execute(f"CREATE VIEW {view} AS {_shard_select(listed, TABLES[table])}")
+        self.con.register("_repos", repos)
+        self.con.execute("CREATE VIEW repos AS SELECT * FROM _repos")
+        self.con.execute("SET lock_configuration = true")
+
+
+def _shard_select(files: Sequence[str], cols: list[tuple[str, str]]) -> str:
+    """A SELECT over the Parquet ``files`` (all of one schema version: their columns are not
+    reconciled by name, which would read every footer when the view is made: 18 s for 10,000
+    shards), or an empty typed SELECT when there are none."""
+    if not files:
+        typed = ", ".join(f"NULL::{typ} AS {name}" for name, typ in [("repo", "VARCHAR"), *cols])
+        return f"SELECT {typed} WHERE false"
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    names = ", ".join(["repo", *(name for name, _ in cols)])
+    return f"SELECT {names} FROM read_parquet([{listed}])"
+
+
+def write_sorted_parquet(files: Sequence[str], table: str, order: str, dest: str, row_group_rows: int) -> int:
+    """Concatenate the Parquet shards ``files`` of ``table`` into ``dest``, sorted by ``order``
+    (trusted column names) in row groups of ``row_group_rows``: a lookup by the leading sort column
+    reads the few row groups whose min/max hold the value. Returns the rows written."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET temp_directory = ?", [os.path.dirname(dest) or "."])  # a big sort spills there
+        select = _shard_select(files, TABLES[table])
+        target = dest.replace("'", "''")
+        con.execute(f"COPY ({select} ORDER BY {order}) TO '{target}' "
+                    f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {int(row_group_rows)})")
+        rows = con.execute("SELECT count(*) FROM read_parquet(?)", [dest]).fetchall()[0][0]
+        return int(rows)
+    finally:
+        con.close()
+# -- end fleet shards ----------------------------------------------------------------------------

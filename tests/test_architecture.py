@@ -15,7 +15,8 @@ LAYERS: list[tuple[str, int]] = [
     ("models", 0), ("errors", 0), ("bounds", 0), ("config", 0), ("tokens", 0), ("cache", 0), ("untrusted", 0),
     ("scan", 1), ("parse", 2), ("extract", 3), ("store_client", 4), ("store", 4),
     ("indexer", 5), ("derive", 5), ("rank", 6), ("context", 7),
-    ("api", 8), ("service", 9), ("cli", 9), ("watch", 9), ("mcp_server", 9), ("daemon", 9), ("__main__", 10),
+    ("api", 8), ("fleet.cli", 9), ("fleet", 8), ("service", 9), ("cli", 9), ("watch", 9), ("mcp_server", 9),
+    ("daemon", 9), ("__main__", 10),
     ("__init__", 10),
 ]
 
