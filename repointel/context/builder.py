@@ -37,8 +37,6 @@ RANKED_FILES = 100
 RANKED_LIST_SHARE = 0.2
 #: Top files that get snippets (tier 1); later files appear as outlines only.
 SNIPPET_FILES = 6
-#: Largest single definition snippet; bigger definitions are cut to their head.
-MAX_SNIPPET_TOKENS = 1500
 #: Dependencies outlined per top file (tier 2).
 DEPS_PER_FILE = 3
 #: Tests pulled in per top file (tier 3).

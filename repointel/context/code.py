@@ -8,11 +8,10 @@ lines that fit its share of the budget."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..extract.terms import terms_of
-from ..models import ContextItem
 from ..rank.definitions import CONTAINERS, MODULE, RankedDefinition
 from ..rank.task import TaskTerms
 from .files import Source
@@ -23,10 +22,6 @@ __all__ = ["BodyPlan", "body_spans", "term_window"]
 HEAD_LINES = 12
 #: Lines of the window around the task's words shown of a definition too big for its share.
 BODY_WINDOW_LINES = 40
-#: Import lines of one file shown with its bodies, at most: the imports a body names.
-MAX_IMPORT_LINES = 12
-
-ItemMaker = Callable[[Source, int, int, str, float, list[str]], ContextItem | None]
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..cache import SharedCache
@@ -17,7 +17,7 @@ from .paths import is_auxiliary, python_packages
 from .seeds import exclusive_definers, named_paths, task_seed_parts
 from .task import TaskTerms, analyse_task
 
-__all__ = ["MAP_LEAD_FILES", "Candidate", "definition_matches", "idf_of", "map_lead", "rank_files"]
+__all__ = ["MAP_LEAD_FILES", "Candidate", "idf_of", "map_lead", "rank_files"]
 
 # Fusion: a candidate's score is the weighted sum of the features below (each normalised to
 # 0..1 per task, or a 0/1 flag). The weights come from a listwise logistic fit (softmax over a
@@ -69,9 +69,6 @@ PAGERANK_BM25_SEEDS = 10
 #: Definition-level BM25 is computed for this many best candidates (it reads their symbols):
 #: the rest cannot climb into the ranks that matter (150 and 80 give the same dev-set top 10s).
 DEF_CANDIDATES = 80
-#: A task term counts toward a definition match only this rare (idf; ~log(10): in under ~10% of
-#: files): "returns", "wrong" or "count" name half a big file's functions.
-MIN_MATCH_IDF = 2.3
 
 
 @dataclass
@@ -197,16 +194,6 @@ def definition_scores(store: IndexStore, paths: list[str], terms: Mapping[str, i
         if s > out.get(p, 0.0):
             out[p] = s
     return out
-
-
-def definition_matches(store: IndexStore, terms: Mapping[str, int], texts: Sequence[str]) -> list[float]:
-    """For each definition text (qualified name and signature), the summed idf of the distinct
-    rare task terms it holds (idf at least MIN_MATCH_IDF): ``zrangestoreCommand`` holds the task's
-    ``ZRANGESTORE``. 0.0 for a text holding none."""
-    idf = {t: v for t, v in idf_of(store, terms).items() if v >= MIN_MATCH_IDF}
-    if not idf:
-        return [0.0] * len(texts)
-    return [sum(idf[t] for t in set(term_counts(text)) if t in idf) for text in texts]
 
 
 #: Term counts of each file's definitions (qualified name, signature, docstring), per index file
