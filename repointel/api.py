@@ -5,14 +5,33 @@ The CLI, the daemon and the MCP server are thin wrappers over these methods.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from .config import DEFAULT_BUDGET, DEFAULT_TOKENIZER, INDEX_DIRNAME, INDEX_FILENAME, SCHEMA_VERSION
-from .errors import BudgetError, PathNotIndexedError, PathOutsideRepoError, RepoNotFoundError
-from .indexer import FLUSH_ROWS, Progress, run_index
+from .config import (
+    DEFAULT_BUDGET,
+    DEFAULT_QUERY_ROWS,
+    DEFAULT_QUERY_SECONDS,
+    DEFAULT_TOKENIZER,
+    INDEX_DIRNAME,
+    INDEX_FILENAME,
+    SCHEMA_VERSION,
+)
+from .errors import (
+    BudgetError,
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMissingError,
+    PathNotIndexedError,
+    PathOutsideRepoError,
+    QueryError,
+    RepoNotFoundError,
+    SchemaVersionError,
+)
+from .indexer import FLUSH_ROWS, RACY_NS, Progress, check_index, is_racy, run_index
 from .models import (
     ContextPacket,
     Definition,
@@ -28,12 +47,26 @@ from .models import (
     SymbolCard,
     TestLink,
 )
-from .store import IndexStore
+from .store import (
+    IndexReader,
+    IndexStore,
+    SnapshotWriter,
+    check_index_location,
+    check_writable,
+    create_private,
+    move_aside,
+    writer_lock,
+)
 
-__all__ = ["MAX_BUDGET", "Repo"]
+__all__ = ["MAX_BUDGET", "MAX_QUERY_ROWS", "MAX_QUERY_SECONDS", "Repo"]
 
 #: Budgets above ~1M tokens exceed every model's context window: refuse them as mistakes.
 MAX_BUDGET = 2_000_000
+#: Most rows one ``query`` may ask for (beyond it an agent reads nothing more, and each row costs
+#: memory in the answer).
+MAX_QUERY_ROWS = 1_000_000
+#: Longest time limit a ``query`` may ask for: an hour is past any interactive use.
+MAX_QUERY_SECONDS = 3600.0
 
 
 def _append_event(path: str | os.PathLike[str], line: str) -> None:
@@ -56,10 +89,13 @@ def _check_budget(budget: int) -> None:
 class Repo:
     """A repository and its index (an embedded DuckDB file under ``.repointel/``)."""
 
-    def __init__(self, root: str, db_path: str) -> None:
+    def __init__(self, root: str, db_path: str, *, user_index_path: bool = False) -> None:
         self.root = root
         self.db_path = db_path
-        self._store: IndexStore | None = None
+        #: Whether the caller chose where the index lives (else it is ``.repointel/`` in the root,
+        #: a place the repository's own content must not redirect through symbolic links).
+        self.user_index_path = user_index_path
+        self._store: IndexReader | None = None
 
     # -- lifecycle ----------------------------------------------------------------
     @classmethod
@@ -68,8 +104,9 @@ class Repo:
         root = os.path.realpath(os.fspath(path))
         if not os.path.isdir(root):
             raise RepoNotFoundError(f"not a directory: {path}")
-        db = index_path or os.path.join(root, INDEX_DIRNAME, INDEX_FILENAME)
-        return cls(root, db)
+        if index_path is not None:
+            return cls(root, os.path.abspath(index_path), user_index_path=True)
+        return cls(root, os.path.join(root, INDEX_DIRNAME, INDEX_FILENAME))
 
     def close(self) -> None:
         """Release the index file."""
@@ -83,8 +120,9 @@ class Repo:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _reader(self) -> IndexStore:
+    def _reader(self) -> IndexReader:
         if self._store is None:
+            check_index_location(self.root, self.db_path, user_given=self.user_index_path)
             # -- daemon hook (owner: repointel/store_client.py): a live `repointel watch` holds the
             # file read-write, so read through its socket (same read methods) instead.
             from .store_client import connect_daemon
@@ -95,18 +133,36 @@ class Repo:
                 self._store = IndexStore(self.db_path, read_only=True)
         return self._store
 
+    def _ranking_store(self) -> IndexStore:
+        """The reader, typed as ``rank`` and ``context`` still annotate it: they use it only
+        through :class:`~repointel.store.IndexReader` methods (a daemon's RemoteStore is one too)."""
+        return cast(IndexStore, self._reader())
+
     def _ensure_index_dir(self) -> None:
+        """Create the index folder (and, for ``.repointel``, its ``.gitignore``), refusing a
+        location that symbolic links lead elsewhere (:func:`~repointel.store.check_index_location`)."""
+        check_index_location(self.root, self.db_path, user_given=self.user_index_path)
         folder = os.path.dirname(self.db_path)
-        os.makedirs(folder, exist_ok=True)
-        ignore = os.path.join(folder, ".gitignore")
-        if os.path.abspath(folder) == os.path.join(self.root, INDEX_DIRNAME) and not os.path.exists(ignore):
-            Path(ignore).write_text("# repointel index: never commit\n*\n")
+        if not self.user_index_path:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder)  # its parent is the root; never through a link (checked above)
+            with contextlib.suppress(FileExistsError):
+                create_private(os.path.join(folder, ".gitignore"), b"# repointel index: never commit\n*\n")
+        else:
+            os.makedirs(folder, exist_ok=True)
 
     # -- indexing -----------------------------------------------------------------
     def index(self, *, workers: int | None = None, progress: Progress | None = None,
-              flush_rows: int | None = None) -> IndexStats:
+              flush_rows: int | None = None, verify: bool = False) -> IndexStats:
         """Bring the index up to date (incremental; atomic). ``flush_rows``: rows held before
-        they are written into the run's transaction (:data:`~repointel.indexer.FLUSH_ROWS`)."""
+        they are written into the run's transaction (:data:`~repointel.indexer.FLUSH_ROWS`).
+        ``verify``: check every block of the index file and re-hash every file, repairing rows
+        whose bytes moved without their stat facts (``stats.repaired``).
+
+        Without a daemon the run writes a copy of the index and renames it over the file, so
+        readers meanwhile read the last committed index; a damaged or foreign index file is moved
+        aside and rebuilt (``stats.notice`` says so). Raises :class:`IndexReadOnlyError` for a
+        read-only index and :class:`IndexLockedError` while another run writes it."""
         self.close()
         # -- daemon hook (owner: repointel/store_client.py): the daemon runs the batch.
         from .store_client import connect_daemon
@@ -114,17 +170,74 @@ class Repo:
         remote = connect_daemon(self.db_path)
         if remote is not None:
             try:
+                if verify:
+                    raise IndexLockedError("a `repointel watch` daemon holds this index: stop it "
+                                           "(`repointel watch --stop`) to verify the index")
                 return remote.sync(workers)
             finally:
                 remote.close()
         # -- end daemon hook
         self._ensure_index_dir()
-        store = IndexStore(self.db_path, read_only=False)
+        check_writable(self.db_path)
+        with writer_lock(self.db_path):
+            return self._write_run(workers=workers, progress=progress, flush_rows=flush_rows or FLUSH_ROWS,
+                                   verify=verify)
+
+    def _write_run(self, *, workers: int | None, progress: Progress | None, flush_rows: int,
+                   verify: bool) -> IndexStats:
+        """Check the committed index read-only; when something must be written, write a copy and
+        publish it. Damage found on the way moves the file aside and starts from scratch."""
+        notice: str | None = None
+        scanned = None
         try:
-            return run_index(self.root, store, workers=workers, progress=progress,
-                             flush_rows=flush_rows or FLUSH_ROWS)
+            probe = self._probe(verify)
+        except IndexCorruptError:
+            notice, probe = self._set_aside(), None
+        if isinstance(probe, IndexStats):
+            return probe
+        scanned = probe
+        for attempt in range(2):
+            writer = SnapshotWriter(self.db_path)
+            try:
+                store = writer.open(fresh=not os.path.exists(self.db_path))
+                stats = run_index(self.root, store, workers=workers, progress=progress,
+                                  flush_rows=flush_rows, scanned=scanned, verify=verify)
+                writer.publish()
+                return stats.model_copy(update={"notice": notice})
+            except IndexCorruptError:
+                writer.discard()
+                if attempt:
+                    raise
+                notice, scanned = self._set_aside(), None
+            except BaseException:
+                writer.discard()
+                raise
+        raise AssertionError("unreachable")
+
+    def _probe(self, verify: bool) -> IndexStats | Any:
+        """The run's stats when the committed index is up to date, else the listing the writing run
+        reuses (None: there is no usable index to check)."""
+        if not os.path.exists(self.db_path):
+            return None
+        try:
+            probe = IndexStore(self.db_path, read_only=True)
+        except IndexMissingError:  # a DuckDB file with no table at all
+            return None
+        except SchemaVersionError as exc:
+            if "older" in str(exc):
+                return None  # the writing run migrates it
+            raise
+        try:
+            if verify:
+                probe.verify_blocks()
+            return check_index(self.root, probe, verify=verify)
         finally:
-            store.close()
+            probe.close()
+
+    def _set_aside(self) -> str:
+        aside = move_aside(self.db_path)
+        return (f"the index file was damaged or not a repointel index: moved it aside to "
+                f"{os.path.basename(aside)} and rebuilt the index")
 
     def status(self) -> IndexStatus:
         """What the index reflects, and which files changed on disk since."""
@@ -138,6 +251,8 @@ class Repo:
                              "GROUP BY skip_reason ORDER BY n DESC, skip_reason")
         stale = self.stale_paths()
         freshness: Literal["current", "stale", "unknown"] = "stale" if stale else "current"
+        if "indexed_at" not in meta:
+            freshness = "unknown"  # no index run ever completed into this file
         # -- daemon hook (owner: repointel/daemon.py): the daemon knows of events not applied yet.
         if "daemon_pid" in meta and meta.get("freshness") in ("stale", "unknown"):
             freshness = "unknown" if meta["freshness"] == "unknown" else "stale"
@@ -152,21 +267,35 @@ class Repo:
         )
 
     def stale_paths(self, paths: list[str] | None = None) -> list[str]:
-        """Indexed files whose size or mtime on disk differ from the index (or that vanished)."""
+        """Indexed files that changed on disk since indexing (or vanished): size, mtime, ctime or
+        inode differ (a restored mtime leaves a new ctime), or, for a file recorded within a
+        timestamp tick of its last change, its bytes no longer match the recorded sha256."""
         store = self._reader()
-        sql = "SELECT path, raw_path, size, mtime_ns FROM files WHERE status = 'indexed'"
+        racy_since = int(store.meta().get("scan_ns", "0") or 0) - RACY_NS
+        sql = ("SELECT path, raw_path, size, mtime_ns, sha256, ctime_ns, inode FROM files "
+               "WHERE status = 'indexed'")
         rows = store.rows(sql) if paths is None else store.rows(
             sql + " AND path IN (SELECT unnest(?)) ORDER BY path", [sorted(set(paths))])
-        out = []
-        for path, raw, size, mtime in rows:
-            try:
-                st = os.stat(os.path.join(os.fsencode(self.root), raw))
-            except OSError:
-                out.append(path)
-                continue
-            if st.st_size != size or st.st_mtime_ns != mtime:
-                out.append(path)
-        return out
+        return [path for path, raw, size, mtime, sha, ctime, inode in rows
+                if self._changed_on_disk(raw, (size, mtime, sha, "indexed", None, ctime, inode), racy_since)]
+
+    def _changed_on_disk(self, raw: bytes, state: Any, racy_since: int) -> bool:
+        full = os.path.join(os.fsencode(self.root), raw)
+        try:
+            st = os.stat(full)
+        except OSError:
+            return True
+        size, mtime, sha, _, _, ctime, inode = state
+        if (st.st_size, st.st_mtime_ns) != (size, mtime) or (ctime is not None and (
+                st.st_ctime_ns, st.st_ino) != (ctime, inode)):
+            return True
+        if not is_racy(state, racy_since):
+            return False
+        try:
+            with open(full, "rb") as fh:
+                return bool(hashlib.sha256(fh.read()).hexdigest() != sha)
+        except OSError:
+            return True
 
     # -- maps ---------------------------------------------------------------------
     def safe_path(self, path: str) -> str:
@@ -223,7 +352,7 @@ class Repo:
             return self._with_freshness(RepoMap.model_validate(built))
         from .context.retrieve import map_lead
 
-        store = self._reader()
+        store = self._ranking_store()
         return self._with_freshness(
             build_map(store, task, budget, tokenizer, map_lead(store, task) if task else None))
 
@@ -245,7 +374,7 @@ class Repo:
             raise BudgetError(f"unknown format {fmt!r}")
         built = self._built("context", task=task, budget=budget, tokenizer=tokenizer, fmt=fmt)
         packet = (ContextPacket.model_validate(built) if built is not None
-                  else build_packet(self.root, self._reader(), task, budget, tokenizer, fmt))
+                  else build_packet(self.root, self._ranking_store(), task, budget, tokenizer, fmt))
         if event_log is not None:
             _append_event(event_log, packet.built_event(task, fmt).model_dump_json())
         return packet
@@ -266,7 +395,7 @@ class Repo:
     def deps(self, path: str) -> DepsReport:
         """What ``path`` imports (resolved or external) and which files import it."""
         rel = self._known_file(path)
-        store = self._reader()
+        store = self._ranking_store()
         cols = "path, module, names, line, level, kind, resolved, external"
         out = [ImportRecord(**r) for r in store.dicts(
             f"SELECT {cols} FROM imports WHERE path = ? ORDER BY line", [rel])]
@@ -285,7 +414,7 @@ class Repo:
         rel = self._known_file(path)
         from .context.testplan import narrowed_commands
 
-        store = self._reader()
+        store = self._ranking_store()
         rows = store.dicts(
             "SELECT * FROM test_links WHERE source_path = ? OR test_path = ? "
             "ORDER BY confidence DESC, test_path", [rel, rel])
@@ -300,7 +429,7 @@ class Repo:
         from .rank.cards import symbol_cards
 
         rel = None if path is None else self.safe_path(path) or None
-        store = self._reader()
+        store = self._ranking_store()
         cards = symbol_cards(self.root, store, name, rel, limit)
         if not cards:
             where = f" under {rel}" if rel else ""
@@ -330,7 +459,7 @@ class Repo:
         """Transitive dependents of a file or a symbol name, with tests, owners and risks."""
         from .rank.impact import dependents
 
-        store = self._reader()
+        store = self._ranking_store()
         if store.rows("SELECT 1 FROM files WHERE path = ?", [self.safe_path(target)]):
             roots = [self.safe_path(target)]
         else:
@@ -351,13 +480,19 @@ class Repo:
         return ImpactReport(target=target, files=roots, depth=depth, dependents=deps, tests=tests,
                             owners=owners, risks=risks)
 
-    def query(self, sql: str, *, limit: int = 10_000) -> dict[str, Any]:
+    def query(self, sql: str, *, limit: int = DEFAULT_QUERY_ROWS,
+              timeout: float = DEFAULT_QUERY_SECONDS) -> dict[str, Any]:
         """Run read-only SQL over the documented schema: ``{"columns": [...], "rows": [...],
         "index": {...}}``, where ``index`` says what the rows reflect (commit, dirty, indexed_at,
-        freshness, and the indexed files changed on disk since: ``stale_paths``)."""
-        cols, rows = self._reader().user_query(sql, limit)
+        freshness, and the indexed files changed on disk since: ``stale_paths``). At most ``limit``
+        rows; interrupted with :class:`~repointel.errors.QueryTimeoutError` after ``timeout``
+        seconds (a cross join or a runaway recursive CTE never ends on its own)."""
+        if not isinstance(limit, int) or not 1 <= limit <= MAX_QUERY_ROWS:
+            raise QueryError(f"limit must be an integer between 1 and {MAX_QUERY_ROWS}, got {limit!r}")
+        if not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_QUERY_SECONDS:
+            raise QueryError(f"timeout must be a number of seconds in (0, {MAX_QUERY_SECONDS:g}], got {timeout!r}")
+        cols, rows = self._reader().user_query(sql, limit, float(timeout))
         st = self.status()
         index = {"commit": st.commit, "dirty": st.dirty, "indexed_at": st.indexed_at,
                  "freshness": st.freshness, "stale_paths": st.stale_paths}
         return {"columns": cols, "rows": [list(r) for r in rows], "index": index}
-

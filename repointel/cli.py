@@ -57,6 +57,20 @@ def _progress_printer(enabled: bool) -> Callable[[str, int, int], None] | None:
     return show
 
 
+def _refresh(repo: Any, progress: Callable[[str, int, int], None] | None) -> None:
+    """Bring the index up to date before reading it; when it cannot be written here (another run
+    writes it, or it is read-only) the last committed index is served, with a note saying so."""
+    from .errors import IndexLockedError, IndexReadOnlyError
+
+    try:
+        stats = repo.index(progress=progress)
+    except (IndexLockedError, IndexReadOnlyError) as exc:
+        click.echo(f"repointel: index not refreshed ({exc}); serving the last committed index", err=True)
+        return
+    if stats.notice:
+        click.echo(f"repointel: {stats.notice}", err=True)
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 path_option = click.option("--repo", "repo_path", default=".", show_default=True,
                            type=click.Path(file_okay=False), help="Repository root.")
@@ -74,12 +88,20 @@ def main() -> None:
 @click.option("--flush-rows", type=click.IntRange(min=1), default=None,
               help="Rows held before they are written into the run's transaction (default 300000); "
                    "lower holds less memory on a huge tree.")
+@click.option("--verify", is_flag=True,
+              help="Check every block of the index file and re-hash every file; repair rows whose "
+                   "bytes changed unseen (a damaged index is moved aside and rebuilt).")
 @json_option
 @_errors
-def index(path: str, workers: int | None, flush_rows: int | None, as_json: bool) -> None:
+def index(path: str, workers: int | None, flush_rows: int | None, verify: bool, as_json: bool) -> None:
     """Index PATH incrementally into PATH/.repointel/index.duckdb."""
     with _open(path) as repo:
-        stats = repo.index(workers=workers, progress=_progress_printer(not as_json), flush_rows=flush_rows)
+        stats = repo.index(workers=workers, progress=_progress_printer(not as_json), flush_rows=flush_rows,
+                           verify=verify)
+    if stats.notice:
+        click.echo(f"repointel: {stats.notice}", err=True)
+    if verify and not as_json:
+        click.echo(f"verified {stats.verified} files: {stats.repaired} repaired", err=True)
     if as_json:
         _emit(stats)
         return
@@ -104,7 +126,7 @@ def map_cmd(task: str | None, repo_path: str, budget: int, tokenizer: str, no_in
     """Print a ranked map of the repository (personalised by TASK), within --budget tokens."""
     with _open(repo_path) as repo:
         if not no_index:
-            repo.index(progress=_progress_printer(not as_json))
+            _refresh(repo, _progress_printer(not as_json))
         result = repo.map(task, budget=budget, tokenizer=tokenizer)
     if as_json:
         _emit(result)
@@ -181,12 +203,16 @@ def symbols(name: str | None, repo_path: str, kind: str | None, in_path: str | N
 @main.command()
 @click.argument("sql")
 @path_option
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=3600), default=10.0,
+              show_default=True, help="Seconds before the query is interrupted.")
+@click.option("--limit", type=click.IntRange(min=1, max=1_000_000), default=10_000, show_default=True,
+              help="Most rows returned.")
 @json_option
 @_errors
-def query(sql: str, repo_path: str, as_json: bool) -> None:
+def query(sql: str, repo_path: str, timeout: float, limit: int, as_json: bool) -> None:
     """Run read-only SQL over the index (schema: docs/index-schema.md)."""
     with _open(repo_path) as repo:
-        result = repo.query(sql)
+        result = repo.query(sql, limit=limit, timeout=timeout)
     if as_json:
         _emit(result)
         return
@@ -222,7 +248,7 @@ def context(task: str, repo_path: str, budget: int, tokenizer: str, fmt: str, no
         task = sys.stdin.read()
     with _open(repo_path) as repo:
         if not no_index:
-            repo.index()
+            _refresh(repo, None)
         packet = repo.context(task, budget=budget, tokenizer=tokenizer, fmt=fmt, event_log=event_log)
     click.echo(render(packet, fmt), nl=False)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 __all__ = [
     "BINARY_SNIFF_BYTES",
     "DEFAULT_BUDGET",
+    "DEFAULT_QUERY_ROWS",
+    "DEFAULT_QUERY_SECONDS",
     "DEFAULT_TOKENIZER",
     "DERIVE_VERSION",
     "EXTRACTOR_VERSION",
@@ -41,4 +43,10 @@ EXTRACTOR_VERSION = "2026.11.30-r9"  # r9: rebuild import tables that package im
 #: bumping it rebuilds the derived tables on the next run without re-parsing any file.
 DERIVE_VERSION = "d3"  # d3: samples only in the top three folders (d2: project stack; test support files)
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: files.ctime_ns and files.inode (1 → 2 adds the columns, rows re-checked once)
+#: Seconds an untrusted ``query`` may run before it is interrupted: the index tables answer any
+#: sensible question (a join of symbols and refs over the stdlib) in well under a second, while a
+#: cross join or a runaway recursive CTE never ends; 10 s leaves room for a slow, loaded machine.
+DEFAULT_QUERY_SECONDS = 10.0
+#: Most rows a ``query`` returns: more is never read by an agent (and costs memory to hold).
+DEFAULT_QUERY_ROWS = 10_000

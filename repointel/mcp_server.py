@@ -45,10 +45,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from .api import MAX_BUDGET, Repo
-from .config import DEFAULT_BUDGET
+from .api import MAX_BUDGET, MAX_QUERY_SECONDS, Repo
+from .config import DEFAULT_BUDGET, DEFAULT_QUERY_SECONDS
 from .context.render import render
-from .errors import IndexLockedError, PathNotIndexedError, RepointelError
+from .errors import IndexLockedError, IndexReadOnlyError, PathNotIndexedError, RepointelError
 from .models import (
     ContextPacket,
     Definition,
@@ -164,23 +164,26 @@ class RepointelService:
         try:
             self.repo.index()
             self.last_refresh_error = None
-        except IndexLockedError as exc:
+        except (IndexLockedError, IndexReadOnlyError) as exc:
             self.last_refresh_error = str(exc)
-            log.warning("index not refreshed (another process holds it): %s", exc)
+            log.warning("index not refreshed: %s", exc)
 
     def call(self, fn: Callable[[Repo], T]) -> T:
         """Refresh, run ``fn`` on the repo; library errors become tool errors (isError)."""
+        def refreshed() -> T:
+            self.refresh()
+            return fn(self.repo)
+
         with self.lock:
-            try:
-                self.refresh()
-                return fn(self.repo)
-            except RepointelError as exc:
-                raise ToolError(f"{type(exc).__name__}: {exc}") from exc
-            except ToolError:
-                raise
-            except Exception as exc:  # a bug: report it as a tool error, keep serving
-                log.exception("internal error")
-                raise ToolError(f"internal error ({type(exc).__name__}): {exc}") from exc
+            return _tool_errors(refreshed)
+
+    def call_apart(self, fn: Callable[[Repo], T]) -> T:
+        """Refresh, then run ``fn`` on a Repo of its own, outside the lock: a long call (a query
+        running up to its time limit) leaves every other tool call free to run meanwhile."""
+        with self.lock:
+            _tool_errors(self.refresh)
+        with Repo.open(self.repo.root) as own:
+            return _tool_errors(lambda: fn(own))
 
     def close(self) -> None:
         """Release the index file."""
@@ -208,6 +211,19 @@ class RepointelService:
                               structured_content=structured)
 
 
+def _tool_errors(fn: Callable[[], T]) -> T:
+    """Run ``fn``; library errors become tool errors (isError), a bug an internal-error result."""
+    try:
+        return fn()
+    except RepointelError as exc:
+        raise ToolError(f"{type(exc).__name__}: {exc}") from exc
+    except ToolError:
+        raise
+    except Exception as exc:  # a bug: report it as a tool error, keep serving
+        log.exception("internal error")
+        raise ToolError(f"internal error ({type(exc).__name__}): {exc}") from exc
+
+
 def _check_task(task: str) -> str:
     if len(task) > MAX_TASK_INPUT_CHARS:
         raise ToolError(f"task is {len(task):,} characters; the limit is {MAX_TASK_INPUT_CHARS:,} "
@@ -221,19 +237,6 @@ def _check_sql(sql: str) -> None:
         raise ToolError(f"QueryError: SQL is {len(sql):,} characters; the limit is {MAX_SQL_CHARS:,}")
     if _FILE_FUNCTIONS.search(re.sub(r"'[^']*'", "''", sql)):
         raise ToolError("QueryError: only the index tables may be queried (no file or URL readers)")
-
-
-def _lock_down(repo: Repo) -> None:
-    """Forbid DuckDB file/URL access on the read connection user SQL runs on."""
-    reader = getattr(repo, "_reader", None)
-    if reader is None:
-        return
-    try:
-        reader().execute("SET enable_external_access = false")
-    except RepointelError:
-        raise
-    except Exception as exc:  # the setting is a second line of defence after _check_sql
-        log.debug("could not disable external access: %s", exc)
 
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
@@ -373,17 +376,19 @@ def build_server(path: str, event_log: str | None = None) -> tuple[MCPServer[Any
                                         "test_links, owners, history, cochange, builds, risks, "
                                         "conventions, meta; see docs/index-schema.md).")],
               limit: Annotated[int, Field(ge=1, le=MAX_QUERY_ROWS, description="Most rows returned.")] = 1000,
+              timeout: Annotated[float, Field(gt=0, le=MAX_QUERY_SECONDS, description="Seconds before the "
+                                              "query is interrupted.")] = DEFAULT_QUERY_SECONDS,
               ) -> Annotated[CallToolResult, QueryResult]:
-        """Run one read-only SQL SELECT over the index and return its columns and rows."""
+        """Run one read-only SQL SELECT over the index and return its columns and rows (at most
+        `limit`; interrupted after `timeout` seconds)."""
         _check_sql(sql)
 
         def run(repo: Repo) -> CallToolResult:
-            _lock_down(repo)
-            out = repo.query(sql, limit=limit)
+            out = repo.query(sql, limit=limit, timeout=timeout)
             data = {"columns": [str(c) for c in out["columns"]], "rows": _jsonable(out["rows"])}
             return svc.result("query", repo, data)
 
-        return svc.call(run)
+        return svc.call_apart(run)
 
     @server.tool(annotations=_READ_ONLY)
     def index_status() -> Annotated[CallToolResult, IndexStatus]:

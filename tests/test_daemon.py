@@ -34,8 +34,9 @@ TIMEOUT = 180.0
 
 # -- helpers -----------------------------------------------------------------------------------------
 def _strip(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
-    idx = [c for c, _ in TABLES["files"]].index("mtime_ns")
-    return {t: ([r[:idx] + r[idx + 1:] for r in rows] if t == "files" else rows) for t, rows in tables.items()}
+    """The tables without the files' stat facts (mtime, ctime, inode differ between a copy and its source)."""
+    keep = [i for i, (c, _) in enumerate(TABLES["files"]) if c not in ("mtime_ns", "ctime_ns", "inode")]
+    return {t: ([tuple(r[i] for i in keep) for r in rows] if t == "files" else rows) for t, rows in tables.items()}
 
 
 def _snapshot(store: IndexStore) -> dict[str, list[tuple[Any, ...]]]:
