@@ -409,10 +409,11 @@ def _detach(path: str, workers: int | None, polling: bool, db_path: str) -> None
 
     from .store_client import connect_daemon, daemon_pid
 
-    os.makedirs(os.path.dirname(db_path), exist_ok=True)
     args = [sys.executable, "-m", "repointel", "watch", path] + (["--polling"] if polling else []) \
         + ([f"--workers={workers}"] if workers is not None else [])
-    with open(os.path.join(os.path.dirname(db_path), "daemon.log"), "ab") as log:
+    log_fd = os.open(os.path.join(os.path.dirname(db_path), "daemon.log"),
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with os.fdopen(log_fd, "ab") as log:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 start_new_session=True)
     deadline = time.monotonic() + 60
@@ -444,10 +445,10 @@ def watch(path: str, detach: bool, stop_: bool, polling: bool, workers: int | No
         return
     if daemon_pid(repo.db_path) is not None:
         raise click.ClickException(f"a daemon already watches {repo.root} (pid {daemon_pid(repo.db_path)})")
+    repo._ensure_index_dir()  # refuses a folder or files that symbolic links lead elsewhere
     if detach:
         _detach(repo.root, workers, polling, repo.db_path)
         return
-    repo._ensure_index_dir()
     daemon = Daemon(repo.root, repo.db_path, workers=workers, polling=polling,
                     log=lambda msg: click.echo(f"[repointel watch] {msg}", err=True))
     daemon.install_signal_handlers()

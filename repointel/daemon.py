@@ -41,7 +41,7 @@ from .errors import IndexCorruptError, RepointelError
 from .indexer import run_index
 from .models import IndexStats
 from .scan import ScanResult, git_dirs, rescan_paths, scan
-from .store import IndexStore, move_aside, writer_lock
+from .store import IndexStore, create_private, move_aside, writer_lock
 from .store_client import decode, encode, pid_path, socket_path
 
 __all__ = ["Daemon", "DaemonStatus", "classify_event", "error_answer"]
@@ -520,8 +520,9 @@ class Daemon:
     def _write_pid(self) -> None:
         path = pid_path(self.db_path)
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as fh:
-            fh.write(f"{os.getpid()}\n")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)  # a stale one, or a link planted there: removed, never followed
+        create_private(tmp, f"{os.getpid()}\n".encode())
         os.replace(tmp, path)
 
     def _shutdown(self) -> None:

@@ -595,9 +595,9 @@ def check_index_location(root: str, db_path: str, *, user_given: bool = False) -
             raise PathOutsideRepoError(f"{os.path.relpath(folder, root)} is not a folder: remove it")
         for name in _OWN_NAMES:
             _refuse_link(os.path.join(folder, name), os.path.join(os.path.relpath(folder, root), name))
-    for suffix in _BESIDE_INDEX:
+    for suffix in _BESIDE_INDEX[1:] if user_given else _BESIDE_INDEX:
         _refuse_link(db_path + suffix, shown + suffix)
-    if os.path.lexists(db_path) and not os.path.isfile(db_path):
+    if os.path.exists(db_path) and not os.path.isfile(db_path):
         raise PathOutsideRepoError(f"{shown} is not a regular file: remove it")
 
 

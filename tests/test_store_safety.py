@@ -79,6 +79,17 @@ def test_link_to_a_path_that_does_not_exist_yet_is_refused(tmp_path: Path, name:
     assert _tree(target.parent) == []
 
 
+@pytest.mark.parametrize("name", ["daemon.log", "daemon.pid"])
+def test_daemon_files_linked_outside_are_refused(tmp_path: Path, name: str) -> None:
+    target = tmp_path / "outside" / "created-here"
+    target.parent.mkdir()
+    root = make_git_repo(tmp_path / "r", dict(SMALL_REPO_FILES))
+    (root / ".repointel").mkdir()
+    os.symlink(target, root / ".repointel" / name)
+    _one_line_error(run_cli("watch", str(root), "--detach", check=False), f".repointel/{name} is a symbolic link")
+    assert _tree(target.parent) == []
+
+
 def test_a_user_given_index_path_may_lie_anywhere(tmp_path: Path) -> None:
     root = make_git_repo(tmp_path / "r", dict(SMALL_REPO_FILES))
     db = tmp_path / "elsewhere" / "my.duckdb"
