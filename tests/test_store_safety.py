@@ -299,3 +299,33 @@ def test_every_error_class_survives_the_daemon_round_trip() -> None:
     wire = json.loads(json.dumps(error_answer(ValueError("bad request"))))
     with pytest.raises(RepointelError, match="ValueError: bad request"):
         raise_answer(wire)
+
+
+def test_a_daemons_errors_arrive_as_their_own_classes(small_repo: Path) -> None:
+    from repointel.store_client import connect_daemon
+
+    with Repo.open(small_repo) as repo:
+        repo.index(workers=1)
+        db = repo.db_path
+    log = open(small_repo.parent / "daemon.log", "ab")  # noqa: SIM115
+    daemon = subprocess.Popen([sys.executable, "-m", "repointel", "watch", str(small_repo), "--workers", "1"],
+                              stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        remote = None
+        while remote is None and time.monotonic() < deadline:
+            remote = connect_daemon(db)
+            time.sleep(0.05)
+        assert remote is not None
+        try:
+            with pytest.raises(errors.TokenizerError):  # was RepointelError: only 3 classes crossed
+                remote.built("map", task=None, budget=100, tokenizer="nope")
+            with pytest.raises(errors.QueryTimeoutError):
+                remote.user_query("SELECT count(*) FROM range(100000000) a, range(100000000) b", 10, 0.3)
+            with pytest.raises(errors.QueryError):
+                remote.table("nope")
+        finally:
+            remote.close()
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
