@@ -725,10 +725,11 @@ def _copy(src: str, dst: str) -> None:
                     if n == 0:
                         break
                     done += n
-            except OSError:
+            except OSError:  # no in-kernel copy between these file systems: copy through memory
                 fh.seek(done)
                 os.lseek(out, done, os.SEEK_SET)
-                shutil.copyfileobj(fh, os.fdopen(os.dup(out), "wb"), 1 << 20)
+                with os.fdopen(os.dup(out), "wb") as sink:
+                    shutil.copyfileobj(fh, sink, 1 << 20)
     finally:
         os.close(out)
 
