@@ -32,7 +32,9 @@ def _env(pythonpath: str | None) -> dict[str, str]:
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "repointel", *args], env=env, capture_output=True, text=True)
+    # cwd: not this checkout (``-m`` puts the working directory first on sys.path, before PYTHONPATH)
+    return subprocess.run([sys.executable, "-m", "repointel", *args], env=env, capture_output=True, text=True,
+                          cwd=tempfile.gettempdir())
 
 
 def measure(src: str, readers: int, pythonpath: str | None) -> dict[str, object]:
@@ -47,7 +49,7 @@ def measure(src: str, readers: int, pythonpath: str | None) -> dict[str, object]
                     fh.write("\n# touched by the benchmark\n")
         t0 = time.perf_counter()
         run = subprocess.Popen([sys.executable, "-m", "repointel", "index", str(root)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp)
         latencies, failures = [], {}
         while run.poll() is None and len(latencies) + sum(failures.values()) < readers:
             args = READS[(len(latencies) + sum(failures.values())) % len(READS)]

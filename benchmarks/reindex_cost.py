@@ -37,8 +37,9 @@ def _time(lib: Path, pythonpath: str | None) -> float:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
+    # cwd: not this checkout (``-c`` puts the working directory first on sys.path, before PYTHONPATH)
     out = subprocess.run([sys.executable, "-c", _TIMER, str(lib)], env=env, capture_output=True,
-                         text=True, check=True)
+                         text=True, check=True, cwd=lib.parent)
     return float(out.stdout.strip().splitlines()[-1])
 
 

@@ -47,7 +47,9 @@ from .models import (
     SymbolCard,
     TestLink,
 )
+from .scan import ScanResult
 from .store import (
+    FileState,
     IndexReader,
     IndexStore,
     SnapshotWriter,
@@ -188,33 +190,34 @@ class Repo:
         """Check the committed index read-only; when something must be written, write a copy and
         publish it. Damage found on the way moves the file aside and starts from scratch."""
         notice: str | None = None
-        scanned = None
         try:
             probe = self._probe(verify)
         except IndexCorruptError:
             notice, probe = self._set_aside(), None
         if isinstance(probe, IndexStats):
             return probe
-        scanned = probe
-        for attempt in range(2):
-            writer = SnapshotWriter(self.db_path)
-            try:
-                store = writer.open(fresh=not os.path.exists(self.db_path))
-                stats = run_index(self.root, store, workers=workers, progress=progress,
-                                  flush_rows=flush_rows, scanned=scanned, verify=verify)
-                writer.publish()
-                return stats.model_copy(update={"notice": notice})
-            except IndexCorruptError:
-                writer.discard()
-                if attempt:
-                    raise
-                notice, scanned = self._set_aside(), None
-            except BaseException:
-                writer.discard()
-                raise
-        raise AssertionError("unreachable")
+        kwargs: dict[str, Any] = {"workers": workers, "progress": progress, "flush_rows": flush_rows,
+                                  "verify": verify}
+        try:
+            stats = self._write_copy(probe, **kwargs)
+        except IndexCorruptError:  # damage in blocks only the writing run read
+            notice = self._set_aside()
+            stats = self._write_copy(None, **kwargs)
+        return stats.model_copy(update={"notice": notice})
 
-    def _probe(self, verify: bool) -> IndexStats | Any:
+    def _write_copy(self, scanned: ScanResult | None, **kwargs: Any) -> IndexStats:
+        """One run on a copy of the index (a new file when there is none), renamed over it."""
+        writer = SnapshotWriter(self.db_path)
+        try:
+            store = writer.open(fresh=not os.path.exists(self.db_path))
+            stats = run_index(self.root, store, scanned=scanned, **kwargs)
+            writer.publish()
+        except BaseException:
+            writer.discard()
+            raise
+        return stats
+
+    def _probe(self, verify: bool) -> IndexStats | ScanResult | None:
         """The run's stats when the committed index is up to date, else the listing the writing run
         reuses (None: there is no usable index to check)."""
         if not os.path.exists(self.db_path):
@@ -279,7 +282,7 @@ class Repo:
         return [path for path, raw, size, mtime, sha, ctime, inode in rows
                 if self._changed_on_disk(raw, (size, mtime, sha, "indexed", None, ctime, inode), racy_since)]
 
-    def _changed_on_disk(self, raw: bytes, state: Any, racy_since: int) -> bool:
+    def _changed_on_disk(self, raw: bytes, state: FileState, racy_since: int) -> bool:
         full = os.path.join(os.fsencode(self.root), raw)
         try:
             st = os.stat(full)
