@@ -230,6 +230,9 @@ class IndexStore:
 
     def __init__(self, db_path: str, read_only: bool = False) -> None:
         self.db_path = db_path
+        #: The index this store holds: ``db_path``, except for a writing run's private copy, which
+        #: names the file it will replace (per-index memos key on it, valid across the copies).
+        self.index_path = db_path
         self.read_only = read_only
         self._meta: dict[str, str] | None = None
         if read_only and not os.path.exists(db_path):
@@ -686,6 +689,7 @@ class SnapshotWriter:
             if os.path.exists(self.db_path + ".wal"):
                 _copy(self.db_path + ".wal", self.tmp + ".wal")
         self.store = IndexStore(self.tmp, read_only=False)
+        self.store.index_path = self.db_path
         return self.store
 
     def publish(self) -> None:
