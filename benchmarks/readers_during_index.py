@@ -1,6 +1,7 @@
 """Readers without a daemon while ``repointel index`` rewrites a mid-size repository's index.
 
     python benchmarks/readers_during_index.py [--repo GIT_DIR_OR_URL] [--readers 36] [--baseline PATH]
+                                              [--workers N]
 
 Clones the repository into a temporary directory, indexes it, edits every Python file (a comment
 appended: every file is re-examined, so the run is long), starts ``repointel index`` and, while it
@@ -37,7 +38,7 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                           cwd=tempfile.gettempdir())
 
 
-def measure(src: str, readers: int, pythonpath: str | None) -> dict[str, object]:
+def measure(src: str, readers: int, pythonpath: str | None, workers: int | None) -> dict[str, object]:
     env = _env(pythonpath)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
@@ -48,7 +49,8 @@ def measure(src: str, readers: int, pythonpath: str | None) -> dict[str, object]
                 with open(path, "a") as fh:
                     fh.write("\n# touched by the benchmark\n")
         t0 = time.perf_counter()
-        run = subprocess.Popen([sys.executable, "-m", "repointel", "index", str(root)], env=env,
+        extra = [] if workers is None else ["--workers", str(workers)]
+        run = subprocess.Popen([sys.executable, "-m", "repointel", "index", str(root), *extra], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp)
         latencies, failures = [], {}
         while run.poll() is None and len(latencies) + sum(failures.values()) < readers:
@@ -72,11 +74,12 @@ def main() -> None:
     ap.add_argument("--repo", default="/work/.mirror/pylint-dev+pylint/repo")
     ap.add_argument("--readers", type=int, default=36)
     ap.add_argument("--baseline", default=None, help="root of another repointel checkout to compare")
+    ap.add_argument("--workers", type=int, default=None, help="parser processes of the index run")
     args = ap.parse_args()
     rows = []
     if args.baseline:
-        rows.append(("baseline", measure(args.repo, args.readers, args.baseline)))
-    rows.append(("this checkout", measure(args.repo, args.readers, None)))
+        rows.append(("baseline", measure(args.repo, args.readers, args.baseline, args.workers)))
+    rows.append(("this checkout", measure(args.repo, args.readers, None, args.workers)))
     print(f"{args.repo}, {args.readers} reader calls at most, {os.cpu_count()} cores\n")
     print("| code | index run | reader calls during it | answered | failed | reader p50 | reader max |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
