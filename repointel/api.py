@@ -31,7 +31,7 @@ from .errors import (
     RepoNotFoundError,
     SchemaVersionError,
 )
-from .indexer import FLUSH_ROWS, RACY_NS, Progress, check_index, is_racy, run_index
+from .indexer import FLUSH_ROWS, RACY_NS, Listing, Progress, check_index, is_racy, run_index
 from .models import (
     ContextPacket,
     Definition,
@@ -47,7 +47,6 @@ from .models import (
     SymbolCard,
     TestLink,
 )
-from .scan import ScanResult
 from .store import (
     FileState,
     IndexReader,
@@ -205,7 +204,7 @@ class Repo:
             stats = self._write_copy(None, **kwargs)
         return stats.model_copy(update={"notice": notice})
 
-    def _write_copy(self, scanned: ScanResult | None, **kwargs: Any) -> IndexStats:
+    def _write_copy(self, scanned: Listing | None, **kwargs: Any) -> IndexStats:
         """One run on a copy of the index (a new file when there is none), renamed over it."""
         writer = SnapshotWriter(self.db_path)
         try:
@@ -217,7 +216,7 @@ class Repo:
             raise
         return stats
 
-    def _probe(self, verify: bool) -> IndexStats | ScanResult | None:
+    def _probe(self, verify: bool) -> IndexStats | Listing | None:
         """The run's stats when the committed index is up to date, else the listing the writing run
         reuses (None: there is no usable index to check)."""
         if not os.path.exists(self.db_path):

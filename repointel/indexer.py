@@ -32,7 +32,7 @@ from .models import IndexStats
 from .scan import Entry, ScanResult, scan, start_git_head
 from .store import PER_FILE_TABLES, TABLES, FileState, IndexStore
 
-__all__ = ["FLUSH_ROWS", "RACY_NS", "Progress", "check_index", "is_racy", "run_index"]
+__all__ = ["FLUSH_ROWS", "RACY_NS", "Listing", "Progress", "check_index", "is_racy", "run_index"]
 
 #: Progress callback: (phase, done, total).
 Progress = Callable[[str, int, int], None]
@@ -317,12 +317,26 @@ def _change(plan: _Plan, rows: _Columns, old: dict[str, tuple[Any, ...]], everyt
     return change
 
 
+GitAnswer = Callable[[], "tuple[str | None, bool]"]
+
+
+@dataclass
+class Listing:
+    """What a read-only check (:func:`check_index`) found out that the writing run reuses: the
+    listing, and git's answer (HEAD and the dirty flag; its processes may still be running)."""
+
+    scanned: ScanResult
+    git_answer: GitAnswer
+
+
 def run_index(root: str, store: IndexStore, *, workers: int | None = None,
               progress: Progress | None = None, force_derived: bool = False,
-              scanned: ScanResult | None = None, flush_rows: int = FLUSH_ROWS, verify: bool = False) -> IndexStats:
+              scanned: ScanResult | Listing | None = None, flush_rows: int = FLUSH_ROWS,
+              verify: bool = False) -> IndexStats:
     """Bring the index up to date with the work tree in one atomic transaction.
 
-    ``scanned`` injects a listing made earlier (tests use it to delete files mid-scan);
+    ``scanned`` injects a listing made earlier (tests use it to delete files mid-scan; a
+    :class:`Listing` from :func:`check_index` brings git's answer too);
     ``flush_rows``: buffered rows at which the run writes them into its transaction;
     ``verify``: hash every file, and re-examine those whose bytes no longer match their row.
     """
@@ -332,18 +346,21 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
     return out
 
 
-def check_index(root: str, store: IndexStore, *, verify: bool = False) -> IndexStats | ScanResult:
+def check_index(root: str, store: IndexStore, *, verify: bool = False) -> IndexStats | Listing:
     """What :func:`run_index` would do, without writing: its stats when the index is up to date
-    (nothing to write), else the listing made, for the run that writes (``scanned=``)."""
+    (nothing to write), else what the writing run reuses (``scanned=``)."""
     return _run(root, store, verify=verify, write=False)
 
 
 def _run(root: str, store: IndexStore, *, workers: int | None = None, progress: Progress | None = None,
-         force_derived: bool = False, scanned: ScanResult | None = None, flush_rows: int = FLUSH_ROWS,
-         verify: bool = False, write: bool = True) -> IndexStats | ScanResult:
+         force_derived: bool = False, scanned: ScanResult | Listing | None = None, flush_rows: int = FLUSH_ROWS,
+         verify: bool = False, write: bool = True) -> IndexStats | Listing:
     t0 = time.perf_counter()
-    git_answer = functools.cache(start_git_head(root))  # runs while the files are examined
-    result = scanned if scanned is not None else scan(root)
+    if isinstance(scanned, Listing):
+        git_answer, result = scanned.git_answer, scanned.scanned
+    else:
+        git_answer = functools.cache(start_git_head(root))  # runs while the files are examined
+        result = scanned if scanned is not None else scan(root)
     meta = store.meta()
     upgrade = meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION
     if "indexed_at" in meta and meta.get("derive_version") != DERIVE_VERSION:
@@ -365,8 +382,7 @@ def _run(root: str, store: IndexStore, *, workers: int | None = None, progress: 
         if not plan.touch and unchanged_meta and "indexed_at" in meta and not force_derived:
             return _stats(result, plan, rows, t0, commit, dirty)  # nothing to write
     if not write:
-        git_answer()  # reap the git processes; the writing run asks again
-        return result
+        return Listing(result, git_answer)  # git's processes keep running: the writing run collects them
     with store.transaction():
         gone = store.replace_files(remove=plan.remove, columns={}, touch=plan.touch, returning=_BEFORE)
         _examine_into(root, plan, workers, progress, rows, store, flush_rows)
