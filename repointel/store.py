@@ -147,6 +147,7 @@ def _damage(exc: BaseException, *, internal: bool = True) -> bool:
 
 def _damaged(db_path: str, exc: BaseException) -> IndexCorruptError:
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    first = first.replace(os.path.abspath(db_path), os.path.basename(db_path))  # no home directory shown
     return IndexCorruptError(
         f"the index file {os.path.basename(db_path)} is damaged ({first[:160]}): run `repointel index "
         "--verify` to move it aside and rebuild it")
