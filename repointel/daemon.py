@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .api import MAX_QUERY_ROWS, MAX_QUERY_SECONDS
 from .config import DEFAULT_QUERY_ROWS, DEFAULT_QUERY_SECONDS, INDEX_DIRNAME
 from .derive import warm as warm_derived
 from .errors import IndexCorruptError, RepointelError
@@ -697,9 +698,10 @@ def _dispatch(daemon: Daemon, store: IndexStore, req: dict[str, Any],
         return encode(store.table(req["name"]))
     if op == "file_states":
         return [[p, encode(list(s))] for p, s in store.file_states().items()]
-    if op == "user_query":
-        return _user_query(store, req["sql"], int(req.get("limit", DEFAULT_QUERY_ROWS)),
-                           float(req.get("seconds", DEFAULT_QUERY_SECONDS)), gone)
+    if op == "user_query":  # the API's bounds hold here too, whoever speaks to the socket
+        limit = min(max(1, int(req.get("limit", DEFAULT_QUERY_ROWS))), MAX_QUERY_ROWS)
+        seconds = min(max(0.001, float(req.get("seconds", DEFAULT_QUERY_SECONDS))), MAX_QUERY_SECONDS)
+        return _user_query(store, req["sql"], limit, seconds, gone)
     if op == "sync":
         return _sync(daemon)
     if op in ("map", "context"):
