@@ -515,6 +515,8 @@ class IndexStore:
                 names = [d[0] for d in cur.description or []]
                 return names, cur.fetchmany(max(0, int(limit)))
         except duckdb.InterruptException as exc:
+            if not watch.fired:  # not our watchdog: the connection was closed under it
+                raise QueryTimeoutError("query interrupted: its connection was closed (the server stopped)") from exc
             why = "its client went away" if watch.cancelled else f"it ran past its {timeout:g} s time limit"
             raise QueryTimeoutError(f"query interrupted: {why} (allow longer with --timeout)") from exc
         except duckdb.Error as exc:
@@ -546,6 +548,7 @@ class _Watchdog:
         self.con, self.timeout, self.poll = con, timeout, cancelled
         self.done = threading.Event()
         self.cancelled = False
+        self.fired = False  # the watchdog interrupted the statement (time limit or client gone)
         self.thread = threading.Thread(target=self._run, name="repointel-query-watchdog", daemon=True)
 
     def _run(self) -> None:
@@ -555,6 +558,7 @@ class _Watchdog:
                 self.cancelled = True
             elif time.monotonic() < deadline:
                 continue
+            self.fired = True
             with contextlib.suppress(duckdb.Error):
                 self.con.interrupt()
             return

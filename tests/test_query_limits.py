@@ -101,6 +101,13 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _cpu_use(pid: int, seconds: float) -> float:
+    """CPU seconds per second process ``pid`` used over the next ``seconds``."""
+    before = _cpu_seconds(pid)
+    time.sleep(seconds)
+    return (_cpu_seconds(pid) - before) / seconds
+
+
 def test_daemon_stops_a_query_whose_client_went_away(repo: Path) -> None:
     log = open(repo.parent / "daemon.log", "ab")  # noqa: SIM115
     daemon = subprocess.Popen([sys.executable, "-m", "repointel", "watch", str(repo), "--workers", "1"],
@@ -123,17 +130,17 @@ def test_daemon_stops_a_query_whose_client_went_away(repo: Path) -> None:
                 r.query(RECURSIVE, timeout=0.5)
         client = subprocess.Popen([sys.executable, "-c", (
             "import sys; from repointel import Repo; "
-            f"Repo.open(sys.argv[1]).query({CROSS_JOIN!r}, timeout=600)"), str(repo)])
-        time.sleep(2.0)  # the query is running inside the daemon
-        busy = _cpu_seconds(daemon.pid)
-        time.sleep(1.0)
-        assert _cpu_seconds(daemon.pid) - busy > 0.5  # ... burning CPU
-        client.send_signal(signal.SIGKILL)
-        client.wait()
+            f"Repo.open(sys.argv[1]).query({CROSS_JOIN!r}, timeout=600)"), str(repo)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60  # the client starts (imports) and sends its query
+            while _cpu_use(daemon.pid, 0.5) < 0.25:  # ... which then burns the daemon's CPU
+                assert time.monotonic() < deadline and client.poll() is None, "the query never ran"
+        finally:
+            client.send_signal(signal.SIGKILL)
+            client.wait()
         time.sleep(1.0)  # the watchdog polls every 50 ms
-        idle = _cpu_seconds(daemon.pid)
-        time.sleep(1.5)
-        assert _cpu_seconds(daemon.pid) - idle < 0.3  # interrupted: the daemon is idle again
+        assert _cpu_use(daemon.pid, 1.5) < 0.2  # interrupted: the daemon is idle again
         with Repo.open(repo) as r:
             assert r.query("SELECT count(*) FROM files")["rows"] == [[5]]
     finally:
