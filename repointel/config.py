@@ -5,6 +5,8 @@ from __future__ import annotations
 __all__ = [
     "BINARY_SNIFF_BYTES",
     "DEFAULT_BUDGET",
+    "DEFAULT_QUERY_ROWS",
+    "DEFAULT_QUERY_SECONDS",
     "DEFAULT_TOKENIZER",
     "DERIVE_VERSION",
     "EXTRACTOR_VERSION",
@@ -36,9 +38,19 @@ DEFAULT_BUDGET = 1024
 #: Exact tokenizer used for budgets unless another is chosen.
 DEFAULT_TOKENIZER = "cl100k_base"
 #: Version of what the extractors produce; bumping it re-parses every file on the next run.
-EXTRACTOR_VERSION = "2026.12.06-s2"  # s2: secret values redacted from signatures, docs, imports, terms; comments inside a definition's header left out of its signature
+#: s3: the store merge: every file row re-examined once so each has both the redaction of s2 and the
+#: change facts of schema 2 (files.ctime_ns, files.inode); rows of an s2 index have no ctime/inode,
+#: rows written by the store branch (r9) no redaction. s2: secret values redacted from signatures,
+#: docs, imports, terms; comments inside a definition's header left out of its signature.
+EXTRACTOR_VERSION = "2026.12.06-s3"
 #: Version of what derive builds from the per-file rows (test links, builds, the project stack);
 #: bumping it rebuilds the derived tables on the next run without re-parsing any file.
 DERIVE_VERSION = "d4"  # d4: .editorconfig read per section (d3: samples only in the top three folders)
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: files.ctime_ns and files.inode (1 → 2 adds the columns, rows re-checked once)
+#: Seconds an untrusted ``query`` may run before it is interrupted: the index tables answer any
+#: sensible question (a join of symbols and refs over the stdlib) in well under a second, while a
+#: cross join or a runaway recursive CTE never ends; 10 s leaves room for a slow, loaded machine.
+DEFAULT_QUERY_SECONDS = 10.0
+#: Most rows a ``query`` returns: more is never read by an agent (and costs memory to hold).
+DEFAULT_QUERY_ROWS = 10_000
