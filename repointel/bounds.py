@@ -167,10 +167,12 @@ def check_sql(sql: object) -> str:
 
 
 def check_query_limit(limit: object) -> int:
-    """Rows a query returns, 1..MAX_QUERY_ROWS (a :class:`QueryError`, as every query mistake)."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_QUERY_ROWS:
-        raise QueryError(f"limit must be an integer between 1 and {MAX_QUERY_ROWS:,}, got {limit!r}")
-    return limit
+    """Rows a query returns, 1..MAX_QUERY_ROWS: :func:`check_limit`'s message, as a
+    :class:`QueryError` (every mistake in a query request is one)."""
+    try:
+        return check_limit(limit, MAX_QUERY_ROWS)
+    except InvalidInputError as exc:
+        raise QueryError(str(exc)) from None
 
 
 def check_query_seconds(seconds: object) -> float:
