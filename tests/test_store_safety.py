@@ -17,6 +17,7 @@ import pytest
 
 from repointel import Repo, errors
 from repointel.errors import PathOutsideRepoError, RepointelError
+from repointel.indexer import RACY_NS
 from repointel.store import TABLES, IndexStore
 
 from .conftest import SMALL_REPO_FILES, git, make_git_repo, run_cli
@@ -167,6 +168,9 @@ def _tables(db: str) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_verify_repairs_rows_whose_sha256_no_longer_matches(small_repo: Path) -> None:
+    # files written within RACY_NS of the index run are re-hashed on every run (their stat proves
+    # nothing), which would re-parse the tampered row without --verify: let them age past it
+    time.sleep(2 * RACY_NS / 1e9)
     with Repo.open(small_repo) as repo:
         repo.index(workers=1)
         db = repo.db_path
