@@ -5,38 +5,52 @@ The CLI, the daemon and the MCP server are thin wrappers over these methods.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import json
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
 from .bounds import (
     MAX_BUDGET,
     MAX_LIST_ROWS,
-    MAX_QUERY_ROWS,
     check_budget,
     check_depth,
     check_kind,
     check_limit,
     check_name,
+    check_query_limit,
+    check_query_seconds,
     check_sql,
     check_task,
     check_tokenizer,
     check_workers,
 )
-from .config import DEFAULT_BUDGET, DEFAULT_TOKENIZER, INDEX_DIRNAME, INDEX_FILENAME, SCHEMA_VERSION
+from .config import (
+    DEFAULT_BUDGET,
+    DEFAULT_QUERY_ROWS,
+    DEFAULT_QUERY_SECONDS,
+    DEFAULT_TOKENIZER,
+    INDEX_DIRNAME,
+    INDEX_FILENAME,
+    SCHEMA_VERSION,
+)
 from .errors import (
     BudgetError,
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMissingError,
     InvalidInputError,
     PathNotIndexedError,
     PathOutsideRepoError,
     RepointelError,
     RepoNotFoundError,
+    SchemaVersionError,
     StorageError,
 )
-from .indexer import FLUSH_ROWS, Progress, run_index
+from .indexer import FLUSH_ROWS, RACY_NS, Listing, Progress, check_index, is_racy, run_index
 from .models import (
     ContextPacket,
     Definition,
@@ -55,7 +69,18 @@ from .models import (
     TestLink,
     TokenAccount,
 )
-from .store import DatabaseError, IndexStore
+from .store import (
+    DatabaseError,
+    FileState,
+    IndexReader,
+    IndexStore,
+    SnapshotWriter,
+    check_index_location,
+    check_writable,
+    create_private,
+    move_aside,
+    writer_lock,
+)
 
 __all__ = ["MAX_BUDGET", "Repo", "find_root"]
 
@@ -121,10 +146,13 @@ def _append_event(path: str | os.PathLike[str], line: str) -> None:
 class Repo:
     """A repository and its index (an embedded DuckDB file under ``.repointel/``)."""
 
-    def __init__(self, root: str, db_path: str) -> None:
+    def __init__(self, root: str, db_path: str, *, user_index_path: bool = False) -> None:
         self.root = root
         self.db_path = db_path
-        self._store: IndexStore | None = None
+        #: Whether the caller chose where the index lives (else it is ``.repointel/`` in the root,
+        #: a place the repository's own content must not redirect through symbolic links).
+        self.user_index_path = user_index_path
+        self._store: IndexReader | None = None
 
     # -- lifecycle ----------------------------------------------------------------
     @classmethod
@@ -135,8 +163,9 @@ class Repo:
         root = os.path.realpath(os.fspath(path))
         if not os.path.isdir(root):
             raise RepoNotFoundError(f"not a directory: {path}")
-        db = index_path or os.path.join(root, INDEX_DIRNAME, INDEX_FILENAME)
-        return cls(root, db)
+        if index_path is not None:
+            return cls(root, os.path.abspath(index_path), user_index_path=True)
+        return cls(root, os.path.join(root, INDEX_DIRNAME, INDEX_FILENAME))
 
     def close(self) -> None:
         """Release the index file."""
@@ -150,8 +179,9 @@ class Repo:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _reader(self) -> IndexStore:
+    def _reader(self) -> IndexReader:
         if self._store is None:
+            check_index_location(self.root, self.db_path, user_given=self.user_index_path)
             # -- daemon hook (owner: repointel/store_client.py): a live `repointel watch` holds the
             # file read-write, so read through its socket (same read methods) instead.
             from .store_client import connect_daemon
@@ -163,23 +193,36 @@ class Repo:
         return self._store
 
     def _ensure_index_dir(self) -> None:
+        """Create the index folder (and, for ``.repointel``, its ``.gitignore``), refusing a
+        location that symbolic links lead elsewhere (:func:`~repointel.store.check_index_location`)."""
+        check_index_location(self.root, self.db_path, user_given=self.user_index_path)
         folder = os.path.dirname(self.db_path)
         try:
-            os.makedirs(folder, exist_ok=True)
+            if not self.user_index_path:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(folder)  # its parent is the root; never through a link (checked above)
+                with contextlib.suppress(FileExistsError):
+                    create_private(os.path.join(folder, ".gitignore"), b"# repointel index: never commit\n*\n")
+            else:
+                os.makedirs(folder, exist_ok=True)
         except (FileExistsError, NotADirectoryError) as exc:
             raise StorageError(f"{folder} exists and is not a folder: move it away, then index again") from exc
         except OSError as exc:
             raise StorageError(f"cannot create the index folder {folder}: {exc.strerror or exc}") from exc
-        ignore = os.path.join(folder, ".gitignore")
-        if os.path.abspath(folder) == os.path.join(self.root, INDEX_DIRNAME) and not os.path.exists(ignore):
-            Path(ignore).write_text("# repointel index: never commit\n*\n")
 
     # -- indexing -----------------------------------------------------------------
     @_storage_errors
     def index(self, *, workers: int | None = None, progress: Progress | None = None,
-              flush_rows: int | None = None) -> IndexStats:
+              flush_rows: int | None = None, verify: bool = False) -> IndexStats:
         """Bring the index up to date (incremental; atomic). ``flush_rows``: rows held before
-        they are written into the run's transaction (:data:`~repointel.indexer.FLUSH_ROWS`)."""
+        they are written into the run's transaction (:data:`~repointel.indexer.FLUSH_ROWS`).
+        ``verify``: check every block of the index file and re-hash every file, repairing rows
+        whose bytes moved without their stat facts (``stats.repaired``).
+
+        Without a daemon the run writes a copy of the index and renames it over the file, so
+        readers meanwhile read the last committed index; a damaged or foreign index file is moved
+        aside and rebuilt (``stats.notice`` says so). Raises :class:`IndexReadOnlyError` for a
+        read-only index and :class:`IndexLockedError` while another run writes it."""
         workers = check_workers(workers)
         self.close()
         # -- daemon hook (owner: repointel/store_client.py): the daemon runs the batch.
@@ -188,17 +231,75 @@ class Repo:
         remote = connect_daemon(self.db_path)
         if remote is not None:
             try:
+                if verify:
+                    raise IndexLockedError("a `repointel watch` daemon holds this index: stop it "
+                                           "(`repointel watch --stop`) to verify the index")
                 return remote.sync(workers)
             finally:
                 remote.close()
         # -- end daemon hook
         self._ensure_index_dir()
-        store = IndexStore(self.db_path, read_only=False)
+        check_writable(self.db_path)
+        with writer_lock(self.db_path):
+            return self._write_run(workers=workers, progress=progress, flush_rows=flush_rows or FLUSH_ROWS,
+                                   verify=verify)
+
+    def _write_run(self, *, workers: int | None, progress: Progress | None, flush_rows: int,
+                   verify: bool) -> IndexStats:
+        """Check the committed index read-only; when something must be written, write a copy and
+        publish it. Damage found on the way moves the file aside and starts from scratch."""
+        notice: str | None = None
         try:
-            return run_index(self.root, store, workers=workers, progress=progress,
-                             flush_rows=flush_rows or FLUSH_ROWS)
+            probe = self._probe(verify, progress)
+        except IndexCorruptError:
+            notice, probe = self._set_aside(), None
+        if isinstance(probe, IndexStats):
+            return probe
+        kwargs: dict[str, Any] = {"workers": workers, "progress": progress, "flush_rows": flush_rows,
+                                  "verify": verify}
+        try:
+            stats = self._write_copy(probe, **kwargs)
+        except IndexCorruptError:  # damage in blocks only the writing run read
+            notice = self._set_aside()
+            stats = self._write_copy(None, **kwargs)
+        return stats.model_copy(update={"notice": notice})
+
+    def _write_copy(self, scanned: Listing | None, **kwargs: Any) -> IndexStats:
+        """One run on a copy of the index (a new file when there is none), renamed over it."""
+        writer = SnapshotWriter(self.db_path)
+        try:
+            store = writer.open(fresh=not os.path.exists(self.db_path))
+            stats = run_index(self.root, store, scanned=scanned, **kwargs)
+            writer.publish()
+        except BaseException:
+            writer.discard()
+            raise
+        return stats
+
+    def _probe(self, verify: bool, progress: Progress | None = None) -> IndexStats | Listing | None:
+        """The run's stats when the committed index is up to date, else the listing the writing run
+        reuses (None: there is no usable index to check)."""
+        if not os.path.exists(self.db_path):
+            return None
+        try:
+            probe = IndexStore(self.db_path, read_only=True)
+        except IndexMissingError:  # a DuckDB file with no table at all
+            return None
+        except SchemaVersionError as exc:
+            if "older" in str(exc):
+                return None  # the writing run migrates it
+            raise
+        try:
+            if verify:
+                probe.verify_blocks()
+            return check_index(self.root, probe, verify=verify, progress=progress)
         finally:
-            store.close()
+            probe.close()
+
+    def _set_aside(self) -> str:
+        aside = move_aside(self.db_path)
+        return (f"the index file was damaged or not a repointel index: moved it aside to "
+                f"{os.path.basename(aside)} and rebuilt the index")
 
     @_storage_errors
     def status(self) -> IndexStatus:
@@ -213,6 +314,8 @@ class Repo:
                              "GROUP BY skip_reason ORDER BY n DESC, skip_reason")
         stale = self.stale_paths()
         freshness: Literal["current", "stale", "unknown"] = "stale" if stale else "current"
+        if "indexed_at" not in meta:
+            freshness = "unknown"  # no index run ever completed into this file
         # -- daemon hook (owner: repointel/daemon.py): the daemon knows of events not applied yet.
         if "daemon_pid" in meta and meta.get("freshness") in ("stale", "unknown"):
             freshness = "unknown" if meta["freshness"] == "unknown" else "stale"
@@ -228,21 +331,35 @@ class Repo:
 
     @_storage_errors
     def stale_paths(self, paths: list[str] | None = None) -> list[str]:
-        """Indexed files whose size or mtime on disk differ from the index (or that vanished)."""
+        """Indexed files that changed on disk since indexing (or vanished): size, mtime, ctime or
+        inode differ (a restored mtime leaves a new ctime), or, for a file recorded within a
+        timestamp tick of its last change, its bytes no longer match the recorded sha256."""
         store = self._reader()
-        sql = "SELECT path, raw_path, size, mtime_ns FROM files WHERE status = 'indexed'"
+        racy_since = int(store.meta().get("scan_ns", "0") or 0) - RACY_NS
+        sql = ("SELECT path, raw_path, size, mtime_ns, sha256, ctime_ns, inode FROM files "
+               "WHERE status = 'indexed'")
         rows = store.rows(sql) if paths is None else store.rows(
             sql + " AND path IN (SELECT unnest(?)) ORDER BY path", [sorted(set(paths))])
-        out = []
-        for path, raw, size, mtime in rows:
-            try:
-                st = os.stat(os.path.join(os.fsencode(self.root), raw))
-            except OSError:
-                out.append(path)
-                continue
-            if st.st_size != size or st.st_mtime_ns != mtime:
-                out.append(path)
-        return out
+        return [path for path, raw, size, mtime, sha, ctime, inode in rows
+                if self._changed_on_disk(raw, (size, mtime, sha, "indexed", None, ctime, inode), racy_since)]
+
+    def _changed_on_disk(self, raw: bytes, state: FileState, racy_since: int) -> bool:
+        full = os.path.join(os.fsencode(self.root), raw)
+        try:
+            st = os.stat(full)
+        except OSError:
+            return True
+        size, mtime, sha, _, _, ctime, inode = state
+        if (st.st_size, st.st_mtime_ns) != (size, mtime) or (ctime is not None and (
+                st.st_ctime_ns, st.st_ino) != (ctime, inode)):
+            return True
+        if not is_racy(state, racy_since):
+            return False
+        try:
+            with open(full, "rb") as fh:
+                return bool(hashlib.sha256(fh.read()).hexdigest() != sha)
+        except OSError:
+            return True
 
     # -- maps ---------------------------------------------------------------------
     def safe_path(self, path: str) -> str:
@@ -509,14 +626,18 @@ class Repo:
                             owners=owners, risks=risks)
 
     @_storage_errors
-    def query(self, sql: str, *, limit: int = MAX_QUERY_ROWS) -> dict[str, Any]:
+    def query(self, sql: str, *, limit: int = DEFAULT_QUERY_ROWS,
+              timeout: float = DEFAULT_QUERY_SECONDS) -> dict[str, Any]:
         """Run read-only SQL over the documented schema: ``{"columns": [...], "rows": [...],
         "truncated": bool, "index": {...}}``, where ``truncated`` says more than ``limit`` rows
         matched and ``index`` says what the rows reflect (commit, dirty, indexed_at, freshness,
-        and the indexed files changed on disk since: ``stale_paths``)."""
+        and the indexed files changed on disk since: ``stale_paths``). Interrupted with
+        :class:`~repointel.errors.QueryTimeoutError` after ``timeout`` seconds (a cross join or a
+        runaway recursive CTE never ends on its own)."""
         check_sql(sql)
-        limit = check_limit(limit, MAX_QUERY_ROWS)
-        cols, rows = self._reader().user_query(sql, limit + 1)
+        limit = check_query_limit(limit)
+        timeout = check_query_seconds(timeout)
+        cols, rows = self._reader().user_query(sql, limit + 1, timeout)  # one more: was it capped?
         st = self.status()
         index = {"commit": st.commit, "dirty": st.dirty, "indexed_at": st.indexed_at,
                  "freshness": st.freshness, "stale_paths": st.stale_paths}

@@ -17,6 +17,7 @@ __all__ = [
     "MAX_LIST_ROWS",
     "MAX_NAME_CHARS",
     "MAX_QUERY_ROWS",
+    "MAX_QUERY_SECONDS",
     "MAX_SQL_CHARS",
     "MAX_TASK_INPUT_CHARS",
     "MAX_WORKERS",
@@ -27,6 +28,8 @@ __all__ = [
     "check_kind",
     "check_limit",
     "check_name",
+    "check_query_limit",
+    "check_query_seconds",
     "check_sql",
     "check_task",
     "check_tokenizer",
@@ -40,6 +43,9 @@ MAX_BUDGET = 2_000_000
 MAX_TASK_INPUT_CHARS = 1_000_000
 #: Most rows ``query`` returns: 10k rows is already more than any agent reads.
 MAX_QUERY_ROWS = 10_000
+#: Longest time limit a ``query`` may ask for: an hour is past any interactive use (the default,
+#: ``config.DEFAULT_QUERY_SECONDS``, is 10 s).
+MAX_QUERY_SECONDS = 3600.0
 #: Longest SQL text accepted: hand-written queries are far shorter; longer is a paste or an attack.
 MAX_SQL_CHARS = 20_000
 #: Longest path or symbol name accepted (PATH_MAX on Linux).
@@ -158,3 +164,19 @@ def check_sql(sql: object) -> str:
     if _FILE_FUNCTIONS.search(re.sub(r"'[^']*'", "''", sql)):
         raise QueryError("only the index tables may be queried (no file or URL readers)")
     return sql
+
+
+def check_query_limit(limit: object) -> int:
+    """Rows a query returns, 1..MAX_QUERY_ROWS: :func:`check_limit`'s message, as a
+    :class:`QueryError` (every mistake in a query request is one)."""
+    try:
+        return check_limit(limit, MAX_QUERY_ROWS)
+    except InvalidInputError as exc:
+        raise QueryError(str(exc)) from None
+
+
+def check_query_seconds(seconds: object) -> float:
+    """A query's time limit in seconds, more than 0 and at most MAX_QUERY_SECONDS."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= MAX_QUERY_SECONDS:
+        raise QueryError(f"timeout must be a number of seconds in (0, {MAX_QUERY_SECONDS:g}], got {seconds!r}")
+    return float(seconds)

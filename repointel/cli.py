@@ -28,12 +28,14 @@ from .bounds import (
     MAX_DEPTH,
     MAX_LIST_ROWS,
     MAX_QUERY_ROWS,
+    MAX_QUERY_SECONDS,
     MAX_TASK_INPUT_CHARS,
     MAX_WORKERS,
     SYMBOL_KINDS,
     TOKENIZERS,
     check_workers,
 )
+from .config import DEFAULT_QUERY_ROWS, DEFAULT_QUERY_SECONDS
 from .errors import InternalError, InvalidInputError, MissingExtraError, RepointelError, StorageError
 
 __all__ = ["main"]
@@ -168,11 +170,11 @@ class _Phases:
             self.phase = None
 
 
-def _index(repo: Any, workers: int | None = None, flush_rows: int | None = None) -> Any:
+def _index(repo: Any, workers: int | None = None, flush_rows: int | None = None, *, verify: bool = False) -> Any:
     """``repo.index()`` with labelled phases on a terminal, quiet when stderr is piped."""
     phases = _Phases() if sys.stderr.isatty() else None
     try:
-        return repo.index(workers=workers, progress=phases, flush_rows=flush_rows)
+        return repo.index(workers=workers, progress=phases, flush_rows=flush_rows, verify=verify)
     finally:
         if phases is not None:
             phases.close()
@@ -184,6 +186,20 @@ def _require(module: str, extra: str, command: str) -> None:
         importlib.import_module(module)
     except ImportError as exc:
         raise MissingExtraError.extra(extra, command) from exc
+
+
+def _refresh(repo: Any) -> None:
+    """Bring the index up to date before reading it; when it cannot be written here (another run
+    writes it, or it is read-only) the last committed index is served, with a note saying so."""
+    from .errors import IndexLockedError, IndexReadOnlyError
+
+    try:
+        stats = _index(repo)
+    except (IndexLockedError, IndexReadOnlyError) as exc:
+        click.echo(f"note: index not refreshed ({exc}); serving the last committed index", err=True)
+        return
+    if stats.notice:
+        click.echo(f"note: {stats.notice}", err=True)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
@@ -225,9 +241,12 @@ def main() -> None:
 @click.option("--flush-rows", type=click.IntRange(min=1), default=None,
               help="Rows held before they are written into the run's transaction (default 300000); "
                    "lower holds less memory on a huge tree.")
+@click.option("--verify", is_flag=True,
+              help="Check every block of the index file and re-hash every file; repair rows whose "
+                   "bytes changed unseen (a damaged index is moved aside and rebuilt).")
 @json_option
 def index(path: str | None, repo_path: str | None, workers: int | None, flush_rows: int | None,
-          as_json: bool) -> None:
+          verify: bool, as_json: bool) -> None:
     """Index the repository incrementally into .repointel/index.duckdb.
 
     \b
@@ -235,7 +254,11 @@ def index(path: str | None, repo_path: str | None, workers: int | None, flush_ro
       repointel index --repo ~/src/flask
     """
     with _open(_repo_arg(path, repo_path)) as repo:
-        stats = _index(repo, workers, flush_rows)
+        stats = _index(repo, workers, flush_rows, verify=verify)
+    if stats.notice:
+        click.echo(f"note: {stats.notice}", err=True)
+    if verify and not as_json:
+        click.echo(f"verified {stats.verified} files: {stats.repaired} repaired", err=True)
     if as_json:
         _emit(stats)
         return
@@ -267,7 +290,7 @@ def map_cmd(task: str | None, repo_path: str | None, budget: int, tokenizer: str
     text = _task(task)
     with _open(repo_path) as repo:
         if not no_index:
-            _index(repo)
+            _refresh(repo)
         answer = service.repo_map(repo, text, budget, tokenizer)
     _print(answer, as_json)
     if not as_json:
@@ -303,7 +326,7 @@ def context(task: str, repo_path: str | None, budget: int, tokenizer: str, fmt: 
     text = str(_task(task))
     with _open(repo_path) as repo:
         if not no_index:
-            _index(repo)
+            _refresh(repo)
         answer = service.context_packet(repo, text, budget, tokenizer, fmt, event_log)
     click.echo(answer.text, nl=False)  # the rendering the budget counted, byte for byte
     for note in answer.notes:
@@ -331,7 +354,7 @@ def rank(task: str, repo_path: str | None, n_files: int, n_defs: int, no_index: 
     text = str(_task(task))
     with _open(repo_path) as repo:
         if not no_index:
-            _index(repo)
+            _refresh(repo)
         answer = service.rank(repo, text, n_files, n_defs)
     _print(answer, as_json)
 
@@ -422,9 +445,11 @@ def symbol(name: str, repo_path: str | None, in_path: str | None, as_json: bool)
 @main.command()
 @click.argument("sql")
 @repo_option
-@_limit_option(MAX_QUERY_ROWS, MAX_QUERY_ROWS)
+@_limit_option(DEFAULT_QUERY_ROWS, MAX_QUERY_ROWS)
+@click.option("--timeout", type=float, default=DEFAULT_QUERY_SECONDS, show_default=True,
+              help=f"Seconds before the query is interrupted (at most {MAX_QUERY_SECONDS:g}).")
 @json_option
-def query(sql: str, repo_path: str | None, limit: int, as_json: bool) -> None:
+def query(sql: str, repo_path: str | None, limit: int, timeout: float, as_json: bool) -> None:
     """Run one read-only SQL SELECT over the index (schema: docs/index-schema.md).
 
     \b
@@ -434,7 +459,7 @@ def query(sql: str, repo_path: str | None, limit: int, as_json: bool) -> None:
     from . import service
 
     with _open(repo_path) as repo:
-        answer = service.query(repo, sql, limit)
+        answer = service.query(repo, sql, limit, timeout)
     _print(answer, as_json)
 
 
@@ -576,10 +601,11 @@ def _detach(path: str, workers: int | None, polling: bool, db_path: str, as_json
 
     from .store_client import connect_daemon, daemon_pid
 
-    os.makedirs(os.path.dirname(db_path), exist_ok=True)
     args = [sys.executable, "-m", "repointel", "watch", path] + (["--polling"] if polling else []) \
         + ([f"--workers={workers}"] if workers is not None else [])
-    with open(os.path.join(os.path.dirname(db_path), "daemon.log"), "ab") as log:
+    log_fd = os.open(os.path.join(os.path.dirname(db_path), "daemon.log"),
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with os.fdopen(log_fd, "ab") as log:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 start_new_session=True)
     deadline = time.monotonic() + 60
@@ -626,10 +652,10 @@ def watch(path: str | None, repo_path: str | None, detach: bool, stop_: bool, po
 
     if daemon_pid(repo.db_path) is not None:
         raise click.ClickException(f"a daemon already watches {repo.root} (pid {daemon_pid(repo.db_path)})")
+    repo._ensure_index_dir()  # refuses a folder or files that symbolic links lead elsewhere
     if detach:
         _detach(repo.root, workers, polling, repo.db_path, as_json)
         return
-    repo._ensure_index_dir()
     daemon = Daemon(repo.root, repo.db_path, workers=workers, polling=polling,
                     log=lambda msg: click.echo(f"[repointel watch] {msg}", err=True))
     daemon.install_signal_handlers()

@@ -5,6 +5,8 @@ from __future__ import annotations
 __all__ = [
     "BINARY_SNIFF_BYTES",
     "DEFAULT_BUDGET",
+    "DEFAULT_QUERY_ROWS",
+    "DEFAULT_QUERY_SECONDS",
     "DEFAULT_TOKENIZER",
     "DERIVE_VERSION",
     "EXTRACTOR_VERSION",
@@ -38,7 +40,11 @@ DEFAULT_BUDGET = 1024
 #: Exact tokenizer used for budgets unless another is chosen.
 DEFAULT_TOKENIZER = "cl100k_base"
 #: Version of what the extractors produce; bumping it re-parses every file on the next run.
-EXTRACTOR_VERSION = "2026.12.06-s3"  # s3: secret values redacted from signatures, docs, imports, terms; comments inside a definition's header left out of its signature; fourteen new languages
+#: s4: every file row re-examined once so each has the redaction, the change facts of schema 2
+#: (files.ctime_ns, files.inode) and the fourteen new languages' symbols together (the branches
+#: that brought them wrote s2, s3 and r9 rows). s2: secret values redacted from signatures, docs,
+#: imports, terms; comments inside a definition's header left out of its signature.
+EXTRACTOR_VERSION = "2026.12.06-s4"
 #: Version of each language's extraction (its grammar, definitions, imports): bumping one re-parses
 #: only that language's files on the next run. A language that is new here is "bumped" from
 #: nothing, so an index written before it was supported parses its files (``.kt`` files were
@@ -60,4 +66,10 @@ LANGUAGES_BEFORE_VERSIONS = ("python", "javascript", "typescript", "tsx", "go", 
 # section; d3: samples only in the top three folders; d2: project stack; test support files)
 DERIVE_VERSION = "d5"
 #: Version of the DuckDB schema; bumped with a migration in ``store``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: files.ctime_ns and files.inode (1 → 2 adds the columns, rows re-checked once)
+#: Seconds an untrusted ``query`` may run before it is interrupted: the index tables answer any
+#: sensible question (a join of symbols and refs over the stdlib) in well under a second, while a
+#: cross join or a runaway recursive CTE never ends; 10 s leaves room for a slow, loaded machine.
+DEFAULT_QUERY_SECONDS = 10.0
+#: Most rows a ``query`` returns: more is never read by an agent (and costs memory to hold).
+DEFAULT_QUERY_ROWS = 10_000

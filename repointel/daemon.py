@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import socketserver
 import threading
 import time
@@ -34,16 +35,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .config import INDEX_DIRNAME
+from .bounds import MAX_QUERY_ROWS, MAX_QUERY_SECONDS
+from .config import DEFAULT_QUERY_ROWS, DEFAULT_QUERY_SECONDS, INDEX_DIRNAME
 from .derive import warm as warm_derived
-from .errors import RepointelError
+from .errors import IndexCorruptError, RepointelError
 from .indexer import run_index
 from .models import IndexStats
 from .scan import ScanResult, git_dirs, rescan_paths, scan
-from .store import IndexStore
+from .store import IndexStore, create_private, move_aside, writer_lock
 from .store_client import decode, encode, pid_path, socket_path
 
-__all__ = ["Daemon", "DaemonStatus", "classify_event"]
+__all__ = ["Daemon", "DaemonStatus", "classify_event", "error_answer"]
 
 #: A batch is applied once no event arrived for this long: an editor's save (write a temp file,
 #: rename it over the target; vim's backup dance) arrives within ~1 ms, and a save split over two
@@ -396,7 +398,11 @@ class Daemon:
     # -- lifecycle ---------------------------------------------------------------------------
     def run(self) -> None:
         """Serve until :meth:`stop` (or SIGTERM/SIGINT when run in the main thread)."""
-        self._store = _open_writer(self.db_path)
+        with writer_lock(self.db_path):  # the only writer for its lifetime
+            self._run()
+
+    def _run(self) -> None:
+        self._store = self._open_store()
         thresholds = gc.get_threshold()
         gc.set_threshold(thresholds[0], thresholds[1], _NO_AUTOMATIC_FULL_GC)  # see IDLE_GC_SECONDS
         try:
@@ -420,6 +426,15 @@ class Daemon:
         finally:
             self._shutdown()
             gc.set_threshold(*thresholds)
+
+    def _open_store(self) -> IndexStore:
+        """The index read-write; a damaged or foreign file is moved aside and rebuilt."""
+        try:
+            return _open_writer(self.db_path)
+        except IndexCorruptError as exc:
+            aside = move_aside(self.db_path)
+            self.log(f"{exc}; moved it aside to {os.path.basename(aside)}: rebuilding the index")
+            return _open_writer(self.db_path)
 
     def stop(self) -> None:
         """Ask :meth:`run` to return (thread-safe)."""
@@ -506,8 +521,9 @@ class Daemon:
     def _write_pid(self) -> None:
         path = pid_path(self.db_path)
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as fh:
-            fh.write(f"{os.getpid()}\n")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)  # a stale one, or a link planted there: removed, never followed
+        create_private(tmp, f"{os.getpid()}\n".encode())
         os.replace(tmp, path)
 
     def _shutdown(self) -> None:
@@ -638,19 +654,36 @@ class _Connection(socketserver.StreamRequestHandler):
                 request: Any = None
                 try:
                     request = json.loads(line)
-                    answer = {"ok": True, "result": _dispatch(daemon, store, request)}
-                except RepointelError as exc:
-                    answer = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
-                except Exception as exc:  # bad SQL from a trusted caller, a bad request
-                    answer = {"ok": False, "error": "QueryError", "message": f"{type(exc).__name__}: {exc}"}
+                    answer = {"ok": True, "result": _dispatch(daemon, store, request, self._gone)}
+                except Exception as exc:  # noqa: BLE001 (every failure is an answer; the reader raises it)
+                    answer = error_answer(exc)
                 answer["daemon"] = daemon.live_status()
                 self.wfile.write(json.dumps(answer).encode() + b"\n")
                 self.wfile.flush()
                 if isinstance(request, dict) and request.get("op") == "stop":
                     daemon.stop()
 
+    def _gone(self) -> bool:
+        """Whether the client closed its end (polled while its query runs: nothing is consumed)."""
+        try:
+            return bool(self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"")
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
 
-def _dispatch(daemon: Daemon, store: IndexStore, req: dict[str, Any]) -> Any:
+
+def error_answer(exc: BaseException) -> dict[str, Any]:
+    """The answer carrying an error: a repointel error by its class name (the client raises the same
+    class, :func:`~repointel.store_client.raise_answer`), anything else (bad SQL from a trusted
+    caller, a malformed request) as a QueryError naming what it was."""
+    if isinstance(exc, RepointelError):
+        return {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+    return {"ok": False, "error": "QueryError", "message": f"{type(exc).__name__}: {exc}"}
+
+
+def _dispatch(daemon: Daemon, store: IndexStore, req: dict[str, Any],
+              gone: Callable[[], bool] = lambda: False) -> Any:
     op = req.get("op")
     if op in ("ping", "stop"):
         return None
@@ -668,8 +701,11 @@ def _dispatch(daemon: Daemon, store: IndexStore, req: dict[str, Any]) -> Any:
         return encode(store.table(req["name"]))
     if op == "file_states":
         return [[p, encode(list(s))] for p, s in store.file_states().items()]
-    if op == "user_query":
-        return _user_query(store, req["sql"], int(req.get("limit", 10_000)))
+    if op == "user_query":  # the API's bounds hold here too, whoever speaks to the socket
+        # (+1: the API asks for one row past its limit, to tell a capped answer from a full one)
+        limit = min(max(1, int(req.get("limit", DEFAULT_QUERY_ROWS))), MAX_QUERY_ROWS + 1)
+        seconds = min(max(0.001, float(req.get("seconds", DEFAULT_QUERY_SECONDS))), MAX_QUERY_SECONDS)
+        return _user_query(store, req["sql"], limit, seconds, gone)
     if op == "sync":
         return _sync(daemon)
     if op in ("map", "context", "rank"):
@@ -695,11 +731,12 @@ def _build(daemon: Daemon, store: IndexStore, op: str, req: dict[str, Any]) -> A
                         str(req["fmt"])).model_dump(mode="json")
 
 
-def _user_query(store: IndexStore, sql: str, limit: int) -> Any:
-    """Untrusted SQL on a cursor of a read-write database: inside a transaction rolled back."""
+def _user_query(store: IndexStore, sql: str, limit: int, seconds: float, gone: Callable[[], bool]) -> Any:
+    """Untrusted SQL on a cursor of a read-write database: inside a transaction rolled back,
+    interrupted after ``seconds`` or once its client went away."""
     store.con.begin()
     try:
-        names, rows = store.user_query(sql, limit)
+        names, rows = store.user_query(sql, limit, seconds, cancelled=gone)
     finally:
         store.con.rollback()
     return [names, encode(rows)]

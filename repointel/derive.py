@@ -347,10 +347,10 @@ def warm(root: str, store: IndexStore) -> None:
     memo when it changes nothing), so that its first one-file batch does not pay for reading
     them (~100 ms on the stdlib)."""
     run_id = store.meta().get("run_id")
-    memo = _MEMOS.get(store.db_path)
+    memo = _MEMOS.get(store.index_path)
     if run_id is None or (memo is not None and memo.stamp == run_id):
         return
-    memo = _MEMOS[store.db_path] = _Memo()
+    memo = _MEMOS[store.index_path] = _Memo()
     nothing = Change(set_changed=False)
     files = memo.indexed_files(store, nothing)
     memo.imports_of_tests(store, nothing)
@@ -361,9 +361,9 @@ def warm(root: str, store: IndexStore) -> None:
 
 
 def _memo_for(store: IndexStore, change: Change) -> _Memo:
-    memo = _MEMOS.get(store.db_path)
+    memo = _MEMOS.get(store.index_path)
     if memo is None or change.set_changed or change.previous_run is None or memo.stamp != change.previous_run:
-        memo = _MEMOS[store.db_path] = _Memo()
+        memo = _MEMOS[store.index_path] = _Memo()
     return memo
 
 

@@ -9,6 +9,7 @@ conventions: 1 a failure, 2 bad usage)::
     ├── InvalidInputError        exit 2  an argument the caller must correct
     │   ├── PathOutsideRepoError         a path escapes the repository root
     │   ├── QueryError                   read-only SQL was malformed or tried to write
+    │   │   └── QueryTimeoutError        ... or ran past its time limit and was interrupted
     │   ├── BudgetError                  a token budget that cannot be honoured
     │   └── TokenizerError               an unknown tokenizer name
     ├── NotFoundError            exit 3  something the caller named does not exist
@@ -17,6 +18,8 @@ conventions: 1 a failure, 2 bad usage)::
     │   └── IndexMissingError            no index yet: run ``repointel index`` first
     ├── IndexLockedError         exit 4  another process holds the index read-write
     ├── StorageError             exit 5  a file or the index cannot be read or written
+    │   ├── IndexReadOnlyError           the index cannot be updated here (read-only file or folder)
+    │   ├── IndexCorruptError            the index file is damaged or not a repointel index
     │   └── SchemaVersionError           the index was written by an incompatible version
     └── InternalError            exit 70 a bug (sysexits' EX_SOFTWARE): please report it
 
@@ -29,8 +32,10 @@ from __future__ import annotations
 __all__ = [
     "BudgetError",
     "ExtraMissingError",
+    "IndexCorruptError",
     "IndexLockedError",
     "IndexMissingError",
+    "IndexReadOnlyError",
     "InternalError",
     "InvalidInputError",
     "MissingExtraError",
@@ -38,6 +43,7 @@ __all__ = [
     "PathNotIndexedError",
     "PathOutsideRepoError",
     "QueryError",
+    "QueryTimeoutError",
     "RepoNotFoundError",
     "RepointelError",
     "SchemaVersionError",
@@ -77,6 +83,11 @@ class PathOutsideRepoError(InvalidInputError):
 
 class QueryError(InvalidInputError):
     """Read-only SQL was malformed or attempted a write."""
+
+
+class QueryTimeoutError(QueryError):
+    """Read-only SQL ran past its time limit (or its client went away) and was interrupted: the
+    caller must narrow the query (a usage error, exit 2, like every query error)."""
 
 
 class BudgetError(InvalidInputError):
@@ -119,6 +130,15 @@ class StorageError(RepointelError):
 
     #: Its own code: the environment, not the request, must change.
     exit_code = 5
+
+
+class IndexReadOnlyError(StorageError):
+    """The index file or its folder is not writable: it can be read, not updated."""
+
+
+class IndexCorruptError(StorageError):
+    """The index file is damaged (truncated, bad blocks, missing tables or columns) or is not a
+    repointel index; ``repointel index`` moves it aside and rebuilds."""
 
 
 class SchemaVersionError(StorageError):

@@ -38,9 +38,10 @@ from .extract.filemap import FileFacts, examine
 from .models import IndexStats
 from .parse import SHEBANGS, language_for_path, may_be_script
 from .scan import Entry, ScanResult, scan, start_git_head
-from .store import PER_FILE_TABLES, TABLES, IndexStore
+from .store import PER_FILE_TABLES, TABLES, FileState, IndexStore
 
-__all__ = ["FLUSH_ROWS", "Progress", "run_index", "stale_languages"]
+__all__ = ["FLUSH_ROWS", "RACY_NS", "Listing", "Progress", "check_index", "is_racy", "run_index",
+           "stale_languages"]
 
 #: Progress callback: (phase, done, total). The phases come in order: ``scan`` (0/0 when it
 #: starts, n/n with the files listed), ``parse`` (files examined of those to parse), ``derive``
@@ -52,16 +53,40 @@ _CHUNK_FILES = 48
 _FILE_COLS = [c for c, _ in TABLES["files"]]
 
 
+#: A file whose recorded ctime or mtime is no older than this before the listing that recorded
+#: it may have changed again within the same timestamp tick after it was read (the kernel stamps
+#: files from a coarse clock: 1-4 ms on Linux), so its stat facts prove nothing: it is hashed
+#: again on the next run, as git re-checks its "racily clean" entries. 50 ms covers the tick and
+#: the gap between reading the clock and listing the files, and only files edited around an index
+#: run are affected.
+RACY_NS = 50_000_000
+#: Files larger than this are not hashed to confirm an unchanged stat (64 MiB: a few of those
+#: would cost more than re-examining them; every indexed file is far smaller).
+_HASH_MAX_BYTES = 64 << 20
+
+
 @dataclass
 class _Plan:
     """What one run must do, decided from the scan and the stored file states."""
 
     parse: list[Entry] = field(default_factory=list)
     static: list[FileFacts] = field(default_factory=list)  # skipped at scan time
-    touch: list[tuple[str, int]] = field(default_factory=list)
+    touch: list[tuple[str, int, int, int]] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)
     remove: set[str] = field(default_factory=set)
     unchanged: int = 0
+    verified: int = 0  # files hashed although their stat facts were unchanged
+    repaired: int = 0  # ... whose bytes no longer matched the recorded sha256
+
+
+def is_racy(state: FileState, racy_since: int) -> bool:
+    """Whether a recorded file's stat facts were taken too close to its last change to prove
+    anything (see :data:`RACY_NS`); ``racy_since`` is the recording listing's start minus it."""
+    return (state[5] or 0) >= racy_since or state[1] >= racy_since
+
+
+def _same_stat(prev: FileState, e: Entry) -> bool:
+    return (prev[0], prev[1], prev[5], prev[6]) == (e.size, e.mtime_ns, e.ctime_ns, e.inode)
 
 
 def _scan_skip_facts(e: Entry) -> FileFacts:
@@ -83,7 +108,11 @@ def _sha_of(root: str, e: Entry) -> str | None:
         return None
 
 
-def _plan(root: str, entries: list[Entry], old: dict[str, tuple[Any, ...]]) -> _Plan:
+def _plan(root: str, entries: list[Entry], old: dict[str, FileState], racy_since: int,
+          verify: bool = False) -> _Plan:
+    """Sort the listing into unchanged, touched (same bytes, new stat facts), parsed, removed and
+    renamed files. Unchanged means size, mtime, ctime and inode as recorded and not racy; anything
+    else is hashed; ``verify`` hashes every file and re-examines those whose bytes moved."""
     plan = _Plan()
     seen = {e.path for e in entries}
     plan.remove = {p for p in old if p not in seen}
@@ -97,14 +126,18 @@ def _plan(root: str, entries: list[Entry], old: dict[str, tuple[Any, ...]]) -> _
                 plan.remove.add(e.path)
                 plan.static.append(_scan_skip_facts(e))
             continue
-        if prev is not None and prev[0] == e.size and prev[1] == e.mtime_ns:
+        same = prev is not None and _same_stat(prev, e)
+        if prev is not None and same and not verify and not is_racy(prev, racy_since):
             plan.unchanged += 1
             continue
-        if prev is not None and prev[2] is not None and e.size <= 64 << 20:
+        if prev is not None and prev[2] is not None and e.size <= _HASH_MAX_BYTES:
+            plan.verified += same
             if _sha_of(root, e) == prev[2]:
-                plan.touch.append((e.path, e.mtime_ns))
+                if not same:
+                    plan.touch.append((e.path, e.mtime_ns, e.ctime_ns, e.inode))
                 plan.unchanged += 1
                 continue
+            plan.repaired += same
         if prev is None and gone_by_sha:
             sha = _sha_of(root, e)
             if sha in gone_by_sha:  # a rename: re-examined all the same, as terms include the path
@@ -241,9 +274,10 @@ _SYM_NAME, _SYM_KIND, _SYM_PARENT = (
     [c for c, _ in TABLES["symbols"]].index(c) for c in ("name", "kind", "parent"))
 
 
-def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, raw: bytes, rows: _Columns) -> None:
+def _rows_for(facts: FileFacts, parsed: dict[str, Any] | None, entry: Entry | None, rows: _Columns) -> None:
     path = facts["path"]
-    rec = dict(facts, raw_path=raw)
+    rec = dict(facts, raw_path=entry.raw if entry else os.fsencode(path),
+               ctime_ns=entry.ctime_ns if entry else None, inode=entry.inode if entry else None)
     rows.row("files", tuple(rec[c] for c in _FILE_COLS))
     rows.written.append((path, facts["language"], facts["status"]))
     if facts["status"] == "skipped":
@@ -294,33 +328,68 @@ def _change(plan: _Plan, rows: _Columns, old: dict[str, tuple[Any, ...]], everyt
     return change
 
 
+GitAnswer = Callable[[], "tuple[str | None, bool]"]
+
+
+@dataclass
+class Listing:
+    """What a read-only check (:func:`check_index`) found out that the writing run reuses: the
+    listing, and git's answer (HEAD and the dirty flag; its processes may still be running)."""
+
+    scanned: ScanResult
+    git_answer: GitAnswer
+
+
 def run_index(root: str, store: IndexStore, *, workers: int | None = None,
               progress: Progress | None = None, force_derived: bool = False,
-              scanned: ScanResult | None = None, flush_rows: int = FLUSH_ROWS) -> IndexStats:
+              scanned: ScanResult | Listing | None = None, flush_rows: int = FLUSH_ROWS,
+              verify: bool = False) -> IndexStats:
     """Bring the index up to date with the work tree in one atomic transaction.
 
-    ``scanned`` injects a listing made earlier (tests use it to delete files mid-scan);
-    ``flush_rows``: buffered rows at which the run writes them into its transaction.
+    ``scanned`` injects a listing made earlier (tests use it to delete files mid-scan; a
+    :class:`Listing` from :func:`check_index` brings git's answer too);
+    ``flush_rows``: buffered rows at which the run writes them into its transaction;
+    ``verify``: hash every file, and re-examine those whose bytes no longer match their row.
     """
+    out = _run(root, store, workers=workers, progress=progress, force_derived=force_derived,
+               scanned=scanned, flush_rows=flush_rows, verify=verify, write=True)
+    assert isinstance(out, IndexStats)
+    return out
+
+
+def check_index(root: str, store: IndexStore, *, verify: bool = False,
+                progress: Progress | None = None) -> IndexStats | Listing:
+    """What :func:`run_index` would do, without writing: its stats when the index is up to date
+    (nothing to write), else what the writing run reuses (``scanned=``). ``progress`` sees the
+    ``scan`` phase here (the writing run goes on from ``parse``)."""
+    return _run(root, store, progress=progress, verify=verify, write=False)
+
+
+def _run(root: str, store: IndexStore, *, workers: int | None = None, progress: Progress | None = None,
+         force_derived: bool = False, scanned: ScanResult | Listing | None = None, flush_rows: int = FLUSH_ROWS,
+         verify: bool = False, write: bool = True) -> IndexStats | Listing:
     t0 = time.perf_counter()
-    git_answer = functools.cache(start_git_head(root))  # runs while the files are examined
-    if progress:
-        progress("scan", 0, 0)
-    result = scanned if scanned is not None else scan(root)
-    if progress:
-        progress("scan", len(result.entries), len(result.entries))
+    if isinstance(scanned, Listing):  # listed (and its scan phase shown) by this run's check_index
+        git_answer, result = scanned.git_answer, scanned.scanned
+    else:
+        if progress:
+            progress("scan", 0, 0)
+        git_answer = functools.cache(start_git_head(root))  # runs while the files are examined
+        result = scanned if scanned is not None else scan(root)
+        if progress:
+            progress("scan", len(result.entries), len(result.entries))
     meta = store.meta()
     upgrade = meta.get("extractor_version", EXTRACTOR_VERSION) != EXTRACTOR_VERSION
     stale = stale_languages(meta)
     if "indexed_at" in meta and meta.get("derive_version") != DERIVE_VERSION:
         force_derived = True  # derive builds more (or otherwise) than when this index was written
-    only = None if upgrade or stale or force_derived else result.changed  # a rescan: only these can differ
+    only = None if upgrade or stale or force_derived or verify else result.changed  # a rescan: only these can differ
     old = store.file_states(only)
     if upgrade or stale:
         force_derived = True  # other extractors wrote these rows: re-examine those files
         old = {p: (-1, -1, None, *st[3:]) if upgrade or _reparsed(p, stale) else st for p, st in old.items()}
     entries = result.entries if only is None else [e for e in result.entries if e.path in only]
-    plan = _plan(root, entries, old)
+    plan = _plan(root, entries, old, int(meta.get("scan_ns", "0") or 0) - RACY_NS, verify)
     plan.unchanged += len(result.entries) - len(entries)
     everything = force_derived or "indexed_at" not in meta
     rows = _Columns(keep_after=not everything)
@@ -330,6 +399,8 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
         unchanged_meta = meta.get("dirty") == str(dirty).lower() and meta.get("commit") == (commit or "")
         if not plan.touch and unchanged_meta and "indexed_at" in meta and not force_derived:
             return _stats(result, plan, rows, t0, commit, dirty)  # nothing to write
+    if not write:
+        return Listing(result, git_answer)  # git's processes keep running: the writing run collects them
     with store.transaction():
         gone = store.replace_files(remove=plan.remove, columns={}, touch=plan.touch, returning=_BEFORE)
         _examine_into(root, plan, workers, progress, rows, store, flush_rows)
@@ -352,6 +423,7 @@ def run_index(root: str, store: IndexStore, *, workers: int | None = None,
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             "extractor_version": EXTRACTOR_VERSION, "derive_version": DERIVE_VERSION,
             "language_versions": json.dumps(LANGUAGE_VERSIONS, sort_keys=True),
+            "scan_ns": str(result.started_ns or time.time_ns()),  # files changed since are racy (RACY_NS)
             # a new id only when derived inputs moved: a touch (same bytes, new mtime) or a
             # dirty-flag flip keeps a process's memo of them valid
             "run_id": change.run_id if derived else meta.get("run_id"),
@@ -389,10 +461,10 @@ def _examine_into(root: str, plan: _Plan, workers: int | None, progress: Progres
                   rows: _Columns, store: IndexStore, flush_rows: int) -> None:
     """Examine the plan's files into ``rows``, writing them to the store every ``flush_rows``."""
     for facts in plan.static:
-        _rows_for(facts, None, os.fsencode(facts["path"]), rows)
-    raw_of = {e.path: e.raw for e in plan.parse}
+        _rows_for(facts, None, None, rows)
+    entry_of = {e.path: e for e in plan.parse}
     for facts, parsed in _examine_all(root, plan.parse, workers, progress):
-        _rows_for(facts, parsed, raw_of[facts["path"]], rows)
+        _rows_for(facts, parsed, entry_of[facts["path"]], rows)
         if rows.buffered >= flush_rows:
             rows.flush(store)
 
@@ -404,5 +476,5 @@ def _stats(result: ScanResult, plan: _Plan, rows: _Columns, t0: float, commit: s
         scanned=len(result.entries), parsed=len(plan.parse), unchanged=plan.unchanged,
         removed=len(plan.remove - parsed - {f["path"] for f in plan.static} - set(plan.renames)),
         renamed=len(plan.renames), skipped=dict(rows.skipped), seconds=round(time.perf_counter() - t0, 4),
-        commit=commit, dirty=dirty,
+        commit=commit, dirty=dirty, verified=plan.verified, repaired=plan.repaired,
     )

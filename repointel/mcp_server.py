@@ -28,7 +28,8 @@ result is one provenance line (tool, commit, freshness) and the repository conte
 packet's markdown fences each item with its provenance).
 
 The index is brought up to date when the server starts and before each call
-(:meth:`Repo.index` is incremental: a no-op when nothing changed).
+(:meth:`Repo.index` is incremental: a no-op when nothing changed). ``query`` runs under a time
+limit (``timeout``) outside the lock the other tools share, so they keep answering meanwhile.
 """
 
 from __future__ import annotations
@@ -49,12 +50,13 @@ from .bounds import (
     MAX_LIST_ROWS,
     MAX_NAME_CHARS,
     MAX_QUERY_ROWS,
+    MAX_QUERY_SECONDS,
     MAX_TASK_INPUT_CHARS,
     SYMBOL_KINDS,
     TOKENIZERS,
 )
-from .config import DEFAULT_BUDGET
-from .errors import IndexLockedError, MissingExtraError, RepointelError
+from .config import DEFAULT_BUDGET, DEFAULT_QUERY_SECONDS
+from .errors import IndexLockedError, IndexReadOnlyError, MissingExtraError, RepointelError
 
 try:
     from mcp.server.mcpserver import MCPServer
@@ -153,7 +155,9 @@ class RepointelService:
     """One repository's :class:`Repo` shared by every tool call, refreshed before each call.
 
     Calls are serialised by a lock: the SDK runs sync tools on worker threads, and a DuckDB
-    connection plus the incremental indexer are not meant to be used concurrently.
+    connection plus the incremental indexer are not meant to be used concurrently. ``query`` is
+    the exception (:meth:`call_apart`): it refreshes under the lock, then runs on a connection of
+    its own, so a query running up to its time limit does not hold up other calls.
     """
 
     def __init__(self, path: str, event_log: str | None = None) -> None:
@@ -168,23 +172,39 @@ class RepointelService:
         try:
             self.repo.index()
             self.last_refresh_error = None
-        except IndexLockedError as exc:
+        except (IndexLockedError, IndexReadOnlyError) as exc:
             self.last_refresh_error = str(exc)
-            log.warning("index not refreshed (another process holds it): %s", exc)
+            log.warning("index not refreshed: %s", exc)
 
     def call(self, fn: Callable[[Repo], T]) -> T:
         """Refresh, run ``fn`` on the repo; errors become one-line tool errors (isError)."""
+        def refreshed() -> T:
+            self.refresh()
+            return fn(self.repo)
+
         with self.lock:
-            try:
-                self.refresh()
-                return fn(self.repo)
-            except RepointelError as exc:
-                raise ToolError(self.shown(" ".join(f"{type(exc).__name__}: {exc}".split()))) from exc
-            except ToolError:
-                raise
-            except Exception as exc:  # a bug: report it as a tool error, keep serving
-                log.exception("internal error")
-                raise ToolError(self.shown(f"InternalError: {type(exc).__name__}: {exc}")) from exc
+            return self.errors(refreshed)
+
+    def call_apart(self, fn: Callable[[Repo], T]) -> T:
+        """Refresh, then run ``fn`` on a Repo of its own, outside the lock: a long call (a query
+        running up to its time limit) leaves every other tool call free to run meanwhile."""
+        with self.lock:
+            self.errors(self.refresh)
+        with Repo.open(self.repo.root) as own:
+            return self.errors(lambda: fn(own))
+
+    def errors(self, fn: Callable[[], T]) -> T:
+        """Run ``fn``; a library error becomes a one-line tool error (isError), a bug an
+        InternalError one (the server keeps serving)."""
+        try:
+            return fn()
+        except RepointelError as exc:
+            raise ToolError(self.shown(" ".join(f"{type(exc).__name__}: {exc}".split()))) from exc
+        except ToolError:
+            raise
+        except Exception as exc:  # a bug: report it as a tool error, keep serving
+            log.exception("internal error")
+            raise ToolError(self.shown(f"InternalError: {type(exc).__name__}: {exc}")) from exc
 
     def shown(self, message: str) -> str:
         """An error message as a client sees it: one line, paths relative to the repository or
@@ -288,9 +308,13 @@ def _map_tools(server: MCPServer[Any], svc: RepointelService) -> None:
                                         "conventions, meta; see docs/index-schema.md).")],
               limit: Annotated[int, _bounded(f"Most rows returned, 1..{MAX_QUERY_ROWS}.", 1,
                                              MAX_QUERY_ROWS)] = 1000,
+              timeout: Annotated[float, Field(
+                  description=f"Seconds before the query is interrupted, more than 0 and at most {MAX_QUERY_SECONDS:g}.",
+                  json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_QUERY_SECONDS})] = DEFAULT_QUERY_SECONDS,
               ) -> Annotated[CallToolResult, QueryResult]:
-        """Run one read-only SQL SELECT over the index and return its columns and rows."""
-        return svc.call(lambda repo: svc.result("query", repo, service.query(repo, sql, limit)))
+        """Run one read-only SQL SELECT over the index and return its columns and rows (at most
+        `limit`; interrupted after `timeout` seconds). Runs beside other tool calls, not after them."""
+        return svc.call_apart(lambda repo: svc.result("query", repo, service.query(repo, sql, limit, timeout)))
 
 
 def _symbol_tools(server: MCPServer[Any], svc: RepointelService) -> None:

@@ -186,6 +186,14 @@ class IndexStats(_Model):
     seconds: float = 0.0
     commit: str | None = None
     dirty: bool = False
+    #: Files hashed although their size, mtime, ctime and inode were as recorded (``--verify``,
+    #: or files changed within a timestamp tick of the last run), and of those, files whose bytes
+    #: no longer matched their recorded sha256 (re-examined: the index is repaired).
+    verified: int = 0
+    repaired: int = 0
+    #: Set when the run had to do something the caller should hear of (a damaged index moved
+    #: aside and rebuilt).
+    notice: str | None = None
 
 
 class IndexStatus(_Model):

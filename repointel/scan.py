@@ -13,6 +13,7 @@ import os
 import re
 import stat
 import subprocess
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -38,6 +39,10 @@ class Entry:
     size: int = 0
     mtime_ns: int = 0
     skip_reason: str | None = None
+    #: The change time and inode: a restored mtime (``cp -p``, ``rsync -a``, ``tar x``) cannot
+    #: restore them, so (size, mtime, ctime, inode) unchanged means the bytes are unchanged.
+    ctime_ns: int = 0
+    inode: int = 0
 
 
 @dataclass
@@ -49,6 +54,9 @@ class ScanResult:
     #: Set by :func:`rescan_paths`: the only paths looked at again. Every other entry is as the
     #: listing it was derived from saw it, which the index already reflects (None: a full scan).
     changed: frozenset[str] | None = None
+    #: Wall-clock time (ns) the listing started: a file changed after it may have been stat'ed
+    #: mid-edit within one timestamp tick (see ``indexer.RACY_NS``).
+    started_ns: int = 0
 
 
 # Globs from repository files (.gitignore, .repointelignore, CODEOWNERS) are untrusted: the plain
@@ -309,7 +317,7 @@ def _classify(root: bytes, raw: bytes, real_root: str) -> Entry | None:
         return _classify_link(path, raw, full, real_root)
     if not stat.S_ISREG(st.st_mode):
         return Entry(path, raw, skip_reason="not_regular")
-    return Entry(path, raw, st.st_size, st.st_mtime_ns)
+    return Entry(path, raw, st.st_size, st.st_mtime_ns, ctime_ns=st.st_ctime_ns, inode=st.st_ino)
 
 
 def _classify_link(path: str, raw: bytes, full: bytes, real_root: str) -> Entry:
@@ -326,6 +334,7 @@ def _classify_link(path: str, raw: bytes, full: bytes, real_root: str) -> Entry:
 
 def scan(root: str) -> ScanResult:
     """List every non-ignored file under ``root`` with its lstat facts or a skip reason."""
+    started = time.time_ns()
     root_b = os.fsencode(root)
     names = _git_list(root)
     used_git = names is not None
@@ -337,7 +346,7 @@ def scan(root: str) -> ScanResult:
         names = [n for n in names if not extra.ignored(decode_path(n))]
     real_root = os.path.realpath(root)
     entries = [_classify(root_b, n, real_root) for n in names]
-    return ScanResult([e for e in entries if e is not None], used_git)
+    return ScanResult([e for e in entries if e is not None], used_git, started_ns=started)
 
 
 def rescan_paths(root: str, previous: ScanResult, paths: Iterable[str]) -> ScanResult | None:
@@ -349,6 +358,7 @@ def rescan_paths(root: str, previous: ScanResult, paths: Iterable[str]) -> ScanR
     longer exists (an editor's temporary file) or is a directory changes nothing. A path that is
     not listed but exists as a file is new: whether it is ignored needs the full rules, so None.
     """
+    started = time.time_ns()
     root_b = os.fsencode(root)
     real_root = os.path.realpath(root)
     listed = {e.path: e for e in previous.entries}
@@ -362,4 +372,4 @@ def rescan_paths(root: str, previous: ScanResult, paths: Iterable[str]) -> ScanR
             return None
         fresh[rel] = _classify(root_b, old.raw, real_root)
     entries = [fresh[e.path] if e.path in fresh else e for e in previous.entries]
-    return ScanResult([e for e in entries if e is not None], previous.used_git, frozenset(fresh))
+    return ScanResult([e for e in entries if e is not None], previous.used_git, frozenset(fresh), started)

@@ -24,6 +24,7 @@ from .bounds import (
     check_name,
     check_task,
 )
+from .config import DEFAULT_QUERY_ROWS, DEFAULT_QUERY_SECONDS
 from .errors import PathNotIndexedError
 from .models import (
     ContextPacket,
@@ -221,9 +222,11 @@ def symbol_cards(repo: Repo, name: str, path: str | None = None) -> Answer[Symbo
     return Answer(out, _cards_text(_shown(out)), [])
 
 
-def query(repo: Repo, sql: str, limit: int = MAX_QUERY_ROWS) -> Answer[QueryResult]:
-    """Read-only SQL over the index, at most ``limit`` rows."""
-    raw = repo.query(sql, limit=limit)
+def query(repo: Repo, sql: str, limit: int = DEFAULT_QUERY_ROWS,
+          timeout: float = DEFAULT_QUERY_SECONDS) -> Answer[QueryResult]:
+    """Read-only SQL over the index, at most ``limit`` rows, interrupted after ``timeout`` seconds
+    (:class:`~repointel.errors.QueryTimeoutError`)."""
+    raw = repo.query(sql, limit=limit, timeout=timeout)
     rows = _jsonable(raw["rows"])
     notes = []
     if raw["truncated"]:

@@ -24,11 +24,16 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from .errors import IndexLockedError, IndexMissingError, QueryError, RepointelError
+import pyarrow as pa
+
+from . import errors
+from .config import DEFAULT_QUERY_ROWS, DEFAULT_QUERY_SECONDS
+from .errors import RepointelError
 from .models import IndexStats
-from .store import IndexStore
+from .store import FileState, IndexReader, IndexStore
 
 __all__ = [
+    "ERRORS",
     "RemoteStore",
     "connect_daemon",
     "daemon_pid",
@@ -43,6 +48,8 @@ __all__ = [
 READ_TIMEOUT = 120.0
 #: Seconds a sync (an index run inside the daemon) may take.
 SYNC_TIMEOUT = 3600.0
+#: Seconds a query's answer may take beyond its own time limit (the daemon's interrupt, the trip).
+_QUERY_SLACK_SECONDS = 5.0
 #: AF_UNIX paths longer than this (the kernel limit is 108 bytes) move to the temp directory.
 _MAX_SOCKET_PATH = 100
 
@@ -175,14 +182,23 @@ class _Connection:
             pass
 
 
-_ERRORS: dict[str, type[RepointelError]] = {
-    "QueryError": QueryError, "IndexMissingError": IndexMissingError,
-    "IndexLockedError": IndexLockedError,
+#: Every error class of :mod:`repointel.errors` by name: the daemon sends the name of what it
+#: raised and the client raises the same class (``except BudgetError`` catches a daemon's too).
+ERRORS: dict[str, type[RepointelError]] = {
+    name: cls for name in errors.__all__
+    if isinstance(cls := getattr(errors, name), type) and issubclass(cls, RepointelError)
 }
 
 
-class RemoteStore(IndexStore):
-    """Read methods of :class:`IndexStore`, answered by the daemon that holds the index.
+def raise_answer(answer: dict[str, Any]) -> None:
+    """Raise the error a daemon's answer carries (the same class it raised, by name)."""
+    kind = ERRORS.get(str(answer.get("error")), RepointelError)
+    raise kind(str(answer.get("message")))
+
+
+class RemoteStore:
+    """The :class:`~repointel.store.IndexReader` of an index a daemon holds: every read is
+    answered over its socket (no write method: the daemon is the only writer).
 
     ``daemon`` holds the daemon's status from the last answer: ``freshness``
     (current/stale/unknown), ``pending`` (events not applied yet), ``last_event``, ``pid``,
@@ -191,6 +207,8 @@ class RemoteStore(IndexStore):
 
     #: Whole-table reads cross a socket here: callers prefer set-based queries.
     bulk_reads = False
+    db_path: str
+    read_only: bool
 
     def __init__(self, db_path: str, *, timeout: float = READ_TIMEOUT) -> None:  # noqa: D107
         # Deliberately no IndexStore.__init__: this process must not open the DuckDB file.
@@ -216,8 +234,7 @@ class RemoteStore(IndexStore):
             raise ConnectionError("the daemon went away")
         self.daemon = answer.get("daemon", self.daemon)
         if not answer.get("ok"):
-            kind = _ERRORS.get(str(answer.get("error")), RepointelError)
-            raise kind(str(answer.get("message")))
+            raise_answer(answer)
         return answer.get("result")
 
     def _retry(self, request: dict[str, Any], timeout: float | None) -> dict[str, Any] | None:
@@ -240,15 +257,17 @@ class RemoteStore(IndexStore):
             self.daemon = {}
         return self._local
 
-    def _read(self, op: str, **args: Any) -> Any:
+    def _read(self, op: str, *, wait: float | None = None, **args: Any) -> Any:
+        """The daemon's answer to ``op`` (waiting up to ``wait`` seconds), or ``_LOCAL`` once the
+        daemon is gone (the caller reads the file itself)."""
         if self._local is None:
             try:
-                return self._call(op, **args)
+                return self._call(op, timeout=wait, **args)
             except ConnectionError:
                 self._fallback()
         return _LOCAL
 
-    # -- the read methods of IndexStore ---------------------------------------------------
+    # -- the reader protocol ------------------------------------------------------------------
     def close(self) -> None:
         """Close the socket (and a fallback connection)."""
         if self._conn is not None:
@@ -283,15 +302,24 @@ class RemoteStore(IndexStore):
         out = self._read("table", name=name)
         return self._fallback().table(name) if out is _LOCAL else [_row(r) for r in out]
 
-    def file_states(self, paths: Collection[str] | None = None
-                    ) -> dict[str, tuple[int, int, str | None, str, str | None]]:
-        """path → (size, mtime_ns, sha256, status, skip_reason) for every recorded file (or for
-        those of ``paths`` that are recorded)."""
+    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """Run a trusted internal SELECT and return its rows as an Arrow table."""
+        out = self._read("dicts", sql=sql, params=list(params))
+        if out is _LOCAL:
+            return self._fallback().arrow(sql, params)
+        names, rows = out
+        decoded = [_row(r) for r in rows]
+        return pa.table({n: [r[i] for r in decoded] for i, n in enumerate(names)})
+
+    def file_states(self, paths: Collection[str] | None = None) -> dict[str, FileState]:
+        """path → (size, mtime_ns, sha256, status, skip_reason, ctime_ns, inode) for every recorded
+        file (or for those of ``paths`` that are recorded)."""
         out = self._read("file_states")
         if out is _LOCAL:
             return self._fallback().file_states(paths)
         wanted = None if paths is None else set(paths)
-        return {str(p): (s[0], s[1], s[2], s[3], s[4]) for p, s in out if wanted is None or p in wanted}
+        return {str(p): (s[0], s[1], s[2], s[3], s[4], s[5], s[6]) for p, s in out
+                if wanted is None or p in wanted}
 
     def built(self, op: str, **args: Any) -> dict[str, Any] | None:
         """A map or packet (``op`` "map"/"context") built inside the daemon, next to its caches, as
@@ -299,11 +327,14 @@ class RemoteStore(IndexStore):
         out = self._read(op, **args)
         return None if out is _LOCAL else dict(out)
 
-    def user_query(self, sql: str, limit: int = 10_000) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run untrusted read-only SQL (checked and run by the daemon on a rolled-back cursor)."""
-        out = self._read("user_query", sql=sql, limit=limit)
+    def user_query(self, sql: str, limit: int = DEFAULT_QUERY_ROWS, timeout: float = DEFAULT_QUERY_SECONDS
+                   ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run untrusted read-only SQL (checked and run by the daemon on a rolled-back cursor,
+        interrupted there after ``timeout`` seconds or when this connection goes away)."""
+        out = self._read("user_query", sql=sql, limit=limit, seconds=timeout,
+                         wait=timeout + _QUERY_SLACK_SECONDS)
         if out is _LOCAL:
-            return self._fallback().user_query(sql, limit)
+            return self._fallback().user_query(sql, limit, timeout)
         names, rows = out
         return [str(n) for n in names], [_row(r) for r in rows]
 
@@ -335,3 +366,8 @@ def connect_daemon(db_path: str) -> RemoteStore | None:
         return RemoteStore(db_path)
     except (OSError, ValueError, RepointelError):
         return None
+
+
+def _is_reader(store: RemoteStore) -> IndexReader:
+    """Checked by mypy: RemoteStore implements the reader protocol."""
+    return store

@@ -35,8 +35,9 @@ TIMEOUT = 180.0
 
 # -- helpers -----------------------------------------------------------------------------------------
 def _strip(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
-    idx = [c for c, _ in TABLES["files"]].index("mtime_ns")
-    return {t: ([r[:idx] + r[idx + 1:] for r in rows] if t == "files" else rows) for t, rows in tables.items()}
+    """The tables without the files' stat facts (mtime, ctime, inode differ between a copy and its source)."""
+    keep = [i for i, (c, _) in enumerate(TABLES["files"]) if c not in ("mtime_ns", "ctime_ns", "inode")]
+    return {t: ([tuple(r[i] for i in keep) for r in rows] if t == "files" else rows) for t, rows in tables.items()}
 
 
 def _snapshot(store: IndexStore) -> dict[str, list[tuple[Any, ...]]]:
@@ -661,3 +662,23 @@ def test_a_malformed_request_gets_an_error_and_the_connection_goes_on(watched: P
             assert answer["ok"] is False and answer["error"] == "QueryError"
         sock.sendall(json.dumps({"op": "ping"}).encode() + b"\n")
         assert json.loads(reader.readline())["ok"] is True
+
+
+def test_same_size_edit_with_restored_mtime_reaches_the_index(watched: Path) -> None:
+    """An edit that keeps the size and restores the mtime (``cp -p``, ``rsync -a``, ``tar x``) is
+    applied: the batch compares ctime and inode too."""
+    _quiet(watched, "the catch-up batch")
+    path = watched / "pkg" / "money.py"
+    st = os.stat(path)
+    text = path.read_text()
+    edited = text.replace("Money", "Mxney", 1)
+    assert len(edited) == len(text)
+    time.sleep(0.06)  # past the racy window: the stat facts alone must tell
+    path.write_text(edited)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    _wait(lambda: bool(_daemon_snapshot(watched) and any(
+        r[1] == "Mxney" for r in (_daemon_snapshot(watched) or {}).get("symbols", []))), "the edit to be applied")
+    _quiet(watched, "the edit")
+    with Repo.open(watched) as repo:
+        assert repo.status().freshness == "current"
+    _converges(watched, "restored-mtime edit")

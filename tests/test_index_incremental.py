@@ -28,9 +28,9 @@ def _snapshot(db: str) -> dict[str, list[tuple[object, ...]]]:
         out = {}
         for t in COMPARED:
             rows = store.table(t)
-            if t == "files":  # mtimes differ between a copy and its source
-                idx = [c for c, _ in TABLES["files"]].index("mtime_ns")
-                rows = [r[:idx] + r[idx + 1 :] for r in rows]
+            if t == "files":  # stat facts (mtime, ctime, inode) differ between a copy and its source
+                keep = [i for i, (c, _) in enumerate(TABLES["files"]) if c not in ("mtime_ns", "ctime_ns", "inode")]
+                rows = [tuple(r[i] for i in keep) for r in rows]
             out[t] = rows
         return out
     finally:

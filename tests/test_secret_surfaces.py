@@ -65,7 +65,7 @@ def test_the_map_shows_markers_not_values(repo: Path) -> None:
 def test_symbols_and_symbol_cards_show_no_value(repo: Path) -> None:
     out = run_cli("symbols", "--repo", str(repo), "--json").stdout
     _assert_clean(out, "symbols --json")
-    signatures = {d["qualname"]: d["signature"] for d in json.loads(out)["result"]}
+    signatures = {d["qualname"]: d["signature"] for d in json.loads(out)["result"]}  # a SymbolList
     assert signatures["connect"] == 'def connect(host="db", password="«redacted: secret-assignment»")'
     assert signatures["login"] == 'function login(user, pass = "«redacted: secret-assignment»")'
     assert signatures["DATABASE_URL"] == 'DATABASE_URL = "postgresql://app:«redacted: url-credentials»@db.prod:5432/app"'

@@ -17,7 +17,7 @@ from ..models import ContextItem, ContextPacket, TokenAccount
 from ..rank.definitions import CONTAINERS, MODULE, RankedDefinition, rank_definitions
 from ..rank.files import Candidate, rank_files
 from ..rank.task import TaskTerms, analyse_task
-from ..store import IndexStore
+from ..store import IndexReader
 from ..tokens import Tokenizer, get_tokenizer
 from ..untrusted import HIDDEN_FLAG, hidden_text
 from .code import body_spans, term_window
@@ -159,7 +159,7 @@ def _license_lines(lines: list[bytes]) -> int:
     return end if end < len(lines) else 0
 
 
-def _header(store: IndexStore, root: str, ranked: list[Candidate], tests: list[str],
+def _header(store: IndexReader, root: str, ranked: list[Candidate], tests: list[str],
             budget: int, tokenizer: str) -> ContextPacket:
     meta = store.meta()
     top = [c.path for c in ranked[:HEADER_FILES]]
@@ -194,7 +194,7 @@ def _code_module(module: str) -> bool:
     return not (is_test_path(inside) or is_auxiliary(inside, set()))
 
 
-def _repo_facts(store: IndexStore, top: list[str]) -> dict[str, Any]:
+def _repo_facts(store: IndexReader, top: list[str]) -> dict[str, Any]:
     from ..extract.build import DELIVERY_TOOLS
 
     stack = store.meta().get("language_stack")
@@ -250,7 +250,7 @@ def _finish(packet: ContextPacket, tok: Tokenizer, fmt: str) -> ContextPacket:
         packet.items.pop()
 
 
-def build_packet(root: str, store: IndexStore, task: str, budget: int, tokenizer: str,
+def build_packet(root: str, store: IndexReader, task: str, budget: int, tokenizer: str,
                  fmt: str = "markdown") -> ContextPacket:
     """The packet for ``task`` within ``budget`` tokens when rendered as ``fmt``."""
     tok = get_tokenizer(tokenizer)
@@ -307,7 +307,7 @@ class _CodeTier:
     """Adds the code of ranked definitions: bodies (small files whole), the enclosing class's
     header, the imports a body uses, callers' and callees' signatures, focused tests' bodies."""
 
-    def __init__(self, store: IndexStore, pk: _Packer, files: PacketFiles, terms: TaskTerms,
+    def __init__(self, store: IndexReader, pk: _Packer, files: PacketFiles, terms: TaskTerms,
                  commit: str | None, defs: list[RankedDefinition], ranked: list[Candidate]) -> None:
         self.store, self.pk, self.files, self.terms, self.commit = store, pk, files, terms, commit
         self.file_rank = {c.path: i for i, c in enumerate(ranked)}
@@ -500,7 +500,7 @@ def _capped(pairs: list[tuple[str, str]], per_key: int) -> list[tuple[str, str]]
     return out
 
 
-def _add_tier2_3(store: IndexStore, pk: _Packer, ranked: list[Candidate],
+def _add_tier2_3(store: IndexReader, pk: _Packer, ranked: list[Candidate],
                  tests: list[tuple[str, str, str | None, float]], commit: str | None, files: PacketFiles) -> None:
     """Dependencies of the top files as outlines, then their tests, then more ranked outlines."""
     top = [c.path for c in ranked[:3]]

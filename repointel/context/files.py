@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 from ..cache import SharedCache
-from ..store import IndexStore
+from ..store import IndexReader
 from ..tokens import Tokenizer
 
 __all__ = ["MAX_CHARS_PER_TOKEN", "NOT_OUTLINED", "WHOLE_FILE_TOKENS", "Def", "PacketFiles", "Source"]
@@ -48,7 +48,7 @@ NOT_OUTLINED = ("variable", "field")  # kinds an outline leaves out
 class _IndexState:
     """What packets built on one index state share: outline sizes and recently used definitions."""
 
-    def __init__(self, store: IndexStore) -> None:
+    def __init__(self, store: IndexReader) -> None:
         self.outline_chars: dict[str, int] = dict(store.rows(
             f"SELECT path, sum(length(coalesce(signature, name)) + {OUTLINE_LINE_CHARS})::BIGINT "
             f"FROM symbols WHERE kind NOT IN {NOT_OUTLINED} GROUP BY path"))
@@ -67,7 +67,7 @@ class _IndexState:
 _STATES: SharedCache[_IndexState] = SharedCache(1)
 
 
-def _state(store: IndexStore) -> _IndexState:
+def _state(store: IndexReader) -> _IndexState:
     return _STATES.get_or_build((store.db_path, store.meta().get("indexed_at", "")), lambda: _IndexState(store))
 
 
@@ -75,7 +75,7 @@ class PacketFiles:
     """The packet's view of files: index rows and definitions loaded in batches (one query per
     batch, not per file), each file's bytes read once, secret files withheld."""
 
-    def __init__(self, root: str, store: IndexStore) -> None:
+    def __init__(self, root: str, store: IndexReader) -> None:
         self.root, self.store = root, store
         self.rows: dict[str, tuple[bytes, str | None, bool]] = {}  # path → (raw path, sha, secret)
         self.defs: dict[str, list[Def]] = {}

@@ -8,13 +8,13 @@ from ..models import RankedDefinition, RankedFile, Ranking
 from ..rank.definitions import rank_definitions
 from ..rank.files import rank_files
 from ..rank.task import analyse_task
-from ..store import IndexStore
+from ..store import IndexReader
 from .files import PacketFiles
 
 __all__ = ["rank_task"]
 
 
-def rank_task(root: str, store: IndexStore, task: str, files: int, definitions: int) -> Ranking:
+def rank_task(root: str, store: IndexReader, task: str, files: int, definitions: int) -> Ranking:
     """The ``files`` best files and ``definitions`` best definitions for ``task``."""
     terms = analyse_task(task)
     ranked = rank_files(store, terms)

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from ..rank.task import TaskTerms
-from ..store import IndexStore
+from ..store import IndexReader
 from .files import PacketFiles, Source
 
 __all__ = ["STRONG_TEST_LINK", "focused_tests", "likely_tests", "linked_tests", "narrowed_commands", "task_focused_command"]
@@ -23,7 +23,7 @@ TEST_NAME_MATCH = 1.0
 _WORD = re.compile(rb"\w+")
 
 
-def narrowed_commands(store: IndexStore, tests: list[tuple[str, str | None]]) -> list[str | None]:
+def narrowed_commands(store: IndexReader, tests: list[tuple[str, str | None]]) -> list[str | None]:
     """Each (test path, stored generic command) as the command to run in this repository: narrowed
     through the build that owns the test (see :func:`~repointel.extract.testmap.focused_command`)."""
     from ..extract.testmap import focused_command
@@ -34,7 +34,7 @@ def narrowed_commands(store: IndexStore, tests: list[tuple[str, str | None]]) ->
     return [focused_command(test, generic, builds) for test, generic in tests]
 
 
-def task_focused_command(store: IndexStore, files: PacketFiles, tests: list[tuple[str, str, str | None, float]],
+def task_focused_command(store: IndexReader, files: PacketFiles, tests: list[tuple[str, str, str | None, float]],
                          terms: TaskTerms) -> str | None:
     """The command that runs the first linked test that has one, narrowed to the test functions
     in it that use the names the task writes (``pytest 'tests/test_x.py::test_zero_discount'``)."""
@@ -133,7 +133,7 @@ def _test_units(files: PacketFiles, test: str, src: Source) -> list[tuple[int, i
 STRONG_TEST_LINK = 0.8
 
 
-def linked_tests(store: IndexStore, paths: list[str]) -> list[tuple[str, str, str | None, float]]:
+def linked_tests(store: IndexReader, paths: list[str]) -> list[tuple[str, str, str | None, float]]:
     """(source, test, command, confidence) for the tests linked to ``paths``: the best-ranked
     source's tests first (the focused command runs the top file's test), each source's by
     confidence."""

@@ -19,7 +19,7 @@ from ..extract.symbols import references_in
 from ..extract.testmap import focused_test_command
 from ..models import CoveringTest, SymbolCard, SymbolDependency
 from ..parse import parse
-from ..store import IndexStore
+from ..store import IndexReader
 
 __all__ = ["MAX_CARDS", "MAX_DEPENDENCIES", "MAX_LIMIT", "MAX_TESTS", "symbol_cards"]
 
@@ -44,7 +44,7 @@ ORDER BY s.path, s.start_byte LIMIT ?
 """
 
 
-def symbol_cards(root: str, store: IndexStore, name: str, path: str | None = None,
+def symbol_cards(root: str, store: IndexReader, name: str, path: str | None = None,
                  limit: int = MAX_CARDS) -> list[SymbolCard]:
     """Cards of the definitions named ``name`` (a name or a qualified name such as
     ``Invoice.total``), optionally only under ``path`` (a file or folder), in path order."""
@@ -87,7 +87,7 @@ def _current(root: str, row: dict[str, Any]) -> tuple[bytes, Any] | None:
     return data, parse(row["language"], data)
 
 
-def _dependencies(store: IndexStore, row: dict[str, Any], uses: dict[str, int]) -> list[SymbolDependency]:
+def _dependencies(store: IndexReader, row: dict[str, Any], uses: dict[str, int]) -> list[SymbolDependency]:
     """The names the body uses that some indexed file defines (kinds that carry reference edges,
     at most ``MAX_DEFINERS`` definers: a name defined everywhere says nothing), the definition's
     own nested definitions left out. A name resolved only by name must have a top-level
@@ -128,7 +128,7 @@ def _dependencies(store: IndexStore, row: dict[str, Any], uses: dict[str, int]) 
 _VIA_ORDER: tuple[Via, ...] = ("same_file", "import", "name")
 
 
-def _covering_tests(store: IndexStore, path: str, name: str) -> list[CoveringTest]:
+def _covering_tests(store: IndexReader, path: str, name: str) -> list[CoveringTest]:
     """Tests that use the name and are linked to its file first, then tests linked to the file,
     then other tests that use the name (when few files define it: else the use may be another's)."""
     linked = {t: (reason, command) for t, reason, command in store.rows(

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from ..extract.terms import terms_of_words, utf8_word_counts, word_counts
-from ..store import IndexStore
+from ..store import IndexReader
 from .files import Candidate, idf_of
 from .lexical import BM25_B, BM25_K1, MAX_QUERY_TF
 from .task import TaskTerms
@@ -149,7 +149,7 @@ _CALL = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(")
 _DefRow = tuple[str, str, str, int, int, str | None, str]  # name, qualname, kind, start, end, parent, signature
 
 
-def rank_definitions(store: IndexStore, terms: TaskTerms, files: Sequence[Candidate], read: Reader,
+def rank_definitions(store: IndexReader, terms: TaskTerms, files: Sequence[Candidate], read: Reader,
                      weights: Mapping[str, float] | None = None) -> list[RankedDefinition]:
     """The units of the best DEFINITION_FILES files, best first (ties: file rank, then line)."""
     w = weights or WEIGHTS
@@ -189,7 +189,7 @@ def _link_neighbours(defs: list[RankedDefinition], words: list[frozenset[str]]) 
                 d.callers.append(v.key)
 
 
-def _features(store: IndexStore, terms: TaskTerms, units: list[_Unit],
+def _features(store: IndexReader, terms: TaskTerms, units: list[_Unit],
               file_rank: Mapping[str, int]) -> list[dict[str, float]]:
     """Every feature of every unit (see the module docstring)."""
     avg = sum(u.length for u in units) / len(units) or 1.0
@@ -211,7 +211,7 @@ def _features(store: IndexStore, terms: TaskTerms, units: list[_Unit],
             for i, u in enumerate(units)]
 
 
-def _bm25(store: IndexStore, query: Mapping[str, int], units: list[_Unit], avg: float) -> list[float]:
+def _bm25(store: IndexReader, query: Mapping[str, int], units: list[_Unit], avg: float) -> list[float]:
     """Okapi BM25 of ``query`` against each unit, normalised to the best (all 0 when none matches)."""
     idf = idf_of(store, query)
     weight = {t: min(qn, MAX_QUERY_TF) * idf[t] * (BM25_K1 + 1) for t, qn in query.items() if idf.get(t)}
@@ -225,7 +225,7 @@ def _bm25(store: IndexStore, query: Mapping[str, int], units: list[_Unit], avg: 
     return [s / top if top > 0 else 0.0 for s in scores]
 
 
-def _cochange(store: IndexStore, paths: list[str]) -> dict[str, float]:
+def _cochange(store: IndexReader, paths: list[str]) -> dict[str, float]:
     """For each of ``paths`` after the first, how often it changed in the same commits as the
     best file (the history map), as a share of the most: a fix's second file is often one that
     always changes with the first."""
@@ -237,7 +237,7 @@ def _cochange(store: IndexStore, paths: list[str]) -> dict[str, float]:
     return {p: n / top for p, n in counts.items()} if top else {}
 
 
-def _identifiers(store: IndexStore, terms: TaskTerms, units: list[_Unit]) -> list[float]:
+def _identifiers(store: IndexReader, terms: TaskTerms, units: list[_Unit]) -> list[float]:
     """Per unit, the summed idf of the task's code-like identifiers (``SERVER_NAME``,
     ``get_cookie_domain``) its text writes exactly, normalised to the best: an exact name is a
     sharper pointer than its split words."""
@@ -303,7 +303,7 @@ def _near(units: list[_Unit], base: list[float]) -> list[float]:
 # --------------------------------------------------------------------------- units
 
 
-def _units(store: IndexStore, paths: list[str], read: Reader) -> list[_Unit]:
+def _units(store: IndexReader, paths: list[str], read: Reader) -> list[_Unit]:
     """The units of ``paths`` (files that cannot be read are left out), from the cache when the
     file's sha256 is unchanged."""
     if not paths:
@@ -326,7 +326,7 @@ def _units(store: IndexStore, paths: list[str], read: Reader) -> list[_Unit]:
     return out
 
 
-def _build_units(store: IndexStore, paths: list[str], read: Reader) -> dict[str, list[_Unit]]:
+def _build_units(store: IndexReader, paths: list[str], read: Reader) -> dict[str, list[_Unit]]:
     rows: dict[str, list[_DefRow]] = {p: [] for p in paths}
     for p, name, qual, kind, start, end, parent, sig in store.rows(
         "SELECT path, name, qualname, kind, start_line, end_line, parent, signature FROM symbols "

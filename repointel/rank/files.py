@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ..cache import SharedCache
 from ..extract.terms import split_identifier, term_counts
-from ..store import IndexStore
+from ..store import IndexReader
 from .graph import FileGraph, load_graph, pagerank
 from .lexical import BM25_B, BM25_K1, MAX_QUERY_TF, bm25_scores, document_frequencies
 from .paths import is_auxiliary, python_packages
@@ -81,7 +81,7 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
 
 
-def bm25(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
+def bm25(store: IndexReader, terms: Mapping[str, int]) -> dict[str, float]:
     """Okapi BM25 of every file containing at least one query term (see :mod:`repointel.rank.lexical`)."""
     return bm25_scores(store, terms)
 
@@ -111,7 +111,7 @@ def path_match(prod: set[str], terms: TaskTerms) -> dict[str, float]:
     return out
 
 
-def _eligible(store: IndexStore, terms: TaskTerms) -> tuple[set[str], dict[str, str], dict[str, float]]:
+def _eligible(store: IndexReader, terms: TaskTerms) -> tuple[set[str], dict[str, str], dict[str, float]]:
     """(production files to rank, their languages, the vendored or generated files the task names
     by path with their path-mention strength). Vendored and generated files are never parsed
     nor ranked on their text, but a task that names one (``deps/lua/src/lua_bit.c``) gets it,
@@ -160,7 +160,7 @@ _IDF_KEPT = 8
 _IDF_LOCK = threading.Lock()
 
 
-def idf_of(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
+def idf_of(store: IndexReader, terms: Mapping[str, int]) -> dict[str, float]:
     """Okapi idf of each query term over the indexed files."""
     if not terms:
         return {}
@@ -179,7 +179,7 @@ def idf_of(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
     return value
 
 
-def definition_scores(store: IndexStore, paths: list[str], terms: Mapping[str, int]) -> dict[str, float]:
+def definition_scores(store: IndexReader, paths: list[str], terms: Mapping[str, int]) -> dict[str, float]:
     """Per file, the BM25 of its best-matching definition (qualified name, signature, docstring)
     against the task: one focused definition beats terms scattered over a big file."""
     if not paths or not terms:
@@ -208,14 +208,14 @@ _DEF_TERMS_FILES = 2
 _DEF_TERMS_LOCK = threading.Lock()
 
 
-def _definition_terms(store: IndexStore, paths: list[str]) -> list[tuple[str, dict[str, int], int]]:
+def _definition_terms(store: IndexReader, paths: list[str]) -> list[tuple[str, dict[str, int], int]]:
     """(path, term counts, length) of every definition in ``paths`` (one thread at a time: the
     daemon's threads share the cache)."""
     with _DEF_TERMS_LOCK:
         return _definition_terms_locked(store, paths)
 
 
-def _definition_terms_locked(store: IndexStore, paths: list[str]) -> list[tuple[str, dict[str, int], int]]:
+def _definition_terms_locked(store: IndexReader, paths: list[str]) -> list[tuple[str, dict[str, int], int]]:
     if store.db_path not in _DEF_TERMS:
         while len(_DEF_TERMS) >= _DEF_TERMS_FILES:
             _DEF_TERMS.pop(next(iter(_DEF_TERMS)))
@@ -238,7 +238,7 @@ def _definition_terms_locked(store: IndexStore, paths: list[str]) -> list[tuple[
 _GLOBAL_PR: SharedCache[dict[str, float]] = SharedCache(1)
 
 
-def _global_pagerank(store: IndexStore, graph: FileGraph) -> dict[str, float]:
+def _global_pagerank(store: IndexReader, graph: FileGraph) -> dict[str, float]:
     """Uniform PageRank of the graph (how central each file is), cached per index state."""
     key = (store.db_path, store.meta().get("indexed_at", ""))
     return _GLOBAL_PR.get_or_build(key, lambda: pagerank(graph, None))
@@ -269,12 +269,12 @@ def task_names(terms: TaskTerms) -> set[str]:
 MAP_LEAD_FILES = 10
 
 
-def map_lead(store: IndexStore, task: str) -> list[str]:
+def map_lead(store: IndexReader, task: str) -> list[str]:
     """The files a map for ``task`` shows first: the task's best files, best first."""
     return [c.path for c in rank_files(store, analyse_task(task))[:MAP_LEAD_FILES]]
 
 
-def rank_files(store: IndexStore, terms: TaskTerms,
+def rank_files(store: IndexReader, terms: TaskTerms,
                weights: dict[str, float] | None = None) -> list[Candidate]:
     """Production source files ranked for the task, best first."""
     w = weights or WEIGHTS

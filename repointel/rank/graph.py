@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..cache import SharedCache
-from ..store import IndexStore
+from ..store import IndexReader
 
 __all__ = ["FileGraph", "load_graph", "pagerank"]
 
@@ -58,13 +58,13 @@ _CACHE_SIZE = 4
 _CACHE: SharedCache[FileGraph] = SharedCache(_CACHE_SIZE)
 
 
-def load_graph(store: IndexStore, *, include_tests: bool = True) -> FileGraph:
+def load_graph(store: IndexReader, *, include_tests: bool = True) -> FileGraph:
     """The file graph from the ``file_edges`` table (cached per index state)."""
     key = (store.db_path, store.meta().get("indexed_at", ""), include_tests)
     return _CACHE.get_or_build(key, lambda: _load_graph(store, include_tests))
 
 
-def _load_graph(store: IndexStore, include_tests: bool) -> FileGraph:
+def _load_graph(store: IndexReader, include_tests: bool) -> FileGraph:
     test_filter = "" if include_tests else "AND NOT is_test"
     nodes = [r[0] for r in store.rows(
         f"SELECT path FROM files WHERE status = 'indexed' AND language IS NOT NULL {test_filter} "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..cache import SharedCache
-from ..store import IndexStore
+from ..store import IndexReader
 
 __all__ = ["dependents"]
 
@@ -19,11 +19,11 @@ _CACHE_SIZE = 4
 _CACHE: SharedCache[dict[str, set[str]]] = SharedCache(_CACHE_SIZE)
 
 
-def _reverse_edges(store: IndexStore) -> dict[str, set[str]]:
+def _reverse_edges(store: IndexReader) -> dict[str, set[str]]:
     return _CACHE.get_or_build((store.db_path, store.meta().get("indexed_at", "")), lambda: _load_reverse(store))
 
 
-def _load_reverse(store: IndexStore) -> dict[str, set[str]]:
+def _load_reverse(store: IndexReader) -> dict[str, set[str]]:
     rev: dict[str, set[str]] = {}
     for src, dst in store.rows(
         "SELECT src, dst FROM file_edges WHERE kind = 'import' OR weight >= ?", [MIN_REFERENCE_WEIGHT]
@@ -32,7 +32,7 @@ def _load_reverse(store: IndexStore) -> dict[str, set[str]]:
     return rev
 
 
-def dependents(store: IndexStore, roots: list[str], depth: int) -> list[tuple[str, int]]:
+def dependents(store: IndexReader, roots: list[str], depth: int) -> list[tuple[str, int]]:
     """Files that (transitively, up to ``depth`` hops) depend on ``roots``, with their distance."""
     rev = _reverse_edges(store)
     seen = {r: 0 for r in roots}

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..cache import SharedCache
-from ..store import IndexStore
+from ..store import IndexReader
 
 __all__ = ["BM25_B", "BM25_K1", "MAX_QUERY_TF", "QUERIES_BEFORE_LOAD", "TermIndex", "bm25_scores",
            "document_frequencies", "load_term_index"]
@@ -92,24 +92,24 @@ _CACHE: SharedCache[TermIndex] = SharedCache(_CACHE_SIZE)
 _SEEN: SharedCache[tuple[int, Any]] = SharedCache(_CACHE_SIZE)
 
 
-def _state(store: IndexStore) -> tuple[str, str]:
+def _state(store: IndexReader) -> tuple[str, str]:
     return (store.db_path, store.meta().get("indexed_at", ""))
 
 
 _DOCLEN_SQL = "SELECT path, len FROM doclen ORDER BY path"
 
 
-def load_term_index(store: IndexStore) -> TermIndex:
+def load_term_index(store: IndexReader) -> TermIndex:
     """The term index of ``store`` at its current state (loaded once, then cached)."""
     return _load(store, _state(store), None)
 
 
-def _load(store: IndexStore, key: tuple[str, str], docs: Any) -> TermIndex:
+def _load(store: IndexReader, key: tuple[str, str], docs: Any) -> TermIndex:
     return _CACHE.get_or_build(key, lambda: TermIndex(store.arrow("SELECT term, path, tf FROM terms"),
                                                       store.arrow(_DOCLEN_SQL) if docs is None else docs))
 
 
-def _index_for(store: IndexStore, terms: Iterable[str]) -> TermIndex:
+def _index_for(store: IndexReader, terms: Iterable[str]) -> TermIndex:
     """The whole term index once this state has answered ``QUERIES_BEFORE_LOAD`` queries;
     before that, one holding only the postings of ``terms`` (the same scores for them)."""
     key = _state(store)
@@ -136,7 +136,7 @@ GROUP BY t.path
 """
 
 
-def bm25_scores(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]:
+def bm25_scores(store: IndexReader, terms: Mapping[str, int]) -> dict[str, float]:
     """Okapi BM25 of every file containing at least one query term (term → count in the task).
 
     From postings read into memory when the store reads in bulk cheaply (see the module
@@ -150,7 +150,7 @@ def bm25_scores(store: IndexStore, terms: Mapping[str, int]) -> dict[str, float]
     return {p: float(s) for p, s in rows}
 
 
-def document_frequencies(store: IndexStore, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
+def document_frequencies(store: IndexReader, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
     """(number of documents, {term: files holding it}) for the terms the index knows."""
     wanted = sorted(set(terms))
     if store.bulk_reads:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ..models import MapEntry, RepoMap, TokenAccount
-from ..store import IndexStore
+from ..store import IndexReader
 from ..tokens import get_tokenizer
 from ..untrusted import escape_line
 from .files import map_lead
@@ -29,7 +29,7 @@ MAX_DEFS_PER_FILE = 40
 MAX_CANDIDATES = 400
 
 
-def _production(store: IndexStore, paths: list[str]) -> set[str]:
+def _production(store: IndexReader, paths: list[str]) -> set[str]:
     """``paths`` less tests, generated files, docs, examples, playgrounds and bundled copies: a
     map shows the code an edit lands in (vite's map opened with a playground's ``log``)."""
     rows = store.rows("SELECT path, is_test OR is_generated OR is_vendored FROM files "
@@ -38,7 +38,7 @@ def _production(store: IndexStore, paths: list[str]) -> set[str]:
     return {p for p, other in rows if not other and not is_auxiliary(p, packages)}
 
 
-def _ranked(store: IndexStore, task: str | None, lead: list[str]) -> list[tuple[str, float]]:
+def _ranked(store: IndexReader, task: str | None, lead: list[str]) -> list[tuple[str, float]]:
     """(file, rank) best first: the ``lead`` files first (ranks above 1, in their order), then the
     others by PageRank personalised by the task's seeds, as a share of the top file's (≤ 1)."""
     graph = load_graph(store)
@@ -69,7 +69,7 @@ class _Def(NamedTuple):
     tier: int
 
 
-def _definitions(store: IndexStore, paths: list[str]) -> dict[str, list[_Def]]:
+def _definitions(store: IndexReader, paths: list[str]) -> dict[str, list[_Def]]:
     """The map-worthy definitions of ``paths`` in line order (public names, MAP_KINDS)."""
     every = store.rows(
         "SELECT path, start_line, signature, parent, name, qualname, kind FROM symbols "
@@ -108,7 +108,7 @@ def _file_local(path: str, signature: str | None) -> bool:
 _BODY_KINDS = ("function", "method")
 
 
-def _importance(store: IndexStore, names: list[str]) -> dict[str, float]:
+def _importance(store: IndexReader, names: list[str]) -> dict[str, float]:
     """How much of the repository uses each name: the files referencing it per file defining it
     (a name twenty files define says little about any one of them), log-damped."""
     if not names:
@@ -167,7 +167,7 @@ def _text(blocks: list[tuple[str, float, list[str]]]) -> str:
                    for p, _, lines in blocks)
 
 
-def build_map(store: IndexStore, task: str | None, budget: int, tokenizer: str) -> RepoMap:
+def build_map(store: IndexReader, task: str | None, budget: int, tokenizer: str) -> RepoMap:
     """A ranked map that never exceeds ``budget`` tokens of ``tokenizer``: the files in rank
     order, each with the definitions the budget reaches, most used first (see :func:`_pairs`).
     A task's map opens with the task's best files (:func:`repointel.rank.files.map_lead`)."""

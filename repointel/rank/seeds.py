@@ -7,7 +7,7 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Iterable
 
-from ..store import IndexStore
+from ..store import IndexReader
 from .task import TaskTerms, is_identifier_like
 
 __all__ = ["exclusive_definers", "named_paths", "task_seed_parts", "task_seeds"]
@@ -111,7 +111,7 @@ def _module_suffixes(paths: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def _dotted_seeds(store: IndexStore, paths: list[str], terms: TaskTerms, out: dict[str, float]) -> None:
+def _dotted_seeds(store: IndexReader, paths: list[str], terms: TaskTerms, out: dict[str, float]) -> None:
     """a.b.c → module a/b/c.py; a.b.name → where a/b defines ``name`` or imports it from."""
     if not terms.dotted:
         return
@@ -132,7 +132,7 @@ def _dotted_seeds(store: IndexStore, paths: list[str], terms: TaskTerms, out: di
             break
 
 
-def _defining_files(store: IndexStore, module_file: str, name: str) -> list[str]:
+def _defining_files(store: IndexReader, module_file: str, name: str) -> list[str]:
     """The file that defines ``name`` as seen from ``module_file``: itself, or what it imports."""
     if store.rows("SELECT 1 FROM symbols WHERE path = ? AND name = ? AND parent IS NULL LIMIT 1",
                   [module_file, name]):
@@ -165,7 +165,7 @@ def project_names(paths: list[str]) -> set[str]:
     return out
 
 
-def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float],
+def _symbol_seeds(store: IndexReader, terms: TaskTerms, out: dict[str, float],
                   weak_out: dict[str, float], own: set[str]) -> None:
     strong = {n for n in _strong_names(terms) if n.lower().lstrip("_") not in own}
     weak = ({n for n in terms.identifiers if len(n) >= 3} | set(terms.words)) - strong
@@ -194,7 +194,7 @@ def _symbol_seeds(store: IndexStore, terms: TaskTerms, out: dict[str, float],
         weak_out[p] += min(v, WEAK_CAP)
 
 
-def task_seed_parts(store: IndexStore, paths: list[str], terms: TaskTerms) -> dict[str, dict[str, float]]:
+def task_seed_parts(store: IndexReader, paths: list[str], terms: TaskTerms) -> dict[str, dict[str, float]]:
     """Files the task points at, per kind of evidence: ``path`` (paths, frames, file names),
     ``dotted`` (dotted names), ``symbol`` (names that look like code), ``weak`` (plain words)."""
     parts: dict[str, dict[str, float]] = {}
@@ -217,7 +217,7 @@ def task_seed_parts(store: IndexStore, paths: list[str], terms: TaskTerms) -> di
     return parts
 
 
-def task_seeds(store: IndexStore, paths: list[str], terms: TaskTerms) -> dict[str, float]:
+def task_seeds(store: IndexReader, paths: list[str], terms: TaskTerms) -> dict[str, float]:
     """Files the task points at, with a strength per file."""
     out: dict[str, float] = defaultdict(float)
     for part in task_seed_parts(store, paths, terms).values():
@@ -226,7 +226,7 @@ def task_seeds(store: IndexStore, paths: list[str], terms: TaskTerms) -> dict[st
     return dict(out)
 
 
-def exclusive_definers(store: IndexStore, names: Iterable[str]) -> dict[str, float]:
+def exclusive_definers(store: IndexReader, names: Iterable[str]) -> dict[str, float]:
     """Per file, the sum over the ``names`` it defines at top level (class or function) of
     1 / (number of files defining that name), for names with at most EXCL_MAX_DEFINERS definers.
 
