@@ -229,7 +229,16 @@ def test_cli_finds_the_repository_from_a_subfolder(repo: Path) -> None:
 def test_every_command_takes_repo_and_json(repo: Path) -> None:
     from repointel.cli import main
 
+    import click
+
     for name, cmd in main.commands.items():
+        if isinstance(cmd, click.Group):  # `fleet`: many repositories, named by their --store
+            for sub_name, sub in cmd.commands.items():
+                opts = {o for p in sub.params for o in getattr(p, "opts", [])}
+                assert "--store" in opts, f"{name} {sub_name}"
+                if sub_name != "context":  # a packet: markdown or JSON by --format, as `context`
+                    assert "--json" in opts, f"{name} {sub_name}"
+            continue
         opts = {o for p in cmd.params for o in getattr(p, "opts", [])}
         assert "--repo" in opts, name
         if name != "mcp":  # a server: its stdout is the protocol
