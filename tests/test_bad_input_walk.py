@@ -227,9 +227,9 @@ def test_cli_finds_the_repository_from_a_subfolder(repo: Path) -> None:
 
 
 def test_every_command_takes_repo_and_json(repo: Path) -> None:
-    from repointel.cli import main
-
     import click
+
+    from repointel.cli import main
 
     for name, cmd in main.commands.items():
         if isinstance(cmd, click.Group):  # `fleet`: many repositories, named by their --store
