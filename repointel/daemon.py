@@ -459,7 +459,10 @@ class Daemon:
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EMFILE):
                 raise
-            self._fall_back(f"inotify limit reached: {exc.strerror}")
+            # watchdog raises ENOSPC itself when its first walk meets the watch limit (it skips
+            # directories silently when the limit comes later: see _check_watches)
+            kind = "watch" if exc.errno == errno.ENOSPC else "instance"
+            self._fall_back(f"inotify {kind} limit reached: {exc.strerror}")
             return
         self._check_watches()
 

@@ -609,7 +609,8 @@ def test_watch_limit_at_start_falls_back_to_polling(small_repo: Path) -> None:
     proc = _start_limited(small_repo, 3)
     try:
         observer = _status(small_repo)["observer"]
-        assert observer.startswith("polling (inotify watch limit reached: 3 of"), observer
+        # either watchdog's first walk raised, or it skipped what did not fit (counted as "3 of N")
+        assert observer.startswith("polling (inotify watch limit reached: "), observer
         assert "polling (inotify watch limit reached" in run_cli("status", "--repo", str(small_repo)).stdout
         (small_repo / "pkg/money.py").write_text("def polled():\n    return 1\n")
         _wait(lambda: _symbols(small_repo, "pkg/money.py") == ["polled"], "the polled change")
