@@ -270,7 +270,7 @@ def build_packet(root: str, store: IndexReader, task: str, budget: int, tokenize
     files.preload([c.path for c in ranked[: SNIPPET_FILES + OUTLINED_FILES]] + [t for _, t, _g, _c in tests])
     defs = rank_definitions(store, terms, ranked, files.data)
     files.import_wanted.update(d.path for d in defs)
-    code = _CodeTier(store, pk, files, terms, packet.commit, defs, ranked)
+    code = _CodeTier(pk, files, terms, packet.commit, defs, ranked)
     code.add_bare_files(ranked[:SNIPPET_FILES])
     code.add_bodies(defs, until=CODE_SHARE * pk.budget, min_score=FIRST_PASS_SHARE * (defs[0].score if defs else 0))
     code.add_neighbours()
@@ -307,9 +307,9 @@ class _CodeTier:
     """Adds the code of ranked definitions: bodies (small files whole), the enclosing class's
     header, the imports a body uses, callers' and callees' signatures, focused tests' bodies."""
 
-    def __init__(self, store: IndexReader, pk: _Packer, files: PacketFiles, terms: TaskTerms,
-                 commit: str | None, defs: list[RankedDefinition], ranked: list[Candidate]) -> None:
-        self.store, self.pk, self.files, self.terms, self.commit = store, pk, files, terms, commit
+    def __init__(self, pk: _Packer, files: PacketFiles, terms: TaskTerms, commit: str | None,
+                 defs: list[RankedDefinition], ranked: list[Candidate]) -> None:
+        self.pk, self.files, self.terms, self.commit = pk, files, terms, commit
         self.file_rank = {c.path: i for i, c in enumerate(ranked)}
         self.by_key = {(d.path, d.qualname): d for d in defs}
         self.shown: list[RankedDefinition] = []
@@ -334,7 +334,7 @@ class _CodeTier:
         if self.files.small(d.path, self.pk.tok, max(WHOLE_FILE_TOKENS, int(share * self.pk.budget))):
             return self._add_whole(src, d)
         cap = max(MIN_BODY_TOKENS, int(BODY_SHARE * self.pk.budget))
-        spans = body_spans(d, src, self.terms, self._lines_for(src, d, cap)).spans
+        spans = body_spans(d, src, self.terms, self._lines_for(src, d, cap))
         size = sum(len(line) for s, e, _ in spans for line in src.lines[s - 1 : e])
         if not spans or size > MAX_BYTES_PER_TOKEN * self.pk.room:  # cannot fit: not worth building
             return False

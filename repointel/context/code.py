@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from ..extract.terms import terms_of
 from ..rank.definitions import CONTAINERS, MODULE, RankedDefinition
 from ..rank.task import TaskTerms
 from .files import Source
 
-__all__ = ["BodyPlan", "body_spans", "term_window"]
+__all__ = ["body_spans", "term_window"]
 
 #: Lines of a big definition's head always shown (its signature, docstring and first lines).
 HEAD_LINES = 12
@@ -24,37 +23,32 @@ HEAD_LINES = 12
 BODY_WINDOW_LINES = 40
 
 
-@dataclass
-class BodyPlan:
-    """The line spans one definition is shown as, each with the reason it is shown."""
-
-    spans: list[tuple[int, int, str]] = field(default_factory=list)
-
-
-def body_spans(d: RankedDefinition, src: Source, terms: TaskTerms, max_lines: int) -> BodyPlan:
+def body_spans(d: RankedDefinition, src: Source, terms: TaskTerms,
+               max_lines: int) -> list[tuple[int, int, str]]:
     """How ``d`` is shown: a function or method whole when it has at most ``max_lines`` lines,
     else its head and the window of its body holding most of the task's words; a class (or
     other container) as the lines it owns itself (header, docstring, attributes) up to its first
-    member; the module block as its run of lines holding most of the task's words."""
-    plan = BodyPlan()
+    member; the module block as its run of lines holding most of the task's words. Each span
+    comes with the reason it is shown."""
+    plan: list[tuple[int, int, str]] = []
     if d.qualname == MODULE:
         best = _best_segment(d.segments, src, terms)
         if best is not None:
             s, e = term_window(src, terms, best[0], best[1], min(max_lines, BODY_WINDOW_LINES))
-            plan.spans.append((s, e, f"module_lines:{s}-{e}"))
+            plan.append((s, e, f"module_lines:{s}-{e}"))
         return plan
     if d.kind in CONTAINERS:
         s, e = d.segments[0]
-        plan.spans.append((s, min(e, s + max_lines - 1), f"defines:{d.qualname}"))
+        plan.append((s, min(e, s + max_lines - 1), f"defines:{d.qualname}"))
         return plan
     start, end = d.start_line, min(d.end_line, len(src.lines))
     if end - start + 1 <= max_lines:
-        plan.spans.append((start, end, f"defines:{d.qualname}"))
+        plan.append((start, end, f"defines:{d.qualname}"))
         return plan
     head_end = start + HEAD_LINES - 1
-    plan.spans.append((start, head_end, f"defines:{d.qualname}"))
+    plan.append((start, head_end, f"defines:{d.qualname}"))
     ws, we = term_window(src, terms, head_end + 1, end, max(1, min(BODY_WINDOW_LINES, max_lines - HEAD_LINES)))
-    plan.spans.append((ws, we, f"window_of:{d.qualname}"))
+    plan.append((ws, we, f"window_of:{d.qualname}"))
     return plan
 
 

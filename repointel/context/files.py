@@ -79,7 +79,6 @@ class PacketFiles:
         self.root, self.store = root, store
         self.rows: dict[str, tuple[bytes, str | None, bool]] = {}  # path → (raw path, sha, secret)
         self.defs: dict[str, list[Def]] = {}
-        self.named_defs: dict[str, list[Def]] = {}  # only the task's names, for files too big to outline
         self.state = _state(store)
         self.sources: dict[str, Source | None] = {}
         self.token_counts: dict[str, int] = {}
@@ -98,29 +97,22 @@ class PacketFiles:
         ):
             self.rows[path] = (raw, sha, bool(secret))
 
-    def load_defs(self, paths: list[str], named: set[str] | None = None) -> None:
-        """Fetch the definitions of ``paths`` not loaded yet, in one query; with ``named``, only
-        those whose lower-cased name or qualified name is in it (kept apart: never outlined)."""
-        target = self.defs if named is None else self.named_defs
-        if named is None:  # whole lists are shared by packets built on the same index state
-            shared = {p: self.state.defs.get(p) for p in paths}  # another thread may drop one meanwhile
-            target.update((p, d) for p, d in shared.items() if d is not None)
-        todo = sorted({p for p in paths if p not in target})
+    def load_defs(self, paths: list[str]) -> None:
+        """Fetch the definitions of ``paths`` not loaded yet, in one query (whole lists are shared
+        by packets built on the same index state)."""
+        shared = {p: self.state.defs.get(p) for p in paths}  # another thread may drop one meanwhile
+        self.defs.update((p, d) for p, d in shared.items() if d is not None)
+        todo = sorted({p for p in paths if p not in self.defs})
         if not todo:
             return
         for p in todo:
-            target[p] = []
-        only, params = "", [todo]
-        if named is not None:
-            only = "AND (lower(name) IN (SELECT unnest(?)) OR lower(qualname) IN (SELECT unnest(?)))"
-            params += [sorted(named), sorted(named)]
+            self.defs[p] = []
         for row in self.store.rows(
             "SELECT path, name, qualname, kind, start_line, end_line, signature, parent FROM symbols "
-            f"WHERE path IN (SELECT unnest(?)) {only} ORDER BY path, start_line", params,
+            "WHERE path IN (SELECT unnest(?)) ORDER BY path, start_line", [todo],
         ):
-            target[row[0]].append(tuple(row[1:]))
-        if named is None:
-            self.state.keep(todo, target)
+            self.defs[row[0]].append(tuple(row[1:]))
+        self.state.keep(todo, self.defs)
 
     def fits(self, path: str, room: int) -> bool:
         """Whether the outline of ``path`` could fit in ``room`` tokens (see MAX_CHARS_PER_TOKEN)."""
